@@ -1,0 +1,54 @@
+/**
+ * The one family of runtime errors streamkit throws. Code branches on `code` and `retriable`,
+ * never on message text.
+ */
+export type StreamkitErrorCode =
+  | 'USER_FUNCTION_FAILED'
+  | 'SOURCE_FAILED'
+  | 'SINK_FAILED'
+  | 'STATE_CORRUPT'
+  | 'STATE_INCOMPATIBLE'
+  | 'CHECKPOINT_FAILED'
+  | 'BROKER_UNREACHABLE'
+  | 'PIPELINE_INVALID'
+  | 'STOPPED';
+
+export interface StreamkitErrorOptions {
+  cause?: unknown;
+  retriable?: boolean;
+}
+
+/** Base class of every runtime failure: a stable `code`, the underlying `cause`, and whether a retry can help. */
+export class StreamkitError extends Error {
+  readonly code: StreamkitErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: StreamkitErrorCode, message: string, options: StreamkitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StreamkitError';
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A pipeline was assembled in a way that cannot run (for example `window` before `withTimestamps`). */
+export class PipelineError extends StreamkitError {
+  constructor(message: string) {
+    super('PIPELINE_INVALID', message);
+    this.name = 'PipelineError';
+  }
+}
+
+/** A state directory that is not streamkit's, or was written by an incompatible version. */
+export class StateError extends StreamkitError {
+  constructor(code: 'STATE_CORRUPT' | 'STATE_INCOMPATIBLE', message: string, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = 'StateError';
+  }
+}
+
+/** Renders any thrown value as a one-line reason for dead letters and logs. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return `thrown value: ${String(error)}`;
+}

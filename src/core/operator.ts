@@ -1,0 +1,51 @@
+import type { Batch } from './batch.js';
+import type { DeadLetter } from './dead-letter.js';
+import type { Metrics } from './metrics.js';
+import type { LateRecord } from './window.js';
+
+/** Where an operator sends what it produces. Calls are synchronous; the runtime buffers them. */
+export interface Output<T = unknown> {
+  emit(batch: Batch<T>): void;
+  /** Forwards an event-time watermark downstream (never backwards; the runtime ignores regressions). */
+  watermark(time: number): void;
+  late(item: LateRecord): void;
+  deadLetter(letter: DeadLetter): void;
+}
+
+/** Writes an operator's state into a checkpoint. Values must be structured-cloneable (v8 serialize). */
+export interface StateWriter {
+  put(key: string, value: unknown): void;
+  delete(key: string): void;
+}
+
+export interface OperatorContext {
+  /** Unique, stable id of this operator in the pipeline (`3-window`): the namespace of its state. */
+  readonly uid: string;
+  /** Processing-time clock (injected). */
+  now(): number;
+  /** The partitions the source currently reads (for per-partition watermarks). */
+  sourcePartitions(): readonly number[];
+  readonly metrics: Metrics;
+}
+
+/**
+ * A synchronous stage of the pipeline. The runtime calls it between awaits, one element at a time,
+ * so an operator never sees two calls at once.
+ */
+export interface Operator<I = unknown, O = unknown> {
+  /** Operator kind, shown in errors and metrics (`map`, `window`…). */
+  readonly name: string;
+  open?(ctx: OperatorContext): void;
+  processBatch(batch: Batch<I>, out: Output<O>): void;
+  /** Event-time progress from upstream. If absent, the runtime forwards the watermark unchanged. */
+  processWatermark?(time: number, out: Output<O>): void;
+  /** Processing-time tick (every `tickInterval`): idleness, processing-time triggers. */
+  onTick?(now: number, out: Output<O>): void;
+  /**
+   * Writes the state that changed since the previous snapshot (all of it when `full`). Called when
+   * a checkpoint barrier reaches the operator, so it is the state as of the barrier.
+   */
+  snapshotState?(writer: StateWriter, full: boolean): void;
+  /** Loads state written by `snapshotState`, before any record arrives. */
+  restoreState?(entries: Iterable<[string, unknown]>): void;
+}

@@ -1,0 +1,39 @@
+import type { Batch } from './batch.js';
+
+/** A source's resumable position, JSON-serializable (array index, file byte offset, Kafka offsets). */
+export type SourcePosition = unknown;
+
+export interface SourceContext {
+  /** Position to resume from, when restoring a checkpoint. */
+  restoreFrom?: SourcePosition;
+  /** Preferred number of records per batch. */
+  batchSize: number;
+  /** Processing-time clock (injected, so tests run in virtual time). */
+  now(): number;
+  /** An abort signal raised when the pipeline stops. */
+  signal: AbortSignal;
+}
+
+/** What a source answers when asked for more. */
+export type SourcePoll<T> =
+  | { kind: 'batch'; batch: Batch<T> }
+  /** Nothing available right now (an unbounded source waiting); the runtime polls again later. */
+  | { kind: 'idle' }
+  | { kind: 'end' };
+
+/**
+ * A pull-based source: the runtime asks for the next batch only when it holds a credit, so a slow
+ * pipeline makes the source stop pulling (Kafka: pause its partitions).
+ */
+export interface Source<T = unknown> {
+  readonly name: string;
+  /** Partitions this source reads, for per-partition watermarks; may change (Kafka rebalances). */
+  partitions(): readonly number[];
+  open(ctx: SourceContext): void | Promise<void>;
+  poll(): SourcePoll<T> | Promise<SourcePoll<T>>;
+  /** The position after the last batch returned by `poll`. */
+  position(): SourcePosition;
+  /** Called once a checkpoint holding `position` is complete (Kafka commits offsets here). */
+  commit?(position: SourcePosition): void | Promise<void>;
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,72 @@
+import type { Duration } from '../core/duration.js';
+import type { Window } from '../core/window.js';
+
+/**
+ * Decides which windows a record belongs to. Assigners are immutable values made by factories
+ * (`tumbling`, `hopping`, `sliding`, `session`, `global`); the window operator drives them.
+ */
+export interface WindowAssigner {
+  readonly kind: 'tumbling' | 'hopping' | 'sliding' | 'session' | 'global';
+  /**
+   * Windows a record at event time `t` belongs to, in ascending start order. For `session` this is
+   * the record's own `[t, t + gap)` before merging; for `sliding` the windows depend on the other
+   * records of the key, so the operator computes them (see `sliding.ts`) and this returns the
+   * record's own window `[t - size + 1, t + 1)`.
+   */
+  assignWindows(t: number): Window[];
+  /** True for session windows: windows that overlap or touch merge. */
+  readonly merging: boolean;
+  /** Window length in ms (session: the gap; global: Infinity). */
+  readonly size: number;
+  /** Human description for errors and docs, e.g. `tumbling(5m)`. */
+  readonly description: string;
+}
+
+/** When a window emits a pane. Triggers are values; the window operator interprets them. */
+export type Trigger = WatermarkTrigger | CountTrigger | ProcessingTimeTrigger;
+
+/** Fires the on-time pane when the watermark passes the window's end (the default). */
+export interface WatermarkTrigger {
+  readonly kind: 'watermark';
+  /** Speculative panes before the watermark. */
+  readonly early?: CountTrigger | ProcessingTimeTrigger;
+  /** Late panes; absent means one late pane per late record. */
+  readonly late?: CountTrigger | ProcessingTimeTrigger;
+}
+
+/** Fires every `count` records added to a window. */
+export interface CountTrigger {
+  readonly kind: 'count';
+  readonly count: number;
+}
+
+/** Fires every `interval` ms of processing time while a window has unfired records. */
+export interface ProcessingTimeTrigger {
+  readonly kind: 'processing-time';
+  readonly interval: number;
+}
+
+/** How successive panes of one window relate. */
+export type AccumulationMode = 'accumulating' | 'discarding' | 'retracting';
+
+/**
+ * An aggregate function over the records of a window. Accumulators must be structured-cloneable
+ * (plain objects, arrays, numbers, strings, Maps): they are stored in checkpoints.
+ * `add` and `merge` may mutate and return their first argument.
+ */
+export interface Aggregator<T = any, A = any, R = any> {
+  create(): A;
+  add(acc: A, value: T): A;
+  merge(a: A, b: A): A;
+  result(acc: A): R;
+  /** Removes a value previously added (optional; used where a record leaves a window). */
+  retract?(acc: A, value: T): A;
+}
+
+/** Options of `.window(assigner, options)`. */
+export interface WindowOptions {
+  trigger?: Trigger;
+  /** How long after the on-time pane a window still accepts late records (default 0). */
+  allowedLateness?: Duration;
+  mode?: AccumulationMode;
+}

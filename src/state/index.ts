@@ -1,0 +1,5 @@
+export type { CheckpointData, OperatorStateChanges, RestoredCheckpoint, StateBackend } from './state-backend.js';
+export { memoryState, MemoryStateBackend } from './memory-state.js';
+export { levelState, LevelStateBackend, type LevelStateOptions } from './level-state.js';
+export { StateChangeCollector, EncodedStateValue, encodeStateValue } from './state-change-collector.js';
+export { sortableTime, fromSortableTime, STATE_FORMAT_VERSION } from './state-key.js';

@@ -1,0 +1,67 @@
+import { serialize } from 'node:v8';
+import { StateError } from '../core/errors.js';
+import type { StateWriter } from '../core/operator.js';
+import type { OperatorStateChanges } from './state-backend.js';
+
+/**
+ * A state value already encoded with `v8.serialize`. Backends store its bytes as they are, so a
+ * value is encoded once, at the moment the operator hands it over.
+ */
+export class EncodedStateValue {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** Encodes a state value with `v8.serialize` unless it already is an {@link EncodedStateValue}. */
+export function encodeStateValue(value: unknown): Buffer {
+  return value instanceof EncodedStateValue ? value.bytes : serialize(value);
+}
+
+/**
+ * The {@link StateWriter} the runtime hands to `snapshotState`: it encodes every value when it is
+ * put, so the operator may go on mutating its live state (the next batch, while sinks flush)
+ * without changing the checkpoint that is being written. A later put or delete of the same key
+ * replaces an earlier one.
+ * @param uid the operator's uid, named in errors.
+ * @param full true when the operator writes its whole state (older entries are dropped).
+ * @example
+ * const writer = new StateChangeCollector('3-dedup', false);
+ * operator.snapshotState?.(writer, false);
+ * checkpoint.operators.set('3-dedup', writer.changes());
+ */
+export class StateChangeCollector implements StateWriter {
+  private readonly puts = new Map<string, unknown>();
+  private readonly deletes = new Set<string>();
+
+  constructor(
+    readonly uid: string,
+    readonly full: boolean,
+  ) {}
+
+  put(key: string, value: unknown): void {
+    if (typeof key !== 'string') throw new TypeError(`state key of operator ${this.uid} must be a string, got ${typeof key}`);
+    let bytes: Buffer;
+    try {
+      bytes = serialize(value);
+    } catch (error) {
+      throw new StateError('STATE_CORRUPT', `operator ${this.uid} put a state value under ${JSON.stringify(key)} that cannot be serialized (functions, symbols and class prototypes are not stored)`, error);
+    }
+    this.deletes.delete(key);
+    this.puts.set(key, new EncodedStateValue(bytes));
+  }
+
+  delete(key: string): void {
+    if (typeof key !== 'string') throw new TypeError(`state key of operator ${this.uid} must be a string, got ${typeof key}`);
+    this.puts.delete(key);
+    if (!this.full) this.deletes.add(key);
+  }
+
+  /** Number of puts and deletes collected. */
+  get size(): number {
+    return this.puts.size + this.deletes.size;
+  }
+
+  /** The collected changes, ready for `CheckpointData.operators`. */
+  changes(): OperatorStateChanges {
+    return { puts: this.puts, deletes: this.deletes, full: this.full };
+  }
+}

@@ -1,4 +1,5 @@
 import type { Batch } from './batch.js';
+import type { DeadLetter } from './dead-letter.js';
 
 /** A source's resumable position, JSON-serializable (array index, file byte offset, Kafka offsets). */
 export type SourcePosition = unknown;
@@ -16,10 +17,10 @@ export interface SourceContext {
 
 /** What a source answers when asked for more. */
 export type SourcePoll<T> =
-  | { kind: 'batch'; batch: Batch<T> }
-  /** Nothing available right now (an unbounded source waiting); the runtime polls again later. */
-  | { kind: 'idle' }
-  | { kind: 'end' };
+  | { kind: 'batch'; batch: Batch<T>; deadLetters?: DeadLetter[] }
+  /** Nothing available right now (an unbounded source waiting); the runtime polls again soon. */
+  | { kind: 'idle'; deadLetters?: DeadLetter[] }
+  | { kind: 'end'; deadLetters?: undefined };
 
 /**
  * A pull-based source: the runtime asks for the next batch only when it holds a credit, so a slow

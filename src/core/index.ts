@@ -1,0 +1,18 @@
+export { from, Stream, WindowedStream } from './stream.js';
+export type { AggregateResult, AggregateSpec } from './stream.js';
+export { runPipeline } from './runtime.js';
+export type { Job, PipelinePlan, RunOptions, RunSummary, RuntimeEvent } from './runtime.js';
+export { parseDuration } from './duration.js';
+export type { Duration } from './duration.js';
+export { StreamkitError, PipelineError, StateError } from './errors.js';
+export type { StreamkitErrorCode } from './errors.js';
+export { Metrics } from './metrics.js';
+export type { MetricSample } from './metrics.js';
+export { batchOf, compactBatch } from './batch.js';
+export type { Batch } from './batch.js';
+export type { Operator, OperatorContext, Output, StateWriter } from './operator.js';
+export type { Source, SourceContext, SourcePoll, SourcePosition } from './source.js';
+export type { Sink } from './sink.js';
+export type { DeadLetter } from './dead-letter.js';
+export { maxTimestamp, windowsTouch } from './window.js';
+export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './window.js';

@@ -1,0 +1,47 @@
+import type { Batch } from '../batch.js';
+import { describeError } from '../errors.js';
+import type { Operator, OperatorContext, Output } from '../operator.js';
+import { compactBatch } from '../batch.js';
+
+/** `map`: one output per record. A record whose function throws goes to dead letters. */
+export class MapOperator<I, O> implements Operator<I, O> {
+  readonly name = 'map';
+  private uid = 'map';
+
+  constructor(private readonly fn: (value: I) => O) {}
+
+  open(ctx: OperatorContext): void {
+    this.uid = ctx.uid;
+  }
+
+  processBatch(batch: Batch<I>, out: Output<O>): void {
+    const { values } = batch;
+    const n = values.length;
+    const mapped = new Array<O>(n);
+    let keep: Uint8Array | undefined;
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      try {
+        mapped[i] = this.fn(values[i]);
+        if (keep) keep[i] = 1;
+        kept++;
+      } catch (error) {
+        if (!keep) keep = new Uint8Array(n).fill(1, 0, i);
+        out.deadLetter(userFailure(this.uid, error, values[i], batch, i));
+      }
+    }
+    if (kept === 0) return;
+    const result = { ...batch, values: mapped } as unknown as Batch<O>;
+    out.emit(keep ? compactBatch(result, keep, kept) : result);
+  }
+}
+
+/** A dead letter for a record whose user function threw, naming the operator and the position. */
+export function userFailure(uid: string, error: unknown, raw: unknown, batch: Batch<unknown>, index: number) {
+  return {
+    reason: `${uid} threw ${describeError(error)}`,
+    raw,
+    position: { partition: batch.partition, offset: batch.positions[index] },
+    operator: uid,
+  };
+}

@@ -1,0 +1,1 @@
+export { CreditChannel } from './credit-channel.js';

@@ -1,0 +1,25 @@
+import { Subject, type Observable } from 'rxjs';
+import type { Sink } from '../core/sink.js';
+
+/** A sink that is also an Observable of every item written; it completes when the job ends. */
+export interface ObservableSink<T> extends Sink<T> {
+  readonly observable: Observable<T>;
+}
+
+/**
+ * Bridges results to RxJS.
+ * @example const sink = toObservable(); sink.observable.subscribe(console.log); await stream.to(sink).run();
+ */
+export function toObservable<T = unknown>(): ObservableSink<T> {
+  const subject = new Subject<T>();
+  return {
+    name: 'observable',
+    observable: subject.asObservable(),
+    write(items: T[]) {
+      for (const item of items) subject.next(item);
+    },
+    close() {
+      subject.complete();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { compactBatch, type Batch } from '../core/batch.js';
+import { describeError } from '../core/errors.js';
+import type { Operator, OperatorContext, Output } from '../core/operator.js';
+import { PartitionWatermarks } from './partition-watermarks.js';
+import type { WatermarkStrategy } from './watermark-strategy.js';
+
+/**
+ * The `withTimestamps` stage: reads each record's event time, sends records with a bad timestamp
+ * (not a finite integer, or a throwing extractor) to dead letters, and emits the stream watermark
+ * after every batch. Upstream watermarks are replaced, except `+Infinity` (end of input), as in Flink.
+ */
+export class TimestampOperator<T> implements Operator<T, T> {
+  readonly name = 'withTimestamps';
+  private ctx!: OperatorContext;
+  private readonly watermarks: PartitionWatermarks;
+  private emitted = -Infinity;
+
+  constructor(
+    private readonly timeOf: (record: T) => number,
+    strategy: WatermarkStrategy,
+  ) {
+    this.watermarks = new PartitionWatermarks(strategy.maxDelay, strategy.idleTimeout);
+  }
+
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+  }
+
+  processBatch(batch: Batch<T>, out: Output<T>): void {
+    const { values, positions } = batch;
+    const n = values.length;
+    const times = new Array<number>(n);
+    let keep: Uint8Array | undefined;
+    let kept = 0;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      let t: unknown;
+      let reason: string | undefined;
+      try {
+        t = this.timeOf(values[i]);
+        if (typeof t !== 'number' || !Number.isInteger(t)) {
+          reason = `bad timestamp: expected an integer of epoch milliseconds, got ${describeValue(t)}`;
+        }
+      } catch (error) {
+        reason = `timestamp extractor threw ${describeError(error)}`;
+      }
+      if (reason !== undefined) {
+        if (!keep) keep = new Uint8Array(n).fill(1, 0, i);
+        out.deadLetter({ reason, raw: values[i], position: { partition: batch.partition, offset: positions[i] }, operator: this.ctx.uid });
+        continue;
+      }
+      if (keep) keep[i] = 1;
+      kept++;
+      times[i] = t as number;
+      if ((t as number) > max) max = t as number;
+    }
+    const stamped: Batch<T> = { ...batch, times };
+    if (kept > 0) {
+      out.emit(keep ? compactBatch(stamped, keep, kept) : stamped);
+      this.watermarks.observe(batch.partition, max, this.ctx.now());
+    }
+    this.advance(out);
+  }
+
+  processWatermark(time: number, out: Output<T>): void {
+    if (time === Infinity) this.emit(Infinity, out);
+  }
+
+  onTick(now: number, out: Output<T>): void {
+    this.watermarks.checkIdle(this.ctx.sourcePartitions(), now);
+    this.advance(out);
+  }
+
+  private advance(out: Output<T>): void {
+    const w = this.watermarks.current(this.ctx.sourcePartitions());
+    this.ctx.metrics.set('watermark', { operator: this.ctx.uid }, w);
+    this.emit(w, out);
+  }
+
+  private emit(w: number, out: Output<T>): void {
+    if (w > this.emitted) {
+      this.emitted = w;
+      out.watermark(w);
+    }
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value instanceof Date) return 'a Date object (use date.getTime())';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  return String(value);
+}

@@ -35,7 +35,7 @@ export interface AvroSerdeOptions {
  * from(fromKafka({ brokers, topic: 'trips', groupId: 'g', deserializer: trips }));
  * @see jsonSerde, SchemaRegistryClient, encodeConfluentFrame
  */
-export function avroSerde<T = unknown>(schema: Schema | Type | string, options: AvroSerdeOptions = {}): Serde<T> {
+export function avroSerde<T = unknown>(schema: Schema | Type | object, options: AvroSerdeOptions = {}): Serde<T> {
   const type = toType(schema);
   const { schemaId, subject } = options;
   if (schemaId !== undefined && !(Number.isInteger(schemaId) && schemaId >= 0 && schemaId <= 0xffffffff)) {
@@ -113,7 +113,7 @@ export function avroSerde<T = unknown>(schema: Schema | Type | string, options: 
   };
 }
 
-function toType(schema: Schema | Type | string): Type {
+function toType(schema: Schema | Type | object): Type {
   if (schema instanceof avro.Type) return schema;
   if (typeof schema === 'string') {
     try {
@@ -127,7 +127,7 @@ function toType(schema: Schema | Type | string): Type {
     throw new TypeError('avroSerde: schema must be an Avro schema object, JSON text or an avsc Type');
   }
   try {
-    return avro.Type.forSchema(schema);
+    return avro.Type.forSchema(schema as Schema);
   } catch (cause) {
     throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${(cause as Error).message}`);
   }

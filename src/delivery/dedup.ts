@@ -1,0 +1,265 @@
+import { compactBatch, type Batch } from '../core/batch.js';
+import { parseDuration, type Duration } from '../core/duration.js';
+import { describeError, PipelineError } from '../core/errors.js';
+import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+
+/** Options of {@link dedup}. */
+export interface DedupOptions {
+  /** How far apart in event time two records with one id count as duplicates (`'1h'`); > 0. */
+  within: Duration;
+}
+
+/** What `idOf` may return. Ids compare by their string form: `5` and `'5'` are the same id. */
+export type DedupId = string | number | bigint;
+
+/**
+ * Number of expiry buckets per `within`: ids are expired a whole bucket at a time, so an id lives
+ * at most `within / BUCKETS_PER_WITHIN` longer than it must, and a watermark costs one heap pop per
+ * bucket passed instead of a scan of every id.
+ */
+const BUCKETS_PER_WITHIN = 64;
+
+/**
+ * The `dedup` stage: drops a record whose id was already seen at an event time less than `within`
+ * away. An id is forgotten once the watermark passes `firstSeen + within`; the ids live in
+ * checkpointed state, written incrementally (only the ids that changed since the last snapshot).
+ *
+ * The decision depends only on the state and the current watermark, never on batch boundaries or
+ * processing time, so a pipeline replayed from a checkpoint drops exactly the same records.
+ */
+export class DedupOperator<T> implements Operator<T, T> {
+  readonly name = 'dedup';
+  /** Read by the Stream builder: dedup compares event times, so `withTimestamps` must come first. */
+  readonly requiresTimestamps = true;
+  /** `within` in milliseconds. */
+  readonly within: number;
+  private readonly bucketWidth: number;
+  private uid = 'dedup';
+  private ctx: OperatorContext | undefined;
+  /** id → event time of the sighting it is deduplicated against. */
+  private readonly seen = new Map<string, number>();
+  /** bucket index → ids whose expiry falls in it; an id may also sit in older buckets (stale, skipped). */
+  private readonly buckets = new Map<number, string[]>();
+  /** Min-heap of the bucket indices present in `buckets`. */
+  private readonly heap: number[] = [];
+  /** Ids changed since the last snapshot (put if still seen, deleted otherwise). */
+  private readonly dirty = new Set<string>();
+  private watermark = -Infinity;
+  private dropped = 0;
+
+  constructor(
+    private readonly idOf: (record: T) => DedupId,
+    options: DedupOptions,
+  ) {
+    if (typeof idOf !== 'function') throw new TypeError('dedup: idOf must be a function returning the record id');
+    if (options === null || typeof options !== 'object') throw new TypeError("dedup: options must be an object such as { within: '1h' }");
+    for (const name of Object.keys(options)) {
+      if (name !== 'within') throw new TypeError(`dedup: unknown option ${JSON.stringify(name)} (known: within)`);
+    }
+    this.within = parseDuration(options.within, 'dedup within');
+    if (this.within <= 0) throw new RangeError(`dedup within must be longer than 0 ms, got ${JSON.stringify(options.within)}`);
+    this.bucketWidth = Math.max(1, Math.ceil(this.within / BUCKETS_PER_WITHIN));
+  }
+
+  /**
+   * Throws the build-time error for a dedup placed where records carry no event time.
+   * @param hasTimestamps whether an upstream `withTimestamps` sets `times`.
+   */
+  static checkPlacement(hasTimestamps: boolean): void {
+    if (!hasTimestamps) {
+      throw new PipelineError("dedup(idOf, { within }) compares event times: call .withTimestamps(timeOf, strategy) before .dedup(...)");
+    }
+  }
+
+  /** Ids currently remembered. */
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /** Records dropped as duplicates so far. */
+  get droppedCount(): number {
+    return this.dropped;
+  }
+
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+    this.uid = ctx.uid;
+  }
+
+  processBatch(batch: Batch<T>, out: Output<T>): void {
+    const times = batch.times;
+    if (!times) DedupOperator.checkPlacement(false);
+    const { values } = batch;
+    const n = values.length;
+    const keep = new Uint8Array(n);
+    let kept = 0;
+    let dropped = 0;
+    const within = this.within;
+    const horizon = this.watermark - within;
+    for (let i = 0; i < n; i++) {
+      let id: string;
+      try {
+        id = idString(this.idOf(values[i]));
+      } catch (error) {
+        out.deadLetter({
+          reason: `${this.uid} idOf failed: ${describeError(error)}`,
+          raw: values[i],
+          position: { partition: batch.partition, offset: batch.positions[i] },
+          operator: this.uid,
+        });
+        continue;
+      }
+      const t = times![i];
+      const first = this.seen.get(id);
+      // An entry the watermark has passed counts as gone even before its bucket is swept, so the
+      // decision never depends on when the sweep ran.
+      if (first !== undefined && first > horizon) {
+        const gap = t - first;
+        if (gap < within && gap > -within) {
+          dropped++;
+          continue;
+        }
+        // Far enough apart to be a new occurrence: later duplicates compare against the latest one.
+        if (t > first) this.remember(id, t);
+      } else if (t > horizon) {
+        this.remember(id, t);
+      } else if (first !== undefined) {
+        this.forget(id);
+      }
+      keep[i] = 1;
+      kept++;
+    }
+    if (dropped > 0) {
+      this.dropped += dropped;
+      this.ctx?.metrics.inc('dedup_dropped', { operator: this.uid }, dropped);
+    }
+    this.ctx?.metrics.set('dedup_ids', { operator: this.uid }, this.seen.size);
+    if (kept > 0) out.emit(compactBatch(batch, keep, kept));
+  }
+
+  processWatermark(time: number, out: Output<T>): void {
+    if (time > this.watermark) {
+      this.watermark = time;
+      this.expire(time);
+      this.ctx?.metrics.set('dedup_ids', { operator: this.uid }, this.seen.size);
+    }
+    out.watermark(time);
+  }
+
+  snapshotState(writer: StateWriter, full: boolean): void {
+    if (full) {
+      for (const [id, first] of this.seen) writer.put(id, first);
+    } else {
+      for (const id of this.dirty) {
+        const first = this.seen.get(id);
+        if (first === undefined) writer.delete(id);
+        else writer.put(id, first);
+      }
+    }
+    this.dirty.clear();
+  }
+
+  restoreState(entries: Iterable<[string, unknown]>): void {
+    for (const [id, first] of entries) {
+      if (typeof first !== 'number') continue;
+      this.seen.set(id, first);
+      this.schedule(id, first);
+    }
+  }
+
+  private remember(id: string, first: number): void {
+    this.seen.set(id, first);
+    this.dirty.add(id);
+    this.schedule(id, first);
+  }
+
+  private forget(id: string): void {
+    this.seen.delete(id);
+    this.dirty.add(id);
+  }
+
+  private schedule(id: string, first: number): void {
+    // Bucket b holds expiries in ((b - 1) * width, b * width]; it is wholly passed once W >= b * width.
+    const bucket = Math.ceil((first + this.within) / this.bucketWidth);
+    const ids = this.buckets.get(bucket);
+    if (ids) {
+      ids.push(id);
+      return;
+    }
+    this.buckets.set(bucket, [id]);
+    heapPush(this.heap, bucket);
+  }
+
+  /** Forgets every id whose expiry `first + within` is at or below the watermark, a bucket at a time. */
+  private expire(watermark: number): void {
+    if (watermark === Infinity) {
+      for (const id of this.seen.keys()) this.dirty.add(id);
+      this.seen.clear();
+      this.buckets.clear();
+      this.heap.length = 0;
+      return;
+    }
+    const width = this.bucketWidth;
+    while (this.heap.length > 0 && this.heap[0] * width <= watermark) {
+      const bucket = heapPop(this.heap);
+      const ids = this.buckets.get(bucket)!;
+      this.buckets.delete(bucket);
+      for (const id of ids) {
+        const first = this.seen.get(id);
+        if (first !== undefined && first + this.within <= watermark) this.forget(id);
+      }
+    }
+  }
+}
+
+function idString(id: unknown): string {
+  if (typeof id === 'string') return id;
+  if (typeof id === 'number' || typeof id === 'bigint') return String(id);
+  throw new TypeError(`the id must be a string, number or bigint, got ${id === null ? 'null' : typeof id}`);
+}
+
+function heapPush(heap: number[], value: number): void {
+  let i = heap.push(value) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent] <= value) break;
+    heap[i] = heap[parent];
+    i = parent;
+  }
+  heap[i] = value;
+}
+
+function heapPop(heap: number[]): number {
+  const top = heap[0];
+  const last = heap.pop()!;
+  if (heap.length > 0) {
+    let i = 0;
+    const n = heap.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && heap[r] < heap[l] ? r : l;
+      if (heap[c] >= last) break;
+      heap[i] = heap[c];
+      i = c;
+    }
+    heap[i] = last;
+  }
+  return top;
+}
+
+/**
+ * Makes a dedup stage: drops a record whose id was seen within `within` of event time (at-least-once
+ * delivery plus dedup gives an idempotent effect). Seen ids expire as the watermark passes
+ * `firstSeen + within` and are checkpointed. Usually reached through `stream.dedup(idOf, options)`.
+ * @param idOf returns the record's id (string, number or bigint); a throw sends the record to dead letters.
+ * @param options `within`: a duration > 0, e.g. `'1h'`.
+ * @throws TypeError or RangeError naming a bad option.
+ * @example
+ * from(fromArray(trips)).withTimestamps(t => t.dropoffAt, monotonic()).dedup(t => t.tripId, { within: '1h' })
+ * @see DedupOperator
+ */
+export function dedup<T>(idOf: (record: T) => DedupId, options: DedupOptions): DedupOperator<T> {
+  return new DedupOperator(idOf, options);
+}

@@ -3,12 +3,13 @@ import type { DeadLetter } from './dead-letter.js';
 import { parseDuration, type Duration } from './duration.js';
 import { describeError, StreamkitError } from './errors.js';
 import { Metrics, type MetricSample } from './metrics.js';
-import type { Operator, OperatorContext, Output, StateWriter } from './operator.js';
+import type { Operator, OperatorContext, Output } from './operator.js';
 import type { Sink } from './sink.js';
 import type { Source, SourcePoll, SourcePosition } from './source.js';
 import type { LateRecord } from './window.js';
 import { CreditChannel } from '../delivery/credit-channel.js';
 import type { CheckpointData, OperatorStateChanges, StateBackend } from '../state/state-backend.js';
+import { StateChangeCollector } from '../state/state-change-collector.js';
 
 /** A pipeline ready to run: a source, a chain of operator factories, and its sinks. */
 export interface PipelinePlan {
@@ -357,19 +358,11 @@ class Chain {
     const changes = new Map<string, OperatorStateChanges>();
     this.operators.forEach((op, i) => {
       if (!op.snapshotState) return;
-      const entry: OperatorStateChanges = { puts: new Map(), deletes: new Set(), full };
-      const writer: StateWriter = {
-        put: (key, value) => {
-          entry.deletes.delete(key);
-          entry.puts.set(key, value);
-        },
-        delete: (key) => {
-          entry.puts.delete(key);
-          entry.deletes.add(key);
-        },
-      };
+      // Encodes each value as it is put: operators keep mutating their live state while the
+      // barrier waits for the sinks, and the checkpoint must hold the state as of the barrier.
+      const writer = new StateChangeCollector(this.contexts[i].uid, full);
       op.snapshotState(writer, full);
-      changes.set(this.contexts[i].uid, entry);
+      changes.set(this.contexts[i].uid, writer.changes());
     });
     return changes;
   }

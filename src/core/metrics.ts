@@ -27,6 +27,11 @@ export class Metrics {
     return this.sample('counter', name, labels);
   }
 
+  /** The live sample of a gauge, to set often without a lookup. */
+  gauge(name: string, labels: Record<string, string> = {}): MetricSample {
+    return this.sample('gauge', name, labels);
+  }
+
   /** Adds `by` to a counter. */
   inc(name: string, labels: Record<string, string> = {}, by = 1): void {
     this.sample('counter', name, labels).value += by;

@@ -8,6 +8,7 @@ import type { Sink } from './sink.js';
 import type { Source, SourcePoll, SourcePosition } from './source.js';
 import type { LateRecord } from './window.js';
 import { CreditChannel } from '../delivery/credit-channel.js';
+import { serveMetrics } from '../observability/metrics-server.js';
 import type { CheckpointData, OperatorStateChanges, StateBackend } from '../state/state-backend.js';
 import { StateChangeCollector } from '../state/state-change-collector.js';
 
@@ -44,8 +45,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Receives typed runtime events. */
   onEvent?: (event: RuntimeEvent) => void;
-  /** Shared metrics registry (one is created otherwise; read it from the job). */
-  metrics?: Metrics;
+  /** Metrics: `port` serves them in the Prometheus text format on `GET /metrics`; `registry` shares one. */
+  metrics?: { port?: number; host?: string; registry?: Metrics };
 }
 
 /** What `run()` resolves with. */
@@ -87,7 +88,7 @@ const TICK = Symbol('tick');
 
 /** Starts a pipeline. Most users call `stream.run()`, which builds the plan and calls this. */
 export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
-  const metrics = options.metrics ?? new Metrics();
+  const metrics = options.metrics?.registry ?? new Metrics();
   let stopRequested = false;
   const job = execute(plan, options, metrics, () => stopRequested) as Job;
   (job as { stop: () => void }).stop = () => {
@@ -117,6 +118,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   };
 
   // Restore the last complete checkpoint before anything is read.
+  const server = options.metrics?.port !== undefined ? await serveMetrics(metrics, { port: options.metrics.port, host: options.metrics.host }) : undefined;
   const restored = options.state ? await options.state.open() : undefined;
   if (restored) summary.restoredFrom = restored.id;
   let checkpointId = restored ? restored.id : 0;
@@ -130,6 +132,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   if (restored) options.onEvent?.({ type: 'checkpoint.restored', id: restored.id });
 
   const recordsIn = metrics.counter('records_in', { stage: 'source' });
+  const inFlight = metrics.gauge('channel_in_flight_records');
 
   const driveSource = async (): Promise<void> => {
     let lastTick = now();
@@ -184,6 +187,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       }
       tick();
       await chain.drainTo(channel);
+      inFlight.value = channel.inFlightRecords;
       await checkpoint(false);
     }
     if (ended) {
@@ -249,6 +253,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   for (const sink of allSinks) await Promise.resolve(sink.close?.()).catch((error) => failure ?? (failure = error));
   await Promise.resolve(source.close?.()).catch((error) => failure ?? (failure = error));
   if (options.state) await options.state.close();
+  await server?.close();
   if (failure !== undefined) throw failure;
 
   summary.late = Math.max(summary.late, 0);

@@ -74,6 +74,7 @@ export class TimestampOperator<T> implements Operator<T, T> {
   private advance(out: Output<T>): void {
     const w = this.watermarks.current(this.ctx.sourcePartitions());
     this.ctx.metrics.set('watermark', { operator: this.ctx.uid }, w);
+    if (Number.isFinite(w)) this.ctx.metrics.set('watermark_lag_ms', { operator: this.ctx.uid }, this.ctx.now() - w);
     this.emit(w, out);
   }
 

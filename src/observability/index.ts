@@ -1,0 +1,3 @@
+export { prometheusText } from './prometheus.js';
+export { serveMetrics } from './metrics-server.js';
+export type { MetricsServer } from './metrics-server.js';

@@ -1,0 +1,40 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Metrics } from '../core/metrics.js';
+import { prometheusText } from './prometheus.js';
+
+export interface MetricsServer {
+  /** The port it listens on (useful with `port: 0`). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `GET /metrics` in the Prometheus text format on 127.0.0.1 (or `host`).
+ * @example const server = await serveMetrics(job.metrics, { port: 9464 })
+ */
+export async function serveMetrics(metrics: Metrics, options: { port: number; host?: string }): Promise<MetricsServer> {
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+    throw new RangeError(`metrics.port must be an integer from 0 to 65535, got ${options.port}`);
+  }
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
+      res.writeHead(404).end('not found: try GET /metrics\n');
+      return;
+    }
+    prometheusText(metrics).then(
+      (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
+      (error) => res.writeHead(500).end(String(error)),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new Error(`metrics.port ${options.port}: cannot listen (${error.code ?? error.message}); choose a free port or 0`, { cause: error })),
+    );
+    server.listen(options.port, options.host ?? '127.0.0.1', resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

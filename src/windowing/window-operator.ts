@@ -1,0 +1,871 @@
+import type { Batch } from '../core/batch.js';
+import { parseDuration } from '../core/duration.js';
+import { StateError, StreamkitError, describeError } from '../core/errors.js';
+import type { Metrics } from '../core/metrics.js';
+import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import type { PaneTiming, WindowResult } from '../core/window.js';
+import { keyToJson, resultId } from './result-id.js';
+import { TimerHeap } from './timer-heap.js';
+import { validateTrigger } from './triggers.js';
+import type { AccumulationMode, Aggregator, CountTrigger, ProcessingTimeTrigger, Trigger, WindowAssigner, WindowOptions } from './types.js';
+import {
+  META_STATE_KEY,
+  WINDOW_STATE_VERSION,
+  timestampStateKey,
+  windowStateKey,
+  type StoredMeta,
+  type StoredTimestamp,
+  type StoredWindow,
+} from './window-state.js';
+
+/** Options of {@link windowOperator}: the assigner plus the `.window(assigner, options)` options. */
+export interface WindowOperatorOptions extends WindowOptions {
+  assigner: WindowAssigner;
+}
+
+const ON_TIME = 0;
+const EXPIRE = 1;
+const PRUNE = 2;
+const NO_DEADLINE = -Infinity;
+
+/** Live state of one (key, window). */
+interface WinState {
+  readonly key: unknown;
+  readonly kid: unknown;
+  kj: string | undefined;
+  sk: string | undefined;
+  readonly start: number;
+  readonly end: number;
+  readonly maxTs: number;
+  acc: unknown;
+  /** Records added since the previous pane: a window fires only when this is positive. */
+  pending: number;
+  /** Index of the next pane. */
+  index: number;
+  /** The window emitted its on-time pane, or the watermark passed its end with nothing new to emit. */
+  onTimeDone: boolean;
+  last: unknown;
+  lastTiming: PaneTiming | undefined;
+  hasLast: boolean;
+  /** Processing-time deadline of the pending pane, or NO_DEADLINE. */
+  deadline: number;
+  alive: boolean;
+  /** Snapshot epoch in which this state was last recorded as dirty. */
+  mark: number;
+}
+
+/** All keys' states of one aligned (tumbling, hopping, global) window: they fire and expire together. */
+interface Bucket {
+  readonly start: number;
+  readonly end: number;
+  readonly maxTs: number;
+  readonly states: Map<unknown, WinState>;
+  alive: boolean;
+}
+
+/** Sessions of one key, sorted by start; no two overlap or touch (they would have merged). */
+interface SessionKey {
+  readonly sessions: WinState[];
+}
+
+/** Records of one sliding-window key grouped by timestamp, and its live windows by start. */
+interface SlideKey {
+  readonly key: unknown;
+  readonly kid: unknown;
+  kj: string | undefined;
+  readonly times: number[];
+  readonly byTime: Map<number, TsEntry>;
+  readonly wins: Map<number, WinState>;
+  pruneAt: number;
+}
+
+interface TsEntry {
+  readonly home: SlideKey;
+  readonly t: number;
+  acc: unknown;
+  n: number;
+  sk: string | undefined;
+  mark: number;
+}
+
+type Layout = 'aligned' | 'session' | 'sliding';
+
+/**
+ * The window operator: assigns keyed, timestamped records to windows, aggregates them
+ * incrementally, and emits {@link WindowResult} panes as its trigger decides, following
+ * SEMANTICS.md (windows, lateness, triggers, panes, accumulation modes, result ids).
+ *
+ * Input batches carry `times` (event time, ms) and, after `keyBy`, `keys` (absent: one key, `null`).
+ * Output batches carry results with `times[i] = window.end - 1` and no keys; the watermark is
+ * forwarded after everything it made due has fired. `+Infinity` ends the input: every window fires
+ * what it has not emitted yet and all state is cleared.
+ *
+ * @param options `assigner` plus `trigger` (default `onWatermark()`), `allowedLateness` (default 0)
+ *   and `mode` (default `'accumulating'`).
+ * @param aggregator what to compute per window.
+ * @throws TypeError / RangeError naming the option when the configuration cannot work, e.g.
+ *   `global()` with the watermark trigger.
+ * @example
+ * const op = windowOperator({ assigner: tumbling('5m'), allowedLateness: '10m' }, count());
+ * @see onWatermark
+ * @see afterCount
+ * @see afterProcessingTime
+ */
+export function windowOperator<T = unknown, A = unknown, R = unknown>(
+  options: WindowOperatorOptions,
+  aggregator: Aggregator<T, A, R>,
+): Operator<unknown, WindowResult<unknown, R>> {
+  return new WindowOperator<T, A, R>(options, aggregator);
+}
+
+const MODES: readonly AccumulationMode[] = ['accumulating', 'discarding', 'retracting'];
+const OPTION_NAMES = new Set(['assigner', 'trigger', 'allowedLateness', 'mode']);
+
+class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown, R>> {
+  readonly name = 'window';
+  private readonly assigner: WindowAssigner;
+  private readonly agg: Aggregator<T, A, R>;
+  private readonly trigger: Trigger;
+  private readonly lateness: number;
+  private readonly mode: AccumulationMode;
+  private readonly layout: Layout;
+  /** Assigners giving exactly one window per record (tumbling, global): the last one is cached. */
+  private readonly single: boolean;
+  private readonly size: number;
+  private readonly usesProcessingTime: boolean;
+
+  private wm = -Infinity;
+  private readonly timers = new TimerHeap<Bucket | WinState | SlideKey>();
+  private readonly procTimers = new TimerHeap<WinState>();
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly sessionKeys = new Map<unknown, SessionKey>();
+  private readonly slideKeys = new Map<unknown, SlideKey>();
+
+  private cStart = 0;
+  private cEnd = 0;
+  private cBucket: Bucket | undefined;
+
+  private outValues: WindowResult<unknown, R>[] = [];
+  private outTimes: number[] = [];
+  private out: Output<WindowResult<unknown, R>> | undefined;
+  private lateCount = 0;
+
+  private ctx: OperatorContext | undefined;
+  private metrics: Metrics | undefined;
+  private restoredProc: WinState[] = [];
+
+  private tracking = false;
+  private epoch = 1;
+  private metaDirty = false;
+  private readonly dirtyWins = new Map<string, WinState | null>();
+  private readonly dirtyTs = new Map<string, TsEntry | null>();
+
+  constructor(options: WindowOperatorOptions, aggregator: Aggregator<T, A, R>) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`windowOperator options must be an object like { assigner, trigger, allowedLateness, mode }, got ${String(options)}`);
+    }
+    for (const name of Object.keys(options)) {
+      if (!OPTION_NAMES.has(name)) throw new TypeError(`window: unknown option '${name}'; the options are trigger, allowedLateness and mode`);
+    }
+    const assigner = options.assigner;
+    if (!assigner || typeof assigner.assignWindows !== 'function' || typeof assigner.kind !== 'string') {
+      throw new TypeError('window: assigner must be a window assigner such as tumbling(size), hopping(size, hop), sliding(size), session(gap) or global()');
+    }
+    if (!aggregator || typeof aggregator.create !== 'function' || typeof aggregator.add !== 'function' || typeof aggregator.merge !== 'function' || typeof aggregator.result !== 'function') {
+      throw new TypeError('window: aggregator must have create(), add(acc, x), merge(a, b) and result(acc) functions');
+    }
+    const trigger = options.trigger === undefined ? ({ kind: 'watermark' } as const) : validateTrigger(options.trigger);
+    if (assigner.kind === 'global' && trigger.kind === 'watermark') {
+      throw new TypeError(
+        'window: global() windows never reach the end of event time before the end of input, so the watermark trigger would fire them only once at the end; pass trigger: afterCount(n) or afterProcessingTime(d)',
+      );
+    }
+    const mode = options.mode ?? 'accumulating';
+    if (!MODES.includes(mode)) throw new TypeError(`window: mode must be 'accumulating', 'discarding' or 'retracting', got ${JSON.stringify(mode)}`);
+    this.lateness = options.allowedLateness === undefined ? 0 : parseDuration(options.allowedLateness, 'allowedLateness');
+    this.assigner = assigner;
+    this.agg = aggregator;
+    this.trigger = trigger;
+    this.mode = mode;
+    this.layout = assigner.merging || assigner.kind === 'session' ? 'session' : assigner.kind === 'sliding' ? 'sliding' : 'aligned';
+    this.single = assigner.kind === 'tumbling' || assigner.kind === 'global';
+    this.size = assigner.size;
+    this.usesProcessingTime =
+      trigger.kind === 'processing-time' || (trigger.kind === 'watermark' && (trigger.early?.kind === 'processing-time' || trigger.late?.kind === 'processing-time'));
+    if (this.layout !== 'aligned' && (!Number.isSafeInteger(this.size) || this.size < 1)) {
+      throw new RangeError(`window: ${assigner.description} must have a positive integer size in ms, got ${assigner.size}`);
+    }
+  }
+
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+    this.metrics = ctx.metrics;
+  }
+
+  private now(): number {
+    return this.ctx ? this.ctx.now() : Date.now();
+  }
+
+  processBatch(batch: Batch<unknown>, out: Output<WindowResult<unknown, R>>): void {
+    this.out = out;
+    const { values, times, keys } = batch;
+    const n = values.length;
+    let i = 0;
+    try {
+      for (; i < n; i++) {
+        const t = times ? times[i] : undefined;
+        if (!Number.isSafeInteger(t)) {
+          out.deadLetter({
+            reason: times
+              ? `event time must be a finite integer of epoch ms, got ${describeTime(t)}`
+              : 'record has no event time: call withTimestamps(...) before window(...)',
+            raw: values[i],
+            position: { partition: batch.partition, offset: batch.positions[i] },
+            operator: this.name,
+          });
+          continue;
+        }
+        const key = keys ? keys[i] : null;
+        const kid = key !== null && typeof key === 'object' ? `\u0000${JSON.stringify(key)}` : key;
+        const value = values[i] as T;
+        if (this.layout === 'aligned') this.addAligned(key, kid, t as number, value);
+        else if (this.layout === 'session') this.addSession(key, kid, t as number, value);
+        else this.addSliding(key, kid, t as number, value);
+      }
+    } catch (error) {
+      if (error instanceof StreamkitError) throw error;
+      throw new StreamkitError(
+        'USER_FUNCTION_FAILED',
+        `window: the aggregator failed on the record at partition ${batch.partition} position ${batch.positions[i]}: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    this.flush(out);
+  }
+
+  processWatermark(time: number, out: Output<WindowResult<unknown, R>>): void {
+    this.out = out;
+    if (time > this.wm) {
+      this.wm = time;
+      this.metaDirty = true;
+      const timers = this.timers;
+      while (timers.size > 0 && timers.peekTime() <= time) this.runTimer(timers.pop()!);
+      if (time === Infinity) this.clearAll();
+    }
+    this.flush(out);
+    out.watermark(time);
+  }
+
+  onTick(now: number, out: Output<WindowResult<unknown, R>>): void {
+    this.out = out;
+    if (this.restoredProc.length > 0) {
+      const restored = this.restoredProc;
+      this.restoredProc = [];
+      for (const ws of restored) {
+        if (!ws.alive || ws.pending === 0) continue;
+        const policy = this.policyOf(ws);
+        if (policy && policy.kind === 'processing-time') this.schedule(ws, policy.interval, now);
+      }
+    }
+    const timers = this.procTimers;
+    while (timers.size > 0 && timers.peekTime() <= now) {
+      const tm = timers.pop()!;
+      const ws = tm.ref;
+      if (ws.alive && ws.deadline === tm.time && ws.pending > 0) this.fire(ws);
+    }
+    this.flush(out);
+  }
+
+  // ---- assignment -------------------------------------------------------------------------------
+
+  private addAligned(key: unknown, kid: unknown, t: number, value: T): void {
+    if (this.single && this.cBucket !== undefined && t >= this.cStart && t < this.cEnd) {
+      this.addToBucket(this.cBucket, key, kid, value);
+      return;
+    }
+    const windows = this.assigner.assignWindows(t);
+    for (let w = 0; w < windows.length; w++) {
+      const { start, end } = windows[w];
+      let bucket = this.buckets.get(start);
+      if (bucket === undefined) {
+        if (this.wm >= end - 1 + this.lateness) {
+          this.lateRecord(value, start, end);
+          continue;
+        }
+        bucket = { start, end, maxTs: end - 1, states: new Map(), alive: true };
+        this.buckets.set(start, bucket);
+        this.pushTimers(bucket.maxTs, bucket);
+      }
+      if (this.single) {
+        this.cStart = start;
+        this.cEnd = end;
+        this.cBucket = bucket;
+      }
+      this.addToBucket(bucket, key, kid, value);
+    }
+  }
+
+  private addToBucket(bucket: Bucket, key: unknown, kid: unknown, value: T): void {
+    if (!bucket.alive) {
+      // Only the single-window cache can hold an expired bucket: the record missed that window.
+      this.cBucket = undefined;
+      this.lateRecord(value, bucket.start, bucket.end);
+      return;
+    }
+    let ws = bucket.states.get(kid);
+    if (ws === undefined) {
+      ws = this.newWin(key, kid, bucket.start, bucket.end, this.agg.create(), 0);
+      bucket.states.set(kid, ws);
+    }
+    this.addTo(ws, value);
+  }
+
+  private addSession(key: unknown, kid: unknown, t: number, value: T): void {
+    const lo = t;
+    const hi = t + this.size;
+    let sk = this.sessionKeys.get(kid);
+    let first = -1;
+    let last = -1;
+    let at = 0;
+    if (sk !== undefined) {
+      const ss = sk.sessions;
+      for (let j = 0; j < ss.length; j++) {
+        const s = ss[j];
+        if (s.end < lo) {
+          at = j + 1;
+          continue;
+        }
+        if (s.start > hi) break;
+        if (first < 0) first = j;
+        last = j;
+      }
+    }
+    if (first >= 0) {
+      const ss = sk!.sessions;
+      const only = ss[first];
+      if (first === last && only.start <= lo && hi <= only.end) {
+        this.addTo(only, value);
+        return;
+      }
+      // The record joins (and may bridge) existing sessions: their union is a new window. Existing
+      // sessions are live, so they are not expired and neither is their union.
+      let acc = only.acc;
+      let pending = only.pending;
+      this.retire(only);
+      for (let j = first + 1; j <= last; j++) {
+        acc = this.agg.merge(acc as A, ss[j].acc as A);
+        pending += ss[j].pending;
+        this.retire(ss[j]);
+      }
+      const ws = this.newWin(key, kid, Math.min(lo, only.start), Math.max(hi, ss[last].end), acc, pending);
+      ss.splice(first, last - first + 1, ws);
+      this.pushTimers(ws.maxTs, ws);
+      this.addTo(ws, value);
+      return;
+    }
+    if (this.wm >= hi - 1 + this.lateness) {
+      this.lateRecord(value, lo, hi);
+      return;
+    }
+    if (sk === undefined) {
+      sk = { sessions: [] };
+      this.sessionKeys.set(kid, sk);
+    }
+    const ws = this.newWin(key, kid, lo, hi, this.agg.create(), 0);
+    sk.sessions.splice(at, 0, ws);
+    this.pushTimers(ws.maxTs, ws);
+    this.addTo(ws, value);
+  }
+
+  /** A session merged into a larger one: retract its last pane (retracting mode) and drop its state. */
+  private retire(ws: WinState): void {
+    if (this.mode === 'retracting' && ws.hasLast) this.emitRetraction(ws);
+    this.drop(ws);
+  }
+
+  private addSliding(key: unknown, kid: unknown, t: number, value: T): void {
+    const size = this.size;
+    let sk = this.slideKeys.get(kid);
+    if (sk === undefined) {
+      sk = { key, kid, kj: undefined, times: [], byTime: new Map(), wins: new Map(), pruneAt: NaN };
+      this.slideKeys.set(kid, sk);
+    }
+    const times = sk.times;
+    const entry = sk.byTime.get(t);
+    const idx = lowerBound(times, t);
+    // Windows holding t, by start: left windows [u-size+1, u+1) of every u in [t, t+size-1]
+    // (t itself included) and right windows [u+1, u+1+size) of every u in [t-size, t-1].
+    const starts: number[] = [];
+    let a = entry === undefined ? -1 : idx;
+    let b = lowerBound(times, t - size);
+    const aEnd = lowerBound(times, t + size);
+    const bEnd = idx;
+    let leftStart = entry === undefined ? t - size + 1 : NaN;
+    for (;;) {
+      let sa = Infinity;
+      if (a < 0) sa = leftStart;
+      else if (a < aEnd) sa = times[a] - size + 1;
+      const sb = b < bEnd ? times[b] + 1 : Infinity;
+      if (sa === Infinity && sb === Infinity) break;
+      if (sa <= sb) {
+        if (starts.length === 0 || starts[starts.length - 1] !== sa) starts.push(sa);
+        if (a < 0) {
+          a = idx;
+          leftStart = NaN;
+        } else a++;
+      } else {
+        if (starts.length === 0 || starts[starts.length - 1] !== sb) starts.push(sb);
+        b++;
+      }
+    }
+    for (let j = 0; j < starts.length; j++) {
+      const s = starts[j];
+      let ws = sk.wins.get(s);
+      if (ws === undefined) {
+        if (this.wm >= s + size - 1 + this.lateness) {
+          this.lateRecord(value, s, s + size);
+          continue;
+        }
+        ws = this.newSlideWin(sk, s);
+      }
+      this.addTo(ws, value);
+    }
+    if (entry === undefined) {
+      // t's own right window exists once a later record lies within size of it.
+      const s = t + 1;
+      if (idx < times.length && times[idx] <= t + size && !sk.wins.has(s) && this.wm < s + size - 1 + this.lateness) {
+        const ws = this.newSlideWin(sk, s);
+        this.afterAdd(ws);
+      }
+      if (this.wm >= t + size + this.lateness) {
+        // Every window t could ever belong to has expired: nothing left to remember.
+        if (times.length === 0 && sk.wins.size === 0) this.slideKeys.delete(kid);
+        return;
+      }
+      const e: TsEntry = { home: sk, t, acc: this.agg.add(this.agg.create(), value), n: 1, sk: undefined, mark: 0 };
+      sk.byTime.set(t, e);
+      times.splice(idx, 0, t);
+      this.touchTs(e);
+      const pruneAt = t + size + this.lateness;
+      if (!(sk.pruneAt <= pruneAt)) {
+        sk.pruneAt = pruneAt;
+        this.timers.push(pruneAt, PRUNE, sk);
+      }
+    } else {
+      entry.acc = this.agg.add(entry.acc as A, value);
+      entry.n++;
+      this.touchTs(entry);
+    }
+  }
+
+  /** Creates the sliding window starting at `s` from the records already stored for its key. */
+  private newSlideWin(sk: SlideKey, s: number): WinState {
+    const end = s + this.size;
+    const times = sk.times;
+    let acc = this.agg.create();
+    let pending = 0;
+    for (let j = lowerBound(times, s); j < times.length && times[j] < end; j++) {
+      const e = sk.byTime.get(times[j])!;
+      acc = this.agg.merge(acc, e.acc as A);
+      pending += e.n;
+    }
+    const ws = this.newWin(sk.key, sk.kid, s, end, acc, pending);
+    if (sk.kj !== undefined) ws.kj = sk.kj;
+    sk.wins.set(s, ws);
+    this.pushTimers(ws.maxTs, ws);
+    return ws;
+  }
+
+  // ---- firing ---------------------------------------------------------------------------------
+
+  private newWin(key: unknown, kid: unknown, start: number, end: number, acc: unknown, pending: number): WinState {
+    return {
+      key,
+      kid,
+      kj: undefined,
+      sk: undefined,
+      start,
+      end,
+      maxTs: end - 1,
+      acc,
+      pending,
+      index: 0,
+      onTimeDone: false,
+      last: undefined,
+      lastTiming: undefined,
+      hasLast: false,
+      deadline: NO_DEADLINE,
+      alive: true,
+      mark: 0,
+    };
+  }
+
+  private pushTimers(maxTs: number, ref: Bucket | WinState): void {
+    if (this.trigger.kind === 'watermark' && this.wm < maxTs) this.timers.push(maxTs, ON_TIME, ref);
+    this.timers.push(maxTs + this.lateness, EXPIRE, ref);
+  }
+
+  private addTo(ws: WinState, value: T): void {
+    ws.acc = this.agg.add(ws.acc as A, value);
+    ws.pending++;
+    if (this.tracking && ws.mark !== this.epoch) this.touch(ws);
+    this.afterAdd(ws);
+  }
+
+  /** The trigger that decides the window's next pane in its current phase; undefined = fire at once. */
+  private policyOf(ws: WinState): CountTrigger | ProcessingTimeTrigger | undefined | null {
+    const trigger = this.trigger;
+    if (trigger.kind !== 'watermark') return trigger;
+    if (this.wm < ws.maxTs) return trigger.early ?? null;
+    // Past the end: the first pane is the on-time one (at once); later ones follow `late`.
+    return ws.onTimeDone ? trigger.late : undefined;
+  }
+
+  /** Applies the trigger after records were added to `ws`. `null` policy: wait for the watermark. */
+  private afterAdd(ws: WinState): void {
+    const policy = this.policyOf(ws);
+    if (policy === null) return;
+    if (policy === undefined) this.fire(ws);
+    else if (policy.kind === 'count') {
+      if (ws.pending >= policy.count) this.fire(ws);
+    } else if (ws.deadline === NO_DEADLINE) this.schedule(ws, policy.interval, this.now());
+  }
+
+  private schedule(ws: WinState, interval: number, now: number): void {
+    ws.deadline = now + interval;
+    this.procTimers.push(ws.deadline, 0, ws);
+  }
+
+  /**
+   * Emits the pane of `ws` holding what it has not emitted yet (everything so far unless
+   * discarding). Timing: early before the watermark reaches the end, then on-time once, then late.
+   */
+  private fire(ws: WinState): void {
+    if (ws.pending === 0) return;
+    let timing: PaneTiming;
+    if (this.wm < ws.maxTs) timing = 'early';
+    else if (ws.onTimeDone) timing = 'late';
+    else {
+      timing = 'on-time';
+      ws.onTimeDone = true;
+    }
+    const value = this.agg.result(ws.acc as A);
+    const kj = ws.kj ?? (ws.kj = keyToJson(ws.key));
+    if (this.mode === 'retracting') {
+      if (ws.hasLast) this.emitRetraction(ws);
+      ws.last = value;
+      ws.lastTiming = timing;
+      ws.hasLast = true;
+    } else if (this.mode === 'discarding') {
+      ws.acc = this.agg.create();
+    }
+    this.outValues.push({
+      key: ws.key,
+      window: { start: ws.start, end: ws.end },
+      value,
+      pane: { index: ws.index, timing },
+      id: resultId(kj, ws.start, ws.end, ws.index, false),
+    });
+    this.outTimes.push(ws.maxTs);
+    ws.index++;
+    ws.pending = 0;
+    ws.deadline = NO_DEADLINE;
+    if (this.tracking && ws.mark !== this.epoch) this.touch(ws);
+  }
+
+  /** Emits a retraction of the previous pane of `ws`: its value, pane info and a retraction id. */
+  private emitRetraction(ws: WinState): void {
+    const kj = ws.kj ?? (ws.kj = keyToJson(ws.key));
+    const index = ws.index - 1;
+    this.outValues.push({
+      key: ws.key,
+      window: { start: ws.start, end: ws.end },
+      value: ws.last as R,
+      pane: { index, timing: ws.lastTiming! },
+      id: resultId(kj, ws.start, ws.end, index, true),
+      retraction: true,
+    });
+    this.outTimes.push(ws.maxTs);
+  }
+
+  private runTimer(tm: { kind: number; ref: Bucket | WinState | SlideKey; time: number }): void {
+    if (tm.kind === PRUNE) {
+      this.prune(tm.ref as SlideKey, tm.time);
+      return;
+    }
+    if (this.layout === 'aligned') {
+      const bucket = tm.ref as Bucket;
+      if (!bucket.alive) return;
+      if (tm.kind === ON_TIME) {
+        for (const ws of bucket.states.values()) this.onTime(ws);
+      } else {
+        for (const ws of bucket.states.values()) {
+          this.fire(ws);
+          this.drop(ws);
+        }
+        bucket.alive = false;
+        this.buckets.delete(bucket.start);
+        if (this.cBucket === bucket) this.cBucket = undefined;
+      }
+      return;
+    }
+    const ws = tm.ref as WinState;
+    if (!ws.alive) return;
+    if (tm.kind === ON_TIME) {
+      this.onTime(ws);
+      return;
+    }
+    this.fire(ws);
+    this.drop(ws);
+    if (this.layout === 'session') {
+      const sk = this.sessionKeys.get(ws.kid)!;
+      const at = sk.sessions.indexOf(ws);
+      sk.sessions.splice(at, 1);
+      if (sk.sessions.length === 0) this.sessionKeys.delete(ws.kid);
+    } else {
+      const sk = this.slideKeys.get(ws.kid)!;
+      sk.wins.delete(ws.start);
+      if (sk.wins.size === 0 && sk.times.length === 0) this.slideKeys.delete(ws.kid);
+    }
+  }
+
+  private onTime(ws: WinState): void {
+    this.fire(ws);
+    if (!ws.onTimeDone) {
+      ws.onTimeDone = true;
+      if (this.tracking && ws.mark !== this.epoch) this.touch(ws);
+    }
+  }
+
+  /** Forgets a sliding key's timestamps that no live or future window can hold any more. */
+  private prune(sk: SlideKey, time: number): void {
+    if (sk.pruneAt !== time) return;
+    const times = sk.times;
+    const limit = this.wm - this.size - this.lateness;
+    let j = 0;
+    while (j < times.length && times[j] <= limit) {
+      const e = sk.byTime.get(times[j])!;
+      sk.byTime.delete(times[j]);
+      if (this.tracking) this.dirtyTs.set(this.tsKey(e), null);
+      j++;
+    }
+    times.splice(0, j);
+    if (times.length > 0) {
+      sk.pruneAt = times[0] + this.size + this.lateness;
+      this.timers.push(sk.pruneAt, PRUNE, sk);
+    } else {
+      sk.pruneAt = NaN;
+      if (sk.wins.size === 0) this.slideKeys.delete(sk.kid);
+    }
+  }
+
+  private clearAll(): void {
+    this.buckets.clear();
+    this.sessionKeys.clear();
+    this.slideKeys.clear();
+    this.timers.clear();
+    this.procTimers.clear();
+    this.cBucket = undefined;
+  }
+
+  private lateRecord(value: T, start: number, end: number): void {
+    this.lateCount++;
+    this.out!.late({ record: value, window: { start, end }, watermark: this.wm });
+  }
+
+  private flush(out: Output<WindowResult<unknown, R>>): void {
+    const n = this.outValues.length;
+    if (this.metrics && (n > 0 || this.lateCount > 0)) {
+      const labels = { operator: this.ctx!.uid };
+      if (n > 0) this.metrics.inc('window.panes', labels, n);
+      if (this.lateCount > 0) this.metrics.inc('window.late', labels, this.lateCount);
+    }
+    this.lateCount = 0;
+    if (n === 0) return;
+    const values = this.outValues;
+    const times = this.outTimes;
+    this.outValues = [];
+    this.outTimes = [];
+    // Results are not source records: they have no source position.
+    const positions = new Array<number>(n).fill(-1);
+    out.emit({ values, times, positions, partition: 0 });
+  }
+
+  // ---- checkpoints ------------------------------------------------------------------------------
+
+  private winKey(ws: WinState): string {
+    return ws.sk ?? (ws.sk = windowStateKey(ws.start, ws.end, ws.kj ?? (ws.kj = keyToJson(ws.key))));
+  }
+
+  private tsKey(e: TsEntry): string {
+    const home = e.home;
+    return e.sk ?? (e.sk = timestampStateKey(e.t, home.kj ?? (home.kj = keyToJson(home.key))));
+  }
+
+  private touch(ws: WinState): void {
+    ws.mark = this.epoch;
+    this.dirtyWins.set(this.winKey(ws), ws);
+  }
+
+  private touchTs(e: TsEntry): void {
+    if (!this.tracking || e.mark === this.epoch) return;
+    e.mark = this.epoch;
+    this.dirtyTs.set(this.tsKey(e), e);
+  }
+
+  private drop(ws: WinState): void {
+    ws.alive = false;
+    if (this.tracking) this.dirtyWins.set(this.winKey(ws), null);
+  }
+
+  snapshotState(writer: StateWriter, full: boolean): void {
+    if (full || !this.tracking) {
+      writer.put(META_STATE_KEY, this.meta());
+      this.forEachLive((ws) => writer.put(this.winKey(ws), storeWin(ws)), (e) => writer.put(this.tsKey(e), storeTs(e)));
+    } else {
+      if (this.metaDirty) writer.put(META_STATE_KEY, this.meta());
+      for (const [k, ws] of this.dirtyWins) {
+        if (ws === null) writer.delete(k);
+        else writer.put(k, storeWin(ws));
+      }
+      for (const [k, e] of this.dirtyTs) {
+        if (e === null) writer.delete(k);
+        else writer.put(k, storeTs(e));
+      }
+    }
+    this.dirtyWins.clear();
+    this.dirtyTs.clear();
+    this.metaDirty = false;
+    this.epoch++;
+    this.tracking = true;
+  }
+
+  private meta(): StoredMeta {
+    return { watermark: this.wm, assigner: this.assigner.description };
+  }
+
+  private forEachLive(onWin: (ws: WinState) => void, onTs: (e: TsEntry) => void): void {
+    for (const b of this.buckets.values()) for (const ws of b.states.values()) onWin(ws);
+    for (const sk of this.sessionKeys.values()) for (const ws of sk.sessions) onWin(ws);
+    for (const sk of this.slideKeys.values()) {
+      for (const ws of sk.wins.values()) onWin(ws);
+      for (const e of sk.byTime.values()) onTs(e);
+    }
+  }
+
+  restoreState(entries: Iterable<[string, unknown]>): void {
+    const wins: StoredWindow[] = [];
+    const stamps: StoredTimestamp[] = [];
+    let meta: StoredMeta | undefined;
+    const prefixW = `${WINDOW_STATE_VERSION}/w/`;
+    const prefixT = `${WINDOW_STATE_VERSION}/t/`;
+    for (const [k, v] of entries) {
+      if (k === META_STATE_KEY) meta = v as StoredMeta;
+      else if (k.startsWith(prefixW)) wins.push(v as StoredWindow);
+      else if (k.startsWith(prefixT)) stamps.push(v as StoredTimestamp);
+      else throw new StateError('STATE_INCOMPATIBLE', `window: unknown state key ${JSON.stringify(k)} (expected the ${WINDOW_STATE_VERSION}/ layout)`);
+    }
+    if (meta === undefined) {
+      if (wins.length > 0 || stamps.length > 0) throw new StateError('STATE_CORRUPT', `window: checkpoint has window state but no ${META_STATE_KEY} entry`);
+      return;
+    }
+    if (meta.assigner !== this.assigner.description) {
+      throw new StateError(
+        'STATE_INCOMPATIBLE',
+        `window: the checkpoint was written for ${meta.assigner} windows, this pipeline uses ${this.assigner.description}; use a new state directory or the same windows`,
+      );
+    }
+    this.wm = meta.watermark;
+    for (const s of stamps) {
+      const kid = kidOf(s.k);
+      let sk = this.slideKeys.get(kid);
+      if (sk === undefined) {
+        sk = { key: s.k, kid, kj: undefined, times: [], byTime: new Map(), wins: new Map(), pruneAt: NaN };
+        this.slideKeys.set(kid, sk);
+      }
+      sk.byTime.set(s.t, { home: sk, t: s.t, acc: s.a, n: s.n, sk: undefined, mark: 0 });
+      sk.times.push(s.t);
+    }
+    for (const sk of this.slideKeys.values()) {
+      sk.times.sort((x, y) => x - y);
+      if (sk.times.length > 0) {
+        sk.pruneAt = sk.times[0] + this.size + this.lateness;
+        this.timers.push(sk.pruneAt, PRUNE, sk);
+      }
+    }
+    for (const s of wins) {
+      const kid = kidOf(s.k);
+      const ws = this.newWin(s.k, kid, s.s, s.e, s.a, s.p);
+      ws.index = s.i;
+      ws.onTimeDone = s.o;
+      if ('l' in s) {
+        ws.last = s.l;
+        ws.lastTiming = s.lt;
+        ws.hasLast = true;
+      }
+      if (this.layout === 'aligned') {
+        let bucket = this.buckets.get(s.s);
+        if (bucket === undefined) {
+          bucket = { start: s.s, end: s.e, maxTs: s.e - 1, states: new Map(), alive: true };
+          this.buckets.set(s.s, bucket);
+          this.pushTimers(bucket.maxTs, bucket);
+        }
+        bucket.states.set(kid, ws);
+      } else if (this.layout === 'session') {
+        let sk = this.sessionKeys.get(kid);
+        if (sk === undefined) {
+          sk = { sessions: [] };
+          this.sessionKeys.set(kid, sk);
+        }
+        sk.sessions.push(ws);
+        this.pushTimers(ws.maxTs, ws);
+      } else {
+        let sk = this.slideKeys.get(kid);
+        if (sk === undefined) {
+          sk = { key: s.k, kid, kj: undefined, times: [], byTime: new Map(), wins: new Map(), pruneAt: NaN };
+          this.slideKeys.set(kid, sk);
+        }
+        sk.wins.set(ws.start, ws);
+        this.pushTimers(ws.maxTs, ws);
+      }
+      if (ws.pending > 0 && this.usesProcessingTime) this.restoredProc.push(ws);
+    }
+    for (const sk of this.sessionKeys.values()) sk.sessions.sort((x, y) => x.start - y.start);
+    this.tracking = true;
+  }
+}
+
+function storeWin(ws: WinState): StoredWindow {
+  const s: StoredWindow = { k: ws.key, s: ws.start, e: ws.end, a: ws.acc, p: ws.pending, i: ws.index, o: ws.onTimeDone };
+  if (ws.hasLast) {
+    s.l = ws.last;
+    s.lt = ws.lastTiming;
+  }
+  return s;
+}
+
+function storeTs(e: TsEntry): StoredTimestamp {
+  return { k: e.home.key, t: e.t, a: e.acc, n: e.n };
+}
+
+function kidOf(key: unknown): unknown {
+  return key !== null && typeof key === 'object' ? `\u0000${JSON.stringify(key)}` : key;
+}
+
+function lowerBound(sorted: number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function describeTime(t: unknown): string {
+  if (typeof t === 'number') return String(t);
+  if (t instanceof Date) return `a Date (${String(t)})`;
+  return `${typeof t} ${JSON.stringify(t)}`;
+}
+

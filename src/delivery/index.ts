@@ -1,1 +1,2 @@
 export { CreditChannel } from './credit-channel.js';
+export { dedup, DedupOperator, type DedupId, type DedupOptions } from './dedup.js';

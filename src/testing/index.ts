@@ -1,0 +1,9 @@
+export { keyedEvents } from './keyed-events.js';
+export type { KeyedEvent, KeyedEventsOptions, KeyedEventsSample } from './keyed-events.js';
+export { batchSizes, splitBatches } from './batch-sizes.js';
+export type { BatchSizesOptions } from './batch-sizes.js';
+export { batchWindows, compareResults } from './batch-windows.js';
+export type { BatchWindowResult, BatchWindowsOptions } from './batch-windows.js';
+export { batchWindowsWithLateness, watermarksBefore } from './batch-windows-with-lateness.js';
+export type { BatchWindowsWithLateness, BatchWindowsWithLatenessOptions } from './batch-windows-with-lateness.js';
+export { compareKeys } from './compare-keys.js';

@@ -1,0 +1,30 @@
+import type { Aggregator } from '../types.js';
+import { checkSelector } from './selector.js';
+
+/**
+ * Collects a window's values into an array, in the order they were added (arrival order; after a
+ * session merge, the earlier session's values first). Not retractable: finding one value to
+ * remove costs a scan and an equality the values may not have.
+ * @param selector picks the value from a record; omitted, the records themselves.
+ * @throws TypeError when `selector` is not a function.
+ * @example stream.keyBy(e => e.user).window(session('30m')).aggregate({ pages: collect(e => e.page) })
+ * @see reduce
+ */
+export function collect<T>(): Aggregator<T, T[], T[]>;
+export function collect<T, V>(selector: (record: T) => V): Aggregator<T, V[], V[]>;
+export function collect<T, V>(selector?: (record: T) => V): Aggregator<T, V[], V[]> {
+  checkSelector(selector, 'collect');
+  const pick = selector ?? ((record: T) => record as unknown as V);
+  return {
+    create: () => [],
+    add(acc, record) {
+      acc.push(pick(record));
+      return acc;
+    },
+    merge(a, b) {
+      for (const v of b) a.push(v);
+      return a;
+    },
+    result: (acc) => acc.slice(),
+  };
+}

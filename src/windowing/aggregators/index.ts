@@ -1,0 +1,13 @@
+export { count } from './count.js';
+export { sum } from './sum.js';
+export { avg } from './avg.js';
+export type { AvgAccumulator } from './avg.js';
+export { min } from './min.js';
+export { max } from './max.js';
+export type { Comparable } from './extremum.js';
+export { collect } from './collect.js';
+export { reduce } from './reduce.js';
+export type { ReduceAccumulator } from './reduce.js';
+export { combineAggregators } from './combine-aggregators.js';
+export type { CombinedResult } from './combine-aggregators.js';
+export type { ExactSum } from './exact-sum.js';

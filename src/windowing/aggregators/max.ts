@@ -1,0 +1,25 @@
+import type { Aggregator } from '../types.js';
+import { pickExtremum, type Comparable } from './extremum.js';
+import { checkSelector } from './selector.js';
+
+/**
+ * The largest value of a window (numbers, strings or bigints compared with `<`); `null` for an
+ * empty window; NaN if any value is NaN. Not retractable: undoing a maximum needs every value
+ * kept, which is what `collect` is for.
+ * @param selector picks the value from a record; omitted, the records are the values.
+ * @throws TypeError when `selector` is not a function.
+ * @example stream.window(tumbling('1m')).aggregate({ low: min(q => q.price), high: max(q => q.price) })
+ * @see min
+ */
+export function max<V extends Comparable = number>(): Aggregator<V, V | null, V | null>;
+export function max<T, V extends Comparable = number>(selector: (record: T) => V): Aggregator<T, V | null, V | null>;
+export function max<T, V extends Comparable>(selector?: (record: T) => V): Aggregator<T, V | null, V | null> {
+  checkSelector(selector, 'max');
+  const pick = selector ?? ((record: T) => record as unknown as V);
+  return {
+    create: () => null,
+    add: (acc, record) => pickExtremum(acc, pick(record), 1),
+    merge: (a, b) => pickExtremum(a, b, 1),
+    result: (acc) => acc,
+  };
+}

@@ -1,0 +1,171 @@
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** Bound on cached boundaries per grid: years of hourly windows, yet bounded memory. */
+const MAX_CACHED = 100_000;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Checks that `timeZone` is an IANA zone name the runtime knows, returning its canonical name.
+ * @param timeZone e.g. `'America/New_York'`.
+ * @param factory the factory's name, used in the message.
+ * @throws RangeError naming `timeZone` when the zone is unknown.
+ * @example validateTimeZone('Europe/London', 'tumbling') // 'Europe/London'
+ */
+export function validateTimeZone(timeZone: unknown, factory: string): string {
+  if (typeof timeZone !== 'string' || timeZone.length === 0) {
+    throw new RangeError(`${factory}: timeZone must be an IANA time zone name such as 'America/New_York', got ${JSON.stringify(timeZone)}`);
+  }
+  try {
+    formatterFor(timeZone);
+  } catch {
+    throw new RangeError(`${factory}: timeZone ${JSON.stringify(timeZone)} is not an IANA time zone known to this runtime`);
+  }
+  return timeZone;
+}
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      era: 'short',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, format);
+  }
+  return format;
+}
+
+/**
+ * The offset of `timeZone` from UTC at `instant`, in ms (local wall time = instant + offset).
+ * Computed from `Intl` directly: date-fns-tz's `getTimezoneOffset` reads its date argument as a
+ * wall time in the process's own zone, which is not an instant.
+ * @param timeZone a zone accepted by {@link validateTimeZone}.
+ * @param instant epoch milliseconds.
+ * @example zoneOffset('America/New_York', Date.UTC(2024, 0, 1)) // -18_000_000
+ */
+export function zoneOffset(timeZone: string, instant: number): number {
+  const parts = formatterFor(timeZone).formatToParts(instant);
+  let year = 0;
+  let month = 1;
+  let day = 1;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let bc = false;
+  for (const part of parts) {
+    switch (part.type) {
+      case 'year': year = Number(part.value); break;
+      case 'month': month = Number(part.value); break;
+      case 'day': day = Number(part.value); break;
+      case 'hour': hour = Number(part.value); break;
+      case 'minute': minute = Number(part.value); break;
+      case 'second': second = Number(part.value); break;
+      case 'era': bc = part.value.startsWith('B'); break;
+      default: break;
+    }
+  }
+  const wall = new Date(0);
+  wall.setUTCFullYear(bc ? 1 - year : year, month - 1, day);
+  wall.setUTCHours(hour, minute, second, 0);
+  const wholeSecond = instant - (((instant % 1000) + 1000) % 1000);
+  return wall.getTime() - wholeSecond;
+}
+
+/**
+ * The first instant at which the clock of `timeZone` reads `wall` or later, where `wall` is a local
+ * wall-clock time written as if it were UTC epoch ms. This is the calendar rule for boundaries: a
+ * wall time skipped by a DST gap maps to the end of the gap, a repeated one to its first occurrence.
+ * @param timeZone a zone accepted by {@link validateTimeZone}.
+ * @param wall local wall time as UTC-based epoch ms, e.g. `Date.UTC(2024, 2, 10)` for local midnight.
+ * @example firstInstantAtWall('America/Sao_Paulo', Date.UTC(2018, 10, 4)) // Date.UTC(2018, 10, 4, 3): 01:00 local
+ */
+export function firstInstantAtWall(timeZone: string, wall: number): number {
+  // As in Temporal's GetPossibleEpochNanoseconds: at most one transition within a day either side.
+  const before = zoneOffset(timeZone, wall - DAY);
+  const after = zoneOffset(timeZone, wall + DAY);
+  let best = Number.POSITIVE_INFINITY;
+  for (const offset of before === after ? [before] : [before, after]) {
+    const candidate = wall - offset;
+    if (zoneOffset(timeZone, candidate) === offset && candidate < best) best = candidate;
+  }
+  if (best !== Number.POSITIVE_INFINITY) return best;
+  // `wall` falls in a gap: the answer is the transition instant, found by bisection between the
+  // instant that reads `wall` under the later offset (still before) and under the earlier one (after).
+  let lo = wall - Math.max(before, after);
+  let hi = wall - Math.min(before, after);
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (mid + zoneOffset(timeZone, mid) >= wall) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/**
+ * A calendar grid of window boundaries in one time zone: boundary `j` is the first instant whose
+ * local wall clock reads `j * step + offset` (wall time counted from 1970-01-01 00:00 local).
+ * Boundaries are cached because assigners call this once per record.
+ */
+export class CalendarGrid {
+  private readonly cache = new Map<number, number>();
+
+  /**
+   * @param timeZone a validated IANA zone.
+   * @param step grid step in ms of wall-clock time (whole hours dividing a day, or whole days).
+   * @param offset shift of the grid in ms of wall-clock time.
+   */
+  constructor(
+    readonly timeZone: string,
+    readonly step: number,
+    readonly offset: number,
+  ) {}
+
+  /** The instant of wall time `j * step + offset + extra` (extra lets windows end off-grid). */
+  boundary(j: number, extra = 0): number {
+    const wall = j * this.step + this.offset + extra;
+    let instant = this.cache.get(wall);
+    if (instant === undefined) {
+      if (this.cache.size >= MAX_CACHED) this.cache.clear();
+      instant = firstInstantAtWall(this.timeZone, wall);
+      this.cache.set(wall, instant);
+    }
+    return instant;
+  }
+
+  /** The largest `j` whose boundary is at or before `t`. */
+  indexAtOrBefore(t: number): number {
+    // Any zone is within ±26 h of UTC, so a guess from UTC is at most a couple of steps off.
+    let j = Math.floor((t - this.offset) / this.step);
+    while (this.boundary(j) > t) j--;
+    while (this.boundary(j + 1) <= t) j++;
+    return j;
+  }
+}
+
+/** Milliseconds per hour and per day, for the calendar size rules. */
+export const CALENDAR_HOUR = HOUR;
+export const CALENDAR_DAY = DAY;
+
+/**
+ * Checks that a length can be laid on a calendar grid: whole hours that divide a day, or whole days.
+ * @param ms the length in ms.
+ * @param option the option's name for the message.
+ * @throws RangeError naming the option and the rule.
+ * @example checkCalendarStep(3_600_000, 'tumbling size')
+ */
+export function checkCalendarStep(ms: number, option: string): void {
+  const ok = ms % HOUR === 0 && (DAY % ms === 0 || ms % DAY === 0);
+  if (!ok) {
+    throw new RangeError(
+      `${option} must be whole hours dividing a day (1h, 2h, 3h, 4h, 6h, 8h, 12h) or whole days when timeZone is set, got ${ms} ms`,
+    );
+  }
+}

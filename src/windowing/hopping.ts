@@ -1,0 +1,99 @@
+import type { Duration } from '../core/duration.js';
+import type { Window } from '../core/window.js';
+import type { WindowAssigner } from './types.js';
+import { checkOptions, positiveDuration, signedDuration } from './assigner-options.js';
+import { CalendarGrid, checkCalendarStep, validateTimeZone } from './calendar-windows.js';
+
+/** Options of {@link hopping}. */
+export interface HoppingOptions {
+  /** Shifts window starts: `s ≡ offset (mod hop)`; `|offset| < hop`. Default 0. */
+  offset?: Duration;
+  /** IANA zone: windows start on a local calendar grid of `hop` and last `size` of local wall-clock time. */
+  timeZone?: string;
+}
+
+/** A hopping assigner, with its parameters readable for oracles and docs. */
+export interface HoppingAssigner extends WindowAssigner {
+  readonly kind: 'hopping';
+  readonly hop: number;
+  readonly offset: number;
+  readonly timeZone: string | undefined;
+}
+
+/**
+ * Fixed-size windows that start every `hop`: a record at `t` belongs to every `[s, s + size)`
+ * with `s ≡ offset (mod hop)` and `s <= t < s + size`, returned in ascending start order
+ * (`size / hop` of them when hop divides size). With `timeZone`, starts lie on the local calendar
+ * grid of `hop` and each window ends where the local clock reads its start plus `size`, by the
+ * same gap and overlap rules as {@link tumbling}.
+ * @param size window length (> 0).
+ * @param hop distance between window starts (0 < hop <= size).
+ * @param options `{ offset = 0, timeZone? }`.
+ * @throws TypeError for a bad duration or unknown option; RangeError for hop > size, |offset| >= hop, or an unknown zone.
+ * @example
+ * stream.keyBy(t => t.zone).window(hopping('1h', '5m')).aggregate(sum(t => t.fare))
+ * @see tumbling, sliding
+ */
+export function hopping(size: Duration, hop: Duration, options?: HoppingOptions): HoppingAssigner {
+  checkOptions('hopping', options, ['offset', 'timeZone']);
+  const sizeMs = positiveDuration(size, 'hopping size');
+  const hopMs = positiveDuration(hop, 'hopping hop');
+  if (hopMs > sizeMs) {
+    throw new RangeError(`hopping: parameters must satisfy hop <= size, got hop ${hopMs} ms and size ${sizeMs} ms`);
+  }
+  const offset = signedDuration(options?.offset, 'hopping offset');
+  if (Math.abs(offset) >= hopMs) {
+    throw new RangeError(`hopping: parameters must satisfy abs(offset) < hop, got offset ${offset} ms and hop ${hopMs} ms`);
+  }
+  const timeZone = options?.timeZone === undefined ? undefined : validateTimeZone(options.timeZone, 'hopping');
+  const description = `hopping(${sizeMs}ms, ${hopMs}ms${offset ? `, offset ${offset}ms` : ''}${timeZone ? `, ${timeZone}` : ''})`;
+  if (timeZone === undefined) {
+    return Object.freeze({
+      kind: 'hopping' as const,
+      merging: false,
+      size: sizeMs,
+      hop: hopMs,
+      offset,
+      timeZone,
+      description,
+      assignWindows(t: number): Window[] {
+        const last = Math.floor((t - offset) / hopMs) * hopMs + offset;
+        let first = last;
+        while (first - hopMs > t - sizeMs) first -= hopMs;
+        const windows: Window[] = [];
+        for (let s = first; s <= last; s += hopMs) windows.push({ start: s, end: s + sizeMs });
+        return windows;
+      },
+    });
+  }
+  checkCalendarStep(hopMs, 'hopping hop');
+  if (sizeMs % 3_600_000 !== 0) {
+    throw new RangeError(`hopping size must be whole hours when timeZone is set, got ${sizeMs} ms`);
+  }
+  const grid = new CalendarGrid(timeZone, hopMs, offset);
+  // Enough grid steps back to cover any window containing t, even a 25-hour local day.
+  const reach = Math.ceil(sizeMs / hopMs) + 2;
+  return Object.freeze({
+    kind: 'hopping' as const,
+    merging: false,
+    size: sizeMs,
+    hop: hopMs,
+    offset,
+    timeZone,
+    description,
+    assignWindows(t: number): Window[] {
+      const jLast = grid.indexAtOrBefore(t);
+      const windows: Window[] = [];
+      for (let j = jLast - reach; j <= jLast; j++) {
+        const start = grid.boundary(j);
+        const end = grid.boundary(j, sizeMs);
+        // Two grid points inside one DST gap share a start but not an end: distinct windows.
+        const previous = windows[windows.length - 1];
+        if (start <= t && t < end && !(previous && previous.start === start && previous.end === end)) {
+          windows.push({ start, end });
+        }
+      }
+      return windows;
+    },
+  });
+}

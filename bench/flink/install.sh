@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Apache Flink side of the benchmark: resolves the pinned Flink jars from Maven
+# Central into bench/flink/.cache/m2 (project-local, gitignored) and builds the runner
+# (bench/flink/target). Needs Java 17+ and Maven; no Flink distribution download.
+# Idempotent: a second run resolves nothing and only recompiles what changed.
+#
+#   bash bench/flink/install.sh           # install / update
+#   bash bench/flink/install.sh --smoke   # then run every job on a small generated input
+#                                         # and check it against bench/flink/reference.py
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+started=$(date +%s)
+
+for tool in java mvn; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "install.sh: '$tool' is required (Java 17+ and Maven 3.6+)" >&2
+    exit 1
+  fi
+done
+java_major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+if [[ -z "$java_major" || "${java_major%%.*}" -lt 17 ]]; then
+  echo "install.sh: Flink 2.x here needs Java 17+, found '${java_major:-unknown}'" >&2
+  exit 1
+fi
+
+mvn -B -q -Dmaven.repo.local="$here/.cache/m2" -f "$here/pom.xml" package
+echo "Flink runner built in $(( $(date +%s) - started )) s: bench/flink/run --job zone-5m --input FILE --out DIR --parallelism 1"
+
+if [[ "${1:-}" == "--smoke" ]]; then
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  python3 "$here/gen_taxi.py" --events 2000 --dup-rate 0.05 --out "$tmp/in.jsonl"
+  for job in silver zone-5m sessions dedup; do
+    "$here/run" --job "$job" --input "$tmp/in.jsonl" --out "$tmp/out" --parallelism 1 2>"$tmp/$job.log" \
+      || { cat "$tmp/$job.log" >&2; exit 1; }
+    ext=jsonl; [[ "$job" == silver ]] && ext=json
+    python3 "$here/reference.py" --job "$job" --input "$tmp/in.jsonl" --flink "$tmp/out/$job.$ext"
+  done
+fi

@@ -1,0 +1,313 @@
+package dev.streamkit.bench.flink;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.TableResult;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.CloseableIterator;
+
+/**
+ * Runs one benchmark job, written in Flink SQL under {@code sql/}, on a local mini-cluster in
+ * streaming mode and prints one JSON result line on stdout.
+ *
+ * <p>Usage: {@code run --job silver|zone-5m|sessions|dedup --input FILE --out DIR --parallelism N
+ * [--sql-dir DIR]}. The job's statements are {@code sql/common.sql} (the raw source and the Silver
+ * view) followed by {@code sql/<job>.sql}. A final {@code SELECT} is collected and written to
+ * {@code <out>/<job>.jsonl}, one JSON object per row, sorted by the columns named in the job's
+ * {@code -- sort:} line; a final {@code INSERT} into the counting sink reports its row count.
+ */
+public final class FlinkBench {
+  private static final List<String> JOBS = List.of("silver", "zone-5m", "sessions", "dedup");
+  private static final Pattern SET =
+      Pattern.compile("^SET\\s+'([^']+)'\\s*=\\s*'([^']*)'$", Pattern.CASE_INSENSITIVE);
+  private static final Pattern SORT = Pattern.compile("^--\\s*sort:\\s*(.+)$", Pattern.MULTILINE);
+
+  private FlinkBench() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = parseArgs(args);
+    String job = require(opts, "job");
+    if (!JOBS.contains(job)) {
+      throw new IllegalArgumentException("--job must be one of " + JOBS + ", got " + job);
+    }
+    Path input = Paths.get(require(opts, "input")).toAbsolutePath();
+    if (!Files.isRegularFile(input)) {
+      throw new IllegalArgumentException("--input must be an existing file, got " + input);
+    }
+    Path out = Paths.get(opts.getOrDefault("out", "out/flink")).toAbsolutePath();
+    int parallelism = Integer.parseInt(opts.getOrDefault("parallelism", "1"));
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("--parallelism must be an integer >= 1, got " + parallelism);
+    }
+    Path sqlDir = Paths.get(opts.getOrDefault("sql-dir", defaultSqlDir())).toAbsolutePath();
+
+    // Wall time is measured from JVM start, as the other engines measure from process start.
+    long startMs = ManagementFactory.getRuntimeMXBean().getStartTime();
+
+    String jobSql = Files.readString(sqlDir.resolve(job + ".sql"));
+    String script = Files.readString(sqlDir.resolve("common.sql")) + "\n" + jobSql;
+    script = script.replace("${input}", input.toUri().toString());
+    List<String> statements = splitStatements(script);
+    List<String> sortColumns = sortColumns(jobSql);
+
+    Configuration conf = new Configuration();
+    conf.setString("execution.runtime-mode", "STREAMING");
+    conf.setString("parallelism.default", Integer.toString(parallelism));
+    conf.setString("table.exec.resource.default-parallelism", Integer.toString(parallelism));
+    // Naive pickup strings are New York wall-clock time: window bounds are converted to epoch
+    // milliseconds in this zone (sql/*.sql use UNIX_TIMESTAMP, which reads the session zone).
+    conf.setString("table.local-time-zone", "America/New_York");
+    // 0 = emit the watermark whenever it advances (per record), streamkit's granularity; the
+    // default 200 ms already does so whenever event time jumps by more than 200 ms, which at
+    // taxi rates is nearly every record, so this costs next to nothing.
+    conf.setString("pipeline.auto-watermark-interval", "0 ms");
+    TableEnvironment tEnv = TableEnvironment.create(
+        EnvironmentSettings.newInstance().inStreamingMode().withConfiguration(conf).build());
+
+    for (int i = 0; i < statements.size() - 1; i++) {
+      Matcher set = SET.matcher(statements.get(i));
+      if (set.matches()) {
+        // TableEnvironment has no SET statement (only the SQL client does): apply it here.
+        tEnv.getConfig().set(set.group(1), set.group(2));
+      } else {
+        tEnv.executeSql(statements.get(i));
+      }
+    }
+    String last = statements.get(statements.size() - 1);
+    boolean isQuery = last.regionMatches(true, 0, "SELECT", 0, 6) || last.regionMatches(true, 0, "WITH", 0, 4);
+
+    long outputRows;
+    Long firstResultMs = null;
+    long wallMs;
+    Files.createDirectories(out);
+    if (isQuery) {
+      List<Map<String, Object>> rows = new ArrayList<>();
+      TableResult result = tEnv.executeSql(last);
+      List<String> names = result.getResolvedSchema().getColumnNames();
+      try (CloseableIterator<Row> it = result.collect()) {
+        while (it.hasNext()) {
+          Row row = it.next();
+          if (firstResultMs == null) {
+            firstResultMs = System.currentTimeMillis() - startMs;
+          }
+          Map<String, Object> rec = new LinkedHashMap<>();
+          for (int c = 0; c < names.size(); c++) {
+            rec.put(names.get(c), row.getField(c));
+          }
+          rows.add(rec);
+        }
+      }
+      wallMs = System.currentTimeMillis() - startMs;
+      outputRows = rows.size();
+      rows.sort(rowOrder(sortColumns.isEmpty() ? names : sortColumns));
+      writeJsonl(out.resolve(job + ".jsonl"), rows);
+    } else {
+      tEnv.executeSql(last).await();
+      wallMs = System.currentTimeMillis() - startMs;
+      outputRows = CountingSinkFactory.COUNT.get();
+      Files.writeString(out.resolve(job + ".json"), "{\"silverRows\":" + outputRows + "}\n");
+    }
+
+    long records = countLines(input);
+    StringBuilder line = new StringBuilder();
+    line.append("{\"engine\":\"flink\",\"job\":").append(quote(job))
+        .append(",\"parallelism\":").append(parallelism)
+        .append(",\"records\":").append(records)
+        .append(",\"wallMs\":").append(wallMs);
+    if (firstResultMs != null) {
+      line.append(",\"firstResultMs\":").append(firstResultMs);
+    }
+    line.append(",\"outputRows\":").append(outputRows)
+        .append(",\"eventsPerSec\":").append(wallMs > 0 ? Math.round(records * 1000.0 / wallMs) : 0)
+        .append(",\"flinkVersion\":").append(quote(flinkVersion()))
+        .append('}');
+    System.out.println(line);
+    System.out.flush();
+    // Collect-sink and mini-cluster threads can keep the JVM alive briefly after the job ends.
+    System.exit(0);
+  }
+
+  private static Map<String, String> parseArgs(String[] args) {
+    Map<String, String> opts = new LinkedHashMap<>();
+    int i = 0;
+    if (i < args.length && args[i].equals("run")) {
+      i++;
+    }
+    for (; i < args.length; i++) {
+      String a = args[i];
+      if (!a.startsWith("--") || i + 1 >= args.length) {
+        throw new IllegalArgumentException("expected --name value pairs, got " + a);
+      }
+      opts.put(a.substring(2), args[++i]);
+    }
+    return opts;
+  }
+
+  private static String require(Map<String, String> opts, String name) {
+    String v = opts.get(name);
+    if (v == null || v.isEmpty()) {
+      throw new IllegalArgumentException("--" + name + " is required");
+    }
+    return v;
+  }
+
+  private static String defaultSqlDir() {
+    String prop = System.getProperty("streamkit.flink.sqlDir");
+    return prop != null ? prop : "bench/flink/sql";
+  }
+
+  /** Splits a script on semicolons that end a line, dropping full-line comments. */
+  static List<String> splitStatements(String script) {
+    StringBuilder clean = new StringBuilder();
+    for (String l : script.split("\n", -1)) {
+      if (!l.trim().startsWith("--")) {
+        clean.append(l).append('\n');
+      }
+    }
+    List<String> out = new ArrayList<>();
+    for (String s : clean.toString().split(";\\s*\n")) {
+      String t = s.trim();
+      if (t.endsWith(";")) {
+        t = t.substring(0, t.length() - 1).trim();
+      }
+      if (!t.isEmpty()) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  private static List<String> sortColumns(String sql) {
+    Matcher m = SORT.matcher(sql);
+    List<String> cols = new ArrayList<>();
+    if (m.find()) {
+      for (String c : m.group(1).split(",")) {
+        cols.add(c.trim());
+      }
+    }
+    return cols;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static Comparator<Map<String, Object>> rowOrder(List<String> cols) {
+    return (a, b) -> {
+      for (String c : cols) {
+        Object x = a.get(c);
+        Object y = b.get(c);
+        if (x == y) {
+          continue;
+        }
+        if (x == null) {
+          return -1;
+        }
+        if (y == null) {
+          return 1;
+        }
+        int r = ((Comparable) x).compareTo(y);
+        if (r != 0) {
+          return r;
+        }
+      }
+      return 0;
+    };
+  }
+
+  private static void writeJsonl(Path file, List<Map<String, Object>> rows) throws IOException {
+    try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      for (Map<String, Object> row : rows) {
+        StringBuilder sb = new StringBuilder("{");
+        boolean first = true;
+        for (Map.Entry<String, Object> e : row.entrySet()) {
+          if (!first) {
+            sb.append(',');
+          }
+          first = false;
+          sb.append(quote(e.getKey())).append(':').append(jsonValue(e.getValue()));
+        }
+        w.write(sb.append("}\n").toString());
+      }
+    }
+  }
+
+  private static String jsonValue(Object v) {
+    if (v == null) {
+      return "null";
+    }
+    if (v instanceof Double d) {
+      if (d.isNaN() || d.isInfinite()) {
+        return "null";
+      }
+      // Integral doubles print as "12" rather than "12.0" so both engines' JSON read the same.
+      if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+        return Long.toString(d.longValue());
+      }
+      return d.toString();
+    }
+    if (v instanceof Number || v instanceof Boolean) {
+      return v.toString();
+    }
+    return quote(v.toString());
+  }
+
+  private static String quote(String s) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (char ch : s.toCharArray()) {
+      switch (ch) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        default -> {
+          if (ch < 0x20) {
+            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
+          } else {
+            sb.append(ch);
+          }
+        }
+      }
+    }
+    return sb.append('"').toString();
+  }
+
+  private static long countLines(Path file) throws IOException {
+    long n = 0;
+    boolean pending = false;
+    byte[] buf = new byte[1 << 16];
+    try (InputStream in = Files.newInputStream(file)) {
+      int r;
+      while ((r = in.read(buf)) > 0) {
+        for (int i = 0; i < r; i++) {
+          if (buf[i] == '\n') {
+            n++;
+            pending = false;
+          } else {
+            pending = true;
+          }
+        }
+      }
+    }
+    return pending ? n + 1 : n;
+  }
+
+  private static String flinkVersion() {
+    String v = org.apache.flink.runtime.util.EnvironmentInformation.getVersion();
+    return v == null ? "unknown" : v;
+  }
+}

@@ -1,6 +1,6 @@
 import { compactBatch, type Batch } from '../core/batch.js';
 import { parseDuration, type Duration } from '../core/duration.js';
-import { describeError, PipelineError } from '../core/errors.js';
+import { describeError, PipelineError, StateError } from '../core/errors.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
 
 /** Options of {@link dedup}. */
@@ -18,6 +18,15 @@ export type DedupId = string | number | bigint;
  * bucket passed instead of a scan of every id.
  */
 const BUCKETS_PER_WITHIN = 64;
+
+/**
+ * State keys, layout version 1: `1/m` holds `{ watermark }` (so a restored operator decides as the
+ * interrupted one would have, before the first new watermark arrives); `1/i/<id>` holds the event
+ * time the id is deduplicated against. Pinned by `test/delivery/dedup.test.ts`.
+ */
+const STATE_VERSION = '1';
+const META_KEY = `${STATE_VERSION}/m`;
+const ID_PREFIX = `${STATE_VERSION}/i/`;
 
 /**
  * The `dedup` stage: drops a record whose id was already seen at an event time less than `within`
@@ -45,6 +54,7 @@ export class DedupOperator<T> implements Operator<T, T> {
   /** Ids changed since the last snapshot (put if still seen, deleted otherwise). */
   private readonly dirty = new Set<string>();
   private watermark = -Infinity;
+  private watermarkDirty = false;
   private dropped = 0;
 
   constructor(
@@ -140,6 +150,7 @@ export class DedupOperator<T> implements Operator<T, T> {
   processWatermark(time: number, out: Output<T>): void {
     if (time > this.watermark) {
       this.watermark = time;
+      this.watermarkDirty = true;
       this.expire(time);
       this.ctx?.metrics.set('dedup_ids', { operator: this.uid }, this.seen.size);
     }
@@ -147,23 +158,31 @@ export class DedupOperator<T> implements Operator<T, T> {
   }
 
   snapshotState(writer: StateWriter, full: boolean): void {
+    if (full || this.watermarkDirty) writer.put(META_KEY, { watermark: this.watermark });
     if (full) {
-      for (const [id, first] of this.seen) writer.put(id, first);
+      for (const [id, first] of this.seen) writer.put(ID_PREFIX + id, first);
     } else {
       for (const id of this.dirty) {
         const first = this.seen.get(id);
-        if (first === undefined) writer.delete(id);
-        else writer.put(id, first);
+        if (first === undefined) writer.delete(ID_PREFIX + id);
+        else writer.put(ID_PREFIX + id, first);
       }
     }
     this.dirty.clear();
+    this.watermarkDirty = false;
   }
 
   restoreState(entries: Iterable<[string, unknown]>): void {
-    for (const [id, first] of entries) {
-      if (typeof first !== 'number') continue;
-      this.seen.set(id, first);
-      this.schedule(id, first);
+    for (const [key, value] of entries) {
+      if (key.startsWith(ID_PREFIX) && typeof value === 'number') {
+        const id = key.slice(ID_PREFIX.length);
+        this.seen.set(id, value);
+        this.schedule(id, value);
+      } else if (key === META_KEY && typeof (value as { watermark?: unknown })?.watermark === 'number') {
+        this.watermark = (value as { watermark: number }).watermark;
+      } else {
+        throw new StateError('STATE_INCOMPATIBLE', `dedup: unknown state entry ${JSON.stringify(key)} (expected layout ${STATE_VERSION}); use a new state directory or the same pipeline`);
+      }
     }
   }
 

@@ -1,0 +1,98 @@
+import { fromZonedTime } from 'date-fns-tz';
+
+/** The zone TLC timestamps are written in: naive wall-clock time in New York. */
+export const TAXI_TIME_ZONE = 'America/New_York';
+
+const NAIVE_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
+const HOUR_MS = 3_600_000;
+
+/**
+ * UTC offset (ms) of each local wall-clock hour, keyed by the hour's naive epoch. Offsets only
+ * change on whole hours in New York, so one lookup per hour is exact and makes conversion of a
+ * month of trips cost one date-fns-tz call per hour instead of one per record.
+ */
+const offsetByLocalHour = new Map<number, number>();
+
+/**
+ * Reads a naive `"YYYY-MM-DDTHH:mm:ss"` timestamp as the same wall-clock fields in UTC
+ * ("naive epoch" ms), or `null` when the text is not such a timestamp or names a day that does
+ * not exist (`2024-02-30`).
+ *
+ * @param text - the timestamp as TLC writes it.
+ * @returns naive epoch milliseconds, or `null`.
+ * @example
+ * parseNaiveTimestamp('2024-01-01T00:57:55'); // 1704070675000
+ */
+export function parseNaiveTimestamp(text: string): number | null {
+  const m = NAIVE_TIMESTAMP.exec(text);
+  if (m === null) return null;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC rolls 2024-02-30 over to March; a rolled-over day is not the day that was written.
+  if (new Date(ms).getUTCDate() !== day) return null;
+  return ms;
+}
+
+/**
+ * Formats naive epoch ms back to TLC's `"YYYY-MM-DDTHH:mm:ss"` form.
+ *
+ * @param naiveMs - wall-clock fields encoded as UTC epoch ms.
+ * @returns the naive timestamp text.
+ * @example
+ * formatNaiveTimestamp(1704070675000); // '2024-01-01T00:57:55'
+ */
+export function formatNaiveTimestamp(naiveMs: number): string {
+  const day = Math.floor(naiveMs / DAY_MS);
+  let prefix = dayPrefix.get(day);
+  if (prefix === undefined) {
+    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    if (dayPrefix.size > 10_000) dayPrefix.clear();
+    dayPrefix.set(day, prefix);
+  }
+  const second = Math.floor((naiveMs - day * DAY_MS) / 1000);
+  return prefix + TWO_DIGITS[Math.floor(second / 3600)] + ':' + TWO_DIGITS[Math.floor(second / 60) % 60] + ':' + TWO_DIGITS[second % 60];
+}
+
+const DAY_MS = 86_400_000;
+/** `"YYYY-MM-DDT"` per day number: formatting a month of timestamps builds each date text once. */
+const dayPrefix = new Map<number, string>();
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+
+/**
+ * Converts a naive New York wall-clock time to real epoch milliseconds, DST-correct (a repeated
+ * autumn hour resolves to its first occurrence, as date-fns-tz does).
+ *
+ * @param naiveMs - wall-clock fields encoded as UTC epoch ms (see {@link parseNaiveTimestamp}).
+ * @returns epoch milliseconds.
+ * @example
+ * nyNaiveToEpoch(parseNaiveTimestamp('2024-01-01T00:57:55')!); // 1704088675000 (05:57:55Z)
+ */
+export function nyNaiveToEpoch(naiveMs: number): number {
+  const hourStart = Math.floor(naiveMs / HOUR_MS) * HOUR_MS;
+  let offset = offsetByLocalHour.get(hourStart);
+  if (offset === undefined) {
+    offset = hourStart - fromZonedTime(formatNaiveTimestamp(hourStart), TAXI_TIME_ZONE).getTime();
+    offsetByLocalHour.set(hourStart, offset);
+  }
+  return naiveMs - offset;
+}
+
+/**
+ * Epoch milliseconds of local midnight starting a New York calendar day.
+ *
+ * @param date - `"YYYY-MM-DD"`.
+ * @returns epoch ms of that day's first instant in New York.
+ * @example
+ * nyDayStart('2024-01-13'); // 1705122000000
+ */
+export function nyDayStart(date: string): number {
+  const naive = parseNaiveTimestamp(`${date}T00:00:00`);
+  if (naive === null) throw new RangeError(`date must be "YYYY-MM-DD", got ${JSON.stringify(date)}`);
+  return nyNaiveToEpoch(naive);
+}

@@ -7,23 +7,25 @@ import type { PaneTiming } from '../core/window.js';
 export const WINDOW_STATE_VERSION = 'w1';
 
 /**
- * Encodes an event time (a safe integer) as 14 hex digits of `t + 2^53`, so that the string order
- * of state keys is their time order, negative times included.
- * @example encodeTime(0) // '20000000000000'
+ * Encodes an event time (a safe integer) as 15 characters whose string order is the time order,
+ * negative times included: `1` + 14 hex digits of `t` when `t >= 0`, `0` + 14 hex digits of
+ * `t + 2^53` when `t < 0` (both exact in doubles, unlike `t + 2^53` for odd positive `t`).
+ * @example encodeTime(0) // '100000000000000'; encodeTime(-1) // '01fffffffffffff'
  */
 export function encodeTime(t: number): string {
-  return (t + 2 ** 53).toString(16).padStart(14, '0');
+  return t >= 0 ? `1${t.toString(16).padStart(14, '0')}` : `0${(t + 2 ** 53).toString(16).padStart(14, '0')}`;
 }
 
 /** Inverse of {@link encodeTime}. */
 export function decodeTime(text: string): number {
-  return parseInt(text, 16) - 2 ** 53;
+  const n = parseInt(text.slice(1), 16);
+  return text[0] === '1' ? n : n - 2 ** 53;
 }
 
 /**
  * State key of one (key, window): `w1/w/<start>/<end>/<keyJson>` with times as {@link encodeTime},
  * so a range scan over `w1/w/` visits windows in start order.
- * @example windowStateKey(0, 60000, '"a"') // 'w1/w/20000000000000/2000000000ea60/"a"'
+ * @example windowStateKey(0, 60000, '"a"') // 'w1/w/100000000000000/10000000000ea60/"a"'
  */
 export function windowStateKey(start: number, end: number, keyJson: string): string {
   return `${WINDOW_STATE_VERSION}/w/${encodeTime(start)}/${encodeTime(end)}/${keyJson}`;

@@ -1,0 +1,108 @@
+/** Helpers for the Kafka integration tests: a real broker (started by the global setup), never mocks. */
+import { randomUUID } from 'node:crypto';
+import kafkajs from 'kafkajs';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { inject } from 'vitest';
+
+const { Kafka, logLevel } = kafkajs;
+
+export const brokers: string[] = inject('kafkaBrokers');
+
+export const kafka = new Kafka({ brokers, clientId: 'streamkit-test', logLevel: logLevel.NOTHING });
+
+/** A topic name no other test uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function createTopic(topic: string, numPartitions = 3, configEntries: Array<{ name: string; value: string }> = []): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface TestMessage {
+  key?: string | null;
+  value: string | Buffer | null;
+  partition?: number;
+}
+
+export async function produce(topic: string, messages: TestMessage[]): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, partition: m.partition })), acks: -1 });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface ReadMessage {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Reads every message of `topic` from the beginning until `count` arrived (or fails after `timeoutMs`). */
+export async function readAll(topic: string, count: number, timeoutMs = 30_000): Promise<ReadMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), sessionTimeout: 10_000, heartbeatInterval: 1000 });
+  const out: ReadMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${out.length} of ${count} messages from ${topic}`)), timeoutMs);
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            out.push(toRead(partition, message));
+            if (out.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+      if (count === 0) resolve();
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+function toRead(partition: number, message: KafkaMessage): ReadMessage {
+  return {
+    partition,
+    offset: message.offset,
+    key: message.key ? message.key.toString('utf8') : null,
+    value: message.value,
+    headers: headersOf(message.headers),
+  };
+}
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = String(v);
+  return out;
+}
+
+/** Committed offsets of a group on a topic, by partition (-1 when nothing is committed). */
+export async function committedOffsets(groupId: string, topic: string): Promise<Record<number, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const out: Record<number, number> = {};
+    for (const p of entry.partitions) out[p.partition] = Number(p.offset);
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}

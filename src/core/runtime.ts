@@ -85,6 +85,7 @@ type SinkElement =
   | { kind: 'end' };
 
 const TICK = Symbol('tick');
+const YIELD_EVERY_MS = 10;
 
 /** Starts a pipeline. Most users call `stream.run()`, which builds the plan and calls this. */
 export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
@@ -164,6 +165,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
     };
 
     let ended = false;
+    let lastYield = Date.now();
     while (!stopRequested()) {
       let polled: SourcePoll<unknown> | Promise<SourcePoll<unknown>> = source.poll();
       if (polled instanceof Promise) {
@@ -189,6 +191,12 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       await chain.drainTo(channel);
       inFlight.value = channel.inFlightRecords;
       await checkpoint(false);
+      // A synchronous source never gives the event loop a turn by itself; timers (stop, metrics
+      // scrapes, Kafka heartbeats) must still run.
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+      }
     }
     if (ended) {
       chain.endOfInput();

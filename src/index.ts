@@ -1,0 +1,48 @@
+// The public API of streamkit: every name a user imports from 'streamkit', and nothing else.
+
+// Pipelines and the runtime
+export { from, Stream, WindowedStream } from './core/stream.js';
+export type { AggregateResult, AggregateSpec } from './core/stream.js';
+export type { Job, RunOptions, RunSummary, RuntimeEvent } from './core/runtime.js';
+export { parseDuration } from './core/duration.js';
+export type { Duration } from './core/duration.js';
+export { StreamkitError, PipelineError, StateError } from './core/errors.js';
+export type { StreamkitErrorCode } from './core/errors.js';
+export { Metrics } from './core/metrics.js';
+export type { Batch } from './core/batch.js';
+export type { Operator, OperatorContext, Output, StateWriter } from './core/operator.js';
+export type { Source, SourceContext, SourcePoll, SourcePosition } from './core/source.js';
+export type { Sink } from './core/sink.js';
+export type { DeadLetter } from './core/dead-letter.js';
+export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './core/window.js';
+
+// Sources
+export { fromArray, fromIterable, fromObservable, fromJsonl } from './sources/index.js';
+export type { ArraySourceOptions, IterableSourceOptions, JsonlSourceOptions } from './sources/index.js';
+
+// Event time
+export { boundedOutOfOrderness, monotonic } from './watermarks/index.js';
+export type { WatermarkStrategy, WatermarkStrategyOptions } from './watermarks/index.js';
+
+// Windows, triggers, aggregators
+export { tumbling, hopping, sliding, session, global } from './windowing/index.js';
+export { onWatermark, afterCount, afterProcessingTime } from './windowing/index.js';
+export { count, sum, min, max, avg, collect, reduce, combineAggregators } from './windowing/index.js';
+export type {
+  WindowAssigner, Trigger, AccumulationMode, Aggregator, WindowOptions,
+  TumblingOptions, HoppingOptions, OnWatermarkOptions,
+} from './windowing/index.js';
+
+// Sinks
+export { toArray, toJsonl, toObservable } from './sinks/index.js';
+export type { ArraySink, JsonlSinkOptions, ObservableSink } from './sinks/index.js';
+
+// State and delivery
+export { memoryState, levelState } from './state/index.js';
+export type { StateBackend, LevelStateOptions } from './state/index.js';
+export { dedup } from './delivery/dedup.js';
+export type { DedupOptions } from './delivery/dedup.js';
+
+// Observability
+export { prometheusText, serveMetrics } from './observability/index.js';
+export type { MetricsServer } from './observability/index.js';

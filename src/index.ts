@@ -6,7 +6,7 @@ export type { AggregateResult, AggregateSpec } from './core/stream.js';
 export type { Job, RunOptions, RunSummary, RuntimeEvent } from './core/runtime.js';
 export { parseDuration } from './core/duration.js';
 export type { Duration } from './core/duration.js';
-export { StreamkitError, PipelineError, StateError } from './core/errors.js';
+export { StreamkitError, PipelineError, StateError, RecordRejected } from './core/errors.js';
 export type { StreamkitErrorCode } from './core/errors.js';
 export { Metrics } from './core/metrics.js';
 export type { Batch } from './core/batch.js';

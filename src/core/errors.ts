@@ -52,3 +52,15 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return `thrown value: ${String(error)}`;
 }
+
+/**
+ * Thrown from a user function (`map`, `filter`, `flatMap`, `keyBy`, `withTimestamps`) to send the
+ * record to dead letters with exactly this reason, rather than as an exception report.
+ * @example .map(line => { const r = parse(line); if (!r.ok) throw new RecordRejected(r.reason); return r.value; })
+ */
+export class RecordRejected extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RecordRejected';
+  }
+}

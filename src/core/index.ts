@@ -4,7 +4,7 @@ export { runPipeline } from './runtime.js';
 export type { Job, PipelinePlan, RunOptions, RunSummary, RuntimeEvent } from './runtime.js';
 export { parseDuration } from './duration.js';
 export type { Duration } from './duration.js';
-export { StreamkitError, PipelineError, StateError } from './errors.js';
+export { StreamkitError, PipelineError, StateError, RecordRejected } from './errors.js';
 export type { StreamkitErrorCode } from './errors.js';
 export { Metrics } from './metrics.js';
 export type { MetricSample } from './metrics.js';

@@ -1,5 +1,5 @@
 import { compactBatch, type Batch } from '../core/batch.js';
-import { describeError } from '../core/errors.js';
+import { describeError, RecordRejected } from '../core/errors.js';
 import type { Operator, OperatorContext, Output } from '../core/operator.js';
 import { PartitionWatermarks } from './partition-watermarks.js';
 import type { WatermarkStrategy } from './watermark-strategy.js';
@@ -42,7 +42,7 @@ export class TimestampOperator<T> implements Operator<T, T> {
           reason = `bad timestamp: expected an integer of epoch milliseconds, got ${describeValue(t)}`;
         }
       } catch (error) {
-        reason = `timestamp extractor threw ${describeError(error)}`;
+        reason = error instanceof RecordRejected ? error.message : `timestamp extractor threw ${describeError(error)}`;
       }
       if (reason !== undefined) {
         if (!keep) keep = new Uint8Array(n).fill(1, 0, i);

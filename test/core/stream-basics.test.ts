@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { from } from '../../src/core/stream.js';
-import { PipelineError } from '../../src/core/errors.js';
+import { PipelineError, RecordRejected } from '../../src/core/errors.js';
 import { fromArray } from '../../src/sources/index.js';
 import { toArray } from '../../src/sinks/index.js';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
@@ -40,6 +40,22 @@ describe('Stream basics', () => {
     expect(dead.items[0].reason).toMatch(/map threw Error: two is not allowed/);
     expect(dead.items[0].raw).toBe(2);
     expect(dead.items[0].position).toEqual({ partition: 0, offset: 1 });
+  });
+
+  it('uses the reason of a RecordRejected thrown by a user function verbatim', async () => {
+    const dead = toArray<DeadLetter>();
+    await from(fromArray(['{"a":1}', '{oops']))
+      .map((line) => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          throw new RecordRejected('broken JSON');
+        }
+      })
+      .deadLetters(dead)
+      .to(toArray())
+      .run();
+    expect(dead.items.map((d) => d.reason)).toEqual(['broken JSON']);
   });
 
   it('sends records with bad timestamps to dead letters, never into a window', async () => {

@@ -1,5 +1,5 @@
 import type { Batch } from '../batch.js';
-import { describeError } from '../errors.js';
+import { describeError, RecordRejected } from '../errors.js';
 import type { Operator, OperatorContext, Output } from '../operator.js';
 import { compactBatch } from '../batch.js';
 
@@ -39,7 +39,7 @@ export class MapOperator<I, O> implements Operator<I, O> {
 /** A dead letter for a record whose user function threw, naming the operator and the position. */
 export function userFailure(uid: string, error: unknown, raw: unknown, batch: Batch<unknown>, index: number) {
   return {
-    reason: `${uid} threw ${describeError(error)}`,
+    reason: error instanceof RecordRejected ? error.message : `${uid} threw ${describeError(error)}`,
     raw,
     position: { partition: batch.partition, offset: batch.positions[index] },
     operator: uid,

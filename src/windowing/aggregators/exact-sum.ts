@@ -87,5 +87,6 @@ export function exactSumValue(acc: ExactSum): number {
     const x = hi + y;
     if (y === x - hi) hi = x;
   }
-  return hi;
+  // A zero sum is +0 whichever signed zeros were added, so results compare equal with Object.is.
+  return hi === 0 ? 0 : hi;
 }

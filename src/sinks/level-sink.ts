@@ -1,8 +1,8 @@
-import { readdir, stat } from 'node:fs/promises';
 import type { AbstractSublevel } from 'abstract-level';
 import { Level } from 'level';
 import { StreamkitError } from '../core/errors.js';
 import type { Sink } from '../core/sink.js';
+import { inspectLevelDirectory } from '../state/level-directory.js';
 
 /**
  * Layout of a result table, format version 1 (pinned by `test/delivery/level-sink.test.ts`):
@@ -194,16 +194,15 @@ function metaJson(): string {
 async function openTableDb(dir: string, create: boolean): Promise<Db> {
   const refuse = (why: string, cause?: unknown) =>
     new StreamkitError('SINK_FAILED', `level table ${dir}: ${why}`, cause === undefined ? {} : { cause });
+  let kind;
   try {
-    const info = await stat(dir);
-    if (!info.isDirectory()) throw refuse('the path is a file, not a table directory');
-    const names = await readdir(dir);
-    if (names.length > 0 && !names.includes('CURRENT')) throw refuse('the directory is not empty and holds no LevelDB; point toLevel at an empty or new directory');
+    kind = await inspectLevelDirectory(dir);
   } catch (error) {
-    if (error instanceof StreamkitError) throw error;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse('cannot read the directory', error);
-    if (!create) throw refuse('no table here (the directory does not exist)');
+    throw refuse('cannot read the directory', error);
   }
+  if (kind === 'file') throw refuse('the path is a file, not a table directory');
+  if (kind === 'foreign') throw refuse('the directory holds files that are not a LevelDB\'s; point toLevel at an empty or new directory');
+  if (kind === 'missing' && !create) throw refuse('no table here (the directory does not exist)');
   const db: Db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: create });
   try {
     await db.open();

@@ -1,7 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
 import { deserialize, serialize } from 'node:v8';
 import { Level } from 'level';
 import { StateError, StreamkitError } from '../core/errors.js';
+import { inspectLevelDirectory } from './level-directory.js';
 import type { CheckpointData, RestoredCheckpoint, StateBackend } from './state-backend.js';
 import { encodeStateValue } from './state-change-collector.js';
 import {
@@ -185,19 +185,17 @@ async function clearGeneration(db: Db, uid: string, gen: number): Promise<void> 
 
 /** Refuses a path that LevelDB would otherwise silently turn into a new, empty database. */
 async function assertLevelDirectory(dir: string): Promise<void> {
-  let info;
+  let kind;
   try {
-    info = await stat(dir);
+    kind = await inspectLevelDirectory(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw new StateError('STATE_CORRUPT', `levelState(${dir}): cannot read the state directory (${describe(error)})`, error);
   }
-  if (!info.isDirectory()) {
+  if (kind === 'file') {
     throw new StateError('STATE_INCOMPATIBLE', `levelState(${dir}): the path is a file, not a state directory; point levelState at a directory`);
   }
-  const names = await readdir(dir);
-  if (names.length > 0 && !names.includes('CURRENT')) {
-    throw new StateError('STATE_INCOMPATIBLE', `levelState(${dir}): the directory is not empty and holds no LevelDB (no CURRENT file); point levelState at an empty or new directory`);
+  if (kind === 'foreign') {
+    throw new StateError('STATE_INCOMPATIBLE', `levelState(${dir}): the directory holds files that are not a LevelDB's; point levelState at an empty or new directory`);
   }
 }
 

@@ -87,10 +87,25 @@ describe('levelState', () => {
     const dir = join(root, 'photos');
     await mkdir(dir);
     await writeFile(join(dir, 'holiday.jpg'), 'not a database');
-    await expectStateError(dir, 'STATE_INCOMPATIBLE', /holds no LevelDB/);
+    await expectStateError(dir, 'STATE_INCOMPATIBLE', /not a LevelDB's/);
     const file = join(root, 'a-file');
     await writeFile(file, 'x');
     await expectStateError(file, 'STATE_INCOMPATIBLE', /is a file/);
+  });
+
+  it('starts afresh in a directory where a process died while LevelDB was creating it', async () => {
+    const dir = join(root, 'cut-short');
+    await mkdir(dir);
+    await writeFile(join(dir, 'LOCK'), '');
+    await writeFile(join(dir, 'LOG'), 'partial');
+    await writeFile(join(dir, 'MANIFEST-000001'), '');
+    const backend = levelState(dir);
+    expect(await backend.open()).toBeUndefined();
+    await backend.write({ id: 1, sourcePosition: 3, operators: new Map() });
+    await backend.close();
+    const again = levelState(dir);
+    expect((await again.open())?.sourcePosition).toBe(3);
+    await again.close();
   });
 
   it('reports a LevelDB with damaged files as corrupt', async () => {

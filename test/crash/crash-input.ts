@@ -1,0 +1,36 @@
+import { writeFile } from 'node:fs/promises';
+import type { CrashEvent } from './crash-job.js';
+
+/** A small seeded generator (mulberry32), so every run of the test reads the same input. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Writes `count` events as JSONL: 50 keys, times 5 ms apart with up to 1.5 s of disorder (so some
+ * records are late, within or past the allowed lateness), and 5% redelivered copies of a recent event.
+ */
+export async function writeCrashInput(path: string, count: number, seed = 7): Promise<void> {
+  const rnd = random(seed);
+  const lines: string[] = [];
+  const recent: CrashEvent[] = [];
+  for (let i = 0; i < count; i++) {
+    let event: CrashEvent;
+    if (recent.length > 0 && rnd() < 0.05) {
+      event = recent[Math.floor(rnd() * recent.length)];
+    } else {
+      event = { id: `ev-${i}`, key: `zone-${Math.floor(rnd() * 50)}`, t: 1_700_000_000_000 + i * 5 - Math.floor(rnd() * 1500), v: Math.floor(rnd() * 1000) };
+      recent.push(event);
+      if (recent.length > 200) recent.shift();
+    }
+    lines.push(JSON.stringify(event));
+  }
+  await writeFile(path, lines.join('\n') + '\n');
+}

@@ -1,6 +1,6 @@
 import { formatNaiveTimestamp, nyNaiveToEpoch } from './ny-time.js';
 import { cumulativeWeights, Prng } from './prng.js';
-import type { RawTrip } from './raw-trip.js';
+import { rawTripLine, type RawTrip } from './raw-trip.js';
 import { MANHATTAN_CORE_ZONES, pickupZoneWeights, UNUSED_PICKUP_ZONES, ZONE_COUNT, ZONES } from './zones.js';
 
 /** Options of {@link generateTrips}. */
@@ -368,24 +368,6 @@ class TripSampler {
   }
 }
 
-const num = (x: number | null): string => (x === null ? 'null' : String(x));
-
-/**
- * `JSON.stringify(trip)` with the fields in TLC column order, written out by hand: the generator's
- * hot path, and byte-identical to the generic call for these value types.
- */
-function tripLine(t: RawTrip): string {
-  return (
-    `{"VendorID":${num(t.VendorID)},"tpep_pickup_datetime":"${t.tpep_pickup_datetime}","tpep_dropoff_datetime":"${t.tpep_dropoff_datetime}"` +
-    `,"passenger_count":${num(t.passenger_count)},"trip_distance":${num(t.trip_distance)},"RatecodeID":${num(t.RatecodeID)}` +
-    `,"store_and_fwd_flag":${t.store_and_fwd_flag === null ? 'null' : `"${t.store_and_fwd_flag}"`}` +
-    `,"PULocationID":${num(t.PULocationID)},"DOLocationID":${num(t.DOLocationID)},"payment_type":${num(t.payment_type)}` +
-    `,"fare_amount":${num(t.fare_amount)},"extra":${num(t.extra)},"mta_tax":${num(t.mta_tax)},"tip_amount":${num(t.tip_amount)}` +
-    `,"tolls_amount":${num(t.tolls_amount)},"improvement_surcharge":${num(t.improvement_surcharge)},"total_amount":${num(t.total_amount)}` +
-    `,"congestion_surcharge":${num(t.congestion_surcharge)},"Airport_fee":${num(t.Airport_fee)}}`
-  );
-}
-
 function corrupt(line: string, r: Prng): string {
   const k = r.int(3);
   if (k === 0) return line.slice(0, 1 + r.int(line.length - 2));
@@ -448,7 +430,7 @@ export function* generateTripEvents(options: GenerateTripsOptions): Generator<Tr
     pickups.sort((a, b) => a - b);
     for (const pickup of pickups) {
       const { trip, sendNaive } = sampler.trip(pickup);
-      let line = tripLine(trip);
+      let line = rawTripLine(trip);
       let kind: TripEvent['kind'] = 'trip';
       if (bad > 0 && noise.chance(bad)) {
         line = corrupt(line, noise);

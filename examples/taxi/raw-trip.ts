@@ -70,3 +70,30 @@ export const RAW_DECIMAL_COLUMNS = [
   'congestion_surcharge',
   'Airport_fee',
 ] as const satisfies readonly (keyof RawTrip)[];
+
+const num = (x: number | null): string => (x === null ? 'null' : String(x));
+// Timestamps and the flag never contain characters JSON would escape.
+const str = (x: string | null): string => (x === null ? 'null' : `"${x}"`);
+
+/**
+ * The compact JSON line of a trip, fields in TLC column order: byte-identical to
+ * `JSON.stringify` of a {@link RawTrip} built in that order, and about twice as fast (the
+ * generator's hot path).
+ *
+ * @param t - the trip.
+ * @returns one JSON line, without a newline.
+ * @example
+ * rawTripLine(trip); // '{"VendorID":2,"tpep_pickup_datetime":"2024-01-01T00:57:55",…}'
+ */
+export function rawTripLine(t: RawTrip): string {
+  return (
+    `{"VendorID":${num(t.VendorID)},"tpep_pickup_datetime":${str(t.tpep_pickup_datetime)},"tpep_dropoff_datetime":${str(t.tpep_dropoff_datetime)}` +
+    `,"passenger_count":${num(t.passenger_count)},"trip_distance":${num(t.trip_distance)},"RatecodeID":${num(t.RatecodeID)}` +
+    `,"store_and_fwd_flag":${str(t.store_and_fwd_flag)}` +
+    `,"PULocationID":${num(t.PULocationID)},"DOLocationID":${num(t.DOLocationID)},"payment_type":${num(t.payment_type)}` +
+    `,"fare_amount":${num(t.fare_amount)},"extra":${num(t.extra)},"mta_tax":${num(t.mta_tax)},"tip_amount":${num(t.tip_amount)}` +
+    `,"tolls_amount":${num(t.tolls_amount)},"improvement_surcharge":${num(t.improvement_surcharge)},"total_amount":${num(t.total_amount)}` +
+    `,"congestion_surcharge":${num(t.congestion_surcharge)},"Airport_fee":${num(t.Airport_fee)}}`
+  );
+}
+

@@ -19,7 +19,7 @@ export function parseDuration(value: Duration, option = 'duration'): number {
     return Math.round(value);
   }
   if (typeof value !== 'string' || value.length === 0) {
-    throw new TypeError(`${option} must be a number of ms or a string like '5m' or '1h30m', got ${JSON.stringify(value)}`);
+    throw new TypeError(`${option} must be a number of ms or a string like '5m' or '1h30m', got ${describe(value)}`);
   }
   let total = 0;
   PART.lastIndex = 0;
@@ -36,4 +36,11 @@ export function parseDuration(value: Duration, option = 'duration'): number {
     at = PART.lastIndex;
   }
   return Math.round(total);
+}
+
+/** Shows a rejected value; JSON.stringify alone throws on bigint and hides undefined and symbols. */
+function describe(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol' || value === undefined) return String(value);
+  return JSON.stringify(value);
 }

@@ -11,8 +11,10 @@ Money compares to the cent. Used to check the Flink SQL by hand:
 import argparse
 import datetime as dt
 import hashlib
+import heapq
 import json
 import math
+from decimal import ROUND_HALF_UP, Decimal
 import sys
 from zoneinfo import ZoneInfo
 
@@ -30,6 +32,12 @@ def num(v, kind=float):
         return kind(v)
     except (TypeError, ValueError):
         return None
+
+
+def round_half_away(x):
+    """SQL ROUND(x, 2): half away from zero on the decimal the number was written as."""
+    d = Decimal(repr(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return float(d)
 
 
 def ts(v):
@@ -59,17 +67,22 @@ def silver_rows(path):
             if not (dist >= 0 and fare >= 0 and JAN <= pickup < FEB):
                 continue
             total = num(r.get("total_amount"))
-            key = "|".join(str(r.get(k)) for k in (
-                "VendorID", "tpep_pickup_datetime", "tpep_dropoff_datetime", "PULocationID",
-                "DOLocationID", "fare_amount", "total_amount"))
+            def part(k, money=False):
+                v = r.get(k)
+                if v is None:
+                    return ""
+                return f"{round_half_away(num(v)):.2f}" if money else str(v)
+            key = "|".join([part("VendorID"), part("tpep_pickup_datetime"), part("tpep_dropoff_datetime"),
+                            part("PULocationID"), part("DOLocationID"), part("fare_amount", True),
+                            part("total_amount", True)])
             yield {
-                "trip_id": hashlib.md5(key.encode()).hexdigest(),
+                "trip_id": hashlib.sha256(key.encode()).hexdigest(),
                 "vendor": num(r.get("VendorID"), int),
                 "zone": num(r.get("PULocationID"), int),
                 "t": epoch_ms(pickup),
-                "fare": round(fare, 2),
+                "fare": round_half_away(fare),
                 "dist": dist,
-                "total": None if total is None else round(total, 2),
+                "total": None if total is None else round_half_away(total),
             }
 
 
@@ -95,22 +108,34 @@ def zone_5m(rows):
 
 
 def sessions(rows):
+    """Sessions fire and are deleted once W >= end - 1 (allowedLateness 0): a record that would
+    have touched a fired session opens a new one, as in both engines (streamkit keeps a fired
+    session mergeable while W = end - 1 exactly; Flink does not: a 1 ms edge case)."""
     gap = 30 * 60_000
-    wm, open_, done = -math.inf, {}, []
+    wm, open_, done, heap = -math.inf, {}, [], []
     for r in rows:
-        if r["t"] + gap - 1 > wm:
-            k = (r["vendor"], r["zone"])
-            sess = open_.setdefault(k, [])
-            s, e, n, rev = r["t"], r["t"] + gap, 1, r["total"] or 0.0
-            keep = []
-            for w in sess:
-                if w[0] <= e and s <= w[1]:
-                    s, e, n, rev = min(s, w[0]), max(e, w[1]), n + w[2], rev + w[3]
-                else:
-                    keep.append(w)
+        k = (r["vendor"], r["zone"])
+        s, e, n, rev = r["t"], r["t"] + gap, 1, r["total"] or 0.0
+        keep, merged = [], False
+        for w in open_.get(k, []):
+            if w[0] <= e and s <= w[1]:
+                s, e, n, rev = min(s, w[0]), max(e, w[1]), n + w[2], rev + w[3]
+                merged = True
+            else:
+                keep.append(w)
+        # Merge first: a record is late only if it touches no live session and its own
+        # window [t, t + gap) has already fired.
+        if merged or r["t"] + gap - 1 > wm:
             keep.append([s, e, n, rev])
             open_[k] = keep
+            heapq.heappush(heap, (e, k))
         wm = max(wm, r["t"] - DELAY_MS)
+        while heap and heap[0][0] - 1 <= wm:
+            e, k = heapq.heappop(heap)
+            for w in [w for w in open_.get(k, []) if w[1] == e]:
+                open_[k].remove(w)
+                done.append({"vendor": k[0], "zone": k[1], "windowStart": w[0], "windowEnd": w[1],
+                             "trips": w[2], "revenue": w[3]})
     for (v, z), sess in open_.items():
         for s, e, n, rev in sess:
             done.append({"vendor": v, "zone": z, "windowStart": s, "windowEnd": e, "trips": n, "revenue": rev})

@@ -7,7 +7,9 @@
 -- milliseconds with UNIX_TIMESTAMP under table.local-time-zone = America/New_York.
 --
 -- Broken JSON lines are skipped and unparsable fields read as NULL (json.ignore-parse-errors);
--- NULLs then fail the Silver predicates under SQL three-valued logic.
+-- NULLs then fail the Silver predicates under SQL three-valued logic. Flink's JSON format has no
+-- strict mode: a number written as a string ("fare_amount":"17.7") is read as the number, where
+-- streamkit's Bronze sends it to the dead letters. Compare outputs on input without bad records.
 --
 -- Flink SQL declares a watermark only on a table, while streamkit derives it after the Silver
 -- filter. So the event-time column is the pickup time only for rows that pass Silver and the
@@ -68,13 +70,19 @@ CREATE TABLE raw_trips (
 );
 
 -- Silver: the rows that pass the predicates above, snake_case names, money rounded to
--- 2 decimals, pickup_date, and trip_id, a hash of the seven natural-key fields joined with '|'.
+-- 2 decimals, pickup_date, and trip_id: sha256 hex of the seven natural-key fields joined with
+-- '|', written canonically as examples/taxi/silver.ts does (integers plain, timestamps as the
+-- naive text, money rounded half away from zero with exactly two decimals, NULL as '').
 CREATE VIEW silver AS
 SELECT
-  MD5(CONCAT_WS('|',
-    CAST(VendorID AS STRING), tpep_pickup_datetime, tpep_dropoff_datetime,
-    CAST(PULocationID AS STRING), CAST(DOLocationID AS STRING),
-    CAST(fare_amount AS STRING), CAST(total_amount AS STRING))) AS trip_id,
+  SHA256(CONCAT_WS('|',
+    COALESCE(CAST(VendorID AS STRING), ''),
+    COALESCE(tpep_pickup_datetime, ''),
+    COALESCE(tpep_dropoff_datetime, ''),
+    COALESCE(CAST(PULocationID AS STRING), ''),
+    COALESCE(CAST(DOLocationID AS STRING), ''),
+    COALESCE(CAST(CAST(fare_amount AS DECIMAL(12, 2)) AS STRING), ''),
+    COALESCE(CAST(CAST(total_amount AS DECIMAL(12, 2)) AS STRING), ''))) AS trip_id,
   VendorID AS vendor_id,
   pickup_ts AS pickup_datetime,
   dropoff_ts AS dropoff_datetime,

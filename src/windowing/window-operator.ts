@@ -502,7 +502,9 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
 
   private pushTimers(maxTs: number, ref: Bucket | WinState): void {
     if (this.trigger.kind === 'watermark' && this.wm < maxTs) this.timers.push(maxTs, ON_TIME, ref);
-    this.timers.push(maxTs + this.lateness, EXPIRE, ref);
+    // A record at a session's `end` touches it and may still arrive while W = end - 1, so a session
+    // stays mergeable (not expired) one millisecond longer than its max timestamp.
+    this.timers.push(maxTs + this.lateness + (this.layout === 'session' ? 1 : 0), EXPIRE, ref);
   }
 
   private addTo(ws: WinState, value: T): void {

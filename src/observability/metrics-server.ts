@@ -3,20 +3,32 @@ import type { AddressInfo } from 'node:net';
 import type { Metrics } from '../core/metrics.js';
 import { prometheusText } from './prometheus.js';
 
+/** A running metrics endpoint. */
 export interface MetricsServer {
-  /** The port it listens on (useful with `port: 0`). */
+  /** The host it listens on. */
+  readonly host: string;
+  /** The port it listens on (the one the system chose with `port: 0`). */
   readonly port: number;
   close(): Promise<void>;
 }
 
 /**
  * Serves `GET /metrics` in the Prometheus text format on 127.0.0.1 (or `host`).
- * @example const server = await serveMetrics(job.metrics, { port: 9464 })
+ * `run({ metrics: { port } })` starts one for the job and reports its port with a
+ * `metrics.server.listening` event.
+ * @param metrics the registry to expose, usually `job.metrics`.
+ * @param options `port` (0 lets the system choose) and `host` (default `'127.0.0.1'`).
+ * @example
+ * import { Metrics, serveMetrics } from 'streamkit';
+ * const server = await serveMetrics(new Metrics(), { port: 0 });
+ * console.log(`http://127.0.0.1:${server.port}/metrics`);
+ * await server.close();
  */
 export async function serveMetrics(metrics: Metrics, options: { port: number; host?: string }): Promise<MetricsServer> {
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
     throw new RangeError(`metrics.port must be an integer from 0 to 65535, got ${options.port}`);
   }
+  const host = options.host ?? '127.0.0.1';
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
       res.writeHead(404).end('not found: try GET /metrics\n');
@@ -29,12 +41,18 @@ export async function serveMetrics(metrics: Metrics, options: { port: number; ho
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new Error(`metrics.port ${options.port}: cannot listen (${error.code ?? error.message}); choose a free port or 0`, { cause: error })),
+      reject(new Error(`metrics.port ${options.port}: cannot listen on ${host} (${error.code ?? error.message}); choose a free port or 0`, { cause: error })),
     );
-    server.listen(options.port, options.host ?? '127.0.0.1', resolve);
+    server.listen(options.port, host, resolve);
   });
   return {
+    host,
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        // Scrapers keep connections alive; without this, close() waits for them to time out.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

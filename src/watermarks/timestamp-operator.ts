@@ -1,5 +1,6 @@
 import { compactBatch, type Batch } from '../core/batch.js';
 import { describeError, RecordRejected } from '../core/errors.js';
+import type { MetricSample } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output } from '../core/operator.js';
 import { PartitionWatermarks } from './partition-watermarks.js';
 import type { WatermarkStrategy } from './watermark-strategy.js';
@@ -14,6 +15,7 @@ export class TimestampOperator<T> implements Operator<T, T> {
   private ctx!: OperatorContext;
   private readonly watermarks: PartitionWatermarks;
   private emitted = -Infinity;
+  private readonly partitionGauges = new Map<number, [watermark: MetricSample, idle: MetricSample]>();
 
   constructor(
     private readonly timeOf: (record: T) => number,
@@ -75,6 +77,17 @@ export class TimestampOperator<T> implements Operator<T, T> {
     const w = this.watermarks.current(this.ctx.sourcePartitions());
     this.ctx.metrics.set('watermark', { operator: this.ctx.uid }, w);
     if (Number.isFinite(w)) this.ctx.metrics.set('watermark_lag_ms', { operator: this.ctx.uid }, this.ctx.now() - w);
+    // Per partition, so a stalled or idle partition holding the stream back is visible.
+    for (const p of this.ctx.sourcePartitions()) {
+      let gauges = this.partitionGauges.get(p);
+      if (!gauges) {
+        const labels = { operator: this.ctx.uid, partition: String(p) };
+        gauges = [this.ctx.metrics.gauge('partition_watermark', labels), this.ctx.metrics.gauge('partition_idle', labels)];
+        this.partitionGauges.set(p, gauges);
+      }
+      gauges[0].value = this.watermarks.partitionWatermark(p);
+      gauges[1].value = this.watermarks.isIdle(p) ? 1 : 0;
+    }
     this.emit(w, out);
   }
 

@@ -1,0 +1,143 @@
+/**
+ * Checkpoint cost of the LevelDB state backend, and the cost of checkpointing a running pipeline.
+ * Run: `node --import tsx bench/state-checkpoint.bench.ts [keys] [events]` (defaults 1,000,000 and 300,000).
+ * Figures are ratios within one run on one machine (bench/BENCHMARKS.md rules), never asserted.
+ */
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bench } from 'tinybench';
+import type { RunOptions } from '../src/core/runtime.js';
+import type { Sink } from '../src/core/sink.js';
+import { from } from '../src/core/stream.js';
+import { fromArray } from '../src/sources/array-source.js';
+import { levelState, type LevelStateBackend } from '../src/state/level-state.js';
+import { memoryState } from '../src/state/memory-state.js';
+import type { CheckpointData } from '../src/state/state-backend.js';
+import { StateChangeCollector } from '../src/state/state-change-collector.js';
+import { boundedOutOfOrderness } from '../src/watermarks/watermark-strategy.js';
+import { count, sum } from '../src/windowing/aggregators/index.js';
+import { tumbling } from '../src/windowing/tumbling.js';
+
+const KEYS = Number(process.argv[2] ?? 1_000_000);
+const EVENTS = Number(process.argv[3] ?? 300_000);
+const CHANGED = 10_000;
+const root = await mkdtemp(join(tmpdir(), 'streamkit-bench-state-'));
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
+  return total;
+}
+
+/** One operator's checkpoint of `keys` window-like accumulators, encoded as the runtime encodes them. */
+function checkpointOf(id: number, keys: number, full: boolean, offset = 0): CheckpointData {
+  const writer = new StateChangeCollector('4-window', full);
+  for (let i = 0; i < keys; i++) {
+    const k = (i * 7919 + offset) % KEYS;
+    writer.put(`1/w/zone-${k % 265}/${1_700_000_000_000 + k * 300_000}`, { sum: k * 1.5, count: k, compensation: 0 });
+  }
+  return { id, sourcePosition: { offset: id * 1000 }, operators: new Map([['4-window', writer.changes()]]) };
+}
+
+let fullDir = '';
+let fullBytes = 0;
+let backend: LevelStateBackend | undefined;
+let checkpointId = 1;
+
+const state = new Bench({ name: `levelState, ${KEYS.toLocaleString('en')} keys`, time: 0, iterations: 3, warmup: false });
+state
+  .add(
+    `full checkpoint of ${KEYS.toLocaleString('en')} keys (encode + one atomic batch + fsync)`,
+    async () => {
+      await backend!.write(checkpointOf(checkpointId++, KEYS, true));
+    },
+    {
+      beforeEach: async () => {
+        fullDir = join(root, `full-${checkpointId}`);
+        backend = levelState(fullDir);
+        await backend.open();
+      },
+      afterEach: async () => {
+        await backend!.close();
+        fullBytes = await dirBytes(fullDir);
+      },
+    },
+  )
+  .add(
+    `incremental checkpoint, ${CHANGED.toLocaleString('en')} of ${KEYS.toLocaleString('en')} keys changed`,
+    async () => {
+      await backend!.write(checkpointOf(checkpointId++, CHANGED, false, checkpointId));
+    },
+    {
+      beforeAll: async () => {
+        backend = levelState(fullDir);
+        await backend.open();
+      },
+      afterAll: async () => {
+        await backend!.close();
+      },
+    },
+  )
+  .add(`restore (open) of ${KEYS.toLocaleString('en')} keys`, async () => {
+    const reader = levelState(fullDir);
+    const restored = await reader.open();
+    let n = 0;
+    for (const entries of restored!.operators.values()) for (const _ of entries) n++;
+    if (n !== KEYS) throw new Error(`restored ${n} keys, expected ${KEYS}`);
+    await reader.close();
+  });
+await state.run();
+console.log(state.name);
+console.table(state.table());
+console.log(`on disk after a full checkpoint: ${(fullBytes / 1e6).toFixed(1)} MB (${(fullBytes / KEYS).toFixed(1)} bytes/key)`);
+
+// Throughput of one pipeline (dedup + keyed tumbling windows), checkpoints off and on, same run.
+interface Trip {
+  id: string;
+  zone: number;
+  t: number;
+  fare: number;
+}
+const trips: Trip[] = [];
+for (let i = 0; i < EVENTS; i++) {
+  const id = i % 20 === 19 ? `trip-${i - 1}` : `trip-${i}`;
+  trips.push({ id, zone: (i * 31) % 265, t: 1_700_000_000_000 + i * 20 - ((i * 7) % 3000), fare: (i % 50) + 2.5 });
+}
+const counting = (): Sink<unknown> & { n: number } => ({ name: 'count', n: 0, write(items) { this.n += items.length; } });
+const job = (options: RunOptions) =>
+  from(fromArray(trips))
+    .withTimestamps((t) => t.t, boundedOutOfOrderness('5s'))
+    .dedup((t) => t.id, { within: '1h' })
+    .keyBy((t) => t.zone)
+    .window(tumbling('5m'))
+    .aggregate({ trips: count(), revenue: sum((t: Trip) => t.fare) })
+    .to(counting())
+    .run(options);
+
+let runDir = 0;
+const throughput = new Bench({ name: `pipeline throughput, ${EVENTS.toLocaleString('en')} events`, time: 0, iterations: 5, warmupIterations: 1 });
+throughput
+  .add('checkpoints off', async () => {
+    await job({});
+  })
+  .add('memoryState, checkpoint every 10,000 records', async () => {
+    await job({ state: memoryState(), checkpointEvery: { records: 10_000 } });
+  })
+  .add('levelState, checkpoint every 10,000 records', async () => {
+    await job({ state: levelState(join(root, `run-${runDir++}`)), checkpointEvery: { records: 10_000 } });
+  })
+  .add("levelState, checkpoint every '1s'", async () => {
+    await job({ state: levelState(join(root, `run-${runDir++}`)), checkpointEvery: '1s' });
+  });
+await throughput.run();
+console.log(throughput.name);
+const meanMs = (task: (typeof throughput.tasks)[number]) => ('latency' in task.result ? task.result.latency.mean : NaN);
+const base = meanMs(throughput.tasks[0]);
+console.table(
+  throughput.tasks.map((task) => {
+    const mean = meanMs(task);
+    return { task: task.name, 'events/s': Math.round(EVENTS / (mean / 1000)), 'relative to off': (base / mean).toFixed(2) };
+  }),
+);
+await rm(root, { recursive: true, force: true });

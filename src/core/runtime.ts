@@ -1,32 +1,30 @@
-import type { Batch } from './batch.js';
 import type { DeadLetter } from './dead-letter.js';
 import { parseDuration, type Duration } from './duration.js';
 import { describeError, StreamkitError } from './errors.js';
-import { Metrics, type MetricSample } from './metrics.js';
-import type { Operator, OperatorContext, Output } from './operator.js';
+import { Metrics } from './metrics.js';
+import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import type { Sink } from './sink.js';
 import type { Source, SourcePoll, SourcePosition } from './source.js';
 import type { LateRecord } from './window.js';
 import { CreditChannel } from '../delivery/credit-channel.js';
+import { logRuntimeEvent } from '../observability/log-runtime-event.js';
+import type { Logger } from '../observability/logger.js';
 import { serveMetrics } from '../observability/metrics-server.js';
-import type { CheckpointData, OperatorStateChanges, StateBackend } from '../state/state-backend.js';
-import { StateChangeCollector } from '../state/state-change-collector.js';
+import type { CheckpointData, StateBackend } from '../state/state-backend.js';
 
-/** A pipeline ready to run: a source, a chain of operator factories, and its sinks. */
-export interface PipelinePlan {
+/** A pipeline ready to run: a source and the tree of operators and sinks it feeds. */
+export interface PipelinePlan extends PlanNode {
   source: Source<unknown>;
-  /** Factories, so every run gets fresh operators (a restored run rebuilds them from state). */
-  operators: Array<() => Operator>;
-  sinks: Sink[];
-  lateSink?: Sink<LateRecord>;
-  deadLetterSink?: Sink<DeadLetter>;
 }
 
 /** Typed runtime events, for logs and metrics exporters. */
 export type RuntimeEvent =
+  | { type: 'job.started'; restoredFrom?: number }
+  | { type: 'metrics.server.listening'; host: string; port: number }
   | { type: 'checkpoint.completed'; id: number; durationMs: number; entries: number }
   | { type: 'checkpoint.restored'; id: number }
-  | { type: 'job.finished'; summary: RunSummary };
+  | { type: 'job.finished'; summary: RunSummary }
+  | { type: 'job.failed'; error: unknown };
 
 export interface RunOptions {
   /** Where checkpoints go (`memoryState()`, `levelState(dir)`). Without it, no checkpoints are taken. */
@@ -45,6 +43,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Receives typed runtime events. */
   onEvent?: (event: RuntimeEvent) => void;
+  /** Logs job start, finish and failure at info/error and checkpoints at debug (see `createLogger`). */
+  logger?: Logger;
   /** Metrics: `port` serves them in the Prometheus text format on `GET /metrics`; `registry` shares one. */
   metrics?: { port?: number; host?: string; registry?: Metrics };
 }
@@ -78,9 +78,9 @@ export interface Job extends Promise<RunSummary> {
 }
 
 type SinkElement =
-  | { kind: 'results'; items: unknown[] }
-  | { kind: 'late'; items: LateRecord[] }
-  | { kind: 'dead'; items: DeadLetter[] }
+  | { kind: 'results'; group: number; items: unknown[] }
+  | { kind: 'late'; group: number; items: LateRecord[] }
+  | { kind: 'dead'; group: number; items: DeadLetter[] }
   | { kind: 'barrier'; checkpoint: CheckpointData; startedAt: number }
   | { kind: 'end' };
 
@@ -104,15 +104,16 @@ export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
 async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics, stopRequested: () => boolean): Promise<RunSummary> {
   const now = options.clock ?? Date.now;
   const startedAt = now();
+  const emit = (event: RuntimeEvent): void => {
+    if (options.logger) logRuntimeEvent(options.logger, event);
+    options.onEvent?.(event);
+  };
   const batchSize = options.batchSize ?? 1024;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   const tickInterval = parseDuration(options.tickInterval ?? '100ms', 'tickInterval');
   const checkpointPolicy = checkpointPolicyOf(options);
   const channel = new CreditChannel<SinkElement>(options.credits ?? 8, now);
   const { source } = plan;
-  const lateSinks = plan.lateSink ? [plan.lateSink] : [];
-  const deadSinks = plan.deadLetterSink ? [plan.deadLetterSink] : [];
-  const allSinks = [...new Set<Sink<any>>([...plan.sinks, ...lateSinks, ...deadSinks])];
 
   const summary: RunSummary = {
     records: 0, results: 0, late: 0, deadLetters: 0, filtered: 0, duplicates: 0, checkpoints: 0, durationMs: 0, stopped: false,
@@ -120,20 +121,33 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
 
   // Restore the last complete checkpoint before anything is read.
   const server = options.metrics?.port !== undefined ? await serveMetrics(metrics, { port: options.metrics.port, host: options.metrics.host }) : undefined;
-  const restored = options.state ? await options.state.open() : undefined;
+  if (server) emit({ type: 'metrics.server.listening', host: server.host, port: server.port });
+  const abort = new AbortController();
+  let restored: Awaited<ReturnType<StateBackend['open']>>;
+  let graph: OperatorGraph;
+  let allSinks: Sink<any>[];
+  try {
+    restored = options.state ? await options.state.open() : undefined;
+    graph = new OperatorGraph(plan, metrics, now, () => source.partitions());
+    allSinks = graph.allSinks();
+    if (restored) graph.restore(restored.operators);
+    for (const sink of allSinks) await sink.open?.();
+    await source.open({ restoreFrom: restored?.sourcePosition, batchSize, now, signal: abort.signal });
+  } catch (error) {
+    // A job that never started must not keep its metrics port open (the process would not exit).
+    await server?.close();
+    await Promise.resolve(options.state?.close()).catch(() => undefined);
+    emit({ type: 'job.failed', error });
+    throw error;
+  }
   if (restored) summary.restoredFrom = restored.id;
   let checkpointId = restored ? restored.id : 0;
-
-  const abort = new AbortController();
-  const operators = plan.operators.map((make) => make());
-  const chain = new Chain(operators, metrics, now, () => source.partitions(), batchSize);
-  if (restored) chain.restore(restored.operators);
-  for (const sink of allSinks) await sink.open?.();
-  await source.open({ restoreFrom: restored?.sourcePosition, batchSize, now, signal: abort.signal });
-  if (restored) options.onEvent?.({ type: 'checkpoint.restored', id: restored.id });
+  if (restored) emit({ type: 'checkpoint.restored', id: restored.id });
+  emit({ type: 'job.started', restoredFrom: restored?.id });
 
   const recordsIn = metrics.counter('records_in', { stage: 'source' });
   const inFlight = metrics.gauge('channel_in_flight_records');
+  const backpressure = metrics.gauge('backpressure_ms');
 
   const driveSource = async (): Promise<void> => {
     let lastTick = now();
@@ -144,7 +158,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       const t = now();
       if (t - lastTick >= tickInterval) {
         lastTick = t;
-        chain.tick(t);
+        graph.tick(t);
       }
     };
     const checkpoint = async (force: boolean) => {
@@ -156,7 +170,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       const data: CheckpointData = {
         id: ++checkpointId,
         sourcePosition: source.position(),
-        operators: chain.snapshot(firstCheckpoint),
+        operators: graph.snapshot(firstCheckpoint),
       };
       firstCheckpoint = false;
       lastCheckpoint = now();
@@ -171,7 +185,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       if (polled instanceof Promise) {
         polled = await awaitWithTicks(polled, tickInterval, async () => {
           tick();
-          await chain.drainTo(channel);
+          await drain(graph, channel, batchSize);
         });
       }
       if (polled.kind === 'end') {
@@ -179,17 +193,21 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
         break;
       }
       if (polled.kind === 'idle') await sleep(Math.min(tickInterval, 20));
-      if (polled.deadLetters) chain.deadLetters(polled.deadLetters);
+      if (polled.deadLetters?.length) {
+        metrics.inc('dead_letters', { operator: 'source' }, polled.deadLetters.length);
+        graph.sourceDeadLetters(polled.deadLetters);
+      }
       if (polled.kind === 'batch') {
         const n = polled.batch.values.length;
         summary.records += n;
         recordsIn.value += n;
         recordsSinceCheckpoint += n;
-        chain.push(polled.batch);
+        graph.push(polled.batch);
       }
       tick();
-      await chain.drainTo(channel);
+      await drain(graph, channel, batchSize);
       inFlight.value = channel.inFlightRecords;
+      backpressure.value = channel.backpressuredMs;
       await checkpoint(false);
       // A synchronous source never gives the event loop a turn by itself; timers (stop, metrics
       // scrapes, Kafka heartbeats) must still run.
@@ -199,13 +217,13 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       }
     }
     if (ended) {
-      chain.endOfInput();
-      await chain.drainTo(channel);
+      graph.endOfInput();
+      await drain(graph, channel, batchSize);
       // A final checkpoint records that the input is consumed, so a restart does not replay it.
       await checkpoint(true);
     } else {
       summary.stopped = true;
-      await chain.drainTo(channel);
+      await drain(graph, channel, batchSize);
     }
     await channel.send({ kind: 'end' }, 0);
   };
@@ -218,15 +236,15 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
         case 'results':
           summary.results += element.items.length;
           resultsOut.value += element.items.length;
-          for (const sink of plan.sinks) await writeTo(sink, element.items);
+          for (const sink of graph.groups[element.group].sinks) await writeTo(sink, element.items);
           break;
         case 'late':
           summary.late += element.items.length;
-          for (const sink of lateSinks) await writeTo(sink, element.items);
+          for (const sink of graph.groups[element.group].lateSinks) await writeTo(sink, element.items);
           break;
         case 'dead':
           summary.deadLetters += element.items.length;
-          for (const sink of deadSinks) await writeTo(sink, element.items);
+          for (const sink of graph.groups[element.group].deadSinks) await writeTo(sink, element.items);
           break;
         case 'barrier': {
           for (const sink of allSinks) await flushSink(sink);
@@ -240,7 +258,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
           let entries = 0;
           for (const changes of element.checkpoint.operators.values()) entries += changes.puts.size + changes.deletes.size;
           metrics.set('checkpoint_entries', {}, entries);
-          options.onEvent?.({ type: 'checkpoint.completed', id: element.checkpoint.id, durationMs, entries });
+          emit({ type: 'checkpoint.completed', id: element.checkpoint.id, durationMs, entries });
           break;
         }
         case 'end':
@@ -262,7 +280,10 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   await Promise.resolve(source.close?.()).catch((error) => failure ?? (failure = error));
   if (options.state) await options.state.close();
   await server?.close();
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) {
+    emit({ type: 'job.failed', error: failure });
+    throw failure;
+  }
 
   summary.late = Math.max(summary.late, 0);
   summary.filtered = metrics.total('records_filtered');
@@ -270,139 +291,28 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   metrics.set('channel_peak_records', {}, channel.peakRecords);
   metrics.set('backpressure_ms', {}, channel.backpressuredMs);
   summary.durationMs = now() - startedAt;
-  options.onEvent?.({ type: 'job.finished', summary });
+  emit({ type: 'job.finished', summary });
   return summary;
 }
 
-/** Runs the synchronous operator chain and buffers what it produces for the sink stage. */
-class Chain {
-  private results: unknown[] = [];
-  private late: LateRecord[] = [];
-  private dead: DeadLetter[] = [];
-  private readonly outputs: Output[];
-  private readonly contexts: OperatorContext[];
-  private readonly lastWatermark: number[];
-
-  constructor(
-    private readonly operators: Operator[],
-    private readonly metrics: Metrics,
-    now: () => number,
-    partitions: () => readonly number[],
-    private readonly batchSize: number,
-  ) {
-    this.lastWatermark = operators.map(() => -Infinity);
-    this.contexts = operators.map((op, i) => ({ uid: `${i}-${op.name}`, now, sourcePartitions: partitions, metrics }));
-    this.outputs = operators.map((_, i) => this.outputOf(i));
-    operators.forEach((op, i) => op.open?.(this.contexts[i]));
-  }
-
-  /** The output of operator `i`: feeds operator `i + 1`, or the result buffer after the last one. */
-  private outputOf(i: number): Output {
-    const next = this.operators[i + 1];
-    const uid = () => this.contexts[i].uid;
-    let out: MetricSample | undefined;
-    const late = this.late;
-    const dead = this.dead;
-    return {
-      emit: (batch: Batch) => {
-        (out ??= this.metrics.counter('records_out', { operator: uid() })).value += batch.values.length;
-        if (!next) {
-          for (const v of batch.values) this.results.push(v);
-          return;
-        }
-        this.callOperator(i + 1, () => next.processBatch(batch, this.outputs[i + 1]));
-      },
-      watermark: (time: number) => this.forwardWatermark(i + 1, time),
-      late: (item) => {
-        this.metrics.inc('records_late', { operator: uid() });
-        late.push(item);
-      },
-      deadLetter: (letter) => {
-        this.metrics.inc('dead_letters', { operator: uid() });
-        dead.push(letter);
-      },
-    };
-  }
-
-  /** Delivers a watermark to operator `i` (ignoring regressions); past the last operator it ends. */
-  private forwardWatermark(i: number, time: number): void {
-    if (i >= this.operators.length) return;
-    if (time <= this.lastWatermark[i]) return;
-    this.lastWatermark[i] = time;
-    const op = this.operators[i];
-    if (op.processWatermark) this.callOperator(i, () => op.processWatermark!(time, this.outputs[i]));
-    else this.forwardWatermark(i + 1, time);
-  }
-
-  private callOperator(i: number, call: () => void): void {
-    try {
-      call();
-    } catch (error) {
-      if (error instanceof StreamkitError) throw error;
-      throw new StreamkitError('USER_FUNCTION_FAILED', `operator ${this.contexts[i].uid} failed: ${describeError(error)}`, { cause: error });
+/** Hands what the graph produced to the sink stage, in credit-sized batches tagged with their group. */
+async function drain(graph: OperatorGraph, channel: CreditChannel<SinkElement>, batchSize: number): Promise<void> {
+  for (let group = 0; group < graph.groups.length; group++) {
+    const g = graph.groups[group];
+    if (g.dead.length > 0) {
+      const items = g.dead.splice(0);
+      await channel.send({ kind: 'dead', group, items }, items.length);
     }
-  }
-
-  push(batch: Batch): void {
-    if (this.operators.length === 0) {
-      for (const v of batch.values) this.results.push(v);
-      return;
+    if (g.late.length > 0) {
+      const items = g.late.splice(0);
+      await channel.send({ kind: 'late', group, items }, items.length);
     }
-    this.callOperator(0, () => this.operators[0].processBatch(batch, this.outputs[0]));
-  }
-
-  /** Dead letters a source found (unparseable bytes) join the operators' ones. */
-  deadLetters(letters: DeadLetter[]): void {
-    this.metrics.inc('dead_letters', { operator: 'source' }, letters.length);
-    for (const letter of letters) this.dead.push(letter);
-  }
-
-  tick(now: number): void {
-    this.operators.forEach((op, i) => {
-      if (op.onTick) this.callOperator(i, () => op.onTick!(now, this.outputs[i]));
-    });
-  }
-
-  endOfInput(): void {
-    this.forwardWatermark(0, Infinity);
-  }
-
-  snapshot(full: boolean): Map<string, OperatorStateChanges> {
-    const changes = new Map<string, OperatorStateChanges>();
-    this.operators.forEach((op, i) => {
-      if (!op.snapshotState) return;
-      // Encodes each value as it is put: operators keep mutating their live state while the
-      // barrier waits for the sinks, and the checkpoint must hold the state as of the barrier.
-      const writer = new StateChangeCollector(this.contexts[i].uid, full);
-      op.snapshotState(writer, full);
-      changes.set(this.contexts[i].uid, writer.changes());
-    });
-    return changes;
-  }
-
-  restore(state: Map<string, Iterable<[string, unknown]>>): void {
-    this.operators.forEach((op, i) => {
-      const entries = state.get(this.contexts[i].uid);
-      if (entries && op.restoreState) op.restoreState(entries);
-    });
-  }
-
-  /** Hands buffered output to the sink stage in credit-sized batches. */
-  async drainTo(channel: CreditChannel<SinkElement>): Promise<void> {
-    if (this.dead.length > 0) {
-      const items = this.dead.splice(0);
-      await channel.send({ kind: 'dead', items }, items.length);
-    }
-    if (this.late.length > 0) {
-      const items = this.late.splice(0);
-      await channel.send({ kind: 'late', items }, items.length);
-    }
-    if (this.results.length === 0) return;
-    const results = this.results;
-    this.results = [];
-    for (let from = 0; from < results.length; from += this.batchSize) {
-      const items = from === 0 && results.length <= this.batchSize ? results : results.slice(from, from + this.batchSize);
-      await channel.send({ kind: 'results', items }, items.length);
+    if (g.results.length === 0) continue;
+    const results = g.results;
+    g.results = [];
+    for (let from = 0; from < results.length; from += batchSize) {
+      const items = results.length <= batchSize ? results : results.slice(from, from + batchSize);
+      await channel.send({ kind: 'results', group, items }, items.length);
     }
   }
 }

@@ -3,6 +3,7 @@ import type { Duration } from './duration.js';
 import { PipelineError } from './errors.js';
 import type { Operator } from './operator.js';
 import { FilterOperator, FlatMapOperator, KeyByOperator, MapOperator } from './operators/index.js';
+import type { PlanNode } from './operator-graph.js';
 import { runPipeline, type Job, type PipelinePlan, type RunOptions } from './runtime.js';
 import type { Sink } from './sink.js';
 import type { Source } from './source.js';
@@ -23,7 +24,7 @@ interface Traits {
 /** The immutable description a `Stream` carries; each operator call returns a new one. */
 interface Blueprint {
   source: Source<unknown>;
-  operators: Array<() => Operator>;
+  operators: PlanNode['operators'];
   sinks: Sink[];
   lateSink?: Sink<LateRecord>;
   deadLetterSink?: Sink<DeadLetter>;
@@ -131,6 +132,32 @@ export class Stream<T, K = null> {
     return this.with<T>(() => dedupOperator(idOf, options) as Operator);
   }
 
+  /**
+   * Fans out: every record and watermark from here also flows into each branch, so one source
+   * feeds several aggregations. Each branch gets the stream at this point and must end in a sink;
+   * the returned stream continues the main line. Late and dead-letter sinks of a branch default to
+   * the main line's.
+   * @example
+   * trips.branch(
+   *   s => s.keyBy(t => t.zone).window(tumbling('5m')).aggregate(count()).to(perZone),
+   *   s => s.window(tumbling('1d', { timeZone: 'America/New_York' })).aggregate(count()).to(perDay),
+   * )
+   */
+  branch(...branches: Array<(stream: Stream<T, K>) => Stream<any, any>>): Stream<T, K> {
+    if (branches.length === 0) throw new TypeError('branch(...branches): pass at least one function stream => stream.….to(sink)');
+    const nodes = branches.map((make, i) => {
+      assertFunction(make, `branch(#${i + 1})`);
+      const start = new Stream<T, K>({ source: this.blueprint.source, operators: [], sinks: [], traits: this.blueprint.traits });
+      const end = make(start);
+      if (!(end instanceof Stream)) throw new TypeError(`branch(#${i + 1}): the function must return the stream it built (… .to(sink))`);
+      const node = end.node();
+      if (end.blueprint.source !== this.blueprint.source) throw new PipelineError(`branch(#${i + 1}) must continue the stream it is given, not start from another source`);
+      if (!hasSink(node)) throw new PipelineError(`branch(#${i + 1}) has no sink: end it with .to(sink)`);
+      return node;
+    });
+    return new Stream<T, K>({ ...this.blueprint, operators: [...this.blueprint.operators, { branches: nodes }] });
+  }
+
   /** Adds a custom operator (one instance per run). */
   process<U>(makeOperator: () => Operator<T, U>): Stream<U, K> {
     assertFunction(makeOperator, 'process(makeOperator)');
@@ -165,8 +192,12 @@ export class Stream<T, K = null> {
 
   /** The plan `run` executes, for runtimes and tests that drive it themselves. */
   plan(): PipelinePlan {
-    const { source, operators, sinks, lateSink, deadLetterSink } = this.blueprint;
-    return { source, operators, sinks, lateSink, deadLetterSink };
+    return { source: this.blueprint.source, ...this.node() };
+  }
+
+  private node(): PlanNode {
+    const { operators, sinks, lateSink, deadLetterSink } = this.blueprint;
+    return { operators, sinks, lateSink, deadLetterSink };
   }
 
   private rebuild(changes: Partial<Blueprint>): Stream<T, K> {
@@ -210,6 +241,10 @@ export function from<T>(source: Source<T>): Stream<T> {
     throw new TypeError('from(source): expected a source such as fromArray(items), fromIterable(it), fromJsonl(path) or fromKafka({…})');
   }
   return new Stream<T>({ source: source as Source<unknown>, operators: [], sinks: [], traits: { timestamped: false, keyed: false } });
+}
+
+function hasSink(node: PlanNode): boolean {
+  return node.sinks.length > 0 || node.operators.some((entry) => typeof entry !== 'function' && entry.branches.some(hasSink));
 }
 
 function isAggregator(spec: unknown): spec is Aggregator {

@@ -10,6 +10,8 @@ import { readParquetTrips } from '../../examples/taxi/parquet.js';
 import { rawTripLine, type RawTrip } from '../../examples/taxi/raw-trip.js';
 import { rawTrip } from './fixtures.js';
 
+type SchemaElement = NonNullable<Parameters<typeof parquetWriteFile>[0]['schema']>[number];
+
 const dir = mkdtempSync(join(tmpdir(), 'taxi-parquet-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -17,30 +19,31 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function writeTlcParquet(path: string, trips: RawTrip[], airportFeeName = 'Airport_fee'): void {
   const ts = (s: string | null) => (s === null ? null : new Date(parseNaiveTimestamp(s) as number));
   const big = (x: number | null) => (x === null ? null : BigInt(x));
-  const timestamp = { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type: 'OPTIONAL' } as const;
-  const double = (name: string) => ({ name, type: 'DOUBLE', repetition_type: 'OPTIONAL' }) as const;
-  const columns = [
+  type Physical = Omit<SchemaElement, 'name'>;
+  const timestamp: Physical = { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' } };
+  const double: Physical = { type: 'DOUBLE' };
+  const columns: { name: string; data: unknown[]; schema: Physical }[] = [
     { name: 'VendorID', data: trips.map((t) => t.VendorID), schema: { type: 'INT32' } },
     { name: 'tpep_pickup_datetime', data: trips.map((t) => ts(t.tpep_pickup_datetime)), schema: timestamp },
     { name: 'tpep_dropoff_datetime', data: trips.map((t) => ts(t.tpep_dropoff_datetime)), schema: timestamp },
     { name: 'passenger_count', data: trips.map((t) => big(t.passenger_count)), schema: { type: 'INT64' } },
-    { name: 'trip_distance', data: trips.map((t) => t.trip_distance), schema: double('trip_distance') },
+    { name: 'trip_distance', data: trips.map((t) => t.trip_distance), schema: double },
     { name: 'RatecodeID', data: trips.map((t) => big(t.RatecodeID)), schema: { type: 'INT64' } },
     { name: 'store_and_fwd_flag', data: trips.map((t) => t.store_and_fwd_flag), schema: { type: 'BYTE_ARRAY', converted_type: 'UTF8' } },
     { name: 'PULocationID', data: trips.map((t) => t.PULocationID), schema: { type: 'INT32' } },
     { name: 'DOLocationID', data: trips.map((t) => t.DOLocationID), schema: { type: 'INT32' } },
     { name: 'payment_type', data: trips.map((t) => big(t.payment_type)), schema: { type: 'INT64' } },
     ...(['fare_amount', 'extra', 'mta_tax', 'tip_amount', 'tolls_amount', 'improvement_surcharge', 'total_amount', 'congestion_surcharge'] as const).map(
-      (c) => ({ name: c, data: trips.map((t) => t[c]), schema: { type: 'DOUBLE' } }),
+      (c) => ({ name: c, data: trips.map((t) => t[c]), schema: double }),
     ),
-    { name: airportFeeName, data: trips.map((t) => t.Airport_fee), schema: { type: 'DOUBLE' } },
+    { name: airportFeeName, data: trips.map((t) => t.Airport_fee), schema: double },
   ];
   parquetWriteFile({
     filename: path,
     columnData: columns.map(({ name, data }) => ({ name, data })),
     schema: [
       { name: 'root', num_children: columns.length },
-      ...columns.map(({ name, schema }) => ({ repetition_type: 'OPTIONAL' as const, ...schema, name })),
+      ...columns.map(({ name, schema }): SchemaElement => ({ repetition_type: 'OPTIONAL', ...schema, name })),
     ],
     rowGroupSize: 700,
   });

@@ -1,0 +1,42 @@
+import { avg, sum, type Aggregator } from '../../src/index.js';
+
+/**
+ * SQL's `SUM(x)`: nulls are skipped (streamkit's `sum` treats every record as a number). Built on
+ * `sum`, so it is exactly rounded and order-independent like the batch engine's decimal sum.
+ */
+export function sqlSum<T>(pick: (record: T) => number | null): Aggregator<T, unknown, number> {
+  const inner = sum<number>();
+  return {
+    create: inner.create,
+    add: (acc, record) => {
+      const x = pick(record);
+      return x === null ? acc : inner.add(acc, x);
+    },
+    merge: inner.merge,
+    result: inner.result,
+  };
+}
+
+/** SQL's `AVG(x)`: nulls are neither summed nor counted; `null` when nothing was. */
+export function sqlAvg<T>(pick: (record: T) => number | null): Aggregator<T, unknown, number | null> {
+  const inner = avg<number>();
+  return {
+    create: inner.create,
+    add: (acc, record) => {
+      const x = pick(record);
+      return x === null ? acc : inner.add(acc, x);
+    },
+    merge: inner.merge,
+    result: inner.result,
+  };
+}
+
+/** SQL's `COUNT(*) FILTER (WHERE …)` / `SUM(CASE WHEN … THEN 1 ELSE 0 END)`. */
+export function countIf<T>(predicate: (record: T) => boolean): Aggregator<T, number, number> {
+  return {
+    create: () => 0,
+    add: (acc, record) => (predicate(record) ? acc + 1 : acc),
+    merge: (a, b) => a + b,
+    result: (acc) => acc,
+  };
+}

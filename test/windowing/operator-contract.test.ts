@@ -174,6 +174,18 @@ describe('sessions', () => {
     h.add(['a', 100]).watermark(200).add(['a', 50, 'x']);
     expect(h.late).toEqual([{ record: 'x', window: { start: 50, end: 60 }, watermark: 200 }]);
   });
+  it('a fired session stays mergeable until W passes its end: a record at its end joins it', () => {
+    const h = harness(session(12), {}, count());
+    h.add(['a', 0]).add(['b', 12]).watermark(11).add(['a', 12]).watermark(Infinity);
+    expect(h.rows()).toEqual(['"a" [0,12) 1 #0 on-time', '"b" [12,24) 1 #0 on-time', '"a" [0,24) 2 #0 on-time']);
+    expect(h.late).toEqual([]);
+  });
+
+  it('discarding: a merged session holds only what its parts had not emitted', () => {
+    const h = harness(session(10), { allowedLateness: 100, mode: 'discarding' }, count());
+    h.add(['a', 0], ['a', 3]).watermark(20).add(['a', 13]).watermark(Infinity);
+    expect(h.rows()).toEqual(['"a" [0,13) 2 #0 on-time', '"a" [0,23) 1 #0 on-time']);
+  });
 });
 
 describe('sliding windows', () => {
@@ -181,6 +193,15 @@ describe('sliding windows', () => {
     const h = harness(sliding(10), {}, collect());
     h.add(['a', 0], ['a', 5]).watermark(Infinity);
     expect(h.rows()).toEqual(['"a" [-9,1) [0] #0 on-time', '"a" [-4,6) [0,5] #0 on-time', '"a" [1,11) [5] #0 on-time']);
+  });
+
+  it('a late record goes to the late output for its expired sliding windows and into the others', () => {
+    const h = harness(sliding(10), { allowedLateness: 5 }, collect());
+    h.add(['a', 0], ['a', 20]).watermark(13);
+    // 8 belongs to [-1,9) (left window, expired at W = 8 + 5) and [1,11) (right window of 0, live until 15).
+    h.add(['a', 8]).watermark(Infinity);
+    expect(h.late).toEqual([{ record: 8, window: { start: -1, end: 9 }, watermark: 13 }]);
+    expect(h.rows()).toEqual(['"a" [-9,1) [0] #0 on-time', '"a" [1,11) [8] #0 on-time', '"a" [11,21) [20] #0 on-time']);
   });
 
   it('is independent of arrival order', () => {

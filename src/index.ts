@@ -44,5 +44,7 @@ export { dedup } from './delivery/dedup.js';
 export type { DedupOptions } from './delivery/dedup.js';
 
 // Observability
-export { prometheusText, serveMetrics } from './observability/index.js';
+export { prometheusText, serveMetrics, METRIC_HELP } from './observability/index.js';
 export type { MetricsServer } from './observability/index.js';
+export { createLogger, logRuntimeEvent, maskSecrets } from './observability/index.js';
+export type { Logger, LoggerOptions, LogLevel, LogFields } from './observability/index.js';

@@ -4,8 +4,8 @@ import { avg, sum, type Aggregator } from '../../src/index.js';
  * SQL's `SUM(x)`: nulls are skipped (streamkit's `sum` treats every record as a number). Built on
  * `sum`, so it is exactly rounded and order-independent like the batch engine's decimal sum.
  */
-export function sqlSum<T>(pick: (record: T) => number | null): Aggregator<T, unknown, number> {
-  const inner = sum<number>();
+export function sqlSum<T>(pick: (record: T) => number | null): Aggregator<T, any, number> {
+  const inner = sum();
   return {
     create: inner.create,
     add: (acc, record) => {
@@ -18,8 +18,8 @@ export function sqlSum<T>(pick: (record: T) => number | null): Aggregator<T, unk
 }
 
 /** SQL's `AVG(x)`: nulls are neither summed nor counted; `null` when nothing was. */
-export function sqlAvg<T>(pick: (record: T) => number | null): Aggregator<T, unknown, number | null> {
-  const inner = avg<number>();
+export function sqlAvg<T>(pick: (record: T) => number | null): Aggregator<T, any, number | null> {
+  const inner = avg();
   return {
     create: inner.create,
     add: (acc, record) => {

@@ -1,0 +1,69 @@
+import kafkajs from 'kafkajs';
+import { fromKafka, toKafka, toKafkaDeadLetters } from '../../src/index.js';
+import { generateTrips } from './generator.js';
+import { GOLD_STREAMS } from './gold.js';
+import { runTaxiJob, type TaxiJobOptions, type TaxiJobResult } from './pipeline.js';
+
+export const RAW_TOPIC = 'taxi.raw_trips';
+export const DLQ_TOPIC = 'taxi.raw_trips.dlq';
+export const SILVER_TOPIC = 'taxi.silver_trips';
+export const goldTopic = (name: string) => `taxi.gold.${name}`;
+
+/**
+ * Runs the taxi job through a Kafka-protocol broker: the generator produces the raw trips to
+ * `taxi.raw_trips` (3 partitions, key = pickup zone), then the job consumes them with a consumer
+ * group (per-partition watermarks, offsets committed at checkpoints) and writes Silver, Gold and the
+ * dead letters to topics as well as to the output folder.
+ */
+export async function runTaxiOnKafka(options: TaxiJobOptions, brokers: string[], runId = `${Date.now()}`): Promise<TaxiJobResult> {
+  const kafka = new kafkajs.Kafka({ clientId: 'streamkit-taxi', brokers, logLevel: kafkajs.logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const existing = new Set(await admin.listTopics());
+  const compacted = [SILVER_TOPIC, ...GOLD_STREAMS.map(goldTopic)];
+  const wanted = [
+    { topic: RAW_TOPIC, numPartitions: 3 },
+    { topic: DLQ_TOPIC, numPartitions: 1 },
+    ...compacted.map((topic) => ({ topic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })),
+  ].filter((t) => !existing.has(t.topic));
+  if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+  const before = await admin.fetchTopicOffsets(RAW_TOPIC);
+  await admin.disconnect();
+
+  // Produce this run's trips. Records already in the topic from earlier runs are skipped by
+  // starting a fresh consumer group at the offsets the topic had before producing.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  let produced = 0;
+  let batch: Array<{ key: string | null; value: string }> = [];
+  const send = async () => {
+    if (batch.length === 0) return;
+    await producer.send({ topic: RAW_TOPIC, acks: -1, messages: batch });
+    produced += batch.length;
+    options.onProgress?.(produced);
+    batch = [];
+  };
+  for (const line of generateTrips({ events: options.events, seed: options.seed, duplicates: options.duplicates, bad: options.bad })) {
+    batch.push({ key: /"PULocationID":(\d+)/.exec(line)?.[1] ?? null, value: line });
+    if (batch.length >= 2000) await send();
+  }
+  await send();
+  await producer.disconnect();
+
+  const groupId = `streamkit-taxi-${runId}`;
+  const groupAdmin = kafka.admin();
+  await groupAdmin.connect();
+  await groupAdmin.setOffsets({ groupId, topic: RAW_TOPIC, partitions: before.map((p) => ({ partition: p.partition, offset: p.offset })) });
+  await groupAdmin.disconnect();
+
+  const text = { deserialize: (bytes: Buffer) => bytes.toString('utf8') };
+  return runTaxiJob({
+    ...options,
+    source: fromKafka({ brokers, topic: RAW_TOPIC, groupId, deserializer: text, maxRecords: produced }),
+    extraSinks: {
+      silver: toKafka({ brokers, topic: SILVER_TOPIC, key: (t: { trip_id: string }) => t.trip_id }),
+      deadLetters: toKafkaDeadLetters({ brokers, topic: DLQ_TOPIC }),
+      ...Object.fromEntries(GOLD_STREAMS.map((name) => [name, toKafka({ brokers, topic: goldTopic(name) })])),
+    },
+  });
+}

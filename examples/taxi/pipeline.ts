@@ -1,0 +1,220 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  boundedOutOfOrderness, from, fromIterable, levelState, RecordRejected, toArray, toJsonl,
+  type DeadLetter, type LateRecord, type RunSummary, type Sink, type Source, type WindowResult,
+} from '../../src/index.js';
+import { parseBronze } from './bronze.js';
+import { generateTrips, TRIP_DISORDER_BOUND_MS } from './generator.js';
+import { goldBranches, GOLD_STREAMS, refundAlerts, type GoldOptions, type GoldStreamName } from './gold.js';
+import { tripVerdicts, withMetrics, type GoldTrip, type MinuteRule } from './metrics.js';
+import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
+import { readParquetTrips } from './parquet.js';
+import type { RawTrip } from './raw-trip.js';
+import { toSilver, type SilverTrip } from './silver.js';
+
+/** How far behind the newest pickup the watermark trails: every trip that is not store-and-forward is on time. */
+export const WATERMARK_DELAY_MS = TRIP_DISORDER_BOUND_MS;
+/** Duplicates are dropped if their copy came within this much event time (as long as the straggler window). */
+export const DEDUP_WITHIN = '3d';
+
+export interface TaxiJobOptions {
+  /** Generated trips (ignored with `parquet` or `source`). */
+  events: number;
+  seed: number;
+  /** Probability of an exact duplicate per trip. */
+  duplicates: number;
+  /** Probability of a broken record per trip. */
+  bad: number;
+  /** Output folder; see `docs/taxi.md` for the layout. */
+  out: string;
+  /** A LevelDB state folder: checkpoints every `checkpointEvery` and resumes after a crash. */
+  state?: string;
+  checkpointEvery?: string;
+  /** Read the real TLC parquet file instead of generating. */
+  parquet?: string;
+  /** Any other source of raw records (JSON lines or objects), e.g. `fromKafka(…)`. */
+  source?: Source<unknown>;
+  /** Serve Prometheus metrics on this port while the job runs. */
+  metricsPort?: number;
+  gold?: Partial<GoldOptions>;
+  /** Extra sinks (Kafka topics) beside the files. */
+  extraSinks?: Partial<Record<'silver' | 'deadLetters' | GoldStreamName, Sink<any>>>;
+  /** Called with the number of raw records read so far, for progress displays. */
+  onProgress?: (records: number) => void;
+}
+
+export interface SilverRuleCounts {
+  /** Silver rows (after the predicates and dedup): the published 9,855-style count. */
+  silver: number;
+  /** Rows kept by the impossible-trip filter under each way of counting minutes. */
+  metricsKept: Record<MinuteRule, number>;
+}
+
+export interface TaxiJobResult {
+  summary: RunSummary;
+  counts: {
+    events: number;
+    bronze: number;
+    silverRejected: number;
+    silver: number;
+    deadLetters: number;
+    late: number;
+    dedupDrops: number;
+    gold: Record<GoldStreamName, number>;
+  };
+  rules: SilverRuleCounts;
+  /** The Silver rows with metrics that fed Gold, in arrival order (for the batch check). */
+  goldInput: GoldTrip[];
+  /** Every Gold result as emitted, per stream. */
+  gold: Record<GoldStreamName, WindowResult<any, any>[]>;
+}
+
+/**
+ * The taxi job as one streamkit pipeline: raw records → Bronze (typed, or a dead letter) → Silver
+ * (the published predicates, dedup on `trip_id`) → metrics and the impossible-trip filter → seven
+ * Gold streams as branches, plus refund alerts over the negative-fare records Silver rejects.
+ * Event time is the pickup instant in America/New_York.
+ */
+export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult> {
+  const gold: GoldOptions = { runningTotalsEvery: 1000, refundThreshold: 2, ...options.gold };
+  mkdirSync(join(options.out, 'gold'), { recursive: true });
+  const file = (name: string) => toJsonl(join(options.out, name), { truncate: !options.state });
+  const goldFiles = Object.fromEntries(GOLD_STREAMS.map((name) => [name, collecting(file(`gold/${name}.jsonl`), options.extraSinks?.[name])])) as Record<GoldStreamName, CollectingSink<WindowResult>>;
+  const silverOut = collecting<SilverTrip>(file('silver.jsonl'), options.extraSinks?.silver);
+  const goldInput = toArray<GoldTrip>();
+  const dead = collecting<DeadLetter>(file('dead-letters.jsonl'), options.extraSinks?.deadLetters);
+  const late = file('late.jsonl') as Sink<LateRecord>;
+  const bronzeOut = file('bronze.jsonl');
+  const rules: SilverRuleCounts = { silver: 0, metricsKept: { rounded: 0, truncated: 0, boundary: 0 } };
+  let silverRejected = 0;
+
+  const source = options.source ?? fromIterable(counted(rawRecords(options), options.onProgress));
+  const bronze = from(source)
+    .map((raw) => {
+      const r = parseBronze(raw);
+      if (!r.ok) throw new RecordRejected(r.deadLetter.reason);
+      return r.trip;
+    })
+    .deadLetters(dead);
+
+  const job = bronze
+    .branch(
+      (s) => s.to(bronzeOut),
+      (s) =>
+        refundAlerts(
+          s.filter((t) => t.fare_amount !== null && t.fare_amount < 0 && t.tpep_pickup_datetime !== null)
+            .map((t) => ({ ...t, pickup_ts: pickupEpoch(t) }))
+            .withTimestamps((t) => t.pickup_ts, boundedOutOfOrderness(WATERMARK_DELAY_MS)),
+          goldFiles['refund-alerts'],
+          gold,
+        ),
+    )
+    .filter((t) => {
+      const s = toSilver(t);
+      if (s === null) silverRejected++;
+      return s !== null;
+    })
+    .map((t) => toSilver(t) as SilverTrip)
+    .withTimestamps((t) => t.pickup_ts, boundedOutOfOrderness(WATERMARK_DELAY_MS))
+    .dedup((t) => t.trip_id, { within: DEDUP_WITHIN })
+    .branch((s) => s.to(silverOut))
+    .map((t) => {
+      rules.silver++;
+      const verdicts = tripVerdicts(t);
+      for (const rule of ['rounded', 'truncated', 'boundary'] as const) if (verdicts[rule]) rules.metricsKept[rule]++;
+      return withMetrics(t);
+    })
+    .filter((t): t is GoldTrip => t !== null)
+    .branch((s) => s.to(goldInput), ...goldBranches({ ...goldFiles, late }, gold));
+
+  const summary = await job.run({
+    batchSize: 1024,
+    state: options.state ? levelState(options.state) : undefined,
+    checkpointEvery: options.state ? (options.checkpointEvery ?? '5s') : undefined,
+    metrics: options.metricsPort !== undefined ? { port: options.metricsPort } : undefined,
+  });
+
+  const goldCounts = Object.fromEntries(GOLD_STREAMS.map((name) => [name, goldFiles[name].count])) as Record<GoldStreamName, number>;
+  return {
+    summary,
+    counts: {
+      events: summary.records,
+      bronze: summary.records - dead.count,
+      silverRejected,
+      silver: silverOut.count,
+      deadLetters: dead.count,
+      late: summary.late,
+      dedupDrops: summary.duplicates,
+      gold: goldCounts,
+    },
+    rules,
+    goldInput: goldInput.items,
+    gold: Object.fromEntries(GOLD_STREAMS.map((name) => [name, goldFiles[name].items])) as Record<GoldStreamName, WindowResult[]>,
+  };
+}
+
+/** Raw records from the parquet file or the generator. */
+function rawRecords(options: TaxiJobOptions): Iterable<unknown> | AsyncIterable<unknown> {
+  if (options.parquet) return readParquetTrips(options.parquet);
+  return generateTrips({ events: options.events, seed: options.seed, duplicates: options.duplicates, bad: options.bad });
+}
+
+function pickupEpoch(t: RawTrip): number {
+  const naive = parseNaiveTimestamp(t.tpep_pickup_datetime as string);
+  return naive === null ? Number.NaN : nyNaiveToEpoch(naive);
+}
+
+/** Counts what passes and reports progress every 4,096 records. */
+function counted<T>(records: Iterable<T> | AsyncIterable<T>, onProgress?: (n: number) => void): Iterable<T> | AsyncIterable<T> {
+  if (!onProgress) return records;
+  let n = 0;
+  const report = () => onProgress(n);
+  if (Symbol.asyncIterator in records) {
+    return (async function* () {
+      for await (const r of records as AsyncIterable<T>) {
+        if ((++n & 4095) === 0) report();
+        yield r;
+      }
+      report();
+    })();
+  }
+  return (function* () {
+    for (const r of records as Iterable<T>) {
+      if ((++n & 4095) === 0) report();
+      yield r;
+    }
+    report();
+  })();
+}
+
+interface CollectingSink<T> extends Sink<T> {
+  readonly items: T[];
+  readonly count: number;
+}
+
+/** Writes to a file sink (and an optional extra sink) and keeps the items for the summary and the batch check. */
+function collecting<T>(sink: Sink<T>, extra?: Sink<T>): CollectingSink<T> {
+  const items: T[] = [];
+  const all = extra ? [sink, extra] : [sink];
+  return {
+    name: sink.name,
+    items,
+    get count() {
+      return items.length;
+    },
+    async open() {
+      for (const s of all) await s.open?.();
+    },
+    async write(batch: T[]) {
+      for (const item of batch) items.push(item);
+      for (const s of all) await s.write(batch);
+    },
+    async flush() {
+      for (const s of all) await s.flush?.();
+    },
+    async close() {
+      for (const s of all) await s.close?.();
+    },
+  };
+}

@@ -27,6 +27,11 @@ export type RowId = string | number;
 export interface LevelSinkOptions<T> {
   /** The row id of an item (default `item.id`, which every window result carries). */
   idOf?: (item: T) => RowId;
+  /**
+   * fsync on `flush()` (default `true`). Without it flushed rows survive a killed process but not
+   * a power cut.
+   */
+  sync?: boolean;
 }
 
 /** Range and order of a table iteration; bounds compare ids as strings (UTF-8 byte order). */
@@ -62,7 +67,7 @@ export interface LevelSink<T> extends Sink<T> {
  * restart overwrites them with the same values, so the table ends as if there was no crash.
  * `flush()` (run at every checkpoint) makes the written rows durable with an fsync.
  * @param dir the table directory; created when missing. A directory holding anything else is refused.
- * @param options `idOf`: the row id (default `item.id`).
+ * @param options `idOf`: the row id (default `item.id`); `sync` (default true): fsync on flush.
  * @throws TypeError naming a bad argument.
  * @example
  * const sink = toLevel('./out/zone-5m');
@@ -75,8 +80,10 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`toLevel(dir): dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   if (options === null || typeof options !== 'object') throw new TypeError('toLevel: options must be an object');
   for (const name of Object.keys(options)) {
-    if (name !== 'idOf') throw new TypeError(`toLevel: unknown option ${JSON.stringify(name)} (known: idOf)`);
+    if (name !== 'idOf' && name !== 'sync') throw new TypeError(`toLevel: unknown option ${JSON.stringify(name)} (known: idOf, sync)`);
   }
+  if (options.sync !== undefined && typeof options.sync !== 'boolean') throw new TypeError(`toLevel: option sync must be a boolean, got ${JSON.stringify(options.sync)}`);
+  const durable = options.sync ?? true;
   if (options.idOf !== undefined && typeof options.idOf !== 'function') throw new TypeError('toLevel: option idOf must be a function');
   const idOf = options.idOf ?? ((item: T) => (item as { id?: RowId } | null)?.id as RowId);
   const name = `level(${dir})`;
@@ -120,11 +127,11 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
       if (pending.size >= PENDING_ROWS) await writePending(false);
     },
     async flush() {
-      if (rows) await writePending(true);
+      if (rows) await writePending(durable);
     },
     async close() {
       if (!db) return;
-      await writePending(true);
+      await writePending(durable);
       await db.close();
       db = undefined;
       rows = undefined;

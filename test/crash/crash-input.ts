@@ -14,8 +14,9 @@ function random(seed: number): () => number {
 }
 
 /**
- * Writes `count` events as JSONL: 50 keys, times 5 ms apart with up to 1.5 s of disorder (so some
- * records are late, within or past the allowed lateness), and 5% redelivered copies of a recent event.
+ * Writes `count` events as JSONL: 50 keys, times 5 ms apart with up to 1 s of disorder and 3% of
+ * records up to 3.5 s late (within or past the allowed lateness), and 5% redelivered copies of a
+ * recent event.
  */
 export async function writeCrashInput(path: string, count: number, seed = 7): Promise<void> {
   const rnd = random(seed);
@@ -26,7 +27,9 @@ export async function writeCrashInput(path: string, count: number, seed = 7): Pr
     if (recent.length > 0 && rnd() < 0.05) {
       event = recent[Math.floor(rnd() * recent.length)];
     } else {
-      event = { id: `ev-${i}`, key: `zone-${Math.floor(rnd() * 50)}`, t: 1_700_000_000_000 + i * 5 - Math.floor(rnd() * 1500), v: Math.floor(rnd() * 1000) };
+      // Most records within the 1 s the watermark allows for; 3% up to 3.5 s behind: late.
+      const delay = rnd() < 0.03 ? 1000 + Math.floor(rnd() * 2500) : Math.floor(rnd() * 1000);
+      event = { id: `ev-${i}`, key: `zone-${Math.floor(rnd() * 50)}`, t: 1_700_000_000_000 + i * 5 - delay, v: Math.floor(rnd() * 1000) };
       recent.push(event);
       if (recent.length > 200) recent.shift();
     }

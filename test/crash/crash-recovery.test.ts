@@ -9,8 +9,8 @@ import { readLevelTable } from '../../src/sinks/level-sink.js';
 import { writeCrashInput } from './crash-input.js';
 
 const JOB = fileURLToPath(new URL('./crash-job.ts', import.meta.url));
-const EVENTS = 40_000;
-const MAX_KILLS = 30;
+const EVENTS = 20_000;
+const MAX_KILLS = 20;
 
 interface Run {
   child: ChildProcess;
@@ -88,8 +88,8 @@ describe('crash recovery', () => {
       await run.ready;
       let timer: NodeJS.Timeout | undefined;
       if (kills < MAX_KILLS) {
-        // Between 30 and 600 ms after start: while opening state, reading, checkpointing, writing results.
-        timer = setTimeout(() => run.child.kill('SIGKILL'), 30 + Math.floor(rnd() * 570));
+        // Between 20 and 400 ms after start: while opening state, reading, checkpointing, writing results.
+        timer = setTimeout(() => run.child.kill('SIGKILL'), 20 + Math.floor(rnd() * 380));
       }
       const exit = await run.exited;
       clearTimeout(timer);
@@ -101,13 +101,14 @@ describe('crash recovery', () => {
       expect(exit, run.output.join('\n')).toEqual({ code: 0, signal: null });
       finished = true;
     }
+    console.log(`crash test: ${kills} SIGKILLs, ${restores} restores from a checkpoint`);
     // The kills landed while there was work to lose, and restarts resumed from checkpoints.
     expect(kills).toBeGreaterThanOrEqual(5);
     expect(restores).toBeGreaterThanOrEqual(3);
 
     const expected = await readLevelTable<WindowResult<string, { n: number; total: number }>>(join(root, 'clean-table'));
     const actual = await readLevelTable<WindowResult<string, { n: number; total: number }>>(tableDir);
-    expect(expected.size).toBeGreaterThan(1000);
+    expect(expected.size).toBeGreaterThan(500);
     // The input has late records: late panes are part of what must survive the crashes.
     expect([...expected.values()].some((r) => r.pane.timing === 'late')).toBe(true);
     expect(actual.size).toBe(expected.size);

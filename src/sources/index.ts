@@ -7,5 +7,4 @@ export { fromJsonl } from './jsonl-source.js';
 export type { JsonlSourceOptions } from './jsonl-source.js';
 export { fromKafka, KafkaSource, KAFKA_TOPIC_PARTITION_STRIDE } from './kafka-source.js';
 export type { KafkaSourceOptions, KafkaPosition, KafkaDeadLetter, KafkaRebalanceEvent, KafkaTopicPartition } from './kafka-source.js';
-export { maskSecrets } from './kafka/kafka-connection.js';
 export type { KafkaConnectionOptions } from './kafka/kafka-connection.js';

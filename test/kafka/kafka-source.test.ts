@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StreamkitError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/observability/logger.js';
 import type { SourceContext, SourcePoll } from '../../src/core/source.js';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
 import { fromKafka, KafkaSource, type KafkaDeadLetter, type KafkaPosition } from '../../src/sources/kafka-source.js';
@@ -195,6 +196,24 @@ describe('fromKafka on a real broker', () => {
     expect((error as StreamkitError).code).toBe('BROKER_UNREACHABLE');
     expect((error as StreamkitError).message).toContain('127.0.0.1:1, 127.0.0.1:2');
     expect((error as StreamkitError).retriable).toBe(true);
+  });
+
+  it('never writes a SASL password into its errors or log lines', async () => {
+    const lines: string[] = [];
+    const source = fromKafka({
+      brokers: ['127.0.0.1:1'],
+      topic: 't',
+      groupId: 'g',
+      sasl: { mechanism: 'plain', username: 'app', password: 'hunter2-secret' },
+      retry: { retries: 0 },
+      connectionTimeout: 300,
+      logLevel: 'debug',
+      logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
+    });
+    const error = (await source.open(context()).catch((e: unknown) => e)) as StreamkitError;
+    expect(error.code).toBe('BROKER_UNREACHABLE');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const text of [error.message, String(error.cause), ...lines]) expect(text).not.toContain('hunter2');
   });
 
   it('validates options at the call site', () => {

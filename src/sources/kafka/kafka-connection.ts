@@ -2,6 +2,8 @@ import kafkajs from 'kafkajs';
 import type { Kafka as KafkaClient, KafkaConfig, LogEntry, RetryOptions, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { StreamkitError, type StreamkitErrorCode } from '../../core/errors.js';
+import { createLogger, type Logger } from '../../observability/logger.js';
+import { maskUrlCredentials } from '../../observability/mask-secrets.js';
 
 const { Kafka, logLevel: KafkaLogLevel } = kafkajs;
 
@@ -25,8 +27,10 @@ export interface KafkaConnectionOptions {
    * roughly ten seconds with `BROKER_UNREACHABLE` rather than hanging.
    */
   retry?: RetryOptions;
-  /** kafkajs log level written to stderr (default `'error'`). Secrets are masked in every entry. */
+  /** kafkajs log level (default `'error'`). Secrets are masked in every entry. */
   logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+  /** Where kafkajs log lines go (default: a `createLogger()` on stderr). */
+  logger?: Logger;
 }
 
 const LOG_LEVELS = {
@@ -46,7 +50,7 @@ export function validateConnectionOptions(options: KafkaConnectionOptions, who: 
   }
   for (const b of brokers) {
     if (typeof b !== 'string' || !/^[^\s:]+:\d+$/.test(b.replace(/^\[[^\]]+\]/, 'ipv6'))) {
-      throw new TypeError(`${who}: option "brokers" must hold "host:port" strings, got ${JSON.stringify(maskSecrets(b))}`);
+      throw new TypeError(`${who}: option "brokers" must hold "host:port" strings, got ${JSON.stringify(typeof b === 'string' ? maskUrlCredentials(b) : b)}`);
     }
   }
   for (const name of ['connectionTimeout', 'requestTimeout'] as const) {
@@ -69,8 +73,9 @@ export function validateConnectionOptions(options: KafkaConnectionOptions, who: 
   }
 }
 
-/** Makes a kafkajs client whose logs go to stderr with secrets masked. */
+/** Makes a kafkajs client whose logs go to the streamkit logger, secrets masked. */
 export function createKafkaClient(options: KafkaConnectionOptions): KafkaClient {
+  const logger = options.logger ?? createLogger({ level: 'debug' });
   const config: KafkaConfig = {
     brokers: options.brokers,
     clientId: options.clientId ?? 'streamkit',
@@ -81,34 +86,16 @@ export function createKafkaClient(options: KafkaConnectionOptions): KafkaClient 
     retry: options.retry ?? { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
     logLevel: LOG_LEVELS[options.logLevel ?? 'error'],
     logCreator: () => (entry: LogEntry) => {
-      const { message, ...extra } = entry.log as { message?: string } & Record<string, unknown>;
-      const level = entry.level <= KafkaLogLevel.ERROR ? 'ERROR' : entry.level === KafkaLogLevel.WARN ? 'WARN' : 'INFO';
-      process.stderr.write(
-        `[streamkit kafka] ${level} ${entry.namespace}: ${maskSecrets(String(message ?? ''))} ${JSON.stringify(maskSecrets(extra))}\n`,
-      );
+      const { message, ...fields } = entry.log as { message?: string } & Record<string, unknown>;
+      const text = `kafka ${entry.namespace}: ${String(message ?? '')}`;
+      // the logger masks secrets in both the message and the fields
+      if (entry.level <= KafkaLogLevel.ERROR) logger.error(text, fields);
+      else if (entry.level === KafkaLogLevel.WARN) logger.warn(text, fields);
+      else if (entry.level === KafkaLogLevel.INFO) logger.info(text, fields);
+      else logger.debug(text, fields);
     },
   };
   return new Kafka(config);
-}
-
-const SECRET_KEY = /pass(word)?|secret|token|credential|authorization|sasl|private.?key/i;
-
-/**
- * Replaces secrets with `***`: values under keys that name a password, token or key, and the
- * password of `user:password@host` text. Use it on anything that may reach a log or an error.
- *
- * @example
- * maskSecrets({ sasl: { username: 'u', password: 'p' } }); // { sasl: '***' }
- */
-export function maskSecrets<V>(value: V): V {
-  if (typeof value === 'string') return value.replace(/\/\/([^:@/\s]+):([^@/\s]+)@/g, '//$1:***@') as V;
-  if (Array.isArray(value)) return value.map((v) => maskSecrets(v)) as V;
-  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '***' : maskSecrets(v);
-    return out as V;
-  }
-  return value;
 }
 
 const AUTH_ERRORS = new Set(['KafkaJSSASLAuthenticationError']);
@@ -121,12 +108,12 @@ export function connectionError(error: unknown, options: KafkaConnectionOptions,
   const brokers = options.brokers.join(', ');
   const chain = causeChain(error);
   if (chain.some((e) => AUTH_ERRORS.has(e.name))) {
-    return new StreamkitError(failureCode, `${who}: authentication to Kafka brokers ${brokers} failed: ${maskSecrets(innermostMessage(chain))}`, { cause: error });
+    return new StreamkitError(failureCode, `${who}: authentication to Kafka brokers ${brokers} failed: ${maskUrlCredentials(innermostMessage(chain))}`, { cause: error });
   }
   const retries = (options.retry?.retries ?? 5) + 1;
   return new StreamkitError(
     'BROKER_UNREACHABLE',
-    `${who}: cannot reach Kafka brokers ${brokers} after ${retries} attempts: ${maskSecrets(innermostMessage(chain))}`,
+    `${who}: cannot reach Kafka brokers ${brokers} after ${retries} attempts: ${maskUrlCredentials(innermostMessage(chain))}`,
     { cause: error, retriable: true },
   );
 }

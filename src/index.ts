@@ -17,8 +17,11 @@ export type { DeadLetter } from './core/dead-letter.js';
 export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './core/window.js';
 
 // Sources
-export { fromArray, fromIterable, fromObservable, fromJsonl } from './sources/index.js';
-export type { ArraySourceOptions, IterableSourceOptions, JsonlSourceOptions } from './sources/index.js';
+export { fromArray, fromIterable, fromObservable, fromJsonl, fromKafka } from './sources/index.js';
+export type {
+  ArraySourceOptions, IterableSourceOptions, JsonlSourceOptions,
+  KafkaSourceOptions, KafkaPosition, KafkaRebalanceEvent, KafkaConnectionOptions,
+} from './sources/index.js';
 
 // Event time
 export { boundedOutOfOrderness, monotonic } from './watermarks/index.js';
@@ -34,8 +37,14 @@ export type {
 } from './windowing/index.js';
 
 // Sinks
-export { toArray, toJsonl, toObservable } from './sinks/index.js';
-export type { ArraySink, JsonlSinkOptions, ObservableSink } from './sinks/index.js';
+export { toArray, toJsonl, toObservable, toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS } from './sinks/index.js';
+export type { ArraySink, JsonlSinkOptions, ObservableSink, KafkaSink, KafkaSinkOptions, KafkaDeadLetterSinkOptions } from './sinks/index.js';
+export { toLevel, openLevelTable, readLevelTable } from './sinks/level-sink.js';
+export type { LevelSink, LevelSinkOptions, LevelTable } from './sinks/level-sink.js';
+
+// Serialization
+export { jsonSerde, avroSerde, SchemaRegistryClient } from './serde/index.js';
+export type { Serde, Serializer, Deserializer, JsonSerdeOptions, AvroSerdeOptions, SchemaRegistryOptions } from './serde/index.js';
 
 // State and delivery
 export { memoryState, levelState } from './state/index.js';

@@ -66,8 +66,8 @@ export interface TaxiJobResult {
   rules: SilverRuleCounts;
   /** The Silver rows with metrics that fed Gold, in arrival order (for the batch check). */
   goldInput: GoldTrip[];
-  /** Every Gold result as emitted, per stream. */
-  gold: Record<GoldStreamName, WindowResult<any, any>[]>;
+  /** The daily and hourly Gold results as emitted (the other streams are in the output files). */
+  gold: Pick<Record<GoldStreamName, WindowResult<any, any>[]>, 'daily' | 'hourly'>;
 }
 
 /**
@@ -80,10 +80,14 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
   const gold: GoldOptions = { runningTotalsEvery: 1000, refundThreshold: 2, ...options.gold };
   mkdirSync(join(options.out, 'gold'), { recursive: true });
   const file = (name: string) => toJsonl(join(options.out, name), { truncate: !options.state });
-  const goldFiles = Object.fromEntries(GOLD_STREAMS.map((name) => [name, collecting(file(`gold/${name}.jsonl`), options.extraSinks?.[name])])) as Record<GoldStreamName, CollectingSink<WindowResult>>;
-  const silverOut = collecting<SilverTrip>(file('silver.jsonl'), options.extraSinks?.silver);
+  // Daily and hourly results are kept for the batch check; the other streams are only counted.
+  const kept = new Set<GoldStreamName>(['daily', 'hourly']);
+  const goldFiles = Object.fromEntries(
+    GOLD_STREAMS.map((name) => [name, collecting(file(`gold/${name}.jsonl`), options.extraSinks?.[name], kept.has(name))]),
+  ) as Record<GoldStreamName, CollectingSink<WindowResult>>;
+  const silverOut = collecting<SilverTrip>(file('silver.jsonl'), options.extraSinks?.silver, false);
   const goldInput = toArray<GoldTrip>();
-  const dead = collecting<DeadLetter>(file('dead-letters.jsonl'), options.extraSinks?.deadLetters);
+  const dead = collecting<DeadLetter>(file('dead-letters.jsonl'), options.extraSinks?.deadLetters, false);
   const late = file('late.jsonl') as Sink<LateRecord>;
   const bronzeOut = file('bronze.jsonl');
   const rules: SilverRuleCounts = { silver: 0, metricsKept: { rounded: 0, truncated: 0, boundary: 0 } };
@@ -150,7 +154,7 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     },
     rules,
     goldInput: goldInput.items,
-    gold: Object.fromEntries(GOLD_STREAMS.map((name) => [name, goldFiles[name].items])) as Record<GoldStreamName, WindowResult[]>,
+    gold: { daily: goldFiles.daily.items, hourly: goldFiles.hourly.items },
   };
 }
 
@@ -193,21 +197,23 @@ interface CollectingSink<T> extends Sink<T> {
   readonly count: number;
 }
 
-/** Writes to a file sink (and an optional extra sink) and keeps the items for the summary and the batch check. */
-function collecting<T>(sink: Sink<T>, extra?: Sink<T>): CollectingSink<T> {
+/** Writes to a file sink (and an optional extra sink), counting, and keeping the items if asked. */
+function collecting<T>(sink: Sink<T>, extra: Sink<T> | undefined, keep: boolean): CollectingSink<T> {
   const items: T[] = [];
   const all = extra ? [sink, extra] : [sink];
+  let count = 0;
   return {
     name: sink.name,
     items,
     get count() {
-      return items.length;
+      return count;
     },
     async open() {
       for (const s of all) await s.open?.();
     },
     async write(batch: T[]) {
-      for (const item of batch) items.push(item);
+      count += batch.length;
+      if (keep) for (const item of batch) items.push(item);
       for (const s of all) await s.write(batch);
     },
     async flush() {

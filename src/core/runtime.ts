@@ -11,6 +11,7 @@ import { logRuntimeEvent } from '../observability/log-runtime-event.js';
 import type { Logger } from '../observability/logger.js';
 import { serveMetrics } from '../observability/metrics-server.js';
 import type { CheckpointData, StateBackend } from '../state/state-backend.js';
+import { EncodedStateValue } from '../state/state-change-collector.js';
 
 /** A pipeline ready to run: a source and the tree of operators and sinks it feeds. */
 export interface PipelinePlan extends PlanNode {
@@ -256,8 +257,14 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
           metrics.set('checkpoint_duration_ms', {}, durationMs);
           metrics.set('checkpoint_last_completed_at', {}, now());
           let entries = 0;
-          for (const changes of element.checkpoint.operators.values()) entries += changes.puts.size + changes.deletes.size;
+          let bytes = 0;
+          for (const changes of element.checkpoint.operators.values()) {
+            entries += changes.puts.size + changes.deletes.size;
+            for (const [key, value] of changes.puts) bytes += key.length + (value instanceof EncodedStateValue ? value.bytes.length : 0);
+          }
           metrics.set('checkpoint_entries', {}, entries);
+          metrics.set('checkpoint_bytes', {}, bytes);
+          metrics.inc('checkpoint_bytes_total', {}, bytes);
           emit({ type: 'checkpoint.completed', id: element.checkpoint.id, durationMs, entries });
           break;
         }

@@ -31,6 +31,7 @@ export function encodeStateValue(value: unknown): Buffer {
 export class StateChangeCollector implements StateWriter {
   private readonly puts = new Map<string, unknown>();
   private readonly deletes = new Set<string>();
+  private encodedBytes = 0;
 
   constructor(
     readonly uid: string,
@@ -46,6 +47,7 @@ export class StateChangeCollector implements StateWriter {
       throw new StateError('STATE_CORRUPT', `operator ${this.uid} put a state value under ${JSON.stringify(key)} that cannot be serialized (functions, symbols and class prototypes are not stored)`, error);
     }
     this.deletes.delete(key);
+    this.encodedBytes += bytes.length + key.length;
     this.puts.set(key, new EncodedStateValue(bytes));
   }
 
@@ -58,6 +60,11 @@ export class StateChangeCollector implements StateWriter {
   /** Number of puts and deletes collected. */
   get size(): number {
     return this.puts.size + this.deletes.size;
+  }
+
+  /** Bytes encoded so far (values plus keys; a replaced put still counts): the checkpoint's size, give or take. */
+  get bytes(): number {
+    return this.encodedBytes;
   }
 
   /** The collected changes, ready for `CheckpointData.operators`. */

@@ -5,7 +5,7 @@ import {
   type DeadLetter, type LateRecord, type RunSummary, type Sink, type Source, type WindowResult,
 } from '../../src/index.js';
 import { parseBronze } from './bronze.js';
-import { generateTrips, TRIP_DISORDER_BOUND_MS } from './generator.js';
+import { generateTrips, JANUARY_2024_TRIPS, TRIP_DISORDER_BOUND_MS } from './generator.js';
 import { goldBranches, GOLD_STREAMS, refundAlerts, type GoldOptions, type GoldStreamName } from './gold.js';
 import { tripVerdicts, withMetrics, type GoldTrip, type MinuteRule } from './metrics.js';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
@@ -77,7 +77,12 @@ export interface TaxiJobResult {
  * Event time is the pickup instant in America/New_York.
  */
 export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult> {
-  const gold: GoldOptions = { runningTotalsEvery: 1000, refundThreshold: 2, ...options.gold };
+  const gold: GoldOptions = {
+    runningTotalsEvery: 1000,
+    // About twice a vendor's usual refunds per 10 minutes at this sample's scale (4 at full scale).
+    refundThreshold: Math.max(1, Math.round((8 * options.events) / JANUARY_2024_TRIPS)),
+    ...options.gold,
+  };
   mkdirSync(join(options.out, 'gold'), { recursive: true });
   const file = (name: string) => toJsonl(join(options.out, name), { truncate: !options.state });
   // Daily and hourly results are kept for the batch check; the other streams are only counted.

@@ -4,7 +4,7 @@ import { parseBronze } from '../../examples/taxi/bronze.js';
 import { generateTripEvents, generateTrips, JANUARY_2024_TRIPS, TRIP_DISORDER_BOUND_MS, type TripEvent } from '../../examples/taxi/generator.js';
 import { isPossibleTrip, tripMetrics } from '../../examples/taxi/metrics.js';
 import { RAW_TRIP_COLUMNS, type RawTrip } from '../../examples/taxi/raw-trip.js';
-import { toSilver } from '../../examples/taxi/silver.js';
+import { toSilver, type SilverTrip } from '../../examples/taxi/silver.js';
 
 function digest(lines: Iterable<string>): string {
   const h = createHash('sha256');
@@ -68,12 +68,14 @@ describe('generator calibration on 100k trips (seed 1)', () => {
   const scale = JANUARY_2024_TRIPS / N;
   const events: TripEvent[] = [];
   const raws: RawTrip[] = [];
+  const silvers: (SilverTrip | null)[] = [];
   beforeAll(() => {
     for (const e of generateTripEvents({ events: N, seed: 1 })) {
       events.push(e);
       const r = parseBronze(e.line);
       if (!r.ok) throw new Error(r.deadLetter.reason);
       raws.push(r.trip);
+      silvers.push(toSilver(r.trip));
     }
   });
   const share = (pred: (t: RawTrip) => boolean) => raws.filter(pred).length / N;
@@ -88,7 +90,7 @@ describe('generator calibration on 100k trips (seed 1)', () => {
     expect(nullPax.filter((t) => (t.fare_amount as number) >= 0).every((t) => t.payment_type === 0)).toBe(true);
     expect(share((t) => t.VendorID === 6)).toBeLessThan(0.0003);
     expect(share((t) => !(t.tpep_pickup_datetime as string).startsWith('2024-01-'))).toBeLessThan(0.0001);
-    const silver = raws.map(toSilver).filter((s) => s !== null);
+    const silver = silvers.filter((s) => s !== null);
     const impossible = silver.filter((s) => !isPossibleTrip(tripMetrics(s))).length / silver.length;
     expect(impossible).toBeGreaterThan(0.0065);
     expect(impossible).toBeLessThan(0.009);
@@ -106,8 +108,7 @@ describe('generator calibration on 100k trips (seed 1)', () => {
   });
 
   it('valid-trip shape: duration, speed, tips, zones, JFK fares', () => {
-    const valid = raws
-      .map(toSilver)
+    const valid = silvers
       .filter((s) => s !== null)
       .map((s) => ({ s, m: tripMetrics(s) }))
       .filter(({ m }) => isPossibleTrip(m));
@@ -135,8 +136,7 @@ describe('generator calibration on 100k trips (seed 1)', () => {
     const days = new Map<string, number>();
     const weekday = new Array<number>(24).fill(0);
     const weekend = new Array<number>(24).fill(0);
-    for (const t of raws) {
-      const s = toSilver(t);
+    for (const s of silvers) {
       if (s === null) continue;
       days.set(s.pickup_date, (days.get(s.pickup_date) ?? 0) + 1);
       const m = tripMetrics(s);
@@ -169,8 +169,7 @@ describe('generator calibration on 100k trips (seed 1)', () => {
     let maxPickup = Number.NEGATIVE_INFINITY;
     let outOfOrder = 0;
     let lateStoreAndForward = 0;
-    for (const t of raws) {
-      const s = toSilver(t);
+    for (const s of silvers) {
       if (s === null) continue;
       if (s.pickup_ts < maxPickup) outOfOrder++;
       const lag = maxPickup - s.pickup_ts;

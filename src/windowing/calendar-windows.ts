@@ -89,8 +89,10 @@ export function zoneOffset(timeZone: string, instant: number): number {
  */
 export function firstInstantAtWall(timeZone: string, wall: number): number {
   // As in Temporal's GetPossibleEpochNanoseconds: at most one transition within a day either side.
-  const before = zoneOffset(timeZone, wall - DAY);
-  const after = zoneOffset(timeZone, wall + DAY);
+  return instantAtWall(timeZone, wall, zoneOffset(timeZone, wall - DAY), zoneOffset(timeZone, wall + DAY));
+}
+
+function instantAtWall(timeZone: string, wall: number, before: number, after: number): number {
   let best = Number.POSITIVE_INFINITY;
   for (const offset of before === after ? [before] : [before, after]) {
     const candidate = wall - offset;
@@ -111,42 +113,81 @@ export function firstInstantAtWall(timeZone: string, wall: number): number {
 
 /**
  * A calendar grid of window boundaries in one time zone: boundary `j` is the first instant whose
- * local wall clock reads `j * step + offset` (wall time counted from 1970-01-01 00:00 local).
- * Boundaries are cached because assigners call this once per record.
+ * local wall clock reads `j * step + offset` (wall time counted from 1970-01-01 00:00 local), and
+ * `end(j)` the first instant reading that plus `span`. Assigners call this once per record, so
+ * boundaries are cached by index, and the zone's offset is looked up once per local day: a day
+ * whose offset is the same a day before and a day after holds no transition, and its boundaries
+ * are plain arithmetic.
  */
 export class CalendarGrid {
-  private readonly cache = new Map<number, number>();
+  private readonly starts = new Map<number, number>();
+  private readonly ends = new Map<number, number>();
+  /** Per local day: its constant offset, or NaN when a transition is near. */
+  private readonly dayOffsets = new Map<number, number>();
+  /** The offset met last, to turn an instant into a grid index with at most a step of error. */
+  private lastOffset = 0;
 
   /**
    * @param timeZone a validated IANA zone.
    * @param step grid step in ms of wall-clock time (whole hours dividing a day, or whole days).
    * @param offset shift of the grid in ms of wall-clock time.
+   * @param span window length in ms of wall-clock time, for {@link CalendarGrid.end}.
    */
   constructor(
     readonly timeZone: string,
     readonly step: number,
     readonly offset: number,
+    readonly span: number = step,
   ) {}
 
-  /** The instant of wall time `j * step + offset + extra` (extra lets windows end off-grid). */
-  boundary(j: number, extra = 0): number {
-    const wall = j * this.step + this.offset + extra;
-    let instant = this.cache.get(wall);
+  /** The instant where window `j` starts. */
+  boundary(j: number): number {
+    let instant = this.starts.get(j);
     if (instant === undefined) {
-      if (this.cache.size >= MAX_CACHED) this.cache.clear();
-      instant = firstInstantAtWall(this.timeZone, wall);
-      this.cache.set(wall, instant);
+      if (this.starts.size >= MAX_CACHED) this.starts.clear();
+      instant = this.instantAt(j * this.step + this.offset);
+      this.starts.set(j, instant);
+    }
+    return instant;
+  }
+
+  /** The instant where window `j` ends: its start's wall time plus `span`. */
+  end(j: number): number {
+    if (this.span === this.step) return this.boundary(j + 1);
+    let instant = this.ends.get(j);
+    if (instant === undefined) {
+      if (this.ends.size >= MAX_CACHED) this.ends.clear();
+      instant = this.instantAt(j * this.step + this.offset + this.span);
+      this.ends.set(j, instant);
     }
     return instant;
   }
 
   /** The largest `j` whose boundary is at or before `t`. */
   indexAtOrBefore(t: number): number {
-    // Any zone is within ±26 h of UTC, so a guess from UTC is at most a couple of steps off.
-    let j = Math.floor((t - this.offset) / this.step);
+    let j = Math.floor((t + this.lastOffset - this.offset) / this.step);
     while (this.boundary(j) > t) j--;
     while (this.boundary(j + 1) <= t) j++;
     return j;
+  }
+
+  private instantAt(wall: number): number {
+    const day = Math.floor(wall / DAY);
+    let offset = this.dayOffsets.get(day);
+    if (offset === undefined) {
+      if (this.dayOffsets.size >= MAX_CACHED) this.dayOffsets.clear();
+      const before = zoneOffset(this.timeZone, day * DAY - DAY);
+      const after = zoneOffset(this.timeZone, day * DAY + 2 * DAY);
+      offset = before === after ? before : Number.NaN;
+      this.dayOffsets.set(day, offset);
+    }
+    if (!Number.isNaN(offset)) {
+      this.lastOffset = offset;
+      return wall - offset;
+    }
+    const instant = firstInstantAtWall(this.timeZone, wall);
+    this.lastOffset = wall - instant;
+    return instant;
   }
 }
 

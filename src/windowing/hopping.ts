@@ -70,7 +70,7 @@ export function hopping(size: Duration, hop: Duration, options?: HoppingOptions)
   if (sizeMs % 3_600_000 !== 0) {
     throw new RangeError(`hopping size must be whole hours when timeZone is set, got ${sizeMs} ms`);
   }
-  const grid = new CalendarGrid(timeZone, hopMs, offset);
+  const grid = new CalendarGrid(timeZone, hopMs, offset, sizeMs);
   // Enough grid steps back to cover any window containing t, even a 25-hour local day.
   const reach = Math.ceil(sizeMs / hopMs) + 2;
   return Object.freeze({
@@ -86,7 +86,7 @@ export function hopping(size: Duration, hop: Duration, options?: HoppingOptions)
       const windows: Window[] = [];
       for (let j = jLast - reach; j <= jLast; j++) {
         const start = grid.boundary(j);
-        const end = grid.boundary(j, sizeMs);
+        const end = grid.end(j);
         // Two grid points inside one DST gap share a start but not an end: distinct windows.
         const previous = windows[windows.length - 1];
         if (start <= t && t < end && !(previous && previous.start === start && previous.end === end)) {

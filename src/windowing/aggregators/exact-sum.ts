@@ -47,8 +47,9 @@ export function exactSumAdd(acc: ExactSum, x: number): ExactSum {
     acc.special += x;
     return acc;
   }
-  partials.length = i;
-  if (x !== 0 || i === 0) partials.push(x);
+  partials[i++] = x;
+  // Shrinking an array's length is slow in V8; most additions keep it unchanged.
+  if (partials.length !== i) partials.length = i;
   return acc;
 }
 

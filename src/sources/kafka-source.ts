@@ -74,6 +74,11 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
    * pipeline is at most `maxBuffered` records plus one fetch, so lower this for large messages.
    */
   maxBytesPerPartition?: number;
+  /**
+   * Longest time a fetch waits at the broker for data, in ms (default 100). kafkajs also sleeps this
+   * long when every partition is paused, so it bounds how soon reading resumes after backpressure.
+   */
+  maxWaitTimeMs?: number;
   /** End the input after this many records (tests, backfills): windows then fire as at the end of a file. */
   maxRecords?: number;
   /**
@@ -144,7 +149,7 @@ export class KafkaSource<T> implements Source<T> {
     if (typeof options.groupId !== 'string' || options.groupId.length === 0) {
       throw new TypeError('fromKafka: option "groupId" must be a non-empty string');
     }
-    for (const name of ['batchSize', 'maxBuffered', 'maxRecords', 'maxBytesPerPartition', 'sessionTimeout', 'heartbeatInterval'] as const) {
+    for (const name of ['batchSize', 'maxBuffered', 'maxRecords', 'maxBytesPerPartition', 'maxWaitTimeMs', 'sessionTimeout', 'heartbeatInterval'] as const) {
       const v = options[name];
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
         throw new RangeError(`fromKafka: option "${name}" must be a positive integer, got ${v}`);
@@ -217,6 +222,7 @@ export class KafkaSource<T> implements Source<T> {
       heartbeatInterval: this.options.heartbeatInterval ?? 3000,
       allowAutoTopicCreation: false,
       maxBytesPerPartition: this.options.maxBytesPerPartition,
+      maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 100,
       retry: this.options.retry,
     });
     this.consumer = consumer;

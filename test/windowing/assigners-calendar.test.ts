@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { firstInstantAtWall, zoneOffset } from '../../src/windowing/calendar-windows.js';
+import { CalendarGrid, firstInstantAtWall, zoneOffset } from '../../src/windowing/calendar-windows.js';
 import { hopping, tumbling } from '../../src/windowing/index.js';
 
 const H = 3_600_000;
@@ -216,5 +216,32 @@ describe('zone arithmetic', () => {
     expect(firstInstantAtWall('America/New_York', utc(2024, 3, 10, 2, 30))).toBe(utc(2024, 3, 10, 7));
     expect(firstInstantAtWall('America/New_York', utc(2024, 11, 3, 1, 30))).toBe(utc(2024, 11, 3, 5, 30));
     expect(firstInstantAtWall('UTC', utc(2024, 2, 29, 13, 7))).toBe(utc(2024, 2, 29, 13, 7));
+  });
+});
+
+describe('calendar grid caching', () => {
+  const zones = ['America/New_York', 'Europe/London', 'America/Sao_Paulo', 'America/St_Johns', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Chatham', 'Pacific/Apia', 'Asia/Beirut', 'America/Havana'];
+
+  it('per-day offset shortcuts give the same boundaries as the exact per-boundary rule', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), fc.constantFrom(1, 2, 24), fc.integer({ min: 0, max: 60 * 365 * 24 }), (zone, stepHours, index) => {
+        const grid = new CalendarGrid(zone, stepHours * H, 0);
+        const j = Math.floor(index / stepHours);
+        // Touch neighbours in a scattered order so the day cache is filled from both sides.
+        grid.boundary(j + 3);
+        grid.boundary(j - 2);
+        expect(grid.boundary(j)).toBe(firstInstantAtWall(zone, j * stepHours * H));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('a local day that never happened (Pacific/Apia 2011-12-30) has no window', () => {
+    const a = tumbling('1d', { timeZone: 'Pacific/Apia' });
+    const jump = utc(2011, 12, 30, 10);
+    expect(local('Pacific/Apia', jump - 1)).toBe('2011-12-29 23:59:59');
+    expect(local('Pacific/Apia', jump)).toBe('2011-12-31 00:00:00');
+    expect(a.assignWindows(jump - 1)[0].end).toBe(jump);
+    expect(a.assignWindows(jump)[0]).toEqual({ start: jump, end: jump + 24 * H });
   });
 });

@@ -64,7 +64,10 @@ export function batchWindows<E, K = null, R = unknown>(
   return results.sort(compareResults);
 }
 
-/** Orders oracle or operator results by key, window start, window end. */
+/**
+ * Orders oracle or operator results by key (see `compareKeys`), window start, window end.
+ * @example out.items.map(({ key, window, value }) => ({ key, window, value })).sort(compareResults)
+ */
 export function compareResults(a: { key: unknown; window: Window }, b: { key: unknown; window: Window }): number {
   return compareKeys(a.key, b.key) || a.window.start - b.window.start || a.window.end - b.window.end;
 }

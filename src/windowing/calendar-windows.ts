@@ -118,6 +118,10 @@ function instantAtWall(timeZone: string, wall: number, before: number, after: nu
  * boundaries are cached by index, and the zone's offset is looked up once per local day: a day
  * whose offset is the same a day before and a day after holds no transition, and its boundaries
  * are plain arithmetic.
+ * @example
+ * const days = new CalendarGrid('America/New_York', 86_400_000, 0);
+ * const j = days.indexAtOrBefore(Date.UTC(2024, 2, 10, 12));
+ * [days.boundary(j), days.end(j)] // [2024-03-10T05:00Z, 2024-03-11T04:00Z]: a 23-hour day
  */
 export class CalendarGrid {
   private readonly starts = new Map<number, number>();
@@ -190,10 +194,6 @@ export class CalendarGrid {
     return instant;
   }
 }
-
-/** Milliseconds per hour and per day, for the calendar size rules. */
-export const CALENDAR_HOUR = HOUR;
-export const CALENDAR_DAY = DAY;
 
 /**
  * Checks that a length can be laid on a calendar grid: whole hours that divide a day, or whole days.

@@ -1,7 +1,10 @@
 import type { Window } from '../core/window.js';
 import type { WindowAssigner } from './types.js';
 
-/** The single window of {@link global}: all of time. */
+/**
+ * The single window of {@link global}: all of time.
+ * @example results.filter(r => r.window.start === GLOBAL_WINDOW.start)
+ */
 export const GLOBAL_WINDOW: Window = Object.freeze({ start: Number.MIN_SAFE_INTEGER, end: Number.MAX_SAFE_INTEGER });
 
 /** The global assigner: one window per key over all of time. */

@@ -17,6 +17,7 @@ export interface AvgAccumulator {
  * @see sum, count
  */
 export function avg(): Aggregator<number, AvgAccumulator, number | null>;
+/** The mean of `selector(record)` over a window's records; `null` when empty. @example avg((t: Trip) => t.fare) */
 export function avg<T>(selector: (record: T) => number): Aggregator<T, AvgAccumulator, number | null>;
 export function avg<T>(selector?: (record: T) => number): Aggregator<T, AvgAccumulator, number | null> {
   checkSelector(selector, 'avg');

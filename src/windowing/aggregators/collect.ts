@@ -11,6 +11,7 @@ import { checkSelector } from './selector.js';
  * @see reduce
  */
 export function collect<T>(): Aggregator<T, T[], T[]>;
+/** Collects `selector(record)` of a window's records in arrival order. @example collect((e: Click) => e.page) */
 export function collect<T, V>(selector: (record: T) => V): Aggregator<T, V[], V[]>;
 export function collect<T, V>(selector?: (record: T) => V): Aggregator<T, V[], V[]> {
   checkSelector(selector, 'collect');

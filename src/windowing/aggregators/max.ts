@@ -12,6 +12,7 @@ import { checkSelector } from './selector.js';
  * @see min
  */
 export function max<V extends Comparable = number>(): Aggregator<V, V | null, V | null>;
+/** The largest `selector(record)` of a window; `null` when empty. @example max((q: Quote) => q.price) */
 export function max<T, V extends Comparable = number>(selector: (record: T) => V): Aggregator<T, V | null, V | null>;
 export function max<T, V extends Comparable>(selector?: (record: T) => V): Aggregator<T, V | null, V | null> {
   checkSelector(selector, 'max');

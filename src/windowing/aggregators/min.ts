@@ -12,6 +12,7 @@ import { checkSelector } from './selector.js';
  * @see max
  */
 export function min<V extends Comparable = number>(): Aggregator<V, V | null, V | null>;
+/** The smallest `selector(record)` of a window; `null` when empty. @example min((q: Quote) => q.price) */
 export function min<T, V extends Comparable = number>(selector: (record: T) => V): Aggregator<T, V | null, V | null>;
 export function min<T, V extends Comparable>(selector?: (record: T) => V): Aggregator<T, V | null, V | null> {
   checkSelector(selector, 'min');

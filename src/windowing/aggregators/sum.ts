@@ -13,6 +13,7 @@ import { checkSelector } from './selector.js';
  * @see avg, count
  */
 export function sum(): Aggregator<number, ExactSum, number>;
+/** Sums `selector(record)` over a window's records, exactly rounded; 0 when empty. @example sum((t: Trip) => t.fare) */
 export function sum<T>(selector: (record: T) => number): Aggregator<T, ExactSum, number>;
 export function sum<T>(selector?: (record: T) => number): Aggregator<T, ExactSum, number> {
   checkSelector(selector, 'sum');

@@ -79,6 +79,14 @@ describe("tumbling('1d', { timeZone })", () => {
     expect(a.assignWindows(utc(2024, 3, 10, 5))[0].end).toBe(w.start);
   });
 
+  it('a negative offset starts the day before, in local time', () => {
+    const a = tumbling('1d', { timeZone: 'America/New_York', offset: '-6h' });
+    const w = a.assignWindows(utc(2024, 11, 3, 12))[0];
+    expect(local('America/New_York', w.start)).toBe('2024-11-02 18:00:00');
+    expect(local('America/New_York', w.end)).toBe('2024-11-03 18:00:00');
+    expect(hours(w)).toBe(25);
+  });
+
   it('tiles time: consecutive days touch, each contains its instants and starts at local midnight or a gap end', () => {
     const zones = ['America/New_York', 'Europe/London', 'America/Sao_Paulo', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/Havana'];
     fc.assert(
@@ -194,6 +202,15 @@ describe('hopping with timeZone', () => {
     const windows = a.assignWindows(utc(2024, 6, 15, 12, 30));
     expect(windows).toHaveLength(24);
     for (const w of windows) expect(hours(w)).toBe(24);
+  });
+
+  it('applies the offset to the local hop grid', () => {
+    const a = hopping('2h', '1h', { timeZone: 'Asia/Kolkata', offset: '30m' });
+    // Kolkata is UTC+5:30, so local hh:30 boundaries fall on whole UTC hours.
+    expect(a.assignWindows(utc(2024, 1, 1, 1, 15))).toEqual([
+      { start: utc(2024, 1, 1, 0), end: utc(2024, 1, 1, 2) },
+      { start: utc(2024, 1, 1, 1), end: utc(2024, 1, 1, 3) },
+    ]);
   });
 
   it('rejects a hop that is not a calendar step', () => {

@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { boundedOutOfOrderness, from, fromArray, hopping, sum, toArray, tumbling } from '../../src/index.js';
+import type { WindowAssigner } from '../../src/index.js';
+import { batchWindows, compareResults, keyedEvents, type KeyedEvent } from '../../src/testing/index.js';
+
+const H = 3_600_000;
+const DAY = 24 * H;
+
+/** Runs `arrival` through a keyed windowed sum and returns the last pane per (key, window), sorted. */
+async function pipeline(arrival: KeyedEvent[], assigner: WindowAssigner, maxDelay: number, batchSize: number) {
+  const out = toArray();
+  await from(fromArray(arrival, { batchSize }))
+    .withTimestamps((e) => e.time, boundedOutOfOrderness(maxDelay))
+    .keyBy((e) => e.key)
+    .window(assigner)
+    .aggregate({ total: sum((e: KeyedEvent) => e.value) })
+    .to(out)
+    .run();
+  const last = new Map<string, { key: unknown; window: { start: number; end: number }; value: unknown }>();
+  for (const r of out.items) last.set(`${String(r.key)}|${r.window.start}|${r.window.end}`, { key: r.key, window: r.window, value: r.value.total });
+  return [...last.values()].sort(compareResults);
+}
+
+describe('calendar assigners in a pipeline', () => {
+  // Spans the 2024 spring-forward and fall-back days of both zones, in hours.
+  const springNY = Date.UTC(2024, 2, 9);
+  const fallLondon = Date.UTC(2024, 9, 26);
+
+  it('windowed sums over DST days equal the batch oracle, whatever the disorder and batching', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(springNY, fallLondon),
+        fc.constantFrom<[string, () => WindowAssigner]>(
+          ['1d New York', () => tumbling('1d', { timeZone: 'America/New_York' })],
+          ['1h New York', () => tumbling('1h', { timeZone: 'America/New_York' })],
+          ['1d London', () => tumbling('1d', { timeZone: 'Europe/London' })],
+          ['6h/1h London', () => hopping('6h', '1h', { timeZone: 'Europe/London' })],
+        ),
+        keyedEvents({ keys: 2, timeRange: [0, 3 * DAY], maxDisorder: 2 * H, maxLength: 40 }),
+        fc.integer({ min: 1, max: 8 }),
+        async (base, [, make], sample, batchSize) => {
+          const shift = (e: KeyedEvent): KeyedEvent => ({ ...e, time: e.time + base });
+          const arrival = sample.arrival.map(shift);
+          const events = sample.events.map(shift);
+          const actual = await pipeline(arrival, make(), 2 * H, batchSize);
+          const expected = batchWindows(events, { assigner: make(), aggregator: sum((e: KeyedEvent) => e.value), keyOf: (e) => e.key, timeOf: (e) => e.time });
+          expect(actual).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('a 23-hour and a 25-hour day come out with their true bounds', async () => {
+    const ev = (time: number, seq: number): KeyedEvent => ({ key: 'a', time, value: 1, seq });
+    const spring = Date.UTC(2024, 2, 10, 12);
+    const fall = Date.UTC(2024, 10, 3, 12);
+    const results = await pipeline([ev(spring, 0), ev(fall, 1)], tumbling('1d', { timeZone: 'America/New_York' }), 0, 1);
+    expect(results.map((r) => (r.window.end - r.window.start) / H)).toEqual([23, 25]);
+  });
+});

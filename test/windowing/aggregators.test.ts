@@ -153,6 +153,11 @@ describe('collect and reduce', () => {
     expect(run(longest, ['ab', 'abcd', 'a'])).toBe('abcd');
     expect(longest.result(longest.merge(longest.create(), fold(longest, ['xyz'])))).toBe('xyz');
     expect(() => reduce('+' as never)).toThrow(/reduce: fn must be a function/);
+    // An object initial is copied per window, so a mutating fn cannot leak between windows.
+    const union = reduce((a: string[], b: string[]) => (a.push(...b), a), [] as string[]);
+    const first = fold(union, [['x']]);
+    expect(union.result(union.create())).toEqual([]);
+    expect(union.result(first)).toEqual(['x']);
   });
 });
 

@@ -21,8 +21,10 @@ export interface ReduceAccumulator<V> {
 export function reduce<V>(fn: (a: V, b: V) => V, initial?: V): Aggregator<V, ReduceAccumulator<V>, V | null> {
   if (typeof fn !== 'function') throw new TypeError(`reduce: fn must be a function (a, b) => value, got ${typeof fn}`);
   const hasInitial = arguments.length > 1;
+  // Every window gets its own copy, so an `fn` that mutates its accumulator cannot leak across windows.
+  const fresh = typeof initial === 'object' && initial !== null ? () => structuredClone(initial) : () => initial as V;
   return {
-    create: () => (hasInitial ? { empty: false, value: initial as V } : { empty: true, value: null }),
+    create: () => (hasInitial ? { empty: false, value: fresh() } : { empty: true, value: null }),
     add(acc, value) {
       if (acc.empty) {
         acc.empty = false;

@@ -2,7 +2,8 @@
  * The job the crash test kills: a checkpointed windowed aggregate with dedup over a JSONL file,
  * state in LevelDB, results upserted into a LevelDB table. Run as
  * `node --import tsx test/crash/crash-job.ts <input.jsonl> <stateDir> <tableDir>`.
- * It prints `ready` when the pipeline starts, `restored <checkpoint id>` after a restore, and
+ * It prints `ready` when the pipeline starts, `restored <checkpoint id>` after a restore,
+ * `checkpoint <id>` as checkpoints complete, and
  * `done <restoredFrom> <records>` when the input is consumed.
  */
 import { from } from '../../src/core/stream.js';
@@ -36,10 +37,11 @@ const job = from(fromJsonl<CrashEvent>(input))
   .to(toLevel(tableDir, { sync: false }))
   .run({
     state: levelState(stateDir, { sync: false }),
-    checkpointEvery: { records: 2000 },
+    checkpointEvery: { records: 1000 },
     batchSize: 200,
     onEvent: (event) => {
       if (event.type === 'checkpoint.restored') process.stdout.write(`restored ${event.id}\n`);
+      if (event.type === 'checkpoint.completed') process.stdout.write(`checkpoint ${event.id}\n`);
     },
   });
 

@@ -16,6 +16,8 @@ interface Run {
   child: ChildProcess;
   output: string[];
   ready: Promise<void>;
+  /** Resolves once `n` checkpoints completed in this process (or it exited). */
+  checkpoints(n: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -25,6 +27,14 @@ function start(input: string, stateDir: string, tableDir: string): Run {
   let stderr = '';
   let markReady: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
+  let completed = 0;
+  let exitedAlready = false;
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const wake = () => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (exitedAlready || completed >= waiters[i].n) waiters.splice(i, 1)[0].resolve();
+    }
+  };
   let partial = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     partial += chunk.toString();
@@ -33,17 +43,28 @@ function start(input: string, stateDir: string, tableDir: string): Run {
     for (const line of lines) {
       output.push(line);
       if (line === 'ready') markReady();
+      if (line.startsWith('checkpoint ')) {
+        completed++;
+        wake();
+      }
     }
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => {
       markReady();
+      exitedAlready = true;
+      wake();
       if (code !== 0 && signal === null) output.push(`stderr: ${stderr}`);
       resolve({ code, signal });
     }),
   );
-  return { child, output, ready, exited };
+  const checkpoints = (n: number) =>
+    new Promise<void>((resolve) => {
+      waiters.push({ n, resolve });
+      wake();
+    });
+  return { child, output, ready, checkpoints, exited };
 }
 
 /** A seeded generator, so the kill moments are the same in every run of the test. */
@@ -86,13 +107,15 @@ describe('crash recovery', () => {
       expect(attempt, 'the job never finished').toBeLessThan(MAX_KILLS + 5);
       const run = start(input, stateDir, tableDir);
       await run.ready;
-      let timer: NodeJS.Timeout | undefined;
       if (kills < MAX_KILLS) {
-        // Between 20 and 400 ms after start: while opening state, reading, checkpointing, writing results.
-        timer = setTimeout(() => run.child.kill('SIGKILL'), 20 + Math.floor(rnd() * 380));
+        // A random moment tied to progress, so the job neither finishes between kills on a fast
+        // machine nor never reaches a checkpoint on a slow one: after 0, 1 or 2 checkpoints of this
+        // process, plus 0–60 ms — while restoring, reading, checkpointing or writing results.
+        await run.checkpoints(Math.floor(rnd() * 3));
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(rnd() * 60)));
+        run.child.kill('SIGKILL');
       }
       const exit = await run.exited;
-      clearTimeout(timer);
       if (run.output.some((line) => line.startsWith('restored '))) restores++;
       if (exit.signal === 'SIGKILL') {
         kills++;
@@ -103,8 +126,8 @@ describe('crash recovery', () => {
     }
     console.log(`crash test: ${kills} SIGKILLs, ${restores} restores from a checkpoint`);
     // The kills landed while there was work to lose, and restarts resumed from checkpoints.
-    expect(kills).toBeGreaterThanOrEqual(5);
-    expect(restores).toBeGreaterThanOrEqual(3);
+    expect(kills).toBeGreaterThanOrEqual(10);
+    expect(restores).toBeGreaterThanOrEqual(5);
 
     const expected = await readLevelTable<WindowResult<string, { n: number; total: number }>>(join(root, 'clean-table'));
     const actual = await readLevelTable<WindowResult<string, { n: number; total: number }>>(tableDir);

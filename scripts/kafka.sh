@@ -10,7 +10,8 @@
 #
 # Everything lives under .cache/kafka/ (git-ignored). Environment overrides:
 #   KAFKA_VERSION (default 3.9.1), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
-#   KAFKA_HEAP (512m), KAFKA_START_TIMEOUT seconds (120).
+#   KAFKA_HEAP (512m), KAFKA_START_TIMEOUT seconds (120), KAFKA_INSTANCE (a name: a second broker
+#   with its own data, pid and log under .cache/kafka/instances/NAME; give it other ports too).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,10 +22,12 @@ HEAP="${KAFKA_HEAP:-512m}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
 CACHE="$ROOT/.cache/kafka"
 LIBS="$CACHE/libs-$VERSION"
-DATA="$CACHE/data"
-CONF="$CACHE/config"
-PIDFILE="$CACHE/kafka.pid"
-LOG="$CACHE/kafka.log"
+INSTANCE="${KAFKA_INSTANCE:-}"
+HOME_DIR="$CACHE${INSTANCE:+/instances/$INSTANCE}"
+DATA="$HOME_DIR/data"
+CONF="$HOME_DIR/config"
+PIDFILE="$HOME_DIR/kafka.pid"
+LOG="$HOME_DIR/kafka.log"
 
 log() { printf '[kafka] %s\n' "$*" >&2; }
 
@@ -136,7 +139,7 @@ format_storage() {
 }
 
 start() {
-  mkdir -p "$CACHE"
+  mkdir -p "$CACHE" "$HOME_DIR"
   if running_pid >/dev/null; then
     if wait_ready 30; then log "already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"; return 0; fi
     log "pid $(cat "$PIDFILE") is alive but the broker does not answer; see $LOG"; exit 1

@@ -139,6 +139,20 @@ describe('batchWindows', () => {
     );
   });
 
+  it('compareKeys is a total order over mixed key types', () => {
+    // (Array.prototype.sort moves undefined to the end by itself, so it is left out here.)
+    const keys: unknown[] = ['b', 3n, { z: 1 }, false, 2, null, 'a', [1], -1n];
+    expect([...keys].sort(compareKeys)).toEqual([null, false, 2, -1n, 3n, 'a', 'b', [1], { z: 1 }]);
+    expect(compareKeys(undefined, null)).toBe(0);
+    expect(compareKeys(undefined, 0)).toBeLessThan(0);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.bigInt())), (xs) => {
+        const once = [...xs].sort(compareKeys);
+        expect([...once].reverse().sort(compareKeys)).toEqual(once);
+      }),
+    );
+  });
+
   it('sorts keys with a total order: null, numbers numerically, then strings', () => {
     const keys = [10, 'b', 2, null, 'a', -1];
     expect([...keys].sort(compareKeys)).toEqual([null, -1, 2, 10, 'a', 'b']);

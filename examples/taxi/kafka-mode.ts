@@ -27,7 +27,8 @@ export async function runTaxiOnKafka(options: TaxiJobOptions, brokers: string[],
     ...compacted.map((topic) => ({ topic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })),
   ].filter((t) => !existing.has(t.topic));
   if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
-  const before = await admin.fetchTopicOffsets(RAW_TOPIC);
+  // Right after topics are created, leaders may still be moving in: retry what the broker calls retriable.
+  const before = await retrying(() => admin.fetchTopicOffsets(RAW_TOPIC));
   await admin.disconnect();
 
   // Produce this run's trips. Records already in the topic from earlier runs are skipped by
@@ -66,4 +67,15 @@ export async function runTaxiOnKafka(options: TaxiJobOptions, brokers: string[],
       ...Object.fromEntries(GOLD_STREAMS.map((name) => [name, toKafka({ brokers, topic: goldTopic(name) })])),
     },
   });
+}
+
+async function retrying<T>(call: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (i >= attempts || !(error as { retriable?: boolean }).retriable) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * Math.min(i, 4)));
+    }
+  }
 }

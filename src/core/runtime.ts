@@ -264,7 +264,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
           }
           metrics.set('checkpoint_entries', {}, entries);
           metrics.set('checkpoint_bytes', {}, bytes);
-          metrics.inc('checkpoint_bytes_total', {}, bytes);
+          metrics.inc('checkpoint_bytes_written', {}, bytes);
           emit({ type: 'checkpoint.completed', id: element.checkpoint.id, durationMs, entries });
           break;
         }

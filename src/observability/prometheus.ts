@@ -105,6 +105,8 @@ export const METRIC_HELP: Readonly<Record<string, string>> = {
   checkpoints_completed: 'Checkpoints completed',
   checkpoint_duration_ms: 'Duration of the last checkpoint, barrier to commit (ms)',
   checkpoint_entries: 'State entries written by the last checkpoint (its size)',
+  checkpoint_bytes: 'Encoded bytes of state (keys and values) written by the last checkpoint',
+  checkpoint_bytes_written: 'Encoded bytes of state written by all checkpoints',
   checkpoint_last_completed_at: 'When the last checkpoint completed (epoch ms)',
   checkpoint_age_ms: 'Wall clock minus the last completed checkpoint at scrape time (ms)',
   backpressure_ms: 'Time the pipeline waited for sink credits (ms)',

@@ -65,7 +65,7 @@ describe('levelState in a running pipeline', () => {
     const stopped = await first;
     expect(stopped.stopped).toBe(true);
     expect(stopped.checkpoints).toBeGreaterThanOrEqual(4);
-    expect(first.metrics.get('checkpoint_bytes_total')).toBeGreaterThan(0);
+    expect(first.metrics.get('checkpoint_bytes_written')).toBeGreaterThan(0);
     expect(first.metrics.get('checkpoint_entries')).toBeGreaterThan(0);
 
     const second = job(toLevel(tableDir), { state: levelState(stateDir), checkpointEvery: { records: 200 } });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The canonical text of a result's identity: `keyJson|start|end|paneIndex|r` where `keyJson` is
@@ -19,7 +19,7 @@ export function canonicalResultText(keyJson: string, start: number, end: number,
  * @example resultId('null', 0, 60000, 0, false) // 32 hex digits
  */
 export function resultId(keyJson: string, start: number, end: number, index: number, retraction: boolean): string {
-  return createHash('sha256').update(canonicalResultText(keyJson, start, end, index, retraction), 'utf8').digest('hex').slice(0, 32);
+  return hash('sha256', canonicalResultText(keyJson, start, end, index, retraction), 'hex').slice(0, 32);
 }
 
 /**

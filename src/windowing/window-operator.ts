@@ -3,7 +3,7 @@ import { parseDuration } from '../core/duration.js';
 import { StateError, StreamkitError, describeError } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
-import type { PaneTiming, WindowResult } from '../core/window.js';
+import type { PaneTiming, Window, WindowResult } from '../core/window.js';
 import { keyToJson, resultId } from './result-id.js';
 import { TimerHeap } from './timer-heap.js';
 import { validateTrigger } from './triggers.js';
@@ -129,8 +129,6 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   private readonly lateness: number;
   private readonly mode: AccumulationMode;
   private readonly layout: Layout;
-  /** Assigners giving exactly one window per record (tumbling, global): the last one is cached. */
-  private readonly single: boolean;
   private readonly size: number;
   private readonly usesProcessingTime: boolean;
 
@@ -141,9 +139,13 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   private readonly sessionKeys = new Map<unknown, SessionKey>();
   private readonly slideKeys = new Map<unknown, SlideKey>();
 
-  private cStart = 0;
-  private cEnd = 0;
-  private cBucket: Bucket | undefined;
+  /** Windows of the last assigned time, valid for times in [cLo, cHi), and their buckets. */
+  private cLo = NaN;
+  private cHi = NaN;
+  private cWindows: Window[] = [];
+  private cBuckets: Array<Bucket | undefined> = [];
+  /** Upper bound on how far the cache reaches past the latest start (0: never cache). */
+  private readonly cacheStep: number;
 
   private outValues: WindowResult<unknown, R>[] = [];
   private outTimes: number[] = [];
@@ -188,7 +190,14 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     this.trigger = trigger;
     this.mode = mode;
     this.layout = assigner.merging || assigner.kind === 'session' ? 'session' : assigner.kind === 'sliding' ? 'sliding' : 'aligned';
-    this.single = assigner.kind === 'tumbling' || assigner.kind === 'global';
+    const hop = (assigner as { hop?: unknown }).hop;
+    const zoned = (assigner as { timeZone?: unknown }).timeZone !== undefined;
+    this.cacheStep =
+      assigner.kind === 'tumbling' || assigner.kind === 'global'
+        ? Infinity
+        : assigner.kind === 'hopping' && !zoned && typeof hop === 'number' && hop > 0
+          ? hop
+          : 0;
     this.size = assigner.size;
     this.usesProcessingTime =
       trigger.kind === 'processing-time' || (trigger.kind === 'watermark' && (trigger.early?.kind === 'processing-time' || trigger.late?.kind === 'processing-time'));
@@ -279,45 +288,68 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   // ---- assignment -------------------------------------------------------------------------------
 
   private addAligned(key: unknown, kid: unknown, t: number, value: T): void {
-    if (this.single && this.cBucket !== undefined && t >= this.cStart && t < this.cEnd) {
-      this.addToBucket(this.cBucket, key, kid, value);
-      return;
-    }
-    const windows = this.assigner.assignWindows(t);
+    if (!(t >= this.cLo && t < this.cHi)) this.assignAligned(t);
+    const windows = this.cWindows;
+    const buckets = this.cBuckets;
     for (let w = 0; w < windows.length; w++) {
-      const { start, end } = windows[w];
-      let bucket = this.buckets.get(start);
-      if (bucket === undefined) {
-        if (this.wm >= end - 1 + this.lateness) {
-          this.lateRecord(value, start, end);
-          continue;
-        }
-        bucket = { start, end, maxTs: end - 1, states: new Map(), alive: true };
-        this.buckets.set(start, bucket);
-        this.pushTimers(bucket.maxTs, bucket);
+      let bucket = buckets[w];
+      if (bucket === undefined || !bucket.alive) {
+        bucket = this.bucketFor(windows[w], value);
+        buckets[w] = bucket;
+        if (bucket === undefined) continue;
       }
-      if (this.single) {
-        this.cStart = start;
-        this.cEnd = end;
-        this.cBucket = bucket;
+      let ws = bucket.states.get(kid);
+      if (ws === undefined) {
+        ws = this.newWin(key, kid, bucket.start, bucket.end, this.agg.create(), 0);
+        bucket.states.set(kid, ws);
       }
-      this.addToBucket(bucket, key, kid, value);
+      this.addTo(ws, value);
     }
   }
 
-  private addToBucket(bucket: Bucket, key: unknown, kid: unknown, value: T): void {
-    if (!bucket.alive) {
-      // Only the single-window cache can hold an expired bucket: the record missed that window.
-      this.cBucket = undefined;
-      this.lateRecord(value, bucket.start, bucket.end);
+  /**
+   * Assigns windows to `t` and remembers the range of times that get the same windows, so records
+   * close in time (the common case) skip the assigner: a tumbling or global window's own bounds;
+   * for hopping windows, from the latest start (and the end of the window before the first) until
+   * the next start or the earliest end.
+   */
+  private assignAligned(t: number): void {
+    const windows = this.assigner.assignWindows(t);
+    this.cWindows = windows;
+    this.cBuckets = new Array<Bucket | undefined>(windows.length);
+    if (this.cacheStep === 0 || windows.length === 0) {
+      this.cLo = NaN;
+      this.cHi = NaN;
       return;
     }
-    let ws = bucket.states.get(kid);
-    if (ws === undefined) {
-      ws = this.newWin(key, kid, bucket.start, bucket.end, this.agg.create(), 0);
-      bucket.states.set(kid, ws);
+    let maxStart = -Infinity;
+    let minStart = Infinity;
+    let minEnd = Infinity;
+    for (const w of windows) {
+      if (w.start > maxStart) maxStart = w.start;
+      if (w.start < minStart) minStart = w.start;
+      if (w.end < minEnd) minEnd = w.end;
     }
-    this.addTo(ws, value);
+    const step = this.cacheStep;
+    // Earlier times may also fall in the window before the first one (it ends at minStart - hop + size).
+    this.cLo = step === Infinity ? maxStart : Math.max(maxStart, minStart - step + this.size);
+    this.cHi = Math.min(minEnd, maxStart + step);
+  }
+
+  /** The live bucket of `window`, created if new; undefined (and a late record) when it expired. */
+  private bucketFor(window: Window, value: T): Bucket | undefined {
+    const { start, end } = window;
+    let bucket = this.buckets.get(start);
+    if (bucket === undefined) {
+      if (this.wm >= end - 1 + this.lateness) {
+        this.lateRecord(value, start, end);
+        return undefined;
+      }
+      bucket = { start, end, maxTs: end - 1, states: new Map(), alive: true };
+      this.buckets.set(start, bucket);
+      this.pushTimers(bucket.maxTs, bucket);
+    }
+    return bucket;
   }
 
   private addSession(key: unknown, kid: unknown, t: number, value: T): void {
@@ -607,7 +639,6 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
         }
         bucket.alive = false;
         this.buckets.delete(bucket.start);
-        if (this.cBucket === bucket) this.cBucket = undefined;
       }
       return;
     }
@@ -667,7 +698,8 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     this.slideKeys.clear();
     this.timers.clear();
     this.procTimers.clear();
-    this.cBucket = undefined;
+    this.cLo = NaN;
+    this.cHi = NaN;
   }
 
   private lateRecord(value: T, start: number, end: number): void {

@@ -118,6 +118,31 @@ describe('Kafka pipelines on a real broker', () => {
     expect(letters[1].headers[DEAD_LETTER_HEADERS.offset]).toBe('41');
   });
 
+  it('a slow sink makes the source pause: records held by the source stay bounded while the backlog is large', async () => {
+    const topic = uniqueName('slow-sink');
+    await createTopic(topic, 1);
+    const input = clicks(3000);
+    // separate sends make separate record batches of 60: a fetch returns whole record batches
+    for (let i = 0; i < input.length; i += 60) await produce(topic, input.slice(i, i + 60).map((c) => ({ value: JSON.stringify(c) })));
+
+    const source = fromKafka<Click>({ brokers, topic, groupId: uniqueName('job'), fromBeginning: true, maxRecords: input.length, batchSize: 50, maxBuffered: 100, maxBytesPerPartition: 1024 });
+    let peak = 0;
+    let written = 0;
+    const slowSink = {
+      async write(items: Click[]) {
+        peak = Math.max(peak, source.bufferedRecords());
+        written += items.length;
+        await new Promise((r) => setTimeout(r, 2));
+      },
+    };
+    const summary = await from(source).to(slowSink).run({ batchSize: 50, credits: 2 });
+    expect(summary.records).toBe(3000);
+    expect(written).toBe(3000);
+    // at most maxBuffered plus one fetch, although 3000 records were waiting in the topic
+    expect(peak).toBeLessThanOrEqual(100 + 60);
+    expect(peak).toBeGreaterThan(0);
+  });
+
   it('fails the run quickly with BROKER_UNREACHABLE when the sink cannot reach its brokers', async () => {
     const started = Date.now();
     const run = from(fromArray([{ id: 'a' }]))

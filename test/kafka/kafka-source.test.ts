@@ -216,6 +216,15 @@ describe('fromKafka on a real broker', () => {
     for (const text of [error.message, String(error.cause), ...lines]) expect(text).not.toContain('hunter2');
   });
 
+  it('refuses to restore from a position that is not a Kafka position', async () => {
+    for (const bad of [42, { t: { '0': -1 } }, { t: { '0': 'x' } }]) {
+      const source = fromKafka({ brokers, topic: 't', groupId: 'g' });
+      const error = (await source.open(context(bad)).catch((e: unknown) => e)) as StreamkitError;
+      expect(error.code).toBe('STATE_INCOMPATIBLE');
+      await source.close();
+    }
+  });
+
   it('validates options at the call site', () => {
     expect(() => fromKafka({ brokers: [], topic: 't', groupId: 'g' })).toThrow(/"brokers" must be a non-empty array/);
     expect(() => fromKafka({ brokers: ['localhost'], topic: 't', groupId: 'g' })).toThrow(/"host:port"/);

@@ -200,8 +200,9 @@ class TripSampler {
    */
   trip(pickupNaive: number): { trip: RawTrip; sendNaive: number } {
     const r = this.r;
-    const hour = new Date(pickupNaive).getUTCHours();
-    const dow = new Date(pickupNaive).getUTCDay();
+    const hour = Math.floor(pickupNaive / HOUR_MS) % 24;
+    // Day 0 of the epoch, 1970-01-01, was a Thursday (4).
+    const dow = (Math.floor(pickupNaive / (24 * HOUR_MS)) + 4) % 7;
     const weekday = dow >= 1 && dow <= 5;
     const pu = this.r.pick(this.zoneCum);
     const isJfk = pu === ZONES.jfkAirport;
@@ -283,14 +284,19 @@ class TripSampler {
 
     const surchargeCents = extraCents + mtaCents + improvementCents + (congestion ?? congestionCents) + (airportFee ?? airportFeeCents);
     const tipCents = this.tip(payment, fareCents, surchargeCents + tollsCents);
-    let money = [fareCents, extraCents, mtaCents, tipCents, tollsCents, improvementCents, congestion ?? 0, airportFee ?? 0];
-    if (r.chance(P_NEGATIVE_FARE)) {
-      // Refund adjustment: the trip re-sent with every amount negated, as a dispute or no-charge.
-      money = money.map((c, i) => (i === 3 ? 0 : -c));
-      payment = r.chance(0.7) ? 4 : 3;
-    }
-    const [fare, extra, mta, tip, tolls, improvement, cong, apt] = money;
-    const total = money.reduce((a, b) => a + b, 0);
+    // A refund adjustment re-sends the trip with every amount negated, as a dispute or no-charge.
+    const refund = r.chance(P_NEGATIVE_FARE);
+    if (refund) payment = r.chance(0.7) ? 4 : 3;
+    const sign = refund ? -1 : 1;
+    const fare = sign * fareCents;
+    const extra = sign * extraCents;
+    const mta = sign * mtaCents;
+    const tip = refund ? 0 : tipCents;
+    const tolls = sign * tollsCents;
+    const improvement = sign * improvementCents;
+    const cong = sign * (congestion ?? 0);
+    const apt = sign * (airportFee ?? 0);
+    const total = fare + extra + mta + tip + tolls + improvement + cong + apt;
     const dollars = (c: number): number => c / 100;
 
     let recordedPickup = pickupNaive;

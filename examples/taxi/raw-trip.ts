@@ -71,7 +71,22 @@ export const RAW_DECIMAL_COLUMNS = [
   'Airport_fee',
 ] as const satisfies readonly (keyof RawTrip)[];
 
-const num = (x: number | null): string => (x === null ? 'null' : String(x));
+/**
+ * Text of whole-cent values between -$1,000 and $1,000, filled on first use. Shortest round-trip
+ * number formatting is the costliest step of writing a trip; almost every amount and distance is a
+ * whole number of cents, and the same few thousand values repeat.
+ */
+const CENT_LIMIT = 100_000;
+const centText: (string | undefined)[] = new Array(2 * CENT_LIMIT);
+
+function num(x: number | null): string {
+  if (x === null) return 'null';
+  const c = Math.round(x * 100);
+  if (c / 100 === x && c > -CENT_LIMIT && c < CENT_LIMIT) {
+    return (centText[c + CENT_LIMIT] ??= String(x));
+  }
+  return String(x);
+}
 // Timestamps and the flag never contain characters JSON would escape.
 const str = (x: string | null): string => (x === null ? 'null' : `"${x}"`);
 

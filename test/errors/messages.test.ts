@@ -128,6 +128,29 @@ describe('error messages name the option and the fix', () => {
     expect(error.message).toBe('sum: selector must be a function (record => value), got string');
   });
 
+  it('a field name where a function is expected: names the call and says a function is expected', async () => {
+    const stamp = await errorOf(() => from(fromArray(items)).withTimestamps('at' as never));
+    expect(stamp).toBeInstanceOf(TypeError);
+    expect(stamp.message).toBe('withTimestamps(timeOf): expected a function, got string');
+    const key = await errorOf(() => from(fromArray(items)).keyBy('fare' as never));
+    expect(key.message).toBe('keyBy(keyOf): expected a function, got string');
+    const strategy = await errorOf(() => from(fromArray(items)).withTimestamps((e) => e.at, '30s' as never));
+    expect(strategy.message).toBe('withTimestamps(timeOf, strategy): strategy must be boundedOutOfOrderness(delay) or monotonic()');
+    const source = await errorOf(() => from(items as never));
+    expect(source.message).toBe('from(source): expected a source such as fromArray(items), fromIterable(it), fromJsonl(path) or fromKafka({…})');
+    const assigner = await errorOf(() => from(fromArray(items)).withTimestamps((e) => e.at).window('5m' as never));
+    expect(assigner.message).toBe('window(assigner): expected tumbling(…), hopping(…), sliding(…), session(…) or global()');
+  });
+
+  it('run options out of range: name the option and the allowed range', async () => {
+    const run = (options: object) => errorOf(() => from(fromArray(items)).to(toArray()).run(options));
+    expect((await run({ credits: 0 })).message).toBe('credits must be a positive integer, got 0');
+    expect((await run({ metrics: { port: -1 } })).message).toBe('metrics.port must be an integer from 0 to 65535, got -1');
+    expect((await run({ state: memoryState(), checkpointEvery: { records: 0 } })).message).toBe('checkpointEvery.records must be a positive integer, got 0');
+    const offset = await errorOf(() => tumbling('5m', { offset: '5m' }));
+    expect(offset.message).toBe('tumbling: parameters must satisfy abs(offset) < size, got offset 300000 ms and size 300000 ms');
+  });
+
   it('a missing Kafka option: names it before anything connects', async () => {
     const error = await errorOf(() => fromKafka({ brokers: ['127.0.0.1:1'], topic: 'trips' } as never));
     expect(error).toBeInstanceOf(TypeError);

@@ -78,8 +78,16 @@ fetch() {
 </project>
 POM
   rm -rf "$LIBS.tmp"
-  mvn -q -B -f "$work/pom.xml" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$LIBS.tmp" >&2
+  local attempt
+  for attempt in 1 2 3; do
+    if mvn -q -B -f "$work/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$LIBS.tmp" >&2; then
+      break
+    fi
+    if ((attempt == 3)); then log "Maven could not fetch Kafka $VERSION"; exit 1; fi
+    log "Maven fetch failed (attempt $attempt); retrying"
+    sleep $((attempt * 5))
+  done
   rm -rf "$LIBS"
   mv "$LIBS.tmp" "$LIBS"
   touch "$LIBS/.complete"

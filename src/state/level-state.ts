@@ -26,7 +26,6 @@ export interface LevelStateOptions {
 }
 
 type Db = Level<Buffer, Buffer>;
-type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
 const FRESH_START = 'delete the directory to start from scratch (its checkpoint is lost), or point levelState at a new directory';
 
@@ -135,7 +134,9 @@ export class LevelStateBackend implements StateBackend {
     if (!db) throw new StateError('STATE_INCOMPATIBLE', `levelState(${this.dir}): write() before open()`);
     const generations = { ...this.generations };
     const retired: Array<[string, number]> = [];
-    const ops: BatchOp[] = [];
+    // A chained batch hands each operation to LevelDB's native write batch as it is added, so a
+    // checkpoint of millions of entries never sits in a JS array as well.
+    const batch = db.batch();
     try {
       for (const [uid, changes] of checkpoint.operators) {
         assertUid(uid);
@@ -147,8 +148,8 @@ export class LevelStateBackend implements StateBackend {
         }
         generations[uid] = gen;
         // Deletes before puts: a key in both ends up put, as in the memory backend.
-        if (!changes.full) for (const key of changes.deletes) ops.push({ type: 'del', key: encodeStateKey(uid, gen, key) });
-        for (const [key, value] of changes.puts) ops.push({ type: 'put', key: encodeStateKey(uid, gen, key), value: encodeStateValue(value) });
+        if (!changes.full) for (const key of changes.deletes) batch.del(encodeStateKey(uid, gen, key));
+        for (const [key, value] of changes.puts) batch.put(encodeStateKey(uid, gen, key), encodeStateValue(value));
       }
       const meta: CheckpointMeta = {
         magic: STATE_MAGIC,
@@ -157,13 +158,14 @@ export class LevelStateBackend implements StateBackend {
         sourcePosition: checkpoint.sourcePosition,
         generations,
       };
-      ops.push({ type: 'put', key: META_KEY, value: serialize(meta) });
+      batch.put(META_KEY, serialize(meta));
     } catch (error) {
+      await batch.close();
       if (error instanceof TypeError) throw error;
       throw new StateError('STATE_CORRUPT', `levelState(${this.dir}): checkpoint ${checkpoint.id} holds a value that cannot be serialized; the previous checkpoint is kept`, error);
     }
     try {
-      await db.batch(ops, { sync: this.sync });
+      await batch.write({ sync: this.sync });
     } catch (error) {
       throw new StreamkitError('CHECKPOINT_FAILED', `levelState(${this.dir}): writing checkpoint ${checkpoint.id} failed (${describe(error)}); the previous checkpoint is kept`, { cause: error, retriable: true });
     }

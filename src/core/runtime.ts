@@ -133,7 +133,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
     allSinks = graph.allSinks();
     if (restored) graph.restore(restored.operators);
     for (const sink of allSinks) await sink.open?.();
-    await source.open({ restoreFrom: restored?.sourcePosition, batchSize, now, signal: abort.signal });
+    await source.open({ restoreFrom: restored?.sourcePosition, batchSize, now, signal: abort.signal, metrics });
   } catch (error) {
     // A job that never started must not keep its metrics port open (the process would not exit).
     await server?.close();

@@ -1,5 +1,6 @@
 import type { Batch } from './batch.js';
 import type { DeadLetter } from './dead-letter.js';
+import type { Metrics } from './metrics.js';
 
 /** A source's resumable position, JSON-serializable (array index, file byte offset, Kafka offsets). */
 export type SourcePosition = unknown;
@@ -13,6 +14,11 @@ export interface SourceContext {
   now(): number;
   /** An abort signal raised when the pipeline stops. */
   signal: AbortSignal;
+  /**
+   * The job's metrics, for what only the source knows (Kafka: `kafka_consumer_lag{topic, partition}`).
+   * Optional so sources opened outside a job, in tests, need not pass one.
+   */
+  metrics?: Metrics;
 }
 
 /** What a source answers when asked for more. */

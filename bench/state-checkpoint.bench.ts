@@ -116,7 +116,7 @@ const job = (options: RunOptions) =>
     .run(options);
 
 let runDir = 0;
-const throughput = new Bench({ name: `pipeline throughput, ${EVENTS.toLocaleString('en')} events`, time: 0, iterations: 5, warmupIterations: 1 });
+const throughput = new Bench({ name: `pipeline throughput, ${EVENTS.toLocaleString('en')} events`, time: 0, iterations: 3, warmupIterations: 1 });
 throughput
   .add('checkpoints off', async () => {
     await job({});

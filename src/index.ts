@@ -1,4 +1,8 @@
-// The public API of streamkit: every name a user imports from 'streamkit', and nothing else.
+/**
+ * The public API of streamkit: every name a user imports from `'streamkit'`, and nothing else.
+ * Start with {@link from}; see the guides in `docs/`.
+ * @module streamkit
+ */
 
 // Pipelines and the runtime
 export { from, Stream, WindowedStream } from './core/stream.js';

@@ -34,9 +34,10 @@ interface WinState {
   readonly kid: unknown;
   kj: string | undefined;
   sk: string | undefined;
-  readonly start: number;
-  readonly end: number;
-  readonly maxTs: number;
+  /** Bounds change only for a session extended before it emitted anything (see addSession). */
+  start: number;
+  end: number;
+  maxTs: number;
   acc: unknown;
   /** Records added since the previous pane: a window fires only when this is positive. */
   pending: number;
@@ -375,9 +376,23 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     if (first >= 0) {
       const ss = sk!.sessions;
       const only = ss[first];
-      if (first === last && only.start <= lo && hi <= only.end) {
-        this.addTo(only, value);
-        return;
+      if (first === last) {
+        if (only.start <= lo && hi <= only.end) {
+          this.addTo(only, value);
+          return;
+        }
+        if (only.index === 0 && this.wm < only.maxTs) {
+          // Growing a session that has emitted nothing yet is unobservable as a merge: extend it
+          // in place (same state object, new state key), and let its timers catch up lazily.
+          if (this.tracking) this.dirtyWins.set(this.winKey(only), null);
+          only.sk = undefined;
+          only.mark = 0;
+          only.start = Math.min(lo, only.start);
+          only.end = Math.max(hi, only.end);
+          only.maxTs = only.end - 1;
+          this.addTo(only, value);
+          return;
+        }
       }
       // The record joins (and may bridge) existing sessions: their union is a new window. Existing
       // sessions are live, so they are not expired and neither is their union.
@@ -644,6 +659,14 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     }
     const ws = tm.ref as WinState;
     if (!ws.alive) return;
+    if (this.layout === 'session') {
+      // A session extended in place keeps its older timers: move them to its current bounds.
+      const due = tm.kind === ON_TIME ? ws.maxTs : ws.maxTs + this.lateness + 1;
+      if (due > tm.time && due > this.wm) {
+        this.timers.push(due, tm.kind, ws);
+        return;
+      }
+    }
     if (tm.kind === ON_TIME) {
       this.onTime(ws);
       return;

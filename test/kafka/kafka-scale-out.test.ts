@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { from } from '../../src/core/stream.js';
+import type { WindowResult } from '../../src/core/window.js';
+import { fromArray } from '../../src/sources/array-source.js';
+import { fromKafka, type KafkaSource } from '../../src/sources/kafka-source.js';
+import { toArray } from '../../src/sinks/array-sink.js';
+import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
+import { count, sum } from '../../src/windowing/aggregators/index.js';
+import { tumbling } from '../../src/windowing/tumbling.js';
+import { brokers, createTopic, produce, uniqueName } from './kafka-test-utils.js';
+
+interface Click {
+  user: string;
+  at: number;
+  amount: number;
+}
+type Result = WindowResult<string, { clicks: number; spent: number }>;
+const T0 = Date.UTC(2026, 0, 1);
+
+const job = (source: Parameters<typeof from<Click>>[0]) =>
+  from<Click>(source)
+    .withTimestamps((c) => c.at, boundedOutOfOrderness('5s'))
+    .keyBy((c) => c.user)
+    .window(tumbling('1m'))
+    .aggregate({ clicks: count(), spent: sum((c: Click) => c.amount) });
+
+describe('scale-out with a consumer group', () => {
+  it('two instances of one job share the partitions, and together emit exactly the single-instance results', async () => {
+    const topic = uniqueName('scale');
+    const groupId = uniqueName('job');
+    await createTopic(topic, 4);
+    const input = fc
+      .sample(fc.record({ user: fc.constantFrom('ana', 'bo', 'cy', 'di', 'ed', 'flo', 'gus', 'hal'), at: fc.integer({ min: T0, max: T0 + 15 * 60_000 }), amount: fc.integer({ min: 1, max: 9 }) }), { numRuns: 1200, seed: 11 })
+      .sort((a, b) => a.at - b.at);
+
+    const options = { brokers, topic, groupId, fromBeginning: true, stopWhenIdle: '4s', sessionTimeout: 6000, heartbeatInterval: 500 } as const;
+    const a = fromKafka<Click>(options);
+    const b = fromKafka<Click>(options);
+    const outA = toArray<Result>();
+    const outB = toArray<Result>();
+    const runA = job(a).to(outA).run();
+    const runB = job(b).to(outB).run();
+
+    // produce once the group has settled with both members, so no partition moves after data was read
+    const settled = (s: KafkaSource<Click>) => s.partitions().length > 0;
+    const deadline = Date.now() + 60_000;
+    while (!(settled(a) && settled(b) && a.partitions().length + b.partitions().length === 4) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect([...a.partitions(), ...b.partitions()].sort()).toEqual([0, 1, 2, 3]);
+    await produce(topic, input.map((c) => ({ key: c.user, value: JSON.stringify(c) })));
+
+    const [summaryA, summaryB] = await Promise.all([runA, runB]);
+    expect(summaryA.records + summaryB.records).toBe(input.length);
+    expect(summaryA.records).toBeGreaterThan(0);
+    expect(summaryB.records).toBeGreaterThan(0);
+
+    const single = toArray<Result>();
+    await job(fromArray(input)).to(single).run();
+    const byId = (x: Result, y: Result) => (x.id < y.id ? -1 : 1);
+    // keys are split between instances (the topic is keyed by user), so no result comes from both
+    expect([...outA.items, ...outB.items].sort(byId)).toEqual([...single.items].sort(byId));
+    const keysA = new Set(outA.items.map((r) => r.key));
+    expect(outB.items.some((r) => keysA.has(r.key))).toBe(false);
+  });
+});

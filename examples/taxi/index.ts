@@ -29,7 +29,7 @@ export {
   type TripVerdicts,
 } from './metrics.js';
 export { formatNaiveTimestamp, nyDayStart, nyNaiveToEpoch, parseNaiveTimestamp, TAXI_TIME_ZONE } from './ny-time.js';
-export { readParquetTrips, type ReadParquetTripsOptions } from './parquet.js';
+export { readParquetTrips } from './parquet.js';
 export { cumulativeWeights, Prng } from './prng.js';
 export { RAW_DECIMAL_COLUMNS, RAW_INTEGER_COLUMNS, RAW_TRIP_COLUMNS, rawTripLine, type RawTrip } from './raw-trip.js';
 export { roundHalfAway } from './round-half-away.js';

@@ -1,12 +1,6 @@
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type ParquetParsers } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type ParquetParsers } from 'hyparquet';
 import { formatNaiveTimestamp } from './ny-time.js';
 import { RAW_TRIP_COLUMNS, type RawTrip } from './raw-trip.js';
-
-/** Options of {@link readParquetTrips}. */
-export interface ReadParquetTripsOptions {
-  /** Rows decoded at a time; bounds memory on the 3-million-row month file. Default 65,536. */
-  chunkRows?: number;
-}
 
 /**
  * TLC writes `timestamp[us]` without a zone: New York wall-clock fields. Decoding them straight to
@@ -37,66 +31,78 @@ function toText(v: unknown): string | null {
  * null for missing values and for columns the file lacks. `airport_fee`, as older files spell it,
  * is read as `Airport_fee`. File order is kept: it is the order the trips were published in.
  *
+ * One row group is decoded at a time, column by column, and rows are built as they are yielded:
+ * memory holds one row group's columns (the TLC files have row groups of about a million rows),
+ * never the file's rows as objects. Reading in smaller row ranges would decode each row group
+ * again per range, as TLC files carry no page index.
+ *
  * @param path - the parquet file.
- * @param options - see {@link ReadParquetTripsOptions}.
- * @returns the trips, read a chunk of rows at a time.
+ * @returns the trips, lazily.
  * @example
  * for await (const trip of readParquetTrips('yellow_tripdata_2024-01.parquet')) lines.push(rawTripLine(trip));
  */
-export async function* readParquetTrips(path: string, options: ReadParquetTripsOptions = {}): AsyncGenerator<RawTrip> {
-  const chunkRows = options.chunkRows ?? 65_536;
-  if (!Number.isSafeInteger(chunkRows) || chunkRows < 1) {
-    throw new RangeError(`chunkRows must be a positive integer, got ${chunkRows}`);
-  }
+export async function* readParquetTrips(path: string): AsyncGenerator<RawTrip> {
   const file = await asyncBufferFromFile(path);
   const metadata = await parquetMetadataAsync(file, { parsers: naiveTimestampParsers });
   const present = new Set(metadata.schema.slice(1).map((s) => s.name));
-  const sourceName = (column: string): string | undefined => {
-    if (present.has(column)) return column;
-    return [...present].find((p) => p.toLowerCase() === column.toLowerCase());
-  };
   const sourceOf = new Map<string, string>();
   for (const c of RAW_TRIP_COLUMNS) {
-    const s = sourceName(c);
+    const s = present.has(c) ? c : [...present].find((p) => p.toLowerCase() === c.toLowerCase());
     if (s !== undefined) sourceOf.set(c, s);
   }
   const columns = [...sourceOf.values()];
-  const total = Number(metadata.num_rows);
-  for (let start = 0; start < total; start += chunkRows) {
-    const rows = await parquetReadObjects({
+  let groupStart = 0;
+  for (const group of metadata.row_groups) {
+    const groupRows = Number(group.num_rows);
+    const start = groupStart;
+    groupStart += groupRows;
+    if (groupRows === 0) continue;
+    const data = new Map<string, unknown[]>(columns.map((c) => [c, new Array<unknown>(groupRows)]));
+    await parquetRead({
       file,
       metadata,
       columns,
       rowStart: start,
-      rowEnd: Math.min(start + chunkRows, total),
+      rowEnd: start + groupRows,
       parsers: naiveTimestampParsers,
+      onChunk: ({ columnName, columnData, rowStart }) => {
+        const target = data.get(columnName);
+        if (target === undefined) return;
+        for (let i = 0; i < columnData.length; i++) {
+          const row = rowStart - start + i;
+          if (row >= 0 && row < groupRows) target[row] = columnData[i];
+        }
+      },
     });
-    for (const row of rows) {
-      const get = (c: (typeof RAW_TRIP_COLUMNS)[number]): unknown => {
-        const s = sourceOf.get(c);
-        return s === undefined ? null : row[s];
-      };
-      const flag = toText(get('store_and_fwd_flag'));
+    const column = (c: (typeof RAW_TRIP_COLUMNS)[number]): unknown[] | undefined => {
+      const s = sourceOf.get(c);
+      return s === undefined ? undefined : data.get(s);
+    };
+    const [vendor, pickup, dropoff, passengers, distance, rate, flags, pu, dou, payment, fare, extra, mta, tip, tolls, improvement, total, congestion, airport] =
+      RAW_TRIP_COLUMNS.map(column);
+    const at = (col: unknown[] | undefined, i: number): number | null => (col === undefined ? null : toNumber(col[i]));
+    for (let i = 0; i < groupRows; i++) {
+      const flag = flags === undefined ? null : toText(flags[i]);
       yield {
-        VendorID: toNumber(get('VendorID')),
-        tpep_pickup_datetime: toText(get('tpep_pickup_datetime')),
-        tpep_dropoff_datetime: toText(get('tpep_dropoff_datetime')),
-        passenger_count: toNumber(get('passenger_count')),
-        trip_distance: toNumber(get('trip_distance')),
-        RatecodeID: toNumber(get('RatecodeID')),
+        VendorID: at(vendor, i),
+        tpep_pickup_datetime: pickup === undefined ? null : toText(pickup[i]),
+        tpep_dropoff_datetime: dropoff === undefined ? null : toText(dropoff[i]),
+        passenger_count: at(passengers, i),
+        trip_distance: at(distance, i),
+        RatecodeID: at(rate, i),
         store_and_fwd_flag: flag === 'Y' || flag === 'N' ? flag : null,
-        PULocationID: toNumber(get('PULocationID')),
-        DOLocationID: toNumber(get('DOLocationID')),
-        payment_type: toNumber(get('payment_type')),
-        fare_amount: toNumber(get('fare_amount')),
-        extra: toNumber(get('extra')),
-        mta_tax: toNumber(get('mta_tax')),
-        tip_amount: toNumber(get('tip_amount')),
-        tolls_amount: toNumber(get('tolls_amount')),
-        improvement_surcharge: toNumber(get('improvement_surcharge')),
-        total_amount: toNumber(get('total_amount')),
-        congestion_surcharge: toNumber(get('congestion_surcharge')),
-        Airport_fee: toNumber(get('Airport_fee')),
+        PULocationID: at(pu, i),
+        DOLocationID: at(dou, i),
+        payment_type: at(payment, i),
+        fare_amount: at(fare, i),
+        extra: at(extra, i),
+        mta_tax: at(mta, i),
+        tip_amount: at(tip, i),
+        tolls_amount: at(tolls, i),
+        improvement_surcharge: at(improvement, i),
+        total_amount: at(total, i),
+        congestion_surcharge: at(congestion, i),
+        Airport_fee: at(airport, i),
       };
     }
   }

@@ -50,7 +50,7 @@ function writeTlcParquet(path: string, trips: RawTrip[], airportFeeName = 'Airpo
 }
 
 describe('parquet reader', () => {
-  it('round-trips generated trips written in the TLC schema, across row groups and read chunks', async () => {
+  it('round-trips generated trips written in the TLC schema, across row groups', async () => {
     const trips: RawTrip[] = [];
     for (const line of generateTrips({ events: 2000, seed: 11 })) {
       const r = parseBronze(line);
@@ -61,7 +61,7 @@ describe('parquet reader', () => {
     const path = join(dir, 'yellow_tripdata_2024-01.parquet');
     writeTlcParquet(path, trips);
     const read: RawTrip[] = [];
-    for await (const t of readParquetTrips(path, { chunkRows: 333 })) read.push(t);
+    for await (const t of readParquetTrips(path)) read.push(t);
     expect(read).toHaveLength(trips.length);
     expect(read).toEqual(trips);
     // Same bytes on the wire as the generator's lines.
@@ -78,7 +78,14 @@ describe('parquet reader', () => {
     expect(read).toEqual([rawTrip({ Airport_fee: 1.75 })]);
   });
 
-  it('validates chunkRows', async () => {
-    await expect(readParquetTrips(join(dir, 'x.parquet'), { chunkRows: 0 }).next()).rejects.toThrow(/chunkRows must be a positive integer/);
+  it('reads lazily, one row group at a time', async () => {
+    const path = join(dir, 'groups.parquet');
+    writeTlcParquet(path, Array.from({ length: 1500 }, (_, i) => rawTrip({ PULocationID: 1 + (i % 265) })));
+    const it = readParquetTrips(path);
+    const first = await it.next();
+    expect(first.value).toEqual(rawTrip({ PULocationID: 1 }));
+    let n = 1;
+    for await (const t of it) expect(t.PULocationID).toBe(1 + (n++ % 265));
+    expect(n).toBe(1500);
   });
 });

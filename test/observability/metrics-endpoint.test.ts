@@ -62,10 +62,12 @@ describe('run({ metrics: { port: 0 } })', () => {
         },
       });
 
+    let ended = false;
+    job.then(() => (ended = true), () => (ended = true));
     const url = `http://127.0.0.1:${await port}/metrics`;
     let values = new Map<string, number>();
     // Scrape until the job has read enough for every kind of metric to have moved.
-    for (;;) {
+    while (!ended) {
       const response = await fetch(url);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -76,6 +78,7 @@ describe('run({ metrics: { port: 0 } })', () => {
       if (read >= 2_000 && checkpoints >= 2 && panes >= 2) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    expect(ended).toBe(false); // an unbounded job runs until stopped
     job.stop();
     const summary = await job;
 

@@ -263,6 +263,38 @@ describe('count and processing-time triggers', () => {
     expect(h.results.map((r) => r.value)).toEqual([1, 3]);
   });
 
+  it('late: afterProcessingTime(d) batches late panes on the clock', () => {
+    const h = harness(tumbling(10), { allowedLateness: 100, trigger: onWatermark({ late: afterProcessingTime(50) }) });
+    h.add(['a', 1]).watermark(9);
+    h.clock = 1000;
+    h.add(['a', 2]).add(['a', 3]).tick(1049);
+    expect(h.rows()).toEqual(['"a" [0,10) 1 #0 on-time']);
+    h.tick(1050);
+    expect(h.rows()).toEqual(['"a" [0,10) 1 #0 on-time', '"a" [0,10) 6 #1 late']);
+  });
+
+  it('a processing-time pane pending at a checkpoint fires after restore, on the new clock', () => {
+    const options = { trigger: onWatermark({ early: afterProcessingTime(100) }) };
+    const h = harness(tumbling(10), options);
+    h.clock = 5000;
+    h.add(['a', 1], ['a', 2]);
+    const w = new MapStateWriter();
+    h.op.snapshotState!(w, true);
+    const restored = harness(tumbling(10), options);
+    restored.op.restoreState!(w.entries());
+    restored.tick(10);
+    expect(restored.results).toEqual([]);
+    restored.tick(110);
+    expect(restored.rows()).toEqual(['"a" [0,10) 3 #0 early']);
+  });
+
+  it('counts panes and late records in the metrics, labelled with the operator uid', () => {
+    const h = harness(tumbling(10));
+    h.add(['a', 1], ['b', 2]).watermark(9).add(['a', 3]);
+    expect(h.metrics.get('window.panes', { operator: '1-window' })).toBe(2);
+    expect(h.metrics.get('window.late', { operator: '1-window' })).toBe(1);
+  });
+
   it('global() with the watermark trigger is a configuration error naming the fix', () => {
     expect(() => windowOperator({ assigner: global() }, count())).toThrow(TypeError);
     expect(() => windowOperator({ assigner: global() }, count())).toThrow(/trigger: afterCount\(n\) or afterProcessingTime\(d\)/);

@@ -73,6 +73,9 @@ export function hopping(size: Duration, hop: Duration, options?: HoppingOptions)
   const grid = new CalendarGrid(timeZone, hopMs, offset, sizeMs);
   // Enough grid steps back to cover any window containing t, even a 25-hour local day.
   const reach = Math.ceil(sizeMs / hopMs) + 2;
+  let cellStart = 0;
+  let cellEnd = 0;
+  let candidates: Window[] = [];
   return Object.freeze({
     kind: 'hopping' as const,
     merging: false,
@@ -82,17 +85,24 @@ export function hopping(size: Duration, hop: Duration, options?: HoppingOptions)
     timeZone,
     description,
     assignWindows(t: number): Window[] {
-      const jLast = grid.indexAtOrBefore(t);
-      const windows: Window[] = [];
-      for (let j = jLast - reach; j <= jLast; j++) {
-        const start = grid.boundary(j);
-        const end = grid.end(j);
-        // Two grid points inside one DST gap share a start but not an end: distinct windows.
-        const previous = windows[windows.length - 1];
-        if (start <= t && t < end && !(previous && previous.start === start && previous.end === end)) {
-          windows.push({ start, end });
+      // Records mostly arrive in the grid cell of the previous one: reuse that cell's candidates.
+      if (!(t >= cellStart && t < cellEnd)) {
+        const jLast = grid.indexAtOrBefore(t);
+        cellStart = grid.boundary(jLast);
+        cellEnd = grid.boundary(jLast + 1);
+        candidates = [];
+        for (let j = jLast - reach; j <= jLast; j++) {
+          const start = grid.boundary(j);
+          const end = grid.end(j);
+          // Two grid points inside one DST gap share a start but not an end: distinct windows.
+          const previous = candidates[candidates.length - 1];
+          if (start <= cellStart && end > cellStart && !(previous && previous.start === start && previous.end === end)) {
+            candidates.push({ start, end });
+          }
         }
       }
+      const windows: Window[] = [];
+      for (const w of candidates) if (t < w.end) windows.push({ start: w.start, end: w.end });
       return windows;
     },
   });

@@ -213,6 +213,34 @@ describe('hopping with timeZone', () => {
     ]);
   });
 
+  it('equals the boundary rule applied directly, for any sequence of record times', () => {
+    const zones = ['America/New_York', 'Europe/London', 'America/Sao_Paulo', 'Australia/Lord_Howe'];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.constantFrom<[number, number]>([2, 1], [6, 1], [24, 1], [3, 2], [48, 24]),
+        fc.integer({ min: utc(2016, 1, 1), max: utc(2025, 1, 1) }),
+        fc.array(fc.integer({ min: -30 * H, max: 30 * H }), { minLength: 1, maxLength: 20 }),
+        (zone, [sizeH, hopH], base, deltas) => {
+          const a = hopping(sizeH * H, hopH * H, { timeZone: zone });
+          for (const t of deltas.map((d) => base + d)) {
+            const expected = [];
+            // Local time is within 15 h of UTC: these grid indices cover every window holding t.
+            const jFirst = Math.floor((t - 15 * H - sizeH * H) / (hopH * H)) - 1;
+            const jLast = Math.floor((t + 15 * H) / (hopH * H)) + 1;
+            for (let j = jFirst; j <= jLast; j++) {
+              const start = firstInstantAtWall(zone, j * hopH * H);
+              const end = firstInstantAtWall(zone, j * hopH * H + sizeH * H);
+              if (start <= t && t < end && !expected.some((w) => w.start === start && w.end === end)) expected.push({ start, end });
+            }
+            expect(a.assignWindows(t)).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('rejects a hop that is not a calendar step', () => {
     expect(() => hopping('2h', '90m', { timeZone: 'UTC' })).toThrow(/hopping hop must be whole hours/);
     expect(() => hopping('150m', '1h', { timeZone: 'UTC' })).toThrow(/hopping size must be whole hours/);

@@ -17,19 +17,28 @@ import { outputFileName, writeRows, type ZoneRow } from './e2e/output-rows.js';
 const WINDOW_MS = 5 * 60_000;
 const MAX_DELAY_MS = 30_000;
 
-/** Calls `onLine` for every non-empty line of a JSONL file, without holding the file in memory. */
-async function forEachLine(file: string, onLine: (line: string) => void): Promise<void> {
+/** Calls `onLines` with the non-empty lines of each chunk of a JSONL file, without holding the file in memory. */
+async function forEachChunk(file: string, onLines: (lines: string[]) => void): Promise<void> {
   let carry = '';
   for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 22 })) {
     const text = carry + (chunk as string);
+    const lines: string[] = [];
     let from = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-      if (nl > from) onLine(text.slice(from, nl));
+      if (nl > from) lines.push(text.slice(from, nl));
       from = nl + 1;
     }
     carry = text.slice(from);
+    onLines(lines);
   }
-  if (carry.trim().length > 0) onLine(carry);
+  if (carry.trim().length > 0) onLines([carry]);
+}
+
+/** Calls `onLine` for every non-empty line of a JSONL file. */
+async function forEachLine(file: string, onLine: (line: string) => void): Promise<void> {
+  await forEachChunk(file, (lines) => {
+    for (const line of lines) onLine(line);
+  });
 }
 
 /** Struct-of-arrays of the Silver records: what a "pre-parsed" record means for the loop. */
@@ -149,12 +158,12 @@ async function main(): Promise<void> {
     let records = 0;
     let parseMs = 0;
     let sink = 0;
-    await forEachLine(values.input, (line) => {
+    // Timed per chunk of lines, so the clock is read twice per ~10k lines, not per line.
+    await forEachChunk(values.input, (lines) => {
       const t0 = performance.now();
-      const o = JSON.parse(line) as { PULocationID: number };
+      for (const line of lines) sink += (JSON.parse(line) as { PULocationID: number }).PULocationID | 0;
       parseMs += performance.now() - t0;
-      sink += o.PULocationID | 0;
-      records++;
+      records += lines.length;
     });
     const wallMs = performance.now();
     const line = { engine: 'json-parse', job: 'parse', records, wallMs: Math.round(wallMs), timedMs: Math.round(parseMs), eventsPerSec: Math.round((records * 1000) / parseMs), checksum: sink };

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from './e2e.js';
 import type { MachineInfo } from './e2e/machine.js';
+import type { ProfileEntry } from './e2e/profile.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -218,6 +219,29 @@ function microSection(): string[] {
   return lines;
 }
 
+function profileSection(): string[] {
+  const file = join(ROOT, 'bench', 'results', 'profile-latest.json');
+  if (!existsSync(file)) return [];
+  const entries = JSON.parse(readFileSync(file, 'utf8')) as ProfileEntry[];
+  const lines = ['## Where zone-5m spends its time', '', 'Self time from `node --cpu-prof` of one streamkit zone-5m run (`tsx bench/e2e/profile.ts`), by source module and by function.', ''];
+  for (const e of entries) {
+    lines.push(`### ${e.batchSize === 1 ? 'One record per batch (the equal-output configuration)' : `${int(e.batchSize)} records per batch`}: ${e.input}, ${int(e.totalMs)} ms profiled`, '');
+    lines.push('| module | self time | | function | self time |', '|---|---|---|---|---|');
+    const n = Math.max(e.modules.length, e.functions.length);
+    for (let i = 0; i < n; i++) {
+      const m = e.modules[i];
+      const f = e.functions[i];
+      lines.push(`| ${m ? escapeMd(m.name) : ''} | ${m ? `${m.percent} %` : ''} | | ${f ? escapeMd(f.name) : ''} | ${f ? `${f.percent} %` : ''} |`);
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/\|/g, '\\|');
+}
+
 function main(): void {
   const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'latest.json'), 'utf8')) as Results;
   const m = results.machine;
@@ -264,6 +288,7 @@ function main(): void {
     '',
     ...detailTables(results),
     ...microSection(),
+    ...profileSection(),
     '## Method notes',
     '',
     '- **Input**: the taxi generator (`examples/taxi/generator.ts`, seed 1), written once as JSONL under `bench/.data/`; the dedup job reads the same trips with 5 % delivered twice. Every engine reads the same file.',

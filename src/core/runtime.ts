@@ -148,7 +148,8 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
 
   const recordsIn = metrics.counter('records_in', { stage: 'source' });
   const inFlight = metrics.gauge('channel_in_flight_records');
-  const backpressure = metrics.gauge('backpressure_ms');
+  // A counter of total ms waited, so Prometheus' rate() gives the fraction of time a sink held the job back.
+  const backpressure = metrics.counter('backpressure_ms');
 
   const driveSource = async (): Promise<void> => {
     let lastTick = now();
@@ -296,7 +297,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   summary.filtered = metrics.total('records_filtered');
   summary.duplicates = metrics.total('dedup_dropped');
   metrics.set('channel_peak_records', {}, channel.peakRecords);
-  metrics.set('backpressure_ms', {}, channel.backpressuredMs);
+  backpressure.value = channel.backpressuredMs;
   summary.durationMs = now() - startedAt;
   emit({ type: 'job.finished', summary });
   return summary;

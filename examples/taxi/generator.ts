@@ -9,7 +9,10 @@ export interface GenerateTripsOptions {
   events: number;
   /** Seed of the PRNG; equal seeds give byte-identical output. Default 1. */
   seed?: number;
-  /** Probability that a trip is delivered twice (an exact duplicate line, shortly after). Default 0. */
+  /**
+   * Probability that a trip is delivered twice: the exact bytes of the line as first delivered
+   * (bad or not), seconds to minutes later. Default 0.
+   */
   duplicates?: number;
   /**
    * Probability that a line is replaced by a bad record: broken JSON, a missing timestamp, or a

@@ -1,4 +1,5 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type ParquetParsers } from 'hyparquet';
+import { describeError, StreamkitError } from '../../src/core/errors.js';
 import { formatNaiveTimestamp } from './ny-time.js';
 import { RAW_TRIP_COLUMNS, type RawTrip } from './raw-trip.js';
 
@@ -11,6 +12,16 @@ const naiveTimestampParsers: Partial<ParquetParsers> = {
   timestampFromMicroseconds: (us: bigint) => formatNaiveTimestamp(Number(us / 1000n)),
   timestampFromNanoseconds: (ns: bigint) => formatNaiveTimestamp(Number(ns / 1_000_000n)),
 };
+
+async function readRowGroup(options: Parameters<typeof parquetRead>[0]): Promise<void> {
+  try {
+    await parquetRead(options);
+  } catch (error) {
+    throw new StreamkitError('SOURCE_FAILED', `cannot decode parquet rows ${options.rowStart}–${options.rowEnd}: ${describeError(error)}`, {
+      cause: error,
+    });
+  }
+}
 
 function toNumber(v: unknown): number | null {
   if (v === null || v === undefined) return null;
@@ -42,8 +53,14 @@ function toText(v: unknown): string | null {
  * for await (const trip of readParquetTrips('yellow_tripdata_2024-01.parquet')) lines.push(rawTripLine(trip));
  */
 export async function* readParquetTrips(path: string): AsyncGenerator<RawTrip> {
-  const file = await asyncBufferFromFile(path);
-  const metadata = await parquetMetadataAsync(file, { parsers: naiveTimestampParsers });
+  let file: Awaited<ReturnType<typeof asyncBufferFromFile>>;
+  let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+  try {
+    file = await asyncBufferFromFile(path);
+    metadata = await parquetMetadataAsync(file, { parsers: naiveTimestampParsers });
+  } catch (error) {
+    throw new StreamkitError('SOURCE_FAILED', `cannot read parquet file ${path}: ${describeError(error)}`, { cause: error });
+  }
   const present = new Set(metadata.schema.slice(1).map((s) => s.name));
   const sourceOf = new Map<string, string>();
   for (const c of RAW_TRIP_COLUMNS) {
@@ -58,7 +75,7 @@ export async function* readParquetTrips(path: string): AsyncGenerator<RawTrip> {
     groupStart += groupRows;
     if (groupRows === 0) continue;
     const data = new Map<string, unknown[]>(columns.map((c) => [c, new Array<unknown>(groupRows)]));
-    await parquetRead({
+    await readRowGroup({
       file,
       metadata,
       columns,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
@@ -76,6 +76,13 @@ describe('parquet reader', () => {
     const read: RawTrip[] = [];
     for await (const t of readParquetTrips(path)) read.push(t);
     expect(read).toEqual([rawTrip({ Airport_fee: 1.75 })]);
+  });
+
+  it('a missing or corrupt file is a SOURCE_FAILED StreamkitError', async () => {
+    await expect(readParquetTrips(join(dir, 'absent.parquet')).next()).rejects.toMatchObject({ name: 'StreamkitError', code: 'SOURCE_FAILED' });
+    const path = join(dir, 'not-parquet.parquet');
+    writeFileSync(path, 'PAR1 this is not a parquet file PAR1');
+    await expect(readParquetTrips(path).next()).rejects.toMatchObject({ code: 'SOURCE_FAILED' });
   });
 
   it('reads lazily, one row group at a time', async () => {

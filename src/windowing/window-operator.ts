@@ -272,7 +272,8 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       const restored = this.restoredProc;
       this.restoredProc = [];
       for (const ws of restored) {
-        if (!ws.alive || ws.pending === 0) continue;
+        if (!ws.alive || ws.pending === 0 || ws.deadline !== NO_DEADLINE) continue;
+        // Deadlines are processing time and are not checkpointed: restart the wait on this clock.
         const policy = this.policyOf(ws);
         if (policy && policy.kind === 'processing-time') this.schedule(ws, policy.interval, now);
       }

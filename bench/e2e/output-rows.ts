@@ -26,11 +26,14 @@ export interface SessionRow {
   revenue: number | null;
 }
 
-/** Columns that identify a row of each windowed job: the rest are compared as values. */
+/**
+ * Columns that identify a row of each windowed job (the rest are compared as values), in the
+ * order bench/flink/sql sorts its output, so files from both engines can also be diffed.
+ */
 const KEY_COLUMNS: Record<Exclude<JobName, 'silver'>, readonly string[]> = {
-  'zone-5m': ['zone', 'windowStart'],
-  dedup: ['zone', 'windowStart'],
-  sessions: ['vendor', 'zone', 'windowStart', 'windowEnd'],
+  'zone-5m': ['windowStart', 'zone'],
+  dedup: ['windowStart', 'zone'],
+  sessions: ['windowStart', 'vendor', 'zone', 'windowEnd'],
 };
 
 /** The output file name every engine writes for `job` (Flink's runner sets the convention). */

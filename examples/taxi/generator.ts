@@ -61,10 +61,14 @@ const DAILY_TRIPS: readonly number[] = [
 ];
 /** Days that follow the weekend's hourly shape: Saturdays, Sundays and the two holidays. */
 const WEEKEND_SHAPED_DAYS = new Set([1, 6, 7, 13, 14, 15, 20, 21, 27, 28]);
-/** Average weekday trips per hour at full scale: ~390 at 04:00, peak ~7,000 at 18:00. */
+/**
+ * Weekday trips per hour at full scale. The two holiday Mondays follow the weekend shape but count
+ * as weekdays, so this shape sits a little below the target averages over all 23 weekdays: ~390 at
+ * 04:00 and a peak of ~7,000 at 18:00.
+ */
 const WEEKDAY_HOURS: readonly number[] = [
-  1900, 1050, 650, 450, 390, 650, 1700, 3300, 4300, 4500, 4600, 4900, 5200, 5400, 5900, 6100, 6200,
-  6550, 7000, 6300, 5500, 5300, 4800, 3400,
+  1800, 950, 580, 390, 355, 630, 1720, 3380, 4400, 4600, 4650, 4920, 5200, 5400, 5950, 6180, 6300,
+  6720, 7230, 6450, 5580, 5330, 4800, 3350,
 ];
 /** Average weekend trips per hour at full scale: busy nights, peak ~6,000 at 16:00. */
 const WEEKEND_HOURS: readonly number[] = [

@@ -90,7 +90,7 @@ describe('Kafka pipelines on a real broker', () => {
     ]);
 
     const out = toArray<Result>();
-    const summary = await from(fromKafka<Click>({ brokers, topic: inTopic, groupId: uniqueName('job'), fromBeginning: true, stopWhenIdle: '2s' }))
+    const summary = await from(fromKafka<Click>({ brokers, topic: inTopic, groupId: uniqueName('job'), fromBeginning: true, stopWhenIdle: '4s' }))
       .withTimestamps((c) => c.at, boundedOutOfOrderness('1h'))
       .keyBy((c) => c.user)
       .window(tumbling('1m'))

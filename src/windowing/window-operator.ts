@@ -483,6 +483,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       const s = t + 1;
       if (idx < times.length && times[idx] <= t + size && !sk.wins.has(s) && this.wm < s + size - 1 + this.lateness) {
         const ws = this.newSlideWin(sk, s);
+        if (this.tracking) this.touch(ws);
         this.afterAdd(ws);
       }
       if (this.wm >= t + size + this.lateness) {

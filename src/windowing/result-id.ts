@@ -16,7 +16,7 @@ export function canonicalResultText(keyJson: string, start: number, end: number,
  * retraction) gives the same id in every run, version and process, so sinks can upsert by it.
  * This recipe is part of the on-disk contract: changing it breaks idempotence across restarts.
  * @param keyJson the key as {@link keyToJson} renders it.
- * @example resultId('null', 0, 60000, 0, false) // 32 hex digits
+ * @example resultId('null', 0, 60000, 0, false) // '6dcf3bd65bfa1ce2938afd93eb8eccae'
  */
 export function resultId(keyJson: string, start: number, end: number, index: number, retraction: boolean): string {
   return hash('sha256', canonicalResultText(keyJson, start, end, index, retraction), 'hex').slice(0, 32);

@@ -16,7 +16,10 @@ export function encodeTime(t: number): string {
   return t >= 0 ? `1${t.toString(16).padStart(14, '0')}` : `0${(t + 2 ** 53).toString(16).padStart(14, '0')}`;
 }
 
-/** Inverse of {@link encodeTime}. */
+/**
+ * Inverse of {@link encodeTime}.
+ * @example decodeTime('01fffffffffffff') // -1
+ */
 export function decodeTime(text: string): number {
   const n = parseInt(text.slice(1), 16);
   return text[0] === '1' ? n : n - 2 ** 53;
@@ -31,12 +34,15 @@ export function windowStateKey(start: number, end: number, keyJson: string): str
   return `${WINDOW_STATE_VERSION}/w/${encodeTime(start)}/${encodeTime(end)}/${keyJson}`;
 }
 
-/** State key of the records of one key at one timestamp (sliding windows): `w1/t/<time>/<keyJson>`. */
+/**
+ * State key of the records of one key at one timestamp (sliding windows): `w1/t/<time>/<keyJson>`.
+ * @example timestampStateKey(5, '"a"') // 'w1/t/100000000000005/"a"'
+ */
 export function timestampStateKey(t: number, keyJson: string): string {
   return `${WINDOW_STATE_VERSION}/t/${encodeTime(t)}/${keyJson}`;
 }
 
-/** State key of the operator's own progress (watermark, assigner): `w1/m`. */
+/** State key of the operator's own progress (watermark, assigner): `w1/m`. Sorts before `w1/t/` and `w1/w/`. */
 export const META_STATE_KEY = `${WINDOW_STATE_VERSION}/m`;
 
 /** What a window's state looks like in a checkpoint (short names: there may be millions). */

@@ -83,14 +83,14 @@ describe('batch Gold in DuckDB', () => {
     expect(hourly.map((h) => h.window.start)).toEqual([Date.UTC(2024, 10, 3, 5), Date.UTC(2024, 10, 3, 6)]);
   });
 
-  it('equals a plain JavaScript computation over 5,000 generated trips', async () => {
+  it('daily and hourly Gold equal a plain JavaScript computation over 5,000 generated trips', async () => {
     const raws = [];
     for (const line of generateTrips({ events: 5000, seed: 21 })) {
       const r = parseBronze(line);
       if (r.ok) raws.push(r.trip);
     }
     const trips = [...silverTrips(raws)].map((s) => withMetrics(s)).filter((t): t is GoldTrip => t !== null);
-    const { daily } = await batchGold(trips);
+    const { daily, hourly } = await batchGold(trips);
     const byDay = new Map<string, GoldTrip[]>();
     for (const t of trips) byDay.set(t.pickup_date, [...(byDay.get(t.pickup_date) ?? []), t]);
     const avg = (xs: (number | null)[]) => {
@@ -116,6 +116,25 @@ describe('batch Gold in DuckDB', () => {
     const report = compareGold(expected, daily);
     expect(report.differences).toEqual([]);
     expect(report).toMatchObject({ equal: true, matched: 31, onlyInStream: [], onlyInBatch: [] });
+
+    const byHour = new Map<number, GoldTrip[]>();
+    for (const t of trips) {
+      const h = Math.floor(t.pickup_ts / HOUR);
+      byHour.set(h, [...(byHour.get(h) ?? []), t]);
+    }
+    const expectedHourly: GoldRow[] = [...byHour].map(([h, ts]) => ({
+      window: { start: h * HOUR, end: (h + 1) * HOUR },
+      value: {
+        total_trips: ts.length,
+        avg_distance_miles: avg(ts.map((t) => t.trip_distance_miles)),
+        avg_duration_minutes: avg(ts.map((t) => t.trip_duration_minutes)),
+        total_revenue: ts.reduce((a, t) => a + (t.total_amount ?? 0), 0),
+      },
+    }));
+    const hourlyReport = compareGold(expectedHourly, hourly);
+    expect(hourlyReport.differences).toEqual([]);
+    expect(hourlyReport).toMatchObject({ equal: true, matched: byHour.size, onlyInStream: [], onlyInBatch: [] });
+    expect(byHour.size).toBeGreaterThan(700);
   });
 });
 

@@ -53,6 +53,8 @@ interface WinState {
   alive: boolean;
   /** Snapshot epoch in which this state was last recorded as dirty. */
   mark: number;
+  /** Written to the checkpoint under its current state key (so dropping it needs a delete). */
+  persisted: boolean;
 }
 
 /** All keys' states of one aligned (tumbling, hopping, global) window: they fire and expire together. */
@@ -87,6 +89,7 @@ interface TsEntry {
   n: number;
   sk: string | undefined;
   mark: number;
+  persisted: boolean;
 }
 
 type Layout = 'aligned' | 'session' | 'sliding';
@@ -385,7 +388,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
         if (only.index === 0 && this.wm < only.maxTs) {
           // Growing a session that has emitted nothing yet is unobservable as a merge: extend it
           // in place (same state object, new state key), and let its timers catch up lazily.
-          if (this.tracking) this.dirtyWins.set(this.winKey(only), null);
+          this.forget(only);
           only.sk = undefined;
           only.mark = 0;
           only.start = Math.min(lo, only.start);
@@ -491,7 +494,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
         if (times.length === 0 && sk.wins.size === 0) this.slideKeys.delete(kid);
         return;
       }
-      const e: TsEntry = { home: sk, t, acc: this.agg.add(this.agg.create(), value), n: 1, sk: undefined, mark: 0 };
+      const e: TsEntry = { home: sk, t, acc: this.agg.add(this.agg.create(), value), n: 1, sk: undefined, mark: 0, persisted: false };
       sk.byTime.set(t, e);
       times.splice(idx, 0, t);
       this.touchTs(e);
@@ -546,6 +549,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       deadline: NO_DEADLINE,
       alive: true,
       mark: 0,
+      persisted: false,
     };
   }
 
@@ -704,7 +708,10 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     while (j < times.length && times[j] <= limit) {
       const e = sk.byTime.get(times[j])!;
       sk.byTime.delete(times[j]);
-      if (this.tracking) this.dirtyTs.set(this.tsKey(e), null);
+      if (this.tracking) {
+        if (e.persisted) this.dirtyTs.set(this.tsKey(e), null);
+        else if (e.mark === this.epoch) this.dirtyTs.delete(this.tsKey(e));
+      }
       j++;
     }
     times.splice(0, j);
@@ -774,22 +781,48 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
 
   private drop(ws: WinState): void {
     ws.alive = false;
-    if (this.tracking) this.dirtyWins.set(this.winKey(ws), null);
+    this.forget(ws);
+  }
+
+  /**
+   * Removes the state of `ws` under its current key from the next snapshot: a delete if a
+   * checkpoint holds it, nothing if it lived and died between two snapshots.
+   */
+  private forget(ws: WinState): void {
+    if (!this.tracking) return;
+    if (ws.persisted) this.dirtyWins.set(this.winKey(ws), null);
+    else if (ws.mark === this.epoch) this.dirtyWins.delete(this.winKey(ws));
+    ws.persisted = false;
   }
 
   snapshotState(writer: StateWriter, full: boolean): void {
     if (full || !this.tracking) {
       writer.put(META_STATE_KEY, this.meta());
-      this.forEachLive((ws) => writer.put(this.winKey(ws), storeWin(ws)), (e) => writer.put(this.tsKey(e), storeTs(e)));
+      this.forEachLive(
+        (ws) => {
+          writer.put(this.winKey(ws), storeWin(ws));
+          ws.persisted = true;
+        },
+        (e) => {
+          writer.put(this.tsKey(e), storeTs(e));
+          e.persisted = true;
+        },
+      );
     } else {
       if (this.metaDirty) writer.put(META_STATE_KEY, this.meta());
       for (const [k, ws] of this.dirtyWins) {
         if (ws === null) writer.delete(k);
-        else writer.put(k, storeWin(ws));
+        else {
+          writer.put(k, storeWin(ws));
+          ws.persisted = true;
+        }
       }
       for (const [k, e] of this.dirtyTs) {
         if (e === null) writer.delete(k);
-        else writer.put(k, storeTs(e));
+        else {
+          writer.put(k, storeTs(e));
+          e.persisted = true;
+        }
       }
     }
     this.dirtyWins.clear();
@@ -842,7 +875,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
         sk = { key: s.k, kid, kj: undefined, times: [], byTime: new Map(), wins: new Map(), pruneAt: NaN };
         this.slideKeys.set(kid, sk);
       }
-      sk.byTime.set(s.t, { home: sk, t: s.t, acc: s.a, n: s.n, sk: undefined, mark: 0 });
+      sk.byTime.set(s.t, { home: sk, t: s.t, acc: s.a, n: s.n, sk: undefined, mark: 0, persisted: true });
       sk.times.push(s.t);
     }
     for (const sk of this.slideKeys.values()) {
@@ -857,6 +890,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       const ws = this.newWin(s.k, kid, s.s, s.e, s.a, s.p);
       ws.index = s.i;
       ws.onTimeDone = s.o;
+      ws.persisted = true;
       if ('l' in s) {
         ws.last = s.l;
         ws.lastTiming = s.lt;

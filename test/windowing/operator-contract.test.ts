@@ -421,6 +421,21 @@ describe('snapshot and restore', () => {
     expect([...w.store.keys()].sort()).toEqual(['w1/m', 'w1/w/10000000000000a/100000000000014/8']);
   });
 
+  it('writes nothing for windows or session extents that lived and died between two snapshots', () => {
+    const h = harness(session(10), {}, count());
+    const w = new MapStateWriter();
+    h.op.snapshotState!(w, true);
+    // One session growing record by record (extended in place), then closed, all between snapshots.
+    for (let t = 0; t < 50; t += 5) h.add(['a', t]);
+    h.watermark(100);
+    const before = { puts: w.puts, deletes: w.deletes };
+    h.op.snapshotState!(w, false);
+    expect(w.deletes - before.deletes).toBe(0);
+    expect(w.puts - before.puts).toBe(1);
+    expect([...w.store.keys()]).toEqual(['w1/m']);
+    expect(h.rows()).toEqual(['"a" [0,55) 10 #0 on-time']);
+  });
+
   it('refuses a checkpoint written for other windows', () => {
     const h = harness(tumbling(10));
     h.add(['a', 1]);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseBronze } from '../../examples/taxi/bronze.js';
 import { generateTripEvents, generateTrips, JANUARY_2024_TRIPS, TRIP_DISORDER_BOUND_MS, type TripEvent } from '../../examples/taxi/generator.js';
@@ -52,6 +53,24 @@ describe('generator determinism and options', () => {
       if (!r.ok) reasons.add(r.deadLetter.reason.split(':')[0]);
     }
     expect([...reasons].sort()).toEqual(['broken JSON', 'missing timestamp', 'wrong type']);
+  });
+
+  it('property: for any seed and size, every line is a well-formed trip, in arrival order, money adding up', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 400 }), (seed, n) => {
+        const events = [...generateTripEvents({ events: n, seed })];
+        expect(events).toHaveLength(n);
+        for (let i = 0; i < events.length; i++) {
+          if (i > 0) expect(events[i].arrivalTs).toBeGreaterThanOrEqual(events[i - 1].arrivalTs);
+          const r = parseBronze(events[i].line);
+          if (!r.ok) throw new Error(r.deadLetter.reason);
+          const t = r.trip;
+          const parts = [t.fare_amount, t.extra, t.mta_tax, t.tip_amount, t.tolls_amount, t.improvement_surcharge, t.congestion_surcharge, t.Airport_fee];
+          expect(Math.round((t.total_amount as number) * 100)).toBe(parts.reduce<number>((a, x) => a + Math.round((x ?? 0) * 100), 0));
+        }
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('validates its options', () => {

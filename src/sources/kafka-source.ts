@@ -125,6 +125,8 @@ export class KafkaSource<T> implements Source<T> {
   /** Next offset after the last record put in the buffer; records below it are already held or passed on. */
   private readonly fetched = new Map<string, Map<number, number>>();
   private assigned: KafkaTopicPartition[] = [];
+  /** Restored positions not yet sought to: applied when their partition is first assigned. */
+  private readonly pendingSeeks = new Map<string, Map<number, number>>();
   private readonly listeners = new Set<(event: KafkaRebalanceEvent) => void>();
   private failure?: unknown;
   private emitted = 0;
@@ -243,7 +245,7 @@ export class KafkaSource<T> implements Source<T> {
       await consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? false });
       await consumer.run({
         autoCommit: false,
-        eachBatchAutoResolve: true,
+        eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
         eachBatch: (payload) => this.onBatch(payload),
       });
@@ -334,11 +336,12 @@ export class KafkaSource<T> implements Source<T> {
         }
         setOffset(this.polled, topic, Number(p), offset);
         setOffset(this.fetched, topic, Number(p), offset);
+        setOffset(this.pendingSeeks, topic, Number(p), offset);
       }
     }
   }
 
-  private async onBatch({ batch, isRunning, isStale, heartbeat }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, isRunning, isStale, heartbeat, resolveOffset }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const pid = this.partitionId(topic, partition);
     const floor = this.fetched.get(topic)?.get(partition) ?? 0;
@@ -346,6 +349,9 @@ export class KafkaSource<T> implements Source<T> {
     let positions: number[] = [];
     let dead: KafkaDeadLetter[] = [];
     let next = floor;
+    // The last offset taken care of (buffered, dead-lettered or below the floor). Only offsets up to
+    // it are resolved, so a batch cut short (a seek or a stop) is fetched again from there.
+    let done: string | undefined;
     const flush = () => {
       if (values.length === 0 && dead.length === 0) return;
       this.buffer.push({ topic, partition, next, batch: { values, positions, partition: pid }, dead });
@@ -355,31 +361,34 @@ export class KafkaSource<T> implements Source<T> {
       dead = [];
     };
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale()) break;
       const offset = Number(message.offset);
       // Below the floor: already buffered, handed on, or covered by the restored checkpoint.
-      if (offset < floor) continue;
-      next = offset + 1;
-      if (message.value === null) {
-        dead.push(this.deadLetter('message has no value (tombstone)', topic, partition, pid, message));
-        continue;
+      if (offset >= floor) {
+        if (message.value === null) {
+          dead.push(this.deadLetter('message has no value (tombstone)', topic, partition, pid, message));
+        } else {
+          try {
+            let value = this.deserializer.deserialize(message.value);
+            if (value instanceof Promise) value = await value;
+            values.push(value as T);
+            positions.push(offset);
+          } catch (error) {
+            dead.push(this.deadLetter(`deserialize failed: ${describeError(error)}`, topic, partition, pid, message));
+          }
+        }
+        next = offset + 1;
+        if (values.length >= this.batchSize) flush();
       }
-      try {
-        let value = this.deserializer.deserialize(message.value);
-        if (value instanceof Promise) value = await value;
-        values.push(value as T);
-        positions.push(offset);
-      } catch (error) {
-        dead.push(this.deadLetter(`deserialize failed: ${describeError(error)}`, topic, partition, pid, message));
-      }
-      if (values.length >= this.batchSize) flush();
+      done = message.offset;
     }
     flush();
     if (next > floor) setOffset(this.fetched, topic, partition, next);
+    if (done !== undefined) resolveOffset(done);
     if (batch.messages.length > 0) this.lastMessageAt = this.ctx?.now() ?? Date.now();
     if (!this.paused && this.buffered >= this.maxBuffered) this.pause();
     this.wake?.();
-    await heartbeat();
+    if (isRunning()) await heartbeat();
   }
 
   private deadLetter(
@@ -449,6 +458,15 @@ export class KafkaSource<T> implements Source<T> {
     }
     this.assigned = assigned;
     this.joinedAt = this.ctx?.now() ?? Date.now();
+    // Start restored partitions at the checkpoint's position even when the group's committed offset
+    // is missing or ahead of it (a commit lost, the group deleted, or fromBeginning false): the
+    // checkpoint, not the group, decides where a restored job resumes.
+    for (const { topic, partition } of assigned) {
+      const offset = this.pendingSeeks.get(topic)?.get(partition);
+      if (offset === undefined) continue;
+      this.pendingSeeks.get(topic)!.delete(partition);
+      this.consumer?.seek({ topic, partition, offset: String(offset) });
+    }
     if (this.paused) this.pauseConsumer();
     this.emit({ type: 'assigned', partitions: assigned });
   }

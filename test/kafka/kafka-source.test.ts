@@ -98,6 +98,21 @@ describe('fromKafka on a real broker', () => {
     }
   });
 
+  it('resumes at the restored position even when the group would start at the end of the topic', async () => {
+    const topic = uniqueName('src-restore-latest');
+    await createTopic(topic, 1);
+    await produce(topic, events(0, 40));
+    // no committed offset and fromBeginning false: without the checkpoint the group starts at 40
+    const source = fromKafka<Event>({ brokers, topic, groupId: uniqueName('g'), fromBeginning: false });
+    await source.open(context({ [topic]: { '0': 30 } }));
+    try {
+      const { values } = await drain(source, 10);
+      expect(values.map((v) => v.value.n)).toEqual(Array.from({ length: 10 }, (_, i) => 30 + i));
+    } finally {
+      await source.close();
+    }
+  });
+
   it('turns messages that fail to deserialize into dead letters with reason, offset and raw bytes, and keeps reading', async () => {
     const topic = uniqueName('src-poison');
     await createTopic(topic, 1);

@@ -11,9 +11,36 @@ export class EncodedStateValue {
   constructor(readonly bytes: Buffer) {}
 }
 
-/** Encodes a state value with `v8.serialize` unless it already is an {@link EncodedStateValue}. */
+/**
+ * The first bytes `v8.serialize` writes for a number (format header, then the tag of a double),
+ * learnt from this Node's own serializer: numbers are the commonest state value (dedup's times,
+ * counters), and building their 11 bytes directly costs a fraction of a serializer object per value.
+ * `undefined` if this Node lays numbers out otherwise; then every value goes through `serialize`.
+ */
+const NUMBER_PREFIX: Buffer | undefined = (() => {
+  const probe = serialize(1.5);
+  const expected = Buffer.alloc(8);
+  expected.writeDoubleLE(1.5);
+  if (probe.length !== 11 || !probe.subarray(3).equals(expected)) return undefined;
+  return Buffer.from(probe.subarray(0, 3));
+})();
+
+/**
+ * Encodes a state value exactly as `v8.serialize` does (numbers by a shortcut giving the same
+ * bytes), unless it already is an {@link EncodedStateValue}.
+ * @param value a structured-cloneable value.
+ * @throws the serializer's error for values it cannot encode (functions, symbols).
+ * @example deserialize(encodeStateValue({ sum: 1 })) // { sum: 1 }
+ */
 export function encodeStateValue(value: unknown): Buffer {
-  return value instanceof EncodedStateValue ? value.bytes : serialize(value);
+  if (value instanceof EncodedStateValue) return value.bytes;
+  if (typeof value === 'number' && NUMBER_PREFIX) {
+    const bytes = Buffer.allocUnsafe(11);
+    NUMBER_PREFIX.copy(bytes, 0);
+    bytes.writeDoubleLE(value, 3);
+    return bytes;
+  }
+  return serialize(value);
 }
 
 /**
@@ -42,7 +69,7 @@ export class StateChangeCollector implements StateWriter {
     if (typeof key !== 'string') throw new TypeError(`state key of operator ${this.uid} must be a string, got ${typeof key}`);
     let bytes: Buffer;
     try {
-      bytes = serialize(value);
+      bytes = encodeStateValue(value);
     } catch (error) {
       throw new StateError('STATE_CORRUPT', `operator ${this.uid} put a state value under ${JSON.stringify(key)} that cannot be serialized (functions, symbols and class prototypes are not stored)`, error);
     }

@@ -47,3 +47,22 @@ describe('StateChangeCollector', () => {
     expect(() => writer.put(7 as never, 1)).toThrow(TypeError);
   });
 });
+
+describe('encodeStateValue', () => {
+  it('writes exactly the bytes v8.serialize writes, numbers included (property)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { serialize } = await import('node:v8');
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger(), fc.constantFrom(NaN, -0, Infinity, -Infinity)), (x) => {
+        expect(encodeStateValue(x).equals(serialize(x))).toBe(true);
+        expect(Object.is(deserialize(encodeStateValue(x)), x)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.anything(), (x) => {
+        expect(encodeStateValue(x).equals(serialize(x))).toBe(true);
+      }),
+    );
+  });
+});

@@ -12,10 +12,12 @@ export class EncodedStateValue {
 }
 
 /**
- * The first bytes `v8.serialize` writes for a number (format header, then the tag of a double),
+ * The first bytes `v8.serialize` writes for a double (format header, then the double's tag),
  * learnt from this Node's own serializer: numbers are the commonest state value (dedup's times,
- * counters), and building their 11 bytes directly costs a fraction of a serializer object per value.
- * `undefined` if this Node lays numbers out otherwise; then every value goes through `serialize`.
+ * counters), and building their 11 bytes directly costs a fraction of a serializer object per
+ * value. `v8.deserialize` reads them back as the same number (v8 itself writes small integers in a
+ * shorter form that reads back the same). `undefined` if this Node lays doubles out otherwise; then
+ * every value goes through `serialize`.
  */
 const NUMBER_PREFIX: Buffer | undefined = (() => {
   const probe = serialize(1.5);
@@ -26,8 +28,8 @@ const NUMBER_PREFIX: Buffer | undefined = (() => {
 })();
 
 /**
- * Encodes a state value exactly as `v8.serialize` does (numbers by a shortcut giving the same
- * bytes), unless it already is an {@link EncodedStateValue}.
+ * Encodes a state value for `v8.deserialize` (numbers by a shortcut, everything else with
+ * `v8.serialize`), unless it already is an {@link EncodedStateValue}.
  * @param value a structured-cloneable value.
  * @throws the serializer's error for values it cannot encode (functions, symbols).
  * @example deserialize(encodeStateValue({ sum: 1 })) // { sum: 1 }

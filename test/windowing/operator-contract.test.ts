@@ -301,11 +301,16 @@ describe('count and processing-time triggers', () => {
     expect(restored.rows()).toEqual(['"a" [0,10) 3 #0 early']);
   });
 
-  it('counts panes and late records in the metrics, labelled with the operator uid', () => {
+  it('counts panes and late records and gauges live windows in the metrics, labelled with the operator uid', () => {
     const h = harness(tumbling(10));
-    h.add(['a', 1], ['b', 2]).watermark(9).add(['a', 3]);
+    h.add(['a', 1], ['b', 2], ['a', 15]);
+    expect(h.metrics.get('window.state.windows', { operator: '1-window' })).toBe(3);
+    h.watermark(9).add(['a', 3]);
     expect(h.metrics.get('window.panes', { operator: '1-window' })).toBe(2);
     expect(h.metrics.get('window.late', { operator: '1-window' })).toBe(1);
+    expect(h.metrics.get('window.state.windows', { operator: '1-window' })).toBe(1);
+    h.watermark(Infinity);
+    expect(h.metrics.get('window.state.windows', { operator: '1-window' })).toBe(0);
   });
 
   it('global() with the watermark trigger is a configuration error naming the fix', () => {

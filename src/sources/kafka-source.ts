@@ -125,6 +125,12 @@ export class KafkaSource<T> implements Source<T> {
   /** Next offset after the last record put in the buffer; records below it are already held or passed on. */
   private readonly fetched = new Map<string, Map<number, number>>();
   private assigned: KafkaTopicPartition[] = [];
+  /**
+   * Partitions given up in a rebalance that is still under way. Until the group's next generation
+   * starts, the broker still accepts this member's commits for them, so a checkpoint taken on
+   * `revoked` can hand them over at its exact position.
+   */
+  private revoking: KafkaTopicPartition[] = [];
   /** Restored positions not yet sought to: applied when their partition is first assigned. */
   private readonly pendingSeeks = new Map<string, Map<number, number>>();
   private readonly listeners = new Set<(event: KafkaRebalanceEvent) => void>();
@@ -290,14 +296,17 @@ export class KafkaSource<T> implements Source<T> {
   }
 
   /**
-   * Commits `position` to the consumer group, for the partitions this instance still owns. A commit
+   * Commits `position` to the consumer group, for the partitions this instance owns or is handing
+   * over in a rebalance under way. A commit
    * refused because a rebalance is under way is skipped: the next checkpoint commits again, and until
    * then a new owner replays from the previous commit (at-least-once).
    */
   async commit(position: unknown): Promise<void> {
     const consumer = this.consumer;
     if (!consumer || this.closed) return;
-    const owned = new Set(this.assigned.map((tp) => `${tp.topic}\u0000${tp.partition}`));
+    // Only partitions this member owns (or is handing over): the broker checks the generation, not
+    // ownership, so committing a partition another member owns now would move its offset back.
+    const owned = new Set([...this.assigned, ...this.revoking].map((tp) => `${tp.topic}\u0000${tp.partition}`));
     const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
     for (const [topic, parts] of Object.entries((position ?? {}) as KafkaPosition)) {
       for (const [p, offset] of Object.entries(parts)) {
@@ -457,6 +466,7 @@ export class KafkaSource<T> implements Source<T> {
       for (const partition of [...(memberAssignment[topic] ?? [])].sort((a, b) => a - b)) assigned.push({ topic, partition });
     }
     this.assigned = assigned;
+    this.revoking = [];
     this.joinedAt = this.ctx?.now() ?? Date.now();
     // Start restored partitions at the checkpoint's position even when the group's committed offset
     // is missing or ahead of it (a commit lost, the group deleted, or fromBeginning false): the
@@ -474,6 +484,7 @@ export class KafkaSource<T> implements Source<T> {
   private onRevoke(): void {
     const revoked = this.assigned;
     this.assigned = [];
+    this.revoking = revoked;
     // Buffered records of revoked partitions are dropped: whoever owns them next reads them again
     // from the committed offset. Fetching restarts from what was handed on.
     const lost = new Set(revoked.map((tp) => `${tp.topic}\u0000${tp.partition}`));

@@ -65,6 +65,8 @@ interface Config {
   compareRunners: boolean;
   /** Merge into bench/results/latest.json (replacing equal job, engine and size) instead of starting afresh. */
   append: boolean;
+  /** Run the bundle an earlier part built, so every part of a split benchmark measures the same code. */
+  reuseBuild: boolean;
 }
 
 function parseConfig(): Config {
@@ -78,6 +80,7 @@ function parseConfig(): Config {
       runner: { type: 'string', default: 'built' },
       'compare-runners': { type: 'boolean', default: false },
       append: { type: 'boolean', default: false },
+      'reuse-build': { type: 'boolean', default: false },
     },
   });
   const sizes = values.sizes.split(',').map((s) => Number(s.replace(/_/g, '')));
@@ -92,7 +95,7 @@ function parseConfig(): Config {
   const warmup = Number(values.warmup);
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`--warmup must be an integer >= 0, got ${values.warmup}`);
   if (values.runner !== 'built' && values.runner !== 'tsx') throw new RangeError(`--runner must be built or tsx, got ${values.runner}`);
-  return { sizes, engines, jobs, runs, warmup, runner: values.runner, compareRunners: values['compare-runners'], append: values.append };
+  return { sizes, engines, jobs, runs, warmup, runner: values.runner, compareRunners: values['compare-runners'], append: values.append, reuseBuild: values['reuse-build'] };
 }
 
 /**
@@ -236,7 +239,9 @@ async function main(): Promise<void> {
     engines = engines.filter((e) => !e.startsWith('flink'));
   }
   mkdirSync(OUT_DIR, { recursive: true });
-  if (config.runner === 'built') {
+  if (config.runner === 'built' && config.reuseBuild && existsSync(join(BUILD_DIR, 'streamkit-job.mjs'))) {
+    console.log('reusing bench/.data/build/{streamkit-job,ceiling}.mjs');
+  } else if (config.runner === 'built') {
     const t0 = performance.now();
     await buildRunners();
     console.log(`built bench/.data/build/{streamkit-job,ceiling}.mjs in ${Math.round(performance.now() - t0)} ms`);

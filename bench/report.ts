@@ -162,8 +162,18 @@ function targets(results: Results): string[] {
   return lines;
 }
 
+/** Input records per second of processing (the runtime's own duration, start-up excluded), from the last run. */
+function processingRate(r: RunRecord): number | null {
+  const ms = r.detail?.processingMs;
+  const records = r.detail?.records;
+  return typeof ms === 'number' && typeof records === 'number' && ms > 0 ? (records * 1000) / ms : null;
+}
+
 function ratioTable(results: Results): string[] {
-  const lines = ['| job | size | streamkit events/s | ÷ Flink p1 | ÷ Flink p2 | ÷ ceiling loop | ÷ JSON.parse loop |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| job | size | streamkit events/s | ÷ Flink p1 | ÷ Flink p2 | ÷ ceiling loop | ÷ JSON.parse loop | streamkit events/s without start-up | that ÷ ceiling loop |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const size of results.config.sizes) {
     for (const job of results.config.jobs) {
       const sk = find(results, 'streamkit', job, size);
@@ -172,7 +182,11 @@ function ratioTable(results: Results): string[] {
         const o = find(results, engine, j, size);
         return o ? ratio(sk.eventsPerSecond, o.eventsPerSecond) : '—';
       };
-      lines.push(`| ${job} | ${sizeLabel(size)} | ${int(sk.eventsPerSecond)} | ${cell('flink-p1')} | ${cell('flink-p2')} | ${job === 'zone-5m' ? cell('ceiling') : '—'} | ${job === 'zone-5m' ? cell('json-parse', 'parse') : '—'} |`);
+      const processing = processingRate(sk);
+      const ceiling = find(results, 'ceiling', job, size);
+      lines.push(
+        `| ${job} | ${sizeLabel(size)} | ${int(sk.eventsPerSecond)} | ${cell('flink-p1')} | ${cell('flink-p2')} | ${job === 'zone-5m' ? cell('ceiling') : '—'} | ${job === 'zone-5m' ? cell('json-parse', 'parse') : '—'} | ${processing === null ? '—' : int(processing)} | ${processing !== null && ceiling ? ratio(processing, ceiling.eventsPerSecond) : '—'} |`,
+      );
     }
   }
   return lines;
@@ -186,11 +200,11 @@ function detailTables(results: Results): string[] {
       const rows = results.runs.filter((r) => r.job === job && r.size === size);
       if (rows.length === 0) continue;
       out.push(`### ${job}, ${int(size)} events`, '');
-      out.push('| engine | events/s (median) | runs (events/s) | wall ms | first result ms | peak RSS MB | output rows | late | output equal |', '|---|---|---|---|---|---|---|---|---|');
+      out.push('| engine | events/s (median) | runs (events/s) | wall ms | first result ms | peak RSS MB | output rows | late | output equal | checkpoints |', '|---|---|---|---|---|---|---|---|---|---|');
       for (const r of rows) {
         const eq = r.outputEqual === null ? '—' : r.outputEqual ? `yes (vs ${r.reference === r.engine ? 'the others' : r.reference})` : `**no** (vs ${r.reference})`;
         out.push(
-          `| ${r.engine} | ${int(r.eventsPerSecond)} | ${r.samples.map(int).join(', ')} | ${int(r.wallMs)} | ${r.firstResultMs === null ? '—' : int(r.firstResultMs)} | ${r.peakRssMb ?? '—'} | ${r.outputRows === undefined ? '—' : int(r.outputRows)} | ${r.late === undefined ? '—' : int(r.late)} | ${eq} |`,
+          `| ${r.engine} | ${int(r.eventsPerSecond)} | ${r.samples.map(int).join(', ')} | ${int(r.wallMs)} | ${r.firstResultMs === null ? '—' : int(r.firstResultMs)} | ${r.peakRssMb ?? '—'} | ${r.outputRows === undefined ? '—' : int(r.outputRows)} | ${r.late === undefined ? '—' : int(r.late)} | ${eq} | ${typeof r.detail?.checkpoints === 'number' ? r.detail.checkpoints : '—'} |`,
         );
       }
       out.push('');

@@ -53,6 +53,15 @@ export class DedupOperator<T> implements Operator<T, T> {
   private readonly heap: number[] = [];
   /** Ids changed since the last snapshot (put if still seen, deleted otherwise). */
   private readonly dirty = new Set<string>();
+  /**
+   * Whether the checkpointed state is known (after a restore or a snapshot), so that `dirty` holds
+   * exactly the difference. Until then nothing is tracked: a job without checkpoints must not
+   * accumulate every id it ever saw, and its first snapshot writes everything anyway.
+   */
+  private tracking = false;
+  /** The bucket the previous id went to: records arrive roughly in time order, so it is usually the next one's. */
+  private lastBucket = NaN;
+  private lastBucketIds: string[] = [];
   private watermark = -Infinity;
   private watermarkDirty = false;
   private dropped = 0;
@@ -158,8 +167,8 @@ export class DedupOperator<T> implements Operator<T, T> {
   }
 
   snapshotState(writer: StateWriter, full: boolean): void {
-    if (full || this.watermarkDirty) writer.put(META_KEY, { watermark: this.watermark });
-    if (full) {
+    if (full || this.watermarkDirty || !this.tracking) writer.put(META_KEY, { watermark: this.watermark });
+    if (full || !this.tracking) {
       for (const [id, first] of this.seen) writer.put(ID_PREFIX + id, first);
     } else {
       for (const id of this.dirty) {
@@ -170,6 +179,7 @@ export class DedupOperator<T> implements Operator<T, T> {
     }
     this.dirty.clear();
     this.watermarkDirty = false;
+    this.tracking = true;
   }
 
   restoreState(entries: Iterable<[string, unknown]>): void {
@@ -184,38 +194,46 @@ export class DedupOperator<T> implements Operator<T, T> {
         throw new StateError('STATE_INCOMPATIBLE', `dedup: unknown state entry ${JSON.stringify(key)} (expected layout ${STATE_VERSION}); use a new state directory or the same pipeline`);
       }
     }
+    this.tracking = true;
   }
 
   private remember(id: string, first: number): void {
     this.seen.set(id, first);
-    this.dirty.add(id);
+    if (this.tracking) this.dirty.add(id);
     this.schedule(id, first);
   }
 
   private forget(id: string): void {
     this.seen.delete(id);
-    this.dirty.add(id);
+    if (this.tracking) this.dirty.add(id);
   }
 
   private schedule(id: string, first: number): void {
     // Bucket b holds expiries in ((b - 1) * width, b * width]; it is wholly passed once W >= b * width.
     const bucket = Math.ceil((first + this.within) / this.bucketWidth);
-    const ids = this.buckets.get(bucket);
-    if (ids) {
-      ids.push(id);
+    if (bucket === this.lastBucket) {
+      this.lastBucketIds.push(id);
       return;
     }
-    this.buckets.set(bucket, [id]);
-    heapPush(this.heap, bucket);
+    let ids = this.buckets.get(bucket);
+    if (!ids) {
+      ids = [];
+      this.buckets.set(bucket, ids);
+      heapPush(this.heap, bucket);
+    }
+    ids.push(id);
+    this.lastBucket = bucket;
+    this.lastBucketIds = ids;
   }
 
   /** Forgets every id whose expiry `first + within` is at or below the watermark, a bucket at a time. */
   private expire(watermark: number): void {
     if (watermark === Infinity) {
-      for (const id of this.seen.keys()) this.dirty.add(id);
+      if (this.tracking) for (const id of this.seen.keys()) this.dirty.add(id);
       this.seen.clear();
       this.buckets.clear();
       this.heap.length = 0;
+      this.lastBucket = NaN;
       return;
     }
     const width = this.bucketWidth;
@@ -223,6 +241,7 @@ export class DedupOperator<T> implements Operator<T, T> {
       const bucket = heapPop(this.heap);
       const ids = this.buckets.get(bucket)!;
       this.buckets.delete(bucket);
+      if (bucket === this.lastBucket) this.lastBucket = NaN;
       for (const id of ids) {
         const first = this.seen.get(id);
         if (first !== undefined && first + this.within <= watermark) this.forget(id);

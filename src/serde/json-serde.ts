@@ -23,6 +23,10 @@ export interface JsonSerdeOptions<T> {
  * @see avroSerde
  */
 export function jsonSerde<T = unknown>(options: JsonSerdeOptions<T> = {}): Serde<T> {
+  if (options === null || typeof options !== 'object') throw new TypeError('jsonSerde: options must be an object');
+  for (const name of Object.keys(options)) {
+    if (name !== 'validate' && name !== 'reviver') throw new TypeError(`jsonSerde: unknown option ${JSON.stringify(name)} (known: reviver, validate)`);
+  }
   if (options.validate !== undefined && typeof options.validate !== 'function') {
     throw new TypeError('jsonSerde: option "validate" must be a function');
   }

@@ -35,6 +35,11 @@ export class SchemaRegistryClient {
    * @param options - the registry `url`, optional basic `auth`, `timeoutMs` and `fetch`
    */
   constructor(options: SchemaRegistryOptions) {
+    for (const name of Object.keys(options ?? {})) {
+      if (!['url', 'auth', 'timeoutMs', 'fetch'].includes(name)) {
+        throw new TypeError(`registry: unknown option ${JSON.stringify(name)} (known: auth, fetch, timeoutMs, url)`);
+      }
+    }
     if (!options || typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) {
       throw new TypeError('registry: option "url" must be an http(s) URL');
     }

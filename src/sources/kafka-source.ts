@@ -8,8 +8,10 @@ import type { Source, SourceContext, SourcePoll } from '../core/source.js';
 import type { Deserializer } from '../serde/serde.js';
 import { jsonSerde } from '../serde/json-serde.js';
 import {
+  CONNECTION_OPTION_NAMES,
   connectionError,
   createKafkaClient,
+  rejectUnknownOptions,
   validateConnectionOptions,
   type KafkaConnectionOptions,
 } from './kafka/kafka-connection.js';
@@ -94,6 +96,12 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   onRebalance?: (event: KafkaRebalanceEvent) => void;
 }
 
+const SOURCE_OPTION_NAMES = [
+  ...CONNECTION_OPTION_NAMES,
+  'topic', 'topics', 'groupId', 'fromBeginning', 'deserializer', 'batchSize', 'maxBuffered', 'maxBytesPerPartition',
+  'maxWaitTimeMs', 'maxRecords', 'stopWhenIdle', 'sessionTimeout', 'heartbeatInterval', 'onRebalance',
+];
+
 /** Partition ids of topics after the first are offset by this much; Kafka topics rarely exceed a few thousand partitions. */
 export const KAFKA_TOPIC_PARTITION_STRIDE = 100_000;
 
@@ -146,6 +154,7 @@ export class KafkaSource<T> implements Source<T> {
   /** @internal use {@link fromKafka} */
   constructor(options: KafkaSourceOptions<T>) {
     validateConnectionOptions(options, 'fromKafka');
+    rejectUnknownOptions(options, SOURCE_OPTION_NAMES, 'fromKafka');
     const topics = options.topics ?? (options.topic !== undefined ? [options.topic] : undefined);
     if (options.topic !== undefined && options.topics !== undefined) {
       throw new TypeError('fromKafka: give either option "topic" or option "topics", not both');

@@ -67,5 +67,7 @@ describe('toKafka on a real broker', () => {
     expect(() => toKafka({ brokers, topic: 't', idempotent: true, acks: 1 })).toThrow(/idempotent/);
     expect(() => toKafka({ brokers, topic: 't', key: 'id' as never })).toThrow(/"key" must be a function/);
     expect(() => toKafkaDeadLetters({ brokers: ['nohost'], topic: 't' })).toThrow(/"host:port"/);
+    expect(() => toKafka({ brokers, topic: 't', keyOf: () => 'k' } as never)).toThrow(/unknown option "keyOf"/);
+    expect(() => toKafkaDeadLetters({ brokers, topic: 't', serializer: {} } as never)).toThrow(/unknown option "serializer"/);
   });
 });

@@ -248,5 +248,6 @@ describe('fromKafka on a real broker', () => {
     expect(() => fromKafka({ brokers, topic: 't', groupId: '' })).toThrow(/"groupId"/);
     expect(() => fromKafka({ brokers, topic: 't', groupId: 'g', maxRecords: 0 })).toThrow(RangeError);
     expect(() => fromKafka({ brokers, topic: 't', groupId: 'g', stopWhenIdle: 'soon' })).toThrow(TypeError);
+    expect(() => fromKafka({ brokers, topic: 't', groupId: 'g', fromBegining: true } as never)).toThrow(/unknown option "fromBegining"/);
   });
 });

@@ -43,6 +43,7 @@ describe('jsonSerde', () => {
 
   it('validates its options at the call site', () => {
     expect(() => jsonSerde({ validate: 3 as never })).toThrow(/"validate" must be a function/);
+    expect(() => jsonSerde({ schema: {} } as never)).toThrow(/unknown option "schema"/);
   });
 });
 
@@ -112,6 +113,9 @@ describe('avroSerde', () => {
     expect(() => avroSerde(tripSchema, { wireFormat: 'confluent' })).toThrow(/needs option "registry" or "schemaId"/);
     expect(() => avroSerde(tripSchema, { schemaId: 1.5 })).toThrow(RangeError);
     expect(() => avroSerde({ type: 'record' } as never)).toThrow(/not a valid Avro schema/);
+    expect(() => avroSerde(tripSchema, { schemaID: 1 } as never)).toThrow(/unknown option "schemaID"/);
+    expect(() => avroSerde(tripSchema, { registry: { url: 'http://r:8081', token: 'x' } as never })).toThrow(/unknown option "token"/);
+    expect(() => avroSerde(tripSchema, { registry: { url: 'r:8081' } })).toThrow(/"url" must be an http\(s\) URL/);
     expect(avroSerde('string').deserialize(avroSerde('string').serialize('hi') as Buffer)).toBe('hi');
   });
 });

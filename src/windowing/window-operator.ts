@@ -64,6 +64,8 @@ interface Bucket {
   readonly maxTs: number;
   readonly states: Map<unknown, WinState>;
   alive: boolean;
+  /** Another window with the same start and a different end (calendar windows in a DST gap). */
+  next: Bucket | undefined;
 }
 
 /** Sessions of one key, sorted by start; no two overlap or touch (they would have merged). */
@@ -350,17 +352,38 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   /** The live bucket of `window`, created if new; undefined (and a late record) when it expired. */
   private bucketFor(window: Window, value: T): Bucket | undefined {
     const { start, end } = window;
-    let bucket = this.buckets.get(start);
-    if (bucket === undefined) {
-      if (this.wm >= end - 1 + this.lateness) {
-        this.lateRecord(value, start, end);
-        return undefined;
-      }
-      bucket = { start, end, maxTs: end - 1, states: new Map(), alive: true };
-      this.buckets.set(start, bucket);
-      this.pushTimers(bucket.maxTs, bucket);
+    const bucket = this.findBucket(start, end);
+    if (bucket !== undefined) return bucket;
+    if (this.wm >= end - 1 + this.lateness) {
+      this.lateRecord(value, start, end);
+      return undefined;
     }
+    return this.addBucket(start, end);
+  }
+
+  private findBucket(start: number, end: number): Bucket | undefined {
+    let bucket = this.buckets.get(start);
+    while (bucket !== undefined && bucket.end !== end) bucket = bucket.next;
     return bucket;
+  }
+
+  private addBucket(start: number, end: number): Bucket {
+    const bucket: Bucket = { start, end, maxTs: end - 1, states: new Map(), alive: true, next: this.buckets.get(start) };
+    this.buckets.set(start, bucket);
+    this.pushTimers(bucket.maxTs, bucket);
+    return bucket;
+  }
+
+  private removeBucket(bucket: Bucket): void {
+    bucket.alive = false;
+    let head = this.buckets.get(bucket.start);
+    if (head === bucket) {
+      if (bucket.next === undefined) this.buckets.delete(bucket.start);
+      else this.buckets.set(bucket.start, bucket.next);
+      return;
+    }
+    while (head !== undefined && head.next !== bucket) head = head.next;
+    if (head !== undefined) head.next = bucket.next;
   }
 
   private addSession(key: unknown, kid: unknown, t: number, value: T): void {
@@ -666,8 +689,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
           this.fire(ws);
           this.drop(ws);
         }
-        bucket.alive = false;
-        this.buckets.delete(bucket.start);
+        this.removeBucket(bucket);
       }
       return;
     }
@@ -848,7 +870,9 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   }
 
   private forEachLive(onWin: (ws: WinState) => void, onTs: (e: TsEntry) => void): void {
-    for (const b of this.buckets.values()) for (const ws of b.states.values()) onWin(ws);
+    for (const head of this.buckets.values()) {
+      for (let b: Bucket | undefined = head; b !== undefined; b = b.next) for (const ws of b.states.values()) onWin(ws);
+    }
     for (const sk of this.sessionKeys.values()) for (const ws of sk.sessions) onWin(ws);
     for (const sk of this.slideKeys.values()) {
       for (const ws of sk.wins.values()) onWin(ws);
@@ -908,12 +932,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
         ws.hasLast = true;
       }
       if (this.layout === 'aligned') {
-        let bucket = this.buckets.get(s.s);
-        if (bucket === undefined) {
-          bucket = { start: s.s, end: s.e, maxTs: s.e - 1, states: new Map(), alive: true };
-          this.buckets.set(s.s, bucket);
-          this.pushTimers(bucket.maxTs, bucket);
-        }
+        const bucket = this.findBucket(s.s, s.e) ?? this.addBucket(s.s, s.e);
         bucket.states.set(kid, ws);
       } else if (this.layout === 'session') {
         let sk = this.sessionKeys.get(kid);

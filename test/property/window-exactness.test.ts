@@ -151,6 +151,37 @@ describe('the exactness property: last accumulating pane = batch result', () => 
   });
 });
 
+describe('calendar windows across a DST change', () => {
+  // 2024-03-10 in New York: 02:00 local does not exist; the day is 23 hours long.
+  const t0 = Date.UTC(2024, 2, 10, 0, 0, 0);
+  const calendarInput = fc.integer({ min: 0, max: 1_800_000 }).chain((delay) =>
+    fc.record({
+      delay: fc.constant(delay),
+      sample: keyedEvents({ keys: 2, timeRange: [t0, t0 + 12 * 3_600_000], maxDisorder: delay, maxLength: 60 }),
+      sizes: batchSizes({ max: 12 }),
+    }),
+  );
+  const zoned: Array<[string, () => WindowAssigner]> = [
+    ['tumbling 1h', () => tumbling('1h', { timeZone: 'America/New_York' })],
+    ['hopping 2h/1h', () => hopping('2h', '1h', { timeZone: 'America/New_York' })],
+    ['tumbling 1d', () => tumbling('1d', { timeZone: 'America/New_York' })],
+  ];
+  for (const [name, assigner] of zoned) {
+    it(`${name} in America/New_York: last pane = batch result, one pane per window`, () => {
+      fc.assert(
+        fc.property(calendarInput, ({ delay, sample, sizes }) => {
+          const { results } = drive(sample.arrival, { assigner: assigner(), aggregator: seqs, delay, sizes });
+          const expected = batchWindows(sample.events, { assigner: assigner(), aggregator: seqs, keyOf, timeOf });
+          const last = lastPanes(results);
+          expect(results.length).toBe(expected.length);
+          for (const row of expected) expect(last.get(windowId(row))?.value).toEqual(row.value);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+});
+
 describe('late accounting: every record is in a final pane or in the late output', () => {
   for (const kind of KINDS.filter((k) => k.name !== 'global')) {
     it(`${kind.name}: final panes plus dropped records cover the input`, () => {

@@ -157,6 +157,26 @@ describe('lateness', () => {
   });
 });
 
+describe('calendar windows', () => {
+  it('keeps windows that share a start but not an end apart (a DST gap), through a restore', () => {
+    // 2024-03-10 07:00Z is 03:00 EDT, right after the skipped 02:00 local hour in New York.
+    const t = Date.UTC(2024, 2, 10, 7);
+    const options = { allowedLateness: 0 };
+    const h = harness(hopping('2h', '1h', { timeZone: 'America/New_York' }), options, count());
+    h.add(['a', t], ['a', t + 1]);
+    const w = new MapStateWriter();
+    h.op.snapshotState!(w, true);
+    const restored = harness(hopping('2h', '1h', { timeZone: 'America/New_York' }), options, count());
+    restored.op.restoreState!(w.entries());
+    restored.add(['a', t + 2]).watermark(Infinity);
+    const hour = 3_600_000;
+    expect(restored.results.map((r) => [r.window.start - t, r.window.end - t, r.value])).toEqual([
+      [0, hour, 3],
+      [0, 2 * hour, 3],
+    ]);
+  });
+});
+
 describe('sessions', () => {
   it('merges overlapping and touching sessions into their union', () => {
     const h = harness(session(10), {}, count());

@@ -8,7 +8,7 @@ import {
   assertUid,
   type CheckpointMeta,
   decodeStateKey,
-  encodeStateKey,
+  encodeKeyAfter,
   META_KEY,
   prefixEnd,
   STATE_FORMAT_VERSION,
@@ -159,8 +159,9 @@ export class LevelStateBackend implements StateBackend {
         }
         generations[uid] = gen;
         // Deletes before puts: a key in both ends up put, as in the memory backend.
-        if (!changes.full) for (const key of changes.deletes) batch.del(encodeStateKey(uid, gen, key));
-        for (const [key, value] of changes.puts) batch.put(encodeStateKey(uid, gen, key), encodeStateValue(value));
+        const prefix = statePrefix(uid, gen);
+        if (!changes.full) for (const key of changes.deletes) batch.del(encodeKeyAfter(prefix, key));
+        for (const [key, value] of changes.puts) batch.put(encodeKeyAfter(prefix, key), encodeStateValue(value));
       }
       const meta: CheckpointMeta = {
         magic: STATE_MAGIC,

@@ -75,7 +75,7 @@ export class StateChangeCollector implements StateWriter {
     } catch (error) {
       throw new StateError('STATE_CORRUPT', `operator ${this.uid} put a state value under ${JSON.stringify(key)} that cannot be serialized (functions, symbols and class prototypes are not stored)`, error);
     }
-    this.deletes.delete(key);
+    if (this.deletes.size > 0) this.deletes.delete(key);
     this.encodedBytes += bytes.length + key.length;
     this.puts.set(key, new EncodedStateValue(bytes));
   }

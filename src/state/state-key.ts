@@ -56,9 +56,18 @@ export function assertUid(uid: string): void {
  * @example encodeStateKey('3-dedup', 0, 'trip-1') // <01 33 2d 64 65 64 75 70 00 00 00 00 00 74 72 69 70 2d 31>
  */
 export function encodeStateKey(uid: string, generation: number, key: string): Buffer {
-  const prefix = statePrefix(uid, generation);
-  const keyBytes = Buffer.from(key, 'utf8');
-  return Buffer.concat([prefix, keyBytes], prefix.length + keyBytes.length);
+  return encodeKeyAfter(statePrefix(uid, generation), key);
+}
+
+/**
+ * Encodes the key of one state entry after a prefix made by {@link statePrefix}: one allocation per
+ * key when a checkpoint writes many keys of one operator.
+ */
+export function encodeKeyAfter(prefix: Buffer, key: string): Buffer {
+  const out = Buffer.allocUnsafe(prefix.length + Buffer.byteLength(key, 'utf8'));
+  prefix.copy(out, 0);
+  out.write(key, prefix.length, 'utf8');
+  return out;
 }
 
 /**

@@ -67,6 +67,8 @@ interface Config {
   append: boolean;
   /** Run the bundle an earlier part built, so every part of a split benchmark measures the same code. */
   reuseBuild: boolean;
+  /** Run nothing: compare the outputs left in bench/.data/out again and rewrite latest.json. */
+  recheck: boolean;
 }
 
 function parseConfig(): Config {
@@ -81,6 +83,7 @@ function parseConfig(): Config {
       'compare-runners': { type: 'boolean', default: false },
       append: { type: 'boolean', default: false },
       'reuse-build': { type: 'boolean', default: false },
+      recheck: { type: 'boolean', default: false },
     },
   });
   const sizes = values.sizes.split(',').map((s) => Number(s.replace(/_/g, '')));
@@ -95,7 +98,7 @@ function parseConfig(): Config {
   const warmup = Number(values.warmup);
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`--warmup must be an integer >= 0, got ${values.warmup}`);
   if (values.runner !== 'built' && values.runner !== 'tsx') throw new RangeError(`--runner must be built or tsx, got ${values.runner}`);
-  return { sizes, engines, jobs, runs, warmup, runner: values.runner, compareRunners: values['compare-runners'], append: values.append, reuseBuild: values['reuse-build'] };
+  return { sizes, engines, jobs, runs, warmup, runner: values.runner, compareRunners: values['compare-runners'], append: values.append, reuseBuild: values['reuse-build'], recheck: values.recheck };
 }
 
 /**
@@ -229,8 +232,35 @@ function checkOutputs(records: RunRecord[], job: JobName, size: number): void {
   reference.outputEqual = others.length === 0 ? null : others.some((r) => r.outputEqual === true);
 }
 
+function stampOf(date: string): string {
+  return date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Re-runs the output comparison of every (job, size) in latest.json against the outputs on disk. */
+function recheck(): void {
+  const dir = join(ROOT, 'bench', 'results');
+  const results = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')) as { date: string; runs: RunRecord[] };
+  const groups = new Set(results.runs.map((r) => `${r.job}\u0000${r.size}`));
+  for (const r of results.runs) {
+    r.outputEqual = null;
+    delete r.reference;
+  }
+  for (const g of groups) {
+    const [job, size] = g.split('\u0000');
+    if (job === 'parse') continue;
+    checkOutputs(results.runs, job as JobName, Number(size));
+  }
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(dir, `${stampOf(results.date)}.json`), JSON.stringify(results, null, 2) + '\n');
+  console.log(`rechecked: bench/results/latest.json and bench/results/${stampOf(results.date)}.json`);
+}
+
 async function main(): Promise<void> {
   const config = parseConfig();
+  if (config.recheck) {
+    recheck();
+    return;
+  }
   const machine = machineInfo();
   console.log(`machine: ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.cpuModel}, Node ${machine.node}, ${machine.java ?? 'no Java'}; load ${machine.loadAverage}`);
   let engines = config.engines.flatMap((e) => (e === 'flink' ? ['flink-p1', 'flink-p2'] : e === 'ceiling' ? ['ceiling', 'json-parse'] : [e]));
@@ -307,7 +337,7 @@ async function main(): Promise<void> {
     };
   }
   mkdirSync(dir, { recursive: true });
-  const stamp = started.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const stamp = stampOf(started.toISOString());
   writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(result, null, 2) + '\n');
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
   console.log(`results: bench/results/${stamp}.json and bench/results/latest.json`);

@@ -80,12 +80,24 @@ export interface OutputComparison {
 }
 
 /**
- * Money and averages are compared in integer hundredths: a revenue summed in another order or
- * in another engine's arithmetic differs in the last bits of a double, never in cents. Counts and
- * keys compare exactly. A null sum (SQL SUM over nulls only) reads as 0.
+ * Sums of money are compared in integer cents: every input is a whole number of cents, so a sum
+ * computed in another order or another engine's arithmetic differs from it by far less than half a
+ * cent, and rounding recovers the same integer. An average can legitimately sit on a half cent
+ * (8.075), where the last bit of a double decides which way it rounds (8.075 vs 8.075000000000001),
+ * so averages are equal when they differ by less than half a cent. Counts and keys compare exactly.
+ * A null sum (SQL SUM over nulls only) reads as 0.
  */
 function cents(v: unknown): number {
   return v === null || v === undefined ? 0 : Math.round((v as number) * 100);
+}
+
+function sameValue(column: string, a: unknown, b: unknown): boolean {
+  if (column === 'trips' || column === 'windowEnd') return a === b;
+  if (column.startsWith('avg')) {
+    if (a === null || b === null || a === undefined || b === undefined) return a === b;
+    return Math.abs((a as number) - (b as number)) < 0.005;
+  }
+  return cents(a) === cents(b);
 }
 
 function readRows(file: string): Row[] {
@@ -95,7 +107,7 @@ function readRows(file: string): Row[] {
 
 /**
  * Compares two output files of `job`: the silver count, or windowed rows by key with values to the
- * cent.
+ * cent (see {@link cents} and the half-cent rule for averages).
  * @param job - the job both files come from.
  * @param file - the output under test.
  * @param referenceFile - the reference output.
@@ -128,8 +140,7 @@ export function compareOutputs(job: JobName, file: string, referenceFile: string
     }
     for (const column of Object.keys(ref)) {
       if (keys.includes(column)) continue;
-      const same = column === 'trips' || column === 'windowEnd' ? r[column] === ref[column] : cents(r[column]) === cents(ref[column]);
-      if (!same) {
+      if (!sameValue(column, r[column], ref[column])) {
         note(`${k} ${column}: ${JSON.stringify(r[column])} vs ${JSON.stringify(ref[column])}`);
         break;
       }

@@ -45,6 +45,15 @@ describe('compareOutputs', () => {
     expect(compareOutputs('zone-5m', a, b)).toMatchObject({ equal: true, rows: 2, referenceRows: 2, differences: 0 });
   });
 
+  it('treats averages one bit apart on a half cent as equal, and a cent apart as different', () => {
+    const a = write('a.jsonl', [{ ...row(1, 0, 16.15), avgFare: 8.075 }]);
+    const b = write('b.jsonl', [{ ...row(1, 0, 16.15), avgFare: 8.075000000000001 }]);
+    const c = write('c.jsonl', [{ ...row(1, 0, 16.15), avgFare: 8.085 }]);
+    expect(Math.round(8.075 * 100)).not.toBe(Math.round(8.075000000000001 * 100));
+    expect(compareOutputs('zone-5m', a, b).equal).toBe(true);
+    expect(compareOutputs('zone-5m', c, b).equal).toBe(false);
+  });
+
   it('reports a cent of difference, a different trip count and rows on one side only', () => {
     const ref = write('ref.jsonl', [row(1, 0, 10), row(2, 0, 5), row(3, 0, 1)]);
     const cent = write('cent.jsonl', [row(1, 0, 10.01), row(2, 0, 5), row(3, 0, 1)]);

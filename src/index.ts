@@ -24,7 +24,7 @@ export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './c
 export { fromArray, fromIterable, fromObservable, fromJsonl, fromKafka } from './sources/index.js';
 export type {
   ArraySourceOptions, IterableSourceOptions, JsonlSourceOptions,
-  KafkaSourceOptions, KafkaPosition, KafkaRebalanceEvent, KafkaConnectionOptions,
+  KafkaSourceOptions, KafkaPosition, KafkaRebalanceEvent, KafkaConnectionOptions, KafkaDeadLetter,
 } from './sources/index.js';
 
 // Event time

@@ -113,6 +113,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   const tickInterval = parseDuration(options.tickInterval ?? '100ms', 'tickInterval');
   const checkpointPolicy = checkpointPolicyOf(options);
+  let checkpointRequested = false;
   const channel = new CreditChannel<SinkElement>(options.credits ?? 8, now);
   const { source } = plan;
 
@@ -133,7 +134,14 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
     allSinks = graph.allSinks();
     if (restored) graph.restore(restored.operators);
     for (const sink of allSinks) await sink.open?.();
-    await source.open({ restoreFrom: restored?.sourcePosition, batchSize, now, signal: abort.signal, metrics });
+    await source.open({
+      restoreFrom: restored?.sourcePosition,
+      batchSize,
+      now,
+      signal: abort.signal,
+      metrics,
+      requestCheckpoint: checkpointPolicy ? () => (checkpointRequested = true) : undefined,
+    });
   } catch (error) {
     // A job that never started must not keep its metrics port open (the process would not exit).
     await server?.close();
@@ -165,7 +173,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
     };
     const checkpoint = async (force: boolean) => {
       if (!checkpointPolicy) return;
-      const due = force || (checkpointPolicy.records !== undefined
+      const due = force || checkpointRequested || (checkpointPolicy.records !== undefined
         ? recordsSinceCheckpoint >= checkpointPolicy.records
         : now() - lastCheckpoint >= checkpointPolicy.intervalMs!);
       if (!due) return;
@@ -175,6 +183,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
         operators: graph.snapshot(firstCheckpoint),
       };
       firstCheckpoint = false;
+      checkpointRequested = false;
       lastCheckpoint = now();
       recordsSinceCheckpoint = 0;
       await channel.send({ kind: 'barrier', checkpoint: data, startedAt: lastCheckpoint }, 0);

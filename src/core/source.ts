@@ -15,6 +15,11 @@ export interface SourceContext {
   /** An abort signal raised when the pipeline stops. */
   signal: AbortSignal;
   /**
+   * Asks for a checkpoint at the next batch boundary (a Kafka source losing partitions in a
+   * rebalance, so the next owner starts where this one stopped). Absent when no state is configured.
+   */
+  requestCheckpoint?(): void;
+  /**
    * The job's metrics, for what only the source knows (Kafka: `kafka_consumer_lag{topic, partition}`).
    * Optional so sources opened outside a job, in tests, need not pass one.
    */

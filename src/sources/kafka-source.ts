@@ -508,7 +508,12 @@ export class KafkaSource<T> implements Source<T> {
       if (handed === undefined) this.fetched.get(topic)?.delete(partition);
       else setOffset(this.fetched, topic, partition, handed);
     }
-    if (revoked.length > 0) this.emit({ type: 'revoked', partitions: revoked });
+    if (revoked.length > 0) {
+      // Best effort: kafkajs cannot hold the rebalance, but a checkpoint taken now commits what
+      // this instance processed, so the next owner re-reads as little as possible.
+      this.ctx?.requestCheckpoint?.();
+      this.emit({ type: 'revoked', partitions: revoked });
+    }
   }
 
   private emit(event: KafkaRebalanceEvent): void {

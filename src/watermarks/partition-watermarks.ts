@@ -47,20 +47,22 @@ export class PartitionWatermarks {
   }
 
   /**
-   * The stream watermark over `partitions` (the source's current partitions, plus any seen).
-   * Returns the new value; it never decreases.
+   * The stream watermark over the source's current `partitions`. A partition that left (a Kafka
+   * revoke) is forgotten, so it no longer holds the others back; a source that names no partitions
+   * is tracked by the partitions its batches came from. Returns the new value; it never decreases.
    */
   current(partitions: readonly number[]): number {
+    if (partitions.length > 0) {
+      for (const p of this.maxSeen.keys()) if (!partitions.includes(p)) this.remove(p);
+    }
     let min = Infinity;
     let active = 0;
-    const visit = (p: number) => {
-      if (this.idle.has(p)) return;
+    for (const p of partitions.length > 0 ? partitions : this.maxSeen.keys()) {
+      if (this.idle.has(p)) continue;
       active++;
       const w = this.partitionWatermark(p);
       if (w < min) min = w;
-    };
-    for (const p of partitions) visit(p);
-    for (const p of this.maxSeen.keys()) if (!partitions.includes(p)) visit(p);
+    }
     if (active > 0 && min > this.combined) this.combined = min;
     return this.combined;
   }

@@ -57,4 +57,16 @@ describe('PartitionWatermarks', () => {
     w.checkIdle([0], 100);
     expect(w.current([0])).toBe(99);
   });
+
+  it('forgets a partition that leaves the source (a Kafka revoke), so it stops holding the watermark', () => {
+    const w = new PartitionWatermarks(0, undefined);
+    w.observe(0, 100, 0);
+    w.observe(1, 10, 0);
+    expect(w.current([0, 1])).toBe(9);
+    w.observe(0, 300, 0);
+    expect(w.current([0])).toBe(299);
+    // It comes back (re-assigned) and holds again only from below the current value: never backwards.
+    w.observe(1, 50, 0);
+    expect(w.current([0, 1])).toBe(299);
+  });
 });

@@ -1,6 +1,6 @@
 import {
   afterCount, count, global, hopping, session, sliding, sum, tumbling,
-  type LateRecord, type Sink, type Stream, type WindowResult,
+  type LateRecord, type Sink, type Stream, type WindowAssigner, type WindowResult,
 } from '../../src/index.js';
 import type { GoldTrip } from './metrics.js';
 import { TAXI_TIME_ZONE } from './ny-time.js';
@@ -66,33 +66,27 @@ export function hourlyPatterns(trips: Stream<GoldTrip, any>, sink: GoldSinks['ho
 
 /** Every Gold stream over the trips, as branches of one pipeline, plus refund alerts over raw negative fares. */
 export function goldBranches(sinks: GoldSinks, options: GoldOptions) {
-  const zoneOf = (t: GoldTrip) => t.pickup_location_id;
   return [
     (s: Stream<GoldTrip, any>) => dailySummary(s, sinks.daily),
     (s: Stream<GoldTrip, any>) => hourlyPatterns(s, sinks.hourly),
-    (s: Stream<GoldTrip, any>) =>
-      s.keyBy(zoneOf)
-        .window(tumbling('5m'), { allowedLateness: ZONE_LATENESS })
-        .aggregate({ trips: count(), revenue: revenue() })
-        .late(sinks.late)
-        .to(sinks['zone-5m']),
-    (s: Stream<GoldTrip, any>) =>
-      s.keyBy(zoneOf)
-        .window(hopping('1h', '5m'), { allowedLateness: ZONE_LATENESS })
-        .aggregate({ trips: count(), revenue: revenue() })
-        .late(sinks.late)
-        .to(sinks['zone-1h-every-5m']),
-    (s: Stream<GoldTrip, any>) =>
-      s.keyBy(zoneOf)
-        .window(session('15m'), { allowedLateness: ZONE_LATENESS })
-        .aggregate({ trips: count(), revenue: revenue() })
-        .late(sinks.late)
-        .to(sinks['zone-sessions']),
+    (s: Stream<GoldTrip, any>) => zoneRevenue(s, tumbling('5m'), sinks['zone-5m'], sinks.late),
+    (s: Stream<GoldTrip, any>) => zoneRevenue(s, hopping('1h', '5m'), sinks['zone-1h-every-5m'], sinks.late),
+    (s: Stream<GoldTrip, any>) => zoneRevenue(s, session('15m'), sinks['zone-sessions'], sinks.late),
     (s: Stream<GoldTrip, any>) =>
       s.window(global(), { trigger: afterCount(options.runningTotalsEvery) })
         .aggregate({ trips: count(), revenue: revenue() })
         .to(sinks['running-totals']),
   ];
+}
+
+/** Trips and revenue per pickup zone in the given windows; stragglers beyond 10 minutes go to `late`. */
+function zoneRevenue(trips: Stream<GoldTrip, any>, assigner: WindowAssigner, sink: Sink<WindowResult<any, any>>, late: Sink<LateRecord>) {
+  return trips
+    .keyBy((t) => t.pickup_location_id)
+    .window(assigner, { allowedLateness: ZONE_LATENESS })
+    .aggregate({ trips: count(), revenue: revenue() })
+    .late(late)
+    .to(sink);
 }
 
 /** Refund alerts: sliding 10 minutes per vendor over negative-fare records, above a threshold. */

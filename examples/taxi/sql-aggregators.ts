@@ -5,21 +5,16 @@ import { avg, sum, type Aggregator } from '../../src/index.js';
  * `sum`, so it is exactly rounded and order-independent like the batch engine's decimal sum.
  */
 export function sqlSum<T>(pick: (record: T) => number | null): Aggregator<T, any, number> {
-  const inner = sum();
-  return {
-    create: inner.create,
-    add: (acc, record) => {
-      const x = pick(record);
-      return x === null ? acc : inner.add(acc, x);
-    },
-    merge: inner.merge,
-    result: inner.result,
-  };
+  return skippingNulls(sum(), pick);
 }
 
 /** SQL's `AVG(x)`: nulls are neither summed nor counted; `null` when nothing was. */
 export function sqlAvg<T>(pick: (record: T) => number | null): Aggregator<T, any, number | null> {
-  const inner = avg();
+  return skippingNulls(avg(), pick);
+}
+
+/** Feeds `inner` the picked value of each record, skipping records whose value is null. */
+function skippingNulls<T, R>(inner: Aggregator<number, any, R>, pick: (record: T) => number | null): Aggregator<T, any, R> {
   return {
     create: inner.create,
     add: (acc, record) => {

@@ -15,25 +15,34 @@ export class MapOperator<I, O> implements Operator<I, O> {
   }
 
   processBatch(batch: Batch<I>, out: Output<O>): void {
-    const { values } = batch;
-    const n = values.length;
-    const mapped = new Array<O>(n);
-    let keep: Uint8Array | undefined;
-    let kept = 0;
-    for (let i = 0; i < n; i++) {
-      try {
-        mapped[i] = this.fn(values[i]);
-        if (keep) keep[i] = 1;
-        kept++;
-      } catch (error) {
-        if (!keep) keep = new Uint8Array(n).fill(1, 0, i);
-        out.deadLetter(userFailure(this.uid, error, values[i], batch, i));
-      }
-    }
-    if (kept === 0) return;
-    const result = { ...batch, values: mapped } as unknown as Batch<O>;
-    out.emit(keep ? compactBatch(result, keep, kept) : result);
+    const mapped = applyToEach(batch, this.fn, out, this.uid);
+    if (!mapped) return;
+    const result = { ...batch, values: mapped.results } as unknown as Batch<O>;
+    out.emit(mapped.keep ? compactBatch(result, mapped.keep, mapped.kept) : result);
   }
+}
+
+/**
+ * Calls `fn` on every record. A throw sends that record to dead letters; `keep` (absent when every
+ * record succeeded) flags the records whose results are valid. Undefined when none succeeded.
+ */
+export function applyToEach<I, R>(batch: Batch<I>, fn: (value: I) => R, out: Output<unknown>, uid: string): { results: R[]; keep?: Uint8Array; kept: number } | undefined {
+  const { values } = batch;
+  const n = values.length;
+  const results = new Array<R>(n);
+  let keep: Uint8Array | undefined;
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      results[i] = fn(values[i]);
+      if (keep) keep[i] = 1;
+      kept++;
+    } catch (error) {
+      if (!keep) keep = new Uint8Array(n).fill(1, 0, i);
+      out.deadLetter(userFailure(uid, error, values[i], batch, i));
+    }
+  }
+  return kept === 0 ? undefined : { results, keep, kept };
 }
 
 /** A dead letter for a record whose user function threw, naming the operator and the position. */

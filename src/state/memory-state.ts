@@ -1,7 +1,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { StateError } from '../core/errors.js';
 import type { CheckpointData, RestoredCheckpoint, StateBackend } from './state-backend.js';
-import { encodeStateValue } from './state-change-collector.js';
+import { EncodedStateValue, encodeStateValue } from './state-change-collector.js';
 import { assertUid, compareUtf8 } from './state-key.js';
 
 interface StoredCheckpoint {
@@ -44,13 +44,22 @@ export class MemoryStateBackend implements StateBackend {
     // Encode everything before touching the stored checkpoint: a value that cannot be serialized
     // leaves the previous checkpoint exactly as it was (the atomicity LevelDB's batch gives).
     let sourcePosition: Buffer;
-    const encoded: Array<{ uid: string; full: boolean; puts: Array<[string, Buffer]>; deletes: Iterable<string> }> = [];
+    const encoded: Array<{ uid: string; full: boolean; puts: Iterable<[string, unknown]>; deletes: Iterable<string> }> = [];
     try {
       sourcePosition = serialize(checkpoint.sourcePosition);
       for (const [uid, changes] of checkpoint.operators) {
         assertUid(uid);
-        const puts: Array<[string, Buffer]> = [];
-        for (const [key, value] of changes.puts) puts.push([key, encodeStateValue(value)]);
+        let puts: Iterable<[string, unknown]> = changes.puts;
+        // Values from the runtime's collector are already encoded and cannot fail; others are
+        // encoded here, before anything is applied.
+        for (const value of changes.puts.values()) {
+          if (!(value instanceof EncodedStateValue)) {
+            const copy: Array<[string, Buffer]> = [];
+            for (const [key, v] of changes.puts) copy.push([key, encodeStateValue(v)]);
+            puts = copy;
+            break;
+          }
+        }
         encoded.push({ uid, full: changes.full, puts, deletes: changes.deletes });
       }
     } catch (error) {
@@ -66,7 +75,7 @@ export class MemoryStateBackend implements StateBackend {
       }
       // Deletes before puts: a key in both ends up put, as in the LevelDB backend.
       if (!full) for (const key of deletes) entries.delete(key);
-      for (const [key, value] of puts) entries.set(key, value);
+      for (const [key, value] of puts) entries.set(key, value instanceof EncodedStateValue ? value.bytes : (value as Buffer));
     }
     this.stored = { id: checkpoint.id, sourcePosition, operators };
   }

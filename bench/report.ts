@@ -202,7 +202,8 @@ function detailTables(results: Results): string[] {
       out.push(`### ${job}, ${int(size)} events`, '');
       out.push('| engine | events/s (median) | runs (events/s) | wall ms | first result ms | peak RSS MB | output rows | late | output equal | checkpoints |', '|---|---|---|---|---|---|---|---|---|---|');
       for (const r of rows) {
-        const eq = r.outputEqual === null ? '—' : r.outputEqual ? `yes (vs ${r.reference === r.engine ? 'the others' : r.reference})` : `**no** (vs ${r.reference})`;
+        const self = r.reference === r.engine;
+        const eq = r.outputEqual === null ? '—' : r.outputEqual ? `yes (vs ${self ? 'the others' : r.reference})` : self ? '**no** (reference; the others differ)' : `**no** (vs ${r.reference})`;
         out.push(
           `| ${r.engine} | ${int(r.eventsPerSecond)} | ${r.samples.map(int).join(', ')} | ${int(r.wallMs)} | ${r.firstResultMs === null ? '—' : int(r.firstResultMs)} | ${r.peakRssMb ?? '—'} | ${r.outputRows === undefined ? '—' : int(r.outputRows)} | ${r.late === undefined ? '—' : int(r.late)} | ${eq} | ${typeof r.detail?.checkpoints === 'number' ? r.detail.checkpoints : '—'} |`,
         );
@@ -256,6 +257,31 @@ function escapeMd(s: string): string {
   return s.replace(/\|/g, '\\|');
 }
 
+interface Part {
+  sizes: number[];
+  jobs: string[];
+  engines: string[];
+  runs: number;
+  warmup: number;
+  date?: string;
+  loadAverage?: number;
+}
+
+/** How the results were measured: one line per part when a long benchmark ran in parts. */
+function runParts(results: Results): string[] {
+  const parts = ((results.config as { parts?: Part[] }).parts ?? [{ ...results.config, date: results.date, loadAverage: results.machine.loadAverage }]) as Part[];
+  const lines = [
+    'Every run is a separate process. Within a part, each engine gets its warm-up run(s) before its first measured run only (file cache, class data, first load of the bundle); the figures are the median of the measured runs. The jobs follow the project\'s benchmark protocol (BENCHMARKS.md); how this harness applies it is in the notes at the end.',
+    '',
+    '| part | started | load average | sizes | jobs | engines | measured runs | warm-up runs |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  parts.forEach((p, i) => {
+    lines.push(`| ${i + 1} | ${p.date ?? '—'} | ${p.loadAverage ?? (i === 0 ? results.machine.loadAverage : '—')} | ${p.sizes.map(sizeLabel).join(', ')} | ${p.jobs.join(', ')} | ${p.engines.join(', ')} | ${p.runs} | ${p.warmup} |`);
+  });
+  return lines;
+}
+
 function main(): void {
   const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'latest.json'), 'utf8')) as Results;
   const m = results.machine;
@@ -270,7 +296,7 @@ function main(): void {
       `Load average when it started: ${m.loadAverage} — the machine is shared with other work, so absolute figures are noisy; ` +
       'the ratios below come from engines measured in the same run, one after the other.',
     '',
-    `Sizes ${results.config.sizes.map(sizeLabel).join(', ')}; ${results.config.runs} measured run(s) per engine, job and size, after ${results.config.warmup} warm-up run(s) per engine and size; every run is a separate process. The protocol is the project's benchmark protocol (the jobs of BENCHMARKS.md); how this harness applies it is in the notes at the end.`,
+    ...runParts(results),
     '',
     '![events per second and peak RSS per engine, job and size](benchmarks.svg)',
     '',
@@ -311,6 +337,11 @@ function main(): void {
     '- **streamkit-level**: as `streamkit`, with `levelState` in a fresh directory and a checkpoint every 5 s (fsync on).',
     '- **Rates**: events/s = input lines ÷ wall seconds from process start to the last result (JVM start for Flink, process start for Node), so small inputs are dominated by start-up. The ceiling (`bench/ceiling.ts`) times only its loop over pre-parsed records (zone-5m arithmetic, per-record watermark, late records dropped, each window evicted once the watermark passes it); `json-parse` times only `JSON.parse` over the lines. Their output is checked like any engine\'s: the ceiling\'s zone-5m rows are the reference when Flink is absent.',
     '- **Equality**: rows keyed by zone and window start (sessions: vendor, zone, start and end); trips compared exactly, money and averages in integer cents; silver compares the row count.',
+    ...(results.runs.some((r) => r.job === 'sessions' && r.outputEqual === false)
+      ? [
+          "- **sessions output**: the rows that differ are extra, larger sessions in streamkit, each the union of a session both engines emit and one more record. Two rules differ. (1) A record whose own `[t, t + gap)` has already passed the watermark but that touches a live session merges into it in streamkit (SEMANTICS.md: a late record that touches a session merges it; Flink's DataStream WindowOperator does the same), while Flink SQL's SESSION window TVF drops it as late before merging. (2) streamkit keeps a session mergeable until `W >= end`, one millisecond past its `maxTimestamp` (`pushTimers` in `src/windowing/window-operator.ts`), so a record arriving exactly at `W = end - 1` still joins a session that has fired; Flink has cleared it at `W >= maxTimestamp`, and SEMANTICS.md expires a window at `W >= maxTimestamp + allowedLateness`.",
+        ]
+      : []),
     '- **Peak RSS**: the kernel\'s high-water mark of the process (`/usr/bin/time`), JVM included for Flink.',
     `- **Runner**: streamkit runs are ${results.config.runner === 'built' ? 'a bundle built with tsup at the start of the run (`bench/.data/build/streamkit-job.mjs`, dependencies external)' : 'started through tsx'}.` +
       (rc?.tsx && rc.built

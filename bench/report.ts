@@ -238,7 +238,7 @@ function profileSection(): string[] {
   const file = join(ROOT, 'bench', 'results', 'profile-latest.json');
   if (!existsSync(file)) return [];
   const entries = JSON.parse(readFileSync(file, 'utf8')) as ProfileEntry[];
-  const lines = ['## Where zone-5m spends its time', '', 'Self time from `node --cpu-prof` of one streamkit zone-5m run (`tsx bench/e2e/profile.ts`), by source module and by function.', ''];
+  const lines = ['## Where zone-5m spends its time', '', 'Self time from `node --cpu-prof` of one streamkit zone-5m run (`tsx bench/e2e/profile.ts`), by source module and by function, start-up included. `bench/e2e/output-rows.ts` sorts and writes the output file after the wall clock has stopped: it is in the profile, not in the measured times.', ''];
   for (const e of entries) {
     lines.push(`### ${e.batchSize === 1 ? 'One record per batch (the equal-output configuration)' : `${int(e.batchSize)} records per batch`}: ${e.input}, ${int(e.totalMs)} ms profiled`, '');
     lines.push('| module | self time | | function | self time |', '|---|---|---|---|---|');

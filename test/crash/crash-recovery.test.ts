@@ -10,7 +10,7 @@ import { writeCrashInput } from './crash-input.js';
 
 const JOB = fileURLToPath(new URL('./crash-job.ts', import.meta.url));
 const EVENTS = 20_000;
-const MAX_KILLS = 20;
+const MAX_KILLS = 25;
 
 interface Run {
   child: ChildProcess;
@@ -110,9 +110,9 @@ describe('crash recovery', () => {
       if (kills < MAX_KILLS) {
         // A random moment tied to progress, so the job neither finishes between kills on a fast
         // machine nor never reaches a checkpoint on a slow one: after 0, 1 or 2 checkpoints of this
-        // process, plus 0–60 ms — while restoring, reading, checkpointing or writing results.
+        // process, plus 0–10 ms — while restoring, reading, checkpointing or writing results.
         await run.checkpoints(Math.floor(rnd() * 3));
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(rnd() * 60)));
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(rnd() * 10)));
         run.child.kill('SIGKILL');
       }
       const exit = await run.exited;
@@ -126,8 +126,8 @@ describe('crash recovery', () => {
     }
     console.log(`crash test: ${kills} SIGKILLs, ${restores} restores from a checkpoint`);
     // The kills landed while there was work to lose, and restarts resumed from checkpoints.
-    expect(kills).toBeGreaterThanOrEqual(10);
-    expect(restores).toBeGreaterThanOrEqual(5);
+    expect(kills).toBeGreaterThanOrEqual(8);
+    expect(restores).toBeGreaterThanOrEqual(4);
 
     const expected = await readLevelTable<WindowResult<string, { n: number; total: number }>>(join(root, 'clean-table'));
     const actual = await readLevelTable<WindowResult<string, { n: number; total: number }>>(tableDir);

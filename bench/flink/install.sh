@@ -24,6 +24,11 @@ if [[ -z "$java_major" || "${java_major%%.*}" -lt 17 ]]; then
 fi
 
 mvn -B -q -Dmaven.repo.local="$here/.cache/m2" -f "$here/pom.xml" package
+# Publish by rename (a new inode): a JVM still running the previous build keeps reading its jar.
+for f in streamkit-flink-bench-0.1.0.jar classpath.txt; do
+  cp "$here/target/build/$f" "$here/target/.$f.tmp"
+  mv -f "$here/target/.$f.tmp" "$here/target/$f"
+done
 echo "Flink runner built in $(( $(date +%s) - started )) s: bench/flink/run --job zone-5m --input FILE --out DIR --parallelism 1"
 
 if [[ "${1:-}" == "--smoke" ]]; then

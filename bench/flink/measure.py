@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the Flink jobs over a matrix of inputs and parallelisms and records, per run, the
-runner's result line plus peak RSS (from /usr/bin/time -v, which waits on the JVM itself since
-bench/flink/run execs java), optionally checking each output against reference.py.
+runner's result line plus peak RSS and CPU seconds (from /usr/bin/time -v, which waits on the JVM
+itself since bench/flink/run execs java), optionally checking each output against reference.py.
 
   measure.py --input 10k=taxi-10k.jsonl --input 1m=taxi-1m.jsonl \\
              --dedup-input 10k=taxi-10k-dup.jsonl --dedup-input 1m=taxi-1m-dup.jsonl \\
@@ -40,6 +40,10 @@ def run_one(job, size, path, p, out_dir, check):
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     result["size"] = size
     result["peakRssMb"] = round(int(rss.group(1)) / 1024) if rss else None
+    # CPU seconds (user + system) of the JVM: on a shared machine the wall time depends on the
+    # other load, the CPU time much less.
+    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([0-9.]+)", proc.stderr)]
+    result["cpuSec"] = round(sum(cpu), 1) if cpu else None
     if check:
         ext = "json" if job == "silver" else "jsonl"
         ref = subprocess.run([sys.executable, os.path.join(HERE, "reference.py"), "--job", job,

@@ -68,7 +68,15 @@ public final class FlinkBench {
     List<String> statements = splitStatements(script);
     List<String> sortColumns = sortColumns(jobSql);
 
+    // Flink unpacks its planner and RPC jars (about 60 MB) into the temp directory on every start
+    // and does not always delete them when the JVM exits: give each run its own directory and
+    // remove it at exit.
+    Path tmp = Files.createTempDirectory("streamkit-flink-");
+    System.setProperty("java.io.tmpdir", tmp.toString());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(tmp)));
+
     Configuration conf = new Configuration();
+    conf.setString("io.tmp.dirs", tmp.toString());
     conf.setString("execution.runtime-mode", "STREAMING");
     conf.setString("parallelism.default", Integer.toString(parallelism));
     conf.setString("table.exec.resource.default-parallelism", Integer.toString(parallelism));
@@ -284,6 +292,14 @@ public final class FlinkBench {
       }
     }
     return sb.append('"').toString();
+  }
+
+  private static void deleteTree(Path root) {
+    try (var paths = Files.walk(root)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // Best effort at exit: a leftover temp directory is harmless.
+    }
   }
 
   private static long countLines(Path file) throws IOException {

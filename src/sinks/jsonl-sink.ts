@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { createWriteStream, fsync, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { once } from 'node:events';
 import type { Sink } from '../core/sink.js';
 
 export interface JsonlSinkOptions {
@@ -11,48 +11,52 @@ export interface JsonlSinkOptions {
 }
 
 /**
- * Appends one JSON object per line. `flush()` fsyncs, so a completed checkpoint's results are on
- * disk. After a crash and restart, results between the last checkpoint and the crash are written
- * again: read the file idempotently, keeping the last line per `id` (see docs/concepts/delivery.md).
+ * Appends one JSON object per line. Writes overlap with processing (the file stream buffers them;
+ * the pipeline waits only when the buffer is full); `flush()` waits for them and fsyncs, so a
+ * completed checkpoint's results are on disk. After a crash and restart, results between the last
+ * checkpoint and the crash are written again: read the file idempotently, keeping the last line
+ * per `id` (see docs/concepts/delivery.md).
  * @example stream.to(toJsonl('out/gold.jsonl'))
  */
 export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions = {}): Sink<T> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('toJsonl(path): path must be a file path');
   const stringify = options.stringify ?? JSON.stringify;
-  let handle: FileHandle | undefined;
-  let pending: string[] = [];
-  let pendingBytes = 0;
+  let stream: WriteStream | undefined;
+  let failure: unknown;
 
-  const writePending = async () => {
-    if (pending.length === 0) return;
-    const text = pending.join('');
-    pending = [];
-    pendingBytes = 0;
-    await handle!.write(text);
+  const opened = async (): Promise<WriteStream> => {
+    if (failure !== undefined) throw failure;
+    return stream!;
   };
 
   return {
     name: `jsonl(${path})`,
     async open() {
       mkdirSync(dirname(path), { recursive: true });
-      handle = await open(path, options.truncate ? 'w' : 'a');
+      stream = createWriteStream(path, { flags: options.truncate ? 'w' : 'a', highWaterMark: 1 << 20 });
+      stream.on('error', (error) => (failure = error));
+      await once(stream, 'open');
     },
     async write(items: T[]) {
-      for (const item of items) {
-        const line = stringify(item) + '\n';
-        pending.push(line);
-        pendingBytes += line.length;
-      }
-      if (pendingBytes >= 1 << 20) await writePending();
+      const out = await opened();
+      let text = '';
+      for (const item of items) text += stringify(item) + '\n';
+      // Backpressure: wait only when the stream's buffer is over its high-water mark.
+      if (!out.write(text)) await once(out, 'drain');
     },
     async flush() {
-      await writePending();
-      await handle?.sync();
+      const out = await opened();
+      // Writes complete in order: once an empty write's callback runs, everything before it is written.
+      await new Promise<void>((resolve, reject) => out.write('', (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) => fsync((out as unknown as { fd: number }).fd, (error) => (error ? reject(error) : resolve())));
     },
     async close() {
-      await writePending();
-      await handle?.close();
-      handle = undefined;
+      const out = stream;
+      stream = undefined;
+      if (!out) return;
+      out.end();
+      await once(out, 'close');
+      if (failure !== undefined) throw failure;
     },
   };
 }

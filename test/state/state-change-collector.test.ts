@@ -1,4 +1,4 @@
-import { deserialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { StateError } from '../../src/core/errors.js';
 import { EncodedStateValue, encodeStateValue, StateChangeCollector } from '../../src/state/state-change-collector.js';
@@ -66,5 +66,26 @@ describe('encodeStateValue', () => {
         expect(deserialize(encodeStateValue(x))).toEqual(deserialize(serialize(x)));
       }),
     );
+  });
+});
+
+describe('encodeStateValue, flat accumulators', () => {
+  it('encodes flat objects of numbers, strings, booleans and null so that v8.deserialize reads them back (property)', async () => {
+    const fc = (await import('fast-check')).default;
+    const value = fc.oneof(fc.double(), fc.integer(), fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.boolean(), fc.constant(null));
+    fc.assert(
+      fc.property(fc.dictionary(fc.stringMatching(/^[A-Za-z_$][\w$]{0,20}$/), value, { maxKeys: 12 }), (acc) => {
+        const back = deserialize(encodeStateValue(acc)) as Record<string, unknown>;
+        expect(Object.keys(back)).toEqual(Object.keys(acc));
+        for (const key of Object.keys(acc)) expect(Object.is(back[key], acc[key]), key).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('leaves other shapes to v8.serialize', () => {
+    for (const value of [{ nested: { a: 1 } }, { 0: 'index key' }, { u: undefined }, { big: 1n }, { s: '東京' }, Object.assign(Object.create(null), { a: 1 }), [1, 2], new Map([[1, 2]])]) {
+      expect(encodeStateValue(value).equals(serialize(value))).toBe(true);
+    }
   });
 });

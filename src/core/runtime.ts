@@ -312,26 +312,36 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   return summary;
 }
 
-/** Hands what the graph produced to the sink stage, in credit-sized batches tagged with their group. */
+/**
+ * Hands what the graph produced to the sink stage, tagged with its group, in chunks of at most
+ * `batchSize` items: each chunk takes a credit, so the edge never holds more than credits x batch
+ * size items, results, late records and dead letters alike.
+ */
 async function drain(graph: OperatorGraph, channel: CreditChannel<SinkElement>, batchSize: number): Promise<void> {
   for (let group = 0; group < graph.groups.length; group++) {
     const g = graph.groups[group];
     if (g.dead.length > 0) {
-      const items = g.dead.splice(0);
-      await channel.send({ kind: 'dead', group, items }, items.length);
+      const all = g.dead.splice(0);
+      for (const items of chunks(all, batchSize)) await channel.send({ kind: 'dead', group, items }, items.length);
     }
     if (g.late.length > 0) {
-      const items = g.late.splice(0);
-      await channel.send({ kind: 'late', group, items }, items.length);
+      const all = g.late.splice(0);
+      for (const items of chunks(all, batchSize)) await channel.send({ kind: 'late', group, items }, items.length);
     }
-    if (g.results.length === 0) continue;
-    const results = g.results;
-    g.results = [];
-    for (let from = 0; from < results.length; from += batchSize) {
-      const items = results.length <= batchSize ? results : results.slice(from, from + batchSize);
-      await channel.send({ kind: 'results', group, items }, items.length);
+    if (g.results.length > 0) {
+      const all = g.results;
+      g.results = [];
+      for (const items of chunks(all, batchSize)) await channel.send({ kind: 'results', group, items }, items.length);
     }
   }
+}
+
+function* chunks<T>(items: T[], size: number): Generator<T[]> {
+  if (items.length <= size) {
+    yield items;
+    return;
+  }
+  for (let from = 0; from < items.length; from += size) yield items.slice(from, from + size);
 }
 
 function checkpointPolicyOf(options: RunOptions): { intervalMs?: number; records?: number } | undefined {

@@ -22,6 +22,7 @@ import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.types.Row;
+import org.apache.flink.types.RowKind;
 import org.apache.flink.util.CloseableIterator;
 
 /**
@@ -113,6 +114,11 @@ public final class FlinkBench {
       try (CloseableIterator<Row> it = result.collect()) {
         while (it.hasNext()) {
           Row row = it.next();
+          if (row.getKind() != RowKind.INSERT) {
+            // Window aggregates are append-only; an update would mean the plan is not the one
+            // being benchmarked, and the written rows would be wrong.
+            throw new IllegalStateException("expected append-only results, got " + row.getKind() + " " + row);
+          }
           if (firstResultMs == null) {
             firstResultMs = System.currentTimeMillis() - startMs;
           }

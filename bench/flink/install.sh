@@ -23,7 +23,12 @@ if [[ -z "$java_major" || "${java_major%%.*}" -lt 17 ]]; then
   exit 1
 fi
 
-mvn -B -q -Dmaven.repo.local="$here/.cache/m2" -f "$here/pom.xml" package
+mkdir -p "$here/target"
+# Maven's output goes to a log (quiet mode still prints terminal colour codes), shown on failure.
+if ! mvn -B -q -Dmaven.repo.local="$here/.cache/m2" -f "$here/pom.xml" package >"$here/target/mvn.log" 2>&1; then
+  cat "$here/target/mvn.log" >&2
+  exit 1
+fi
 # Publish by rename (a new inode): a JVM still running the previous build keeps reading its jar.
 changed=0
 for f in streamkit-flink-bench-0.1.0.jar classpath.txt; do

@@ -24,17 +24,45 @@ export function fromJsonl<T = unknown>(path: string, options: JsonlSourceOptions
   let batchSize = options.batchSize ?? 1024;
   let chunks: AsyncIterator<Buffer> | undefined;
   let carry: Buffer = Buffer.alloc(0);
-  let lines: Array<{ text: string; at: number }> = [];
+  /** Lines read ahead, from `head` on; `end` is the byte offset after the line's newline. */
+  let lines: Array<{ text: string; at: number; end: number }> = [];
+  let head = 0;
   let lineStart = 0;
   let eof = false;
   let stream: ReturnType<typeof createReadStream> | undefined;
 
+  const take = (): SourcePoll<T> => {
+    const until = Math.min(lines.length, head + batchSize);
+    if (until === head) return { kind: 'end' };
+    const values: T[] = [];
+    const positions: number[] = [];
+    const deadLetters: DeadLetter[] = [];
+    for (let i = head; i < until; i++) {
+      const line = lines[i];
+      if (line.text.trim().length === 0) continue;
+      try {
+        values.push(parse(line.text) as T);
+        positions.push(line.at);
+      } catch (error) {
+        deadLetters.push({ reason: `unparseable line: ${describeError(error)}`, raw: line.text, position: { partition: 0, offset: line.at }, operator: 'source' });
+      }
+    }
+    offset = lines[until - 1].end;
+    head = until;
+    const batch: Batch<T> = { values, positions, partition: 0 };
+    return { kind: 'batch', batch, deadLetters };
+  };
+
   const fill = async () => {
+    if (head > 0) {
+      lines = lines.slice(head);
+      head = 0;
+    }
     while (lines.length < batchSize && !eof) {
       const r = await chunks!.next();
       if (r.done) {
         eof = true;
-        if (carry.length > 0) lines.push({ text: carry.toString('utf8'), at: lineStart });
+        if (carry.length > 0) lines.push({ text: carry.toString('utf8'), at: lineStart, end: lineStart + carry.length });
         lineStart += carry.length;
         carry = Buffer.alloc(0);
         break;
@@ -44,7 +72,7 @@ export function fromJsonl<T = unknown>(path: string, options: JsonlSourceOptions
       for (;;) {
         const nl = data.indexOf(10, from);
         if (nl < 0) break;
-        lines.push({ text: data.toString('utf8', from, nl), at: lineStart });
+        lines.push({ text: data.toString('utf8', from, nl), at: lineStart, end: lineStart + nl + 1 - from });
         lineStart += nl + 1 - from;
         from = nl + 1;
       }
@@ -64,27 +92,10 @@ export function fromJsonl<T = unknown>(path: string, options: JsonlSourceOptions
       stream = createReadStream(path, { start: offset, highWaterMark: 1 << 20 });
       chunks = stream[Symbol.asyncIterator]();
     },
-    async poll(): Promise<SourcePoll<T>> {
-      if (lines.length < batchSize) await fill();
-      if (lines.length === 0) return { kind: 'end' };
-      const taken = lines.length <= batchSize ? lines : lines.slice(0, batchSize);
-      lines = lines.length <= batchSize ? [] : lines.slice(batchSize);
-      const values: T[] = [];
-      const positions: number[] = [];
-      const deadLetters: DeadLetter[] = [];
-      for (const line of taken) {
-        if (line.text.trim().length === 0) continue;
-        try {
-          values.push(parse(line.text) as T);
-          positions.push(line.at);
-        } catch (error) {
-          deadLetters.push({ reason: `unparseable line: ${describeError(error)}`, raw: line.text, position: { partition: 0, offset: line.at }, operator: 'source' });
-        }
-      }
-      const last = taken[taken.length - 1];
-      offset = last.at + Buffer.byteLength(last.text, 'utf8') + 1;
-      const batch: Batch<T> = { values, positions, partition: 0 };
-      return { kind: 'batch', batch, deadLetters };
+    poll(): SourcePoll<T> | Promise<SourcePoll<T>> {
+      // Answer synchronously while a whole batch is buffered; read more only when it is not.
+      if (lines.length - head >= batchSize || eof) return take();
+      return fill().then(take);
     },
     position: () => offset,
     close() {

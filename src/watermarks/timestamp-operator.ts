@@ -15,6 +15,8 @@ export class TimestampOperator<T> implements Operator<T, T> {
   private ctx!: OperatorContext;
   private readonly watermarks: PartitionWatermarks;
   private emitted = -Infinity;
+  private watermarkGauge!: MetricSample;
+  private lagGauge!: MetricSample;
   private readonly partitionGauges = new Map<number, [watermark: MetricSample, idle: MetricSample]>();
 
   constructor(
@@ -26,6 +28,9 @@ export class TimestampOperator<T> implements Operator<T, T> {
 
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
+    // Looked up once: advance() runs after every batch.
+    this.watermarkGauge = ctx.metrics.gauge('watermark', { operator: ctx.uid });
+    this.lagGauge = ctx.metrics.gauge('watermark_lag_ms', { operator: ctx.uid });
   }
 
   processBatch(batch: Batch<T>, out: Output<T>): void {
@@ -75,8 +80,8 @@ export class TimestampOperator<T> implements Operator<T, T> {
 
   private advance(out: Output<T>): void {
     const w = this.watermarks.current(this.ctx.sourcePartitions());
-    this.ctx.metrics.set('watermark', { operator: this.ctx.uid }, w);
-    if (Number.isFinite(w)) this.ctx.metrics.set('watermark_lag_ms', { operator: this.ctx.uid }, this.ctx.now() - w);
+    this.watermarkGauge.value = w;
+    if (Number.isFinite(w)) this.lagGauge.value = this.ctx.now() - w;
     // Per partition, so a stalled or idle partition holding the stream back is visible.
     for (const p of this.ctx.sourcePartitions()) {
       let gauges = this.partitionGauges.get(p);

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { murmur3x86128 } from './murmur3.js';
 
 /**
  * The canonical text of a result's identity: `keyJson|start|end|paneIndex|r` where `keyJson` is
@@ -11,15 +11,15 @@ export function canonicalResultText(keyJson: string, start: number, end: number,
 }
 
 /**
- * The deterministic id of a window result: the first 128 bits (32 lowercase hex digits) of the
- * SHA-256 of the UTF-8 bytes of {@link canonicalResultText}. The same (key, window, pane index,
+ * The deterministic id of a window result: MurmurHash3 x86 128-bit (seed 0) of the UTF-8 bytes of
+ * {@link canonicalResultText}, as 32 lowercase hex digits (see `murmur3.ts`). The same (key, window, pane index,
  * retraction) gives the same id in every run, version and process, so sinks can upsert by it.
  * This recipe is part of the on-disk contract: changing it breaks idempotence across restarts.
  * @param keyJson the key as {@link keyToJson} renders it.
- * @example resultId('null', 0, 60000, 0, false) // '6dcf3bd65bfa1ce2938afd93eb8eccae'
+ * @example resultId('null', 0, 60000, 0, false) // '31b8433de4e929d0e18c576b48c317b2'
  */
 export function resultId(keyJson: string, start: number, end: number, index: number, retraction: boolean): string {
-  return hash('sha256', canonicalResultText(keyJson, start, end, index, retraction), 'hex').slice(0, 32);
+  return murmur3x86128(canonicalResultText(keyJson, start, end, index, retraction));
 }
 
 /**

@@ -38,42 +38,14 @@ export function murmur3x86128(text: string): string {
     h4 = rotl(h4, 13) + h1;
     h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
   }
-  let k1 = 0;
-  let k2 = 0;
-  let k3 = 0;
-  let k4 = 0;
+  // The last 0-15 bytes, little-endian, into up to four partial words (the reference's
+  // fall-through switch, written as one step per word).
   const tail = n & 15;
   const t = blocks;
-  /* eslint-disable no-fallthrough */
-  switch (tail) {
-    case 15: k4 ^= bytes[t + 14] << 16;
-    case 14: k4 ^= bytes[t + 13] << 8;
-    case 13:
-      k4 ^= bytes[t + 12];
-      k4 = Math.imul(rotl(Math.imul(k4, c4), 18), c1);
-      h4 ^= k4;
-    case 12: k3 ^= bytes[t + 11] << 24;
-    case 11: k3 ^= bytes[t + 10] << 16;
-    case 10: k3 ^= bytes[t + 9] << 8;
-    case 9:
-      k3 ^= bytes[t + 8];
-      k3 = Math.imul(rotl(Math.imul(k3, c3), 17), c4);
-      h3 ^= k3;
-    case 8: k2 ^= bytes[t + 7] << 24;
-    case 7: k2 ^= bytes[t + 6] << 16;
-    case 6: k2 ^= bytes[t + 5] << 8;
-    case 5:
-      k2 ^= bytes[t + 4];
-      k2 = Math.imul(rotl(Math.imul(k2, c2), 16), c3);
-      h2 ^= k2;
-    case 4: k1 ^= bytes[t + 3] << 24;
-    case 3: k1 ^= bytes[t + 2] << 16;
-    case 2: k1 ^= bytes[t + 1] << 8;
-    case 1:
-      k1 ^= bytes[t];
-      k1 = Math.imul(rotl(Math.imul(k1, c1), 15), c2);
-      h1 ^= k1;
-  }
+  if (tail > 12) h4 ^= Math.imul(rotl(Math.imul(partialWord(bytes, t + 12, tail - 12), c4), 18), c1);
+  if (tail > 8) h3 ^= Math.imul(rotl(Math.imul(partialWord(bytes, t + 8, Math.min(tail - 8, 4)), c3), 17), c4);
+  if (tail > 4) h2 ^= Math.imul(rotl(Math.imul(partialWord(bytes, t + 4, Math.min(tail - 4, 4)), c2), 16), c3);
+  if (tail > 0) h1 ^= Math.imul(rotl(Math.imul(partialWord(bytes, t, Math.min(tail, 4)), c1), 15), c2);
   h1 ^= n;
   h2 ^= n;
   h3 ^= n;
@@ -110,6 +82,12 @@ function utf8(text: string): Uint8Array {
 
 function word(b: Uint8Array, i: number): number {
   return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+}
+
+function partialWord(b: Uint8Array, i: number, length: number): number {
+  let k = 0;
+  for (let j = length - 1; j >= 0; j--) k = (k << 8) | b[i + j];
+  return k;
 }
 
 function rotl(x: number, r: number): number {

@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  boundedOutOfOrderness, from, fromIterable, levelState, RecordRejected, toArray, toJsonl,
+  boundedOutOfOrderness, from, fromIterable, levelState, RecordRejected, toJsonl,
   type DeadLetter, type LateRecord, type RunSummary, type Sink, type Source, type WindowResult,
 } from '../../src/index.js';
 import { parseBronze } from './bronze.js';
 import { generateTrips, JANUARY_2024_TRIPS, TRIP_DISORDER_BOUND_MS } from './generator.js';
+import { GoldInputColumns } from './gold-input.js';
 import { goldBranches, GOLD_STREAMS, refundAlerts, type GoldOptions, type GoldStreamName } from './gold.js';
 import { tripVerdicts, withMetrics, type GoldTrip, type MinuteRule } from './metrics.js';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
@@ -64,8 +65,8 @@ export interface TaxiJobResult {
     gold: Record<GoldStreamName, number>;
   };
   rules: SilverRuleCounts;
-  /** The Silver rows with metrics that fed Gold, in arrival order (for the batch check). */
-  goldInput: GoldTrip[];
+  /** The columns of the Silver rows with metrics that fed Gold, in arrival order (for the batch check). */
+  goldInput: GoldInputColumns;
   /** The daily and hourly Gold results as emitted (the other streams are in the output files). */
   gold: Pick<Record<GoldStreamName, WindowResult<any, any>[]>, 'daily' | 'hourly'>;
 }
@@ -91,7 +92,8 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     GOLD_STREAMS.map((name) => [name, collecting(file(`gold/${name}.jsonl`), options.extraSinks?.[name], kept.has(name))]),
   ) as Record<GoldStreamName, CollectingSink<WindowResult>>;
   const silverOut = collecting<SilverTrip>(file('silver.jsonl'), options.extraSinks?.silver, false);
-  const goldInput = toArray<GoldTrip>();
+  const goldInput = new GoldInputColumns();
+  const goldInputSink: Sink<GoldTrip> = { name: 'gold-input', write: (trips) => trips.forEach((t) => goldInput.push(t)) };
   const dead = collecting<DeadLetter>(file('dead-letters.jsonl'), options.extraSinks?.deadLetters, false);
   const late = file('late.jsonl') as Sink<LateRecord>;
   const bronzeOut = file('bronze.jsonl');
@@ -135,7 +137,7 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
       return withMetrics(t);
     })
     .filter((t): t is GoldTrip => t !== null)
-    .branch((s) => s.to(goldInput), ...goldBranches({ ...goldFiles, late }, gold));
+    .branch((s) => s.to(goldInputSink), ...goldBranches({ ...goldFiles, late }, gold));
 
   const summary = await job.run({
     batchSize: 1024,
@@ -158,7 +160,7 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
       gold: goldCounts,
     },
     rules,
-    goldInput: goldInput.items,
+    goldInput,
     gold: { daily: goldFiles.daily.items, hourly: goldFiles.hourly.items },
   };
 }

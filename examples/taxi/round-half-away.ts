@@ -11,8 +11,12 @@
  */
 export function roundHalfAway(x: number, digits: number): number {
   const factor = 10 ** digits;
-  // toPrecision(15) drops the binary representation error (1.005 * 100 = 100.49999999999999).
-  const scaled = Number((Math.abs(x) * factor).toPrecision(15));
-  const r = Math.round(scaled) / factor;
+  const scaled = Math.abs(x) * factor;
+  const floor = Math.floor(scaled);
+  const frac = scaled - floor;
+  // Only a value within representation error of a half needs the decimal view: toPrecision(15)
+  // drops that error (1.005 * 100 = 100.49999999999999). Everything else rounds directly.
+  const whole = Math.abs(frac - 0.5) > 1e-6 ? (frac > 0.5 ? floor + 1 : floor) : Math.round(Number(scaled.toPrecision(15)));
+  const r = whole / factor;
   return x < 0 && r !== 0 ? -r : r;
 }

@@ -2,6 +2,7 @@ import type { DeadLetter } from './dead-letter.js';
 import { parseDuration, type Duration } from './duration.js';
 import { describeError, StreamkitError } from './errors.js';
 import { Metrics } from './metrics.js';
+import { checkOptions } from './options.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import type { Sink } from './sink.js';
 import type { Source, SourcePoll, SourcePosition } from './source.js';
@@ -86,10 +87,12 @@ type SinkElement =
   | { kind: 'end' };
 
 const TICK = Symbol('tick');
+const RUN_OPTIONS = ['state', 'checkpointEvery', 'batchSize', 'credits', 'tickInterval', 'clock', 'signal', 'onEvent', 'logger', 'metrics'] as const;
 const YIELD_EVERY_MS = 10;
 
 /** Starts a pipeline. Most users call `stream.run()`, which builds the plan and calls this. */
 export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
+  checkOptions('run', options, RUN_OPTIONS);
   const metrics = options.metrics?.registry ?? new Metrics();
   let stopRequested = false;
   const job = execute(plan, options, metrics, () => stopRequested) as Job;

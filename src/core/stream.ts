@@ -11,7 +11,7 @@ import type { LateRecord, WindowResult } from './window.js';
 import { dedup as dedupOperator } from '../delivery/dedup.js';
 import { TimestampOperator } from '../watermarks/timestamp-operator.js';
 import { boundedOutOfOrderness, type WatermarkStrategy } from '../watermarks/watermark-strategy.js';
-import { combineAggregators } from '../windowing/aggregators/index.js';
+import { combineAggregators, count } from '../windowing/aggregators/index.js';
 import type { Aggregator, WindowAssigner, WindowOptions } from '../windowing/types.js';
 import { windowOperator } from '../windowing/window-operator.js';
 
@@ -116,6 +116,8 @@ export class Stream<T, K = null> {
         `window(${assigner.description}) needs event time: call .withTimestamps(record => record.time, boundedOutOfOrderness('…')) before .window()`,
       );
     }
+    // Build one now so a bad option (global() without a trigger, a typo) is reported here, where it was written.
+    windowOperator({ assigner, ...options }, count());
     return new WindowedStream<T, K>(this.blueprint, assigner, options);
   }
 
@@ -129,6 +131,7 @@ export class Stream<T, K = null> {
     if (!this.blueprint.traits.timestamped) {
       throw new PipelineError("dedup() expires seen ids by event time: call .withTimestamps(…) before .dedup()");
     }
+    dedupOperator(idOf, options); // validates `within` here rather than at run()
     return this.with<T>(() => dedupOperator(idOf, options) as Operator);
   }
 
@@ -219,6 +222,12 @@ export class WindowedStream<T, K> {
    * @param spec an aggregator (`count()`) or an object of named aggregators.
    */
   aggregate<S extends AggregateSpec<T>>(spec: S | Aggregator<T, any, any>): Stream<WindowResult<K, AggregateResult<S>>, null> {
+    if (typeof spec === 'function') {
+      throw new TypeError('aggregate(spec): got a function; pass an aggregator such as count() (called, with parentheses) or an object of them, { trips: count(), revenue: sum(t => t.fare) }');
+    }
+    if (!isAggregator(spec) && (spec === null || typeof spec !== 'object')) {
+      throw new TypeError(`aggregate(spec): expected an aggregator such as count() or an object of named aggregators, got ${spec === null ? 'null' : typeof spec}`);
+    }
     const aggregator = isAggregator(spec) ? spec : combineAggregators(spec as Record<string, Aggregator>);
     const { assigner, options } = this;
     // Build one now so configuration errors (global() without a trigger…) surface here, not at run.

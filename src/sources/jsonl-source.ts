@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Batch } from '../core/batch.js';
 import type { DeadLetter } from '../core/dead-letter.js';
-import { describeError } from '../core/errors.js';
+import { describeError, StreamkitError } from '../core/errors.js';
 import type { Source, SourceContext, SourcePoll } from '../core/source.js';
 
 export interface JsonlSourceOptions {
@@ -86,8 +86,12 @@ export function fromJsonl<T = unknown>(path: string, options: JsonlSourceOptions
     async open(ctx: SourceContext) {
       batchSize = options.batchSize ?? ctx.batchSize;
       offset = typeof ctx.restoreFrom === 'number' ? ctx.restoreFrom : 0;
-      const handle = await open(path, 'r'); // fail fast, with the path, if it is missing
-      await handle.close();
+      // Fail fast, naming the path, if the file cannot be read.
+      try {
+        await (await open(path, 'r')).close();
+      } catch (error) {
+        throw new StreamkitError('SOURCE_FAILED', `fromJsonl: cannot read ${path}: ${describeError(error)}`, { cause: error });
+      }
       lineStart = offset;
       stream = createReadStream(path, { start: offset, highWaterMark: 1 << 20 });
       chunks = stream[Symbol.asyncIterator]();

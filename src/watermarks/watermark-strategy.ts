@@ -1,4 +1,5 @@
 import { parseDuration, type Duration } from '../core/duration.js';
+import { checkOptions } from '../core/options.js';
 
 /**
  * How a partition's watermark follows its records: `W = (largest timestamp seen) - maxDelay - 1`.
@@ -22,6 +23,7 @@ export interface WatermarkStrategyOptions {
  * @see monotonic
  */
 export function boundedOutOfOrderness(maxDelay: Duration, options: WatermarkStrategyOptions = {}): WatermarkStrategy {
+  checkOptions('boundedOutOfOrderness', options, ['idleTimeout']);
   const delay = parseDuration(maxDelay, 'boundedOutOfOrderness(maxDelay)');
   const idleTimeout = options.idleTimeout === undefined ? undefined : parseDuration(options.idleTimeout, 'idleTimeout');
   if (idleTimeout !== undefined && idleTimeout <= 0) throw new RangeError('idleTimeout must be greater than 0');

@@ -1,25 +1,6 @@
 import { parseDuration, type Duration } from '../core/duration.js';
 
-/**
- * Rejects option names an assigner factory does not know, so a typo such as `{ timezone }`
- * fails at the call site instead of silently producing UTC windows.
- * @param factory the factory's name, used in the message.
- * @param options the options object the caller passed (may be undefined).
- * @param known the option names the factory accepts.
- * @throws TypeError when `options` is not an object or names an unknown option.
- * @example checkOptions('tumbling', { offset: '1h' }, ['offset', 'timeZone'])
- */
-export function checkOptions(factory: string, options: unknown, known: readonly string[]): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${factory}: options must be an object, got ${JSON.stringify(options)}`);
-  }
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) {
-      throw new TypeError(`${factory}: unknown option '${name}'; known options are ${known.map((k) => `'${k}'`).join(', ')}`);
-    }
-  }
-}
+export { checkOptions } from '../core/options.js';
 
 /**
  * Parses a window length that must be strictly positive.

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { boundedOutOfOrderness, count, from, fromArray, fromJsonl, global, StreamkitError, toArray, tumbling } from '../../src/index.js';
+
+const stamped = () => from(fromArray([{ at: 0 }])).withTimestamps((e) => e.at);
+
+describe('mistakes reported where they are written', () => {
+  it('run() rejects an unknown option, naming the known ones', () => {
+    expect(() => stamped().to(toArray()).run({ checkpointInterval: '5s' } as never)).toThrow(/run: unknown option 'checkpointInterval'.*'checkpointEvery'/);
+  });
+
+  it('boundedOutOfOrderness rejects a misspelt idleTimeout', () => {
+    expect(() => boundedOutOfOrderness('1s', { idleTimeOut: '1m' } as never)).toThrow(/boundedOutOfOrderness: unknown option 'idleTimeOut'.*'idleTimeout'/);
+  });
+
+  it('window() reports global() without a trigger at .window(), not later', () => {
+    expect(() => stamped().window(global())).toThrow(/afterCount/);
+  });
+
+  it('aggregate() explains a function passed where an aggregator belongs', () => {
+    expect(() => stamped().window(tumbling('1m')).aggregate(count as never)).toThrow(/got a function; pass an aggregator such as count\(\) \(called/);
+  });
+
+  it('dedup() checks within where it is called', () => {
+    expect(() => stamped().dedup((e) => String(e.at), { within: '1 hour' })).toThrow(/within/);
+  });
+
+  it('fromJsonl names the file it cannot read', async () => {
+    const run = from(fromJsonl('/no/such/file.jsonl')).to(toArray()).run();
+    await expect(run).rejects.toBeInstanceOf(StreamkitError);
+    await expect(run).rejects.toMatchObject({ code: 'SOURCE_FAILED', message: expect.stringContaining('/no/such/file.jsonl') });
+  });
+});

@@ -404,6 +404,8 @@ export class KafkaSource<T> implements Source<T> {
     if (next > floor) setOffset(this.fetched, topic, partition, next);
     if (done !== undefined) resolveOffset(done);
     if (batch.messages.length > 0) this.lastMessageAt = this.ctx?.now() ?? Date.now();
+    // Consumer lag per partition: messages on the broker after this batch (the high watermark minus the next offset).
+    this.ctx?.metrics?.set('kafka_consumer_lag', { topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     if (!this.paused && this.buffered >= this.maxBuffered) this.pause();
     this.wake?.();
     if (isRunning()) await heartbeat();

@@ -121,12 +121,11 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
           gold,
         ),
     )
-    .filter((t) => {
-      const s = toSilver(t);
+    .map(toSilver)
+    .filter((s): s is SilverTrip => {
       if (s === null) silverRejected++;
       return s !== null;
     })
-    .map((t) => toSilver(t) as SilverTrip)
     .withTimestamps((t) => t.pickup_ts, boundedOutOfOrderness(WATERMARK_DELAY_MS))
     .dedup((t) => t.trip_id, { within: DEDUP_WITHIN })
     .branch((s) => s.to(silverOut))

@@ -2,26 +2,12 @@
  * Every relative link in README.md and docs/**\/*.md points at a file that exists, and every
  * `#anchor` at a heading of that file (GitHub's slugs), so the docs never send readers nowhere.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { markdownFiles, root } from './markdown-files.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
-function markdownFiles(): string[] {
-  const files = [join(root, 'README.md')];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (relative(root, path) !== join('docs', 'api')) walk(path);
-      } else if (entry.name.endsWith('.md')) files.push(path);
-    }
-  };
-  walk(join(root, 'docs'));
-  return files.sort();
-}
 
 /** GitHub's heading anchors: lower case, punctuation removed, spaces to hyphens, repeats numbered. */
 export function headingSlugs(markdown: string): Set<string> {

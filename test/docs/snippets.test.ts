@@ -6,14 +6,13 @@
  * on purpose is preceded by `<!-- not-run -->`; those are only counted, so they stay few.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { markdownFiles, root } from './markdown-files.js';
 
 const run = promisify(execFile);
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 // Inside the repository, so snippets resolve the project's dependencies (fast-check, rxjs…).
 const workDir = join(root, 'node_modules/.cache/docs-snippets');
 const NOT_RUN = '<!-- not-run -->';
@@ -25,20 +24,6 @@ interface Snippet {
   run: boolean;
 }
 
-/** Markdown files of the docs, without generated output. */
-function markdownFiles(): string[] {
-  const files = [join(root, 'README.md')];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (relative(root, path) !== join('docs', 'api')) walk(path);
-      } else if (entry.name.endsWith('.md')) files.push(path);
-    }
-  };
-  walk(join(root, 'docs'));
-  return files.sort();
-}
 
 /** The fenced ts blocks of one file, with whether a `<!-- not-run -->` line precedes them. */
 export function extractSnippets(file: string, text: string): Snippet[] {

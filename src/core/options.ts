@@ -14,7 +14,7 @@ export function checkOptions(factory: string, options: unknown, known: readonly 
   }
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) {
-      throw new TypeError(`${factory}: unknown option '${name}'; known options are ${known.map((k) => `'${k}'`).join(', ')}`);
+      throw new TypeError(`${factory}: unknown option ${JSON.stringify(name)} (known: ${[...known].sort().join(', ')})`);
     }
   }
 }

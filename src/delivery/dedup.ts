@@ -1,4 +1,5 @@
 import { compactBatch, type Batch } from '../core/batch.js';
+import { checkOptions } from '../core/options.js';
 import { parseDuration, type Duration } from '../core/duration.js';
 import { describeError, PipelineError, StateError } from '../core/errors.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
@@ -72,9 +73,7 @@ export class DedupOperator<T> implements Operator<T, T> {
   ) {
     if (typeof idOf !== 'function') throw new TypeError('dedup: idOf must be a function returning the record id');
     if (options === null || typeof options !== 'object') throw new TypeError("dedup: options must be an object such as { within: '1h' }");
-    for (const name of Object.keys(options)) {
-      if (name !== 'within') throw new TypeError(`dedup: unknown option ${JSON.stringify(name)} (known: within)`);
-    }
+    checkOptions('dedup', options, ['within']);
     this.within = parseDuration(options.within, 'dedup within');
     if (this.within <= 0) throw new RangeError(`dedup within must be longer than 0 ms, got ${JSON.stringify(options.within)}`);
     this.bucketWidth = Math.max(1, Math.ceil(this.within / BUCKETS_PER_WITHIN));

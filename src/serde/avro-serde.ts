@@ -1,4 +1,5 @@
 import avro from 'avsc';
+import { checkOptions } from '../core/options.js';
 import type { Schema, Type, Resolver } from 'avsc';
 import { decodeConfluentFrame, encodeConfluentFrame } from './confluent-wire-format.js';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry-client.js';
@@ -38,11 +39,7 @@ export interface AvroSerdeOptions {
 export function avroSerde<T = unknown>(schema: Schema | Type | object, options: AvroSerdeOptions = {}): Serde<T> {
   const type = toType(schema);
   if (options === null || typeof options !== 'object') throw new TypeError('avroSerde: options must be an object');
-  for (const name of Object.keys(options)) {
-    if (!['registry', 'subject', 'schemaId', 'wireFormat'].includes(name)) {
-      throw new TypeError(`avroSerde: unknown option ${JSON.stringify(name)} (known: registry, schemaId, subject, wireFormat)`);
-    }
-  }
+  checkOptions('avroSerde', options, ['registry', 'subject', 'schemaId', 'wireFormat']);
   const { schemaId, subject } = options;
   if (schemaId !== undefined && !(Number.isInteger(schemaId) && schemaId >= 0 && schemaId <= 0xffffffff)) {
     throw new RangeError(`avroSerde: option "schemaId" must be an integer in [0, 2^32), got ${schemaId}`);

@@ -1,4 +1,5 @@
 import type { Serde } from './serde.js';
+import { checkOptions } from '../core/options.js';
 
 /** Options of {@link jsonSerde}. */
 export interface JsonSerdeOptions<T> {
@@ -24,9 +25,7 @@ export interface JsonSerdeOptions<T> {
  */
 export function jsonSerde<T = unknown>(options: JsonSerdeOptions<T> = {}): Serde<T> {
   if (options === null || typeof options !== 'object') throw new TypeError('jsonSerde: options must be an object');
-  for (const name of Object.keys(options)) {
-    if (name !== 'validate' && name !== 'reviver') throw new TypeError(`jsonSerde: unknown option ${JSON.stringify(name)} (known: reviver, validate)`);
-  }
+  checkOptions('jsonSerde', options, ['reviver', 'validate']);
   if (options.validate !== undefined && typeof options.validate !== 'function') {
     throw new TypeError('jsonSerde: option "validate" must be a function');
   }

@@ -1,4 +1,5 @@
 import { StreamkitError } from '../core/errors.js';
+import { checkOptions } from '../core/options.js';
 
 /** Where a Schema Registry is and how to log in to it. */
 export interface SchemaRegistryOptions {
@@ -35,11 +36,7 @@ export class SchemaRegistryClient {
    * @param options - the registry `url`, optional basic `auth`, `timeoutMs` and `fetch`
    */
   constructor(options: SchemaRegistryOptions) {
-    for (const name of Object.keys(options ?? {})) {
-      if (!['url', 'auth', 'timeoutMs', 'fetch'].includes(name)) {
-        throw new TypeError(`registry: unknown option ${JSON.stringify(name)} (known: auth, fetch, timeoutMs, url)`);
-      }
-    }
+    checkOptions('registry', options ?? {}, ['url', 'auth', 'timeoutMs', 'fetch']);
     if (!options || typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) {
       throw new TypeError('registry: option "url" must be an http(s) URL');
     }

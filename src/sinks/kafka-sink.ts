@@ -3,12 +3,12 @@ import type { DeadLetter } from '../core/dead-letter.js';
 import { describeError, StreamkitError } from '../core/errors.js';
 import type { Sink } from '../core/sink.js';
 import type { Serializer } from '../serde/serde.js';
+import { checkOptions } from '../core/options.js';
 import { jsonSerde } from '../serde/json-serde.js';
 import {
   CONNECTION_OPTION_NAMES,
   connectionError,
   createKafkaClient,
-  rejectUnknownOptions,
   validateConnectionOptions,
   type KafkaConnectionOptions,
 } from '../sources/kafka/kafka-connection.js';
@@ -190,7 +190,7 @@ function defaultKey(item: unknown): string | null {
  */
 export function toKafka<T = unknown>(options: KafkaSinkOptions<T>): KafkaSink<T> {
   validateConnectionOptions(options, 'toKafka');
-  rejectUnknownOptions(options, [...CONNECTION_OPTION_NAMES, 'topic', 'key', 'serializer', 'headers', 'idempotent', 'acks', 'maxPendingSends'], 'toKafka');
+  checkOptions('toKafka', options, [...CONNECTION_OPTION_NAMES, 'topic', 'key', 'serializer', 'headers', 'idempotent', 'acks', 'maxPendingSends']);
   validateSinkOptions(options, 'toKafka');
   if (options.key !== undefined && typeof options.key !== 'function') throw new TypeError('toKafka: option "key" must be a function');
   if (options.headers !== undefined && typeof options.headers !== 'function') throw new TypeError('toKafka: option "headers" must be a function');
@@ -243,7 +243,7 @@ export const DEAD_LETTER_HEADERS = {
  */
 export function toKafkaDeadLetters(options: KafkaDeadLetterSinkOptions): KafkaSink<DeadLetter> {
   validateConnectionOptions(options, 'toKafkaDeadLetters');
-  rejectUnknownOptions(options, [...CONNECTION_OPTION_NAMES, 'topic', 'idempotent', 'maxPendingSends'], 'toKafkaDeadLetters');
+  checkOptions('toKafkaDeadLetters', options, [...CONNECTION_OPTION_NAMES, 'topic', 'idempotent', 'maxPendingSends']);
   validateSinkOptions(options, 'toKafkaDeadLetters');
   return new KafkaProducerSink<DeadLetter>(options, `toKafkaDeadLetters(${options.topic})`, (letter) => {
     const kafka = letter as Partial<{ topic: string; kafkaPartition: number; offset: string; key: Buffer | null }> & DeadLetter;

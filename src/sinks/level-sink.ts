@@ -1,4 +1,5 @@
 import type { AbstractSublevel } from 'abstract-level';
+import { checkOptions } from '../core/options.js';
 import { Level } from 'level';
 import { StreamkitError } from '../core/errors.js';
 import type { Sink } from '../core/sink.js';
@@ -79,9 +80,7 @@ export interface LevelSink<T> extends Sink<T> {
 export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> = {}): LevelSink<T> {
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`toLevel(dir): dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   if (options === null || typeof options !== 'object') throw new TypeError('toLevel: options must be an object');
-  for (const name of Object.keys(options)) {
-    if (name !== 'idOf' && name !== 'sync') throw new TypeError(`toLevel: unknown option ${JSON.stringify(name)} (known: idOf, sync)`);
-  }
+  checkOptions('toLevel', options, ['idOf', 'sync']);
   if (options.sync !== undefined && typeof options.sync !== 'boolean') throw new TypeError(`toLevel: option sync must be a boolean, got ${JSON.stringify(options.sync)}`);
   const durable = options.sync ?? true;
   if (options.idOf !== undefined && typeof options.idOf !== 'function') throw new TypeError('toLevel: option idOf must be a function');

@@ -7,11 +7,11 @@ import { describeError, StreamkitError } from '../core/errors.js';
 import type { Source, SourceContext, SourcePoll } from '../core/source.js';
 import type { Deserializer } from '../serde/serde.js';
 import { jsonSerde } from '../serde/json-serde.js';
+import { checkOptions } from '../core/options.js';
 import {
   CONNECTION_OPTION_NAMES,
   connectionError,
   createKafkaClient,
-  rejectUnknownOptions,
   validateConnectionOptions,
   type KafkaConnectionOptions,
 } from './kafka/kafka-connection.js';
@@ -154,7 +154,7 @@ export class KafkaSource<T> implements Source<T> {
   /** @internal use {@link fromKafka} */
   constructor(options: KafkaSourceOptions<T>) {
     validateConnectionOptions(options, 'fromKafka');
-    rejectUnknownOptions(options, SOURCE_OPTION_NAMES, 'fromKafka');
+    checkOptions('fromKafka', options, SOURCE_OPTION_NAMES);
     const topics = options.topics ?? (options.topic !== undefined ? [options.topic] : undefined);
     if (options.topic !== undefined && options.topics !== undefined) {
       throw new TypeError('fromKafka: give either option "topic" or option "topics", not both');

@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import { checkOptions } from '../core/options.js';
 import { Level } from 'level';
 import { StateError, StreamkitError } from '../core/errors.js';
 import { inspectLevelDirectory } from './level-directory.js';
@@ -231,9 +232,7 @@ function describe(error: unknown): string {
 export function levelState(dir: string, options: LevelStateOptions = {}): LevelStateBackend {
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`levelState: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   if (options === null || typeof options !== 'object') throw new TypeError('levelState: options must be an object');
-  for (const name of Object.keys(options)) {
-    if (name !== 'sync') throw new TypeError(`levelState: unknown option ${JSON.stringify(name)} (known: sync)`);
-  }
+  checkOptions('levelState', options, ['sync']);
   if (options.sync !== undefined && typeof options.sync !== 'boolean') throw new TypeError(`levelState: option sync must be a boolean, got ${JSON.stringify(options.sync)}`);
   return new LevelStateBackend(dir, options);
 }

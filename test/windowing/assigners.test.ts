@@ -52,7 +52,7 @@ describe('tumbling', () => {
     expect(() => tumbling(-5)).toThrow(/tumbling size/);
     expect(() => tumbling(10, { offset: 10 })).toThrow(/abs\(offset\) < size/);
     expect(() => tumbling(10, { offset: -10 })).toThrow(RangeError);
-    expect(() => tumbling(10, { timezone: 'UTC' } as never)).toThrow(/unknown option 'timezone'/);
+    expect(() => tumbling(10, { timezone: 'UTC' } as never)).toThrow(/unknown option "timezone"/);
     expect(() => tumbling(10, 'UTC' as never)).toThrow(TypeError);
   });
 });
@@ -122,7 +122,7 @@ describe('hopping', () => {
     expect(() => hopping(10, 11)).toThrow(/hop <= size/);
     expect(() => hopping(10, 0)).toThrow(/hopping hop must be > 0/);
     expect(() => hopping(10, 5, { offset: 5 })).toThrow(/abs\(offset\) < hop/);
-    expect(() => hopping(10, 5, { size: 3 } as never)).toThrow(/unknown option 'size'/);
+    expect(() => hopping(10, 5, { size: 3 } as never)).toThrow(/unknown option "size"/);
   });
 
   it('with hop = size behaves as tumbling', () => {

@@ -46,18 +46,6 @@ export const CONNECTION_OPTION_NAMES = [
   'brokers', 'clientId', 'ssl', 'sasl', 'connectionTimeout', 'requestTimeout', 'retry', 'logLevel', 'logger',
 ] as const;
 
-/**
- * Fails on an option name that is not in `known`: a misspelt option (`groupID`, `fromBegining`)
- * would otherwise be ignored silently.
- */
-export function rejectUnknownOptions(options: object, known: readonly string[], who: string): void {
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) {
-      throw new TypeError(`${who}: unknown option ${JSON.stringify(name)} (known: ${[...known].sort().join(', ')})`);
-    }
-  }
-}
-
 /** Validates connection options at the call site; `who` names the factory in messages. */
 export function validateConnectionOptions(options: KafkaConnectionOptions, who: string): void {
   if (options === null || typeof options !== 'object') throw new TypeError(`${who}: options must be an object`);

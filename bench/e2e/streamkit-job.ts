@@ -105,6 +105,13 @@ interface Outcome {
   write(dir: string): number;
 }
 
+/** zone-5m's windows (shared by the zone-5m and dedup jobs): trips per zone in tumbling 5-minute windows. */
+async function zoneWindows(trips: Stream<ZoneTrip, any>, job: 'zone-5m' | 'dedup', options: RunOptions): Promise<Outcome> {
+  const sink = new RowSink(zoneRow);
+  const summary = await trips.keyBy((t) => t.zone).window(tumbling('5m')).aggregate(zoneAggregates).to(sink).run(options);
+  return { summary, firstResultMs: sink.firstResultMs, write: (dir) => (writeRows(join(dir, outputFileName(job)), job, sink.rows), sink.rows.length) };
+}
+
 async function runJob(job: JobName, input: string, options: RunOptions): Promise<Outcome> {
   const raw = from(fromJsonl<RawTrip>(input, { parse: parseTrip }));
   const silver = (): Stream<SilverTrip> => raw.map(toSilver).filter(isPresent);
@@ -121,30 +128,14 @@ async function runJob(job: JobName, input: string, options: RunOptions): Promise
     };
   }
   if (job === 'zone-5m') {
-    const sink = new RowSink(zoneRow);
-    const summary = await raw
-      .map(toZoneTrip)
-      .filter(isPresent)
-      .withTimestamps((t) => t.pickupTs, boundedOutOfOrderness('30s'))
-      .keyBy((t) => t.zone)
-      .window(tumbling('5m'))
-      .aggregate(zoneAggregates)
-      .to(sink)
-      .run(options);
-    return { summary, firstResultMs: sink.firstResultMs, write: (dir) => (writeRows(join(dir, outputFileName(job)), job, sink.rows), sink.rows.length) };
+    return zoneWindows(raw.map(toZoneTrip).filter(isPresent).withTimestamps((t) => t.pickupTs, boundedOutOfOrderness('30s')), job, options);
   }
   if (job === 'dedup') {
-    const sink = new RowSink(zoneRow);
-    const summary = await silver()
+    const deduplicated = silver()
       .withTimestamps((t) => t.pickup_ts, boundedOutOfOrderness('30s'))
       .dedup((t) => t.trip_id, { within: '1h' })
-      .map((t): ZoneTrip => ({ zone: t.pickup_location_id, pickupTs: t.pickup_ts, total: t.total_amount, fare: t.fare_amount, distance: t.trip_distance_miles }))
-      .keyBy((t) => t.zone)
-      .window(tumbling('5m'))
-      .aggregate(zoneAggregates)
-      .to(sink)
-      .run(options);
-    return { summary, firstResultMs: sink.firstResultMs, write: (dir) => (writeRows(join(dir, outputFileName(job)), job, sink.rows), sink.rows.length) };
+      .map((t): ZoneTrip => ({ zone: t.pickup_location_id, pickupTs: t.pickup_ts, total: t.total_amount, fare: t.fare_amount, distance: t.trip_distance_miles }));
+    return zoneWindows(deduplicated, job, options);
   }
   const sink = new RowSink((r: WindowResult<string, { trips: number; revenue: number }>): SessionRow => {
     const [vendor, zone] = r.key.split('|');

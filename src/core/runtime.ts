@@ -5,7 +5,7 @@ import { Metrics } from './metrics.js';
 import { checkOptions } from './options.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import type { Sink } from './sink.js';
-import type { Source, SourcePoll, SourcePosition } from './source.js';
+import type { Source, SourcePoll } from './source.js';
 import type { LateRecord } from './window.js';
 import { CreditChannel } from '../delivery/credit-channel.js';
 import { logRuntimeEvent } from '../observability/log-runtime-event.js';
@@ -305,7 +305,6 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
     throw failure;
   }
 
-  summary.late = Math.max(summary.late, 0);
   summary.filtered = metrics.total('records_filtered');
   summary.duplicates = metrics.total('dedup_dropped');
   metrics.set('channel_peak_records', {}, channel.peakRecords);
@@ -407,4 +406,3 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export type { SourcePosition };

@@ -51,8 +51,8 @@ export { jsonSerde, avroSerde, SchemaRegistryClient } from './serde/index.js';
 export type { Serde, Serializer, Deserializer, JsonSerdeOptions, AvroSerdeOptions, SchemaRegistryOptions } from './serde/index.js';
 
 // State and delivery
-export { memoryState, levelState } from './state/index.js';
-export type { StateBackend, LevelStateOptions } from './state/index.js';
+export { memoryState, levelState, kafkaChangelog } from './state/index.js';
+export type { StateBackend, LevelStateOptions, TaskStateBackend, TaskCheckpoint, RestoredTask, KafkaChangelogOptions } from './state/index.js';
 export { dedup } from './delivery/dedup.js';
 export type { DedupOptions } from './delivery/dedup.js';
 

@@ -4,6 +4,7 @@ import { describeError, StreamkitError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { checkOptions } from './options.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
+import { PartitionTasks } from './partition-tasks.js';
 import type { Sink } from './sink.js';
 import type { Source, SourcePoll } from './source.js';
 import type { LateRecord } from './window.js';
@@ -13,6 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import { serveMetrics } from '../observability/metrics-server.js';
 import type { CheckpointData, StateBackend } from '../state/state-backend.js';
 import { EncodedStateValue } from '../state/state-change-collector.js';
+import { isTaskStateBackend, type TaskCheckpoint, type TaskStateBackend } from '../state/task-state-backend.js';
 
 /** A pipeline ready to run: a source and the tree of operators and sinks it feeds. */
 export interface PipelinePlan extends PlanNode {
@@ -25,12 +27,19 @@ export type RuntimeEvent =
   | { type: 'metrics.server.listening'; host: string; port: number }
   | { type: 'checkpoint.completed'; id: number; durationMs: number; entries: number }
   | { type: 'checkpoint.restored'; id: number }
+  /** A partition's task started on this instance (per-partition state), restored from a checkpoint or empty. */
+  | { type: 'task.started'; task: string; restoredFrom?: number }
+  /** A partition's task left this instance (its partition was revoked). */
+  | { type: 'task.stopped'; task: string }
   | { type: 'job.finished'; summary: RunSummary }
   | { type: 'job.failed'; error: unknown };
 
 export interface RunOptions {
-  /** Where checkpoints go (`memoryState()`, `levelState(dir)`). Without it, no checkpoints are taken. */
-  state?: StateBackend;
+  /**
+   * Where checkpoints go (`memoryState()`, `levelState(dir)`, or `kafkaChangelog()` for keyed
+   * state that follows Kafka partitions between instances). Without it, no checkpoints are taken.
+   */
+  state?: StateBackend | TaskStateBackend;
   /** Checkpoint interval in processing time, or every `records` source records. Default `'5s'` when `state` is set. */
   checkpointEvery?: Duration | { records: number };
   /** Records per batch for sources that take the hint (default 1024). */
@@ -83,7 +92,7 @@ type SinkElement =
   | { kind: 'results'; group: number; items: unknown[] }
   | { kind: 'late'; group: number; items: LateRecord[] }
   | { kind: 'dead'; group: number; items: DeadLetter[] }
-  | { kind: 'barrier'; checkpoint: CheckpointData; startedAt: number }
+  | { kind: 'barrier'; checkpoint: CheckpointData; tasks?: Map<string, TaskCheckpoint>; startedAt: number }
   | { kind: 'end' };
 
 const TICK = Symbol('tick');
@@ -119,6 +128,8 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   let checkpointRequested = false;
   const channel = new CreditChannel<SinkElement>(options.credits ?? 8, now);
   const { source } = plan;
+  const taskState = isTaskStateBackend(options.state) ? options.state : undefined;
+  const checkpointState = taskState ? undefined : (options.state as StateBackend | undefined);
 
   const summary: RunSummary = {
     records: 0, results: 0, late: 0, deadLetters: 0, filtered: 0, duplicates: 0, checkpoints: 0, durationMs: 0, stopped: false,
@@ -129,11 +140,16 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   if (server) emit({ type: 'metrics.server.listening', host: server.host, port: server.port });
   const abort = new AbortController();
   let restored: Awaited<ReturnType<StateBackend['open']>>;
+  // With per-partition state, `graph` only routes the source's dead letters and names the sinks;
+  // each partition's task runs its own graph.
   let graph: OperatorGraph;
+  let tasks: PartitionTasks | undefined;
   let allSinks: Sink<any>[];
   try {
-    restored = options.state ? await options.state.open() : undefined;
+    restored = checkpointState ? await checkpointState.open() : undefined;
+    if (taskState) await taskState.open();
     graph = new OperatorGraph(plan, metrics, now, () => source.partitions());
+    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState) : undefined;
     allSinks = graph.allSinks();
     if (restored) graph.restore(restored.operators);
     for (const sink of allSinks) await sink.open?.();
@@ -144,6 +160,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       signal: abort.signal,
       metrics,
       requestCheckpoint: checkpointPolicy ? () => (checkpointRequested = true) : undefined,
+      holdNewPartitions: tasks !== undefined,
     });
   } catch (error) {
     // A job that never started must not keep its metrics port open (the process would not exit).
@@ -162,6 +179,23 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   // A counter of total ms waited, so Prometheus' rate() gives the fraction of time a sink held the job back.
   const backpressure = metrics.counter('backpressure_ms');
 
+  // The graphs records flow through: the one graph, or each partition's task.
+  const running = (): OperatorGraph[] => (tasks ? tasks.graphs() : [graph]);
+  const drainAll = async (): Promise<void> => {
+    if (tasks) await drain(graph, channel, batchSize);
+    for (const g of running()) await drain(g, channel, batchSize);
+  };
+  const syncTasks = async (): Promise<void> => {
+    if (!tasks?.outOfDate()) return;
+    const changes = await tasks.sync((leaving) => drain(leaving, channel, batchSize));
+    for (const task of changes.stopped) emit({ type: 'task.stopped', task });
+    for (const { name, restoredFrom } of changes.started) {
+      // Checkpoint ids keep rising for a task whose earlier owner got further.
+      if (restoredFrom !== undefined) checkpointId = Math.max(checkpointId, restoredFrom);
+      emit({ type: 'task.started', task: name, restoredFrom });
+    }
+  };
+
   const driveSource = async (): Promise<void> => {
     let lastTick = now();
     let lastCheckpoint = now();
@@ -171,7 +205,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       const t = now();
       if (t - lastTick >= tickInterval) {
         lastTick = t;
-        graph.tick(t);
+        for (const g of running()) g.tick(t);
       }
     };
     const checkpoint = async (force: boolean) => {
@@ -183,23 +217,25 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       const data: CheckpointData = {
         id: ++checkpointId,
         sourcePosition: source.position(),
-        operators: graph.snapshot(firstCheckpoint),
+        operators: tasks ? new Map() : graph.snapshot(firstCheckpoint),
       };
+      const taskData = tasks?.snapshot();
       firstCheckpoint = false;
       checkpointRequested = false;
       lastCheckpoint = now();
       recordsSinceCheckpoint = 0;
-      await channel.send({ kind: 'barrier', checkpoint: data, startedAt: lastCheckpoint }, 0);
+      await channel.send({ kind: 'barrier', checkpoint: data, tasks: taskData, startedAt: lastCheckpoint }, 0);
     };
 
     let ended = false;
     let lastYield = Date.now();
     while (!stopRequested()) {
+      await syncTasks();
       let polled: SourcePoll<unknown> | Promise<SourcePoll<unknown>> = source.poll();
       if (polled instanceof Promise) {
         polled = await awaitWithTicks(polled, tickInterval, async () => {
           tick();
-          await drain(graph, channel, batchSize);
+          await drainAll();
         });
       }
       if (polled.kind === 'end') {
@@ -216,10 +252,13 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
         summary.records += n;
         recordsIn.value += n;
         recordsSinceCheckpoint += n;
-        graph.push(polled.batch);
+        if (tasks) {
+          await syncTasks();
+          tasks.push(polled.batch);
+        } else graph.push(polled.batch);
       }
       tick();
-      await drain(graph, channel, batchSize);
+      await drainAll();
       inFlight.value = channel.inFlightRecords;
       backpressure.value = channel.backpressuredMs;
       await checkpoint(false);
@@ -231,13 +270,13 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       }
     }
     if (ended) {
-      graph.endOfInput();
-      await drain(graph, channel, batchSize);
+      for (const g of running()) g.endOfInput();
+      await drainAll();
       // A final checkpoint records that the input is consumed, so a restart does not replay it.
       await checkpoint(true);
     } else {
       summary.stopped = true;
-      await drain(graph, channel, batchSize);
+      await drainAll();
     }
     await channel.send({ kind: 'end' }, 0);
   };
@@ -262,7 +301,8 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
           break;
         case 'barrier': {
           for (const sink of allSinks) await flushSink(sink);
-          await writeCheckpoint(options.state!, element.checkpoint);
+          if (taskState) await writeTaskCheckpoint(taskState, element.checkpoint.id, element.tasks!);
+          else await writeCheckpoint(checkpointState!, element.checkpoint);
           await source.commit?.(element.checkpoint.sourcePosition);
           summary.checkpoints++;
           const durationMs = now() - element.startedAt;
@@ -271,7 +311,8 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
           metrics.set('checkpoint_last_completed_at', {}, now());
           let entries = 0;
           let bytes = 0;
-          for (const changes of element.checkpoint.operators.values()) {
+          const operatorChanges = element.tasks ? [...element.tasks.values()].flatMap((t) => [...t.operators.values()]) : element.checkpoint.operators.values();
+          for (const changes of operatorChanges) {
             entries += changes.puts.size + changes.deletes.size;
             for (const [key, value] of changes.puts) bytes += key.length + (value instanceof EncodedStateValue ? value.bytes.length : 0);
           }
@@ -377,6 +418,14 @@ async function flushSink(sink: Sink<any>): Promise<void> {
     await sink.flush?.();
   } catch (error) {
     throw new StreamkitError('SINK_FAILED', `sink ${sink.name ?? 'unnamed'} failed to flush: ${describeError(error)}`, { cause: error, retriable: true });
+  }
+}
+
+async function writeTaskCheckpoint(state: TaskStateBackend, id: number, tasks: Map<string, TaskCheckpoint>): Promise<void> {
+  try {
+    await state.write(id, tasks);
+  } catch (error) {
+    throw new StreamkitError('CHECKPOINT_FAILED', `checkpoint ${id} could not be written to ${state.name} state: ${describeError(error)}`, { cause: error, retriable: true });
   }
 }
 

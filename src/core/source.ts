@@ -24,6 +24,12 @@ export interface SourceContext {
    * Optional so sources opened outside a job, in tests, need not pass one.
    */
   metrics?: Metrics;
+  /**
+   * Set when the job runs a task per partition (`kafkaChangelog()` state): a partition newly
+   * assigned to this instance hands out no record until `startPartition` is called for it, so its
+   * task's state is restored first.
+   */
+  holdNewPartitions?: boolean;
 }
 
 /** What a source answers when asked for more. */
@@ -45,6 +51,20 @@ export interface Source<T = unknown> {
   poll(): SourcePoll<T> | Promise<SourcePoll<T>>;
   /** The position after the last batch returned by `poll`. */
   position(): SourcePosition;
+  /**
+   * A name of a partition that means the same in every instance (Kafka: `topic/partition`). Sources
+   * that implement it, `startPartition` and `partitionPosition` can run a task per partition.
+   */
+  taskName?(partition: number): string;
+  /**
+   * Starts handing out a held partition's records from `position` (a task's restored position), or
+   * from where the source would have started without one (`undefined`).
+   */
+  startPartition?(partition: number, position: number | undefined): void;
+  /** Assigned partitions held until `startPartition` (newly assigned, or assigned again in a rebalance). */
+  heldPartitions?(): readonly number[];
+  /** The resume position of one partition after the last batch returned by `poll`. */
+  partitionPosition?(partition: number): number | undefined;
   /** Called once a checkpoint holding `position` is complete (Kafka commits offsets here). */
   commit?(position: SourcePosition): void | Promise<void>;
   close?(): void | Promise<void>;

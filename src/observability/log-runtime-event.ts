@@ -23,6 +23,12 @@ export function logRuntimeEvent(logger: Logger, event: RuntimeEvent): void {
     case 'checkpoint.restored':
       logger.info('checkpoint restored', { event: event.type, checkpoint: event.id });
       return;
+    case 'task.started':
+      logger.info('task started', { event: event.type, task: event.task, restoredFrom: event.restoredFrom });
+      return;
+    case 'task.stopped':
+      logger.info('task stopped', { event: event.type, task: event.task });
+      return;
     case 'checkpoint.completed':
       logger.debug('checkpoint completed', { event: event.type, checkpoint: event.id, durationMs: event.durationMs, entries: event.entries });
       return;

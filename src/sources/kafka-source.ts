@@ -141,6 +141,13 @@ export class KafkaSource<T> implements Source<T> {
   private revoking: KafkaTopicPartition[] = [];
   /** Restored positions not yet sought to: applied when their partition is first assigned. */
   private readonly pendingSeeks = new Map<string, Map<number, number>>();
+  /** Set when the job runs a task per partition: new partitions wait for `startPartition`. */
+  private holdNew = false;
+  /**
+   * Assigned partitions waiting for `startPartition` (their task's state is being restored), with
+   * the first offset fetched and skipped meanwhile, where reading resumes when no position is given.
+   */
+  private readonly held = new Map<string, number | undefined>();
   private readonly listeners = new Set<(event: KafkaRebalanceEvent) => void>();
   private failure?: unknown;
   private emitted = 0;
@@ -209,6 +216,53 @@ export class KafkaSource<T> implements Source<T> {
     return index * KAFKA_TOPIC_PARTITION_STRIDE + partition;
   }
 
+  taskName(partition: number): string {
+    const { topic, partition: p } = this.topicPartitionOf(partition);
+    return `${topic}/${p}`;
+  }
+
+  /**
+   * Starts a partition held for its task (see `SourceContext.holdNewPartitions`): reading begins at
+   * `position`, the offset the task's restored state covers up to, or, without one, where the group
+   * left the partition.
+   */
+  startPartition(partition: number, position: number | undefined): void {
+    const { topic, partition: p } = this.topicPartitionOf(partition);
+    const key = `${topic}\u0000${p}`;
+    if (!this.held.has(key)) return;
+    const skippedFrom = this.held.get(key);
+    this.held.delete(key);
+    const from = position ?? skippedFrom;
+    if (from !== undefined) {
+      setOffset(this.polled, topic, p, from);
+      setOffset(this.fetched, topic, p, from);
+      this.consumer?.seek({ topic, partition: p, offset: String(from) });
+    } else {
+      // Nothing restored and nothing read yet: the group's committed offset (or fromBeginning) decides.
+      this.polled.get(topic)?.delete(p);
+      this.fetched.get(topic)?.delete(p);
+    }
+    if (!this.paused) this.consumer?.resume([{ topic, partitions: [p] }]);
+  }
+
+  heldPartitions(): readonly number[] {
+    return [...this.held.keys()].map((key) => {
+      const [topic, partition] = key.split('\u0000');
+      return this.partitionId(topic, Number(partition));
+    });
+  }
+
+  partitionPosition(partition: number): number | undefined {
+    const { topic, partition: p } = this.topicPartitionOf(partition);
+    return this.polled.get(topic)?.get(p);
+  }
+
+  private topicPartitionOf(partition: number): KafkaTopicPartition {
+    const topic = this.topics[Math.floor(partition / KAFKA_TOPIC_PARTITION_STRIDE)];
+    if (topic === undefined) throw new RangeError(`fromKafka: partition id ${partition} names no topic of ${this.topics.join(', ')}`);
+    return { topic, partition: partition % KAFKA_TOPIC_PARTITION_STRIDE };
+  }
+
   /** Records fetched and waiting to be polled (bounded by about `maxBuffered` plus one fetch). */
   bufferedRecords(): number {
     return this.buffered;
@@ -228,6 +282,7 @@ export class KafkaSource<T> implements Source<T> {
     this.batchSize = this.options.batchSize ?? ctx.batchSize;
     this.maxBuffered = this.options.maxBuffered ?? 4 * this.batchSize;
     this.openedAt = ctx.now();
+    this.holdNew = ctx.holdNewPartitions === true;
     this.restore(ctx.restoreFrom);
     ctx.signal.addEventListener('abort', () => this.wake?.(), { once: true });
 
@@ -361,6 +416,12 @@ export class KafkaSource<T> implements Source<T> {
 
   private async onBatch({ batch, isRunning, isStale, heartbeat, resolveOffset }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
+    const heldKey = `${topic}\u0000${partition}`;
+    if (this.held.has(heldKey)) {
+      // Fetched before the pause took effect: read again once the partition's task has started.
+      if (this.held.get(heldKey) === undefined && batch.messages.length > 0) this.held.set(heldKey, Number(batch.messages[0].offset));
+      return;
+    }
     const pid = this.partitionId(topic, partition);
     const floor = this.fetched.get(topic)?.get(partition) ?? 0;
     let values: T[] = [];
@@ -488,6 +549,13 @@ export class KafkaSource<T> implements Source<T> {
       this.pendingSeeks.get(topic)!.delete(partition);
       this.consumer?.seek({ topic, partition, offset: String(offset) });
     }
+    if (this.holdNew) {
+      for (const { topic, partition } of assigned) this.held.set(`${topic}\u0000${partition}`, undefined);
+      for (const topic of this.topics) {
+        const partitions = assigned.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
+        if (partitions.length > 0) this.consumer?.pause([{ topic, partitions }]);
+      }
+    }
     if (this.paused) this.pauseConsumer();
     this.emit({ type: 'assigned', partitions: assigned });
   }
@@ -499,6 +567,7 @@ export class KafkaSource<T> implements Source<T> {
     // Buffered records of revoked partitions are dropped: whoever owns them next reads them again
     // from the committed offset. Fetching restarts from what was handed on.
     const lost = new Set(revoked.map((tp) => `${tp.topic}\u0000${tp.partition}`));
+    for (const key of lost) this.held.delete(key);
     for (let i = this.buffer.length - 1; i >= 0; i--) {
       const c = this.buffer[i];
       if (!lost.has(`${c.topic}\u0000${c.partition}`)) continue;
@@ -540,6 +609,11 @@ export class KafkaSource<T> implements Source<T> {
   private resume(): void {
     this.paused = false;
     this.consumer?.resume(this.topics.map((topic) => ({ topic })));
+    // Partitions still waiting for their task stay paused.
+    for (const key of this.held.keys()) {
+      const [topic, partition] = key.split('\u0000');
+      this.consumer?.pause([{ topic, partitions: [Number(partition)] }]);
+    }
   }
 
   private fail(error: unknown): void {

@@ -1,0 +1,58 @@
+/**
+ * The record layout of a changelog topic (format version 1), pinned by
+ * `test/state/changelog-record.test.ts` because a changelog written by one version of streamkit
+ * must restore in the next.
+ *
+ * ```
+ * key   <task, UTF-8> 0x00 <uid, UTF-8> 0x00 <state key, UTF-8>   value  v8(state value) | null (deleted)
+ * key   <task, UTF-8> 0x00                                          value  JSON TaskMarker
+ * ```
+ *
+ * A task is a source partition (`topic/partition`); its records all go to changelog partition
+ * `partition mod changelog partitions`, so one partition of the changelog is read to restore it.
+ * The marker record, written last in each checkpoint's transaction, holds the checkpoint id and
+ * the partition's position: the state and the position it covers always commit together.
+ */
+export const CHANGELOG_FORMAT_VERSION = 1;
+
+/** What a task's marker record says. */
+export interface TaskMarker {
+  format: number;
+  checkpointId: number;
+  /** The source partition's next offset as of the checkpoint; absent if nothing was read yet. */
+  position?: number;
+}
+
+/** A changelog record key, decoded. `uid` is undefined for a task's marker. */
+export interface ChangelogKey {
+  task: string;
+  uid?: string;
+  key?: string;
+}
+
+export function encodeStateRecordKey(task: string, uid: string, key: string): Buffer {
+  return Buffer.from(`${task}\u0000${uid}\u0000${key}`, 'utf8');
+}
+
+export function encodeMarkerKey(task: string): Buffer {
+  return Buffer.from(`${task}\u0000`, 'utf8');
+}
+
+/** Decodes a record key; `undefined` for keys this layout never writes. */
+export function decodeChangelogKey(bytes: Buffer): ChangelogKey | undefined {
+  const text = bytes.toString('utf8');
+  const first = text.indexOf('\u0000');
+  if (first <= 0) return undefined;
+  const task = text.slice(0, first);
+  if (first === text.length - 1) return { task };
+  const second = text.indexOf('\u0000', first + 1);
+  if (second < 0) return undefined;
+  return { task, uid: text.slice(first + 1, second), key: text.slice(second + 1) };
+}
+
+/** The source partition number in a task name (`trips/3` → 3). */
+export function partitionOfTask(task: string): number {
+  const partition = Number(task.slice(task.lastIndexOf('/') + 1));
+  if (!Number.isInteger(partition) || partition < 0) throw new TypeError(`task name ${JSON.stringify(task)} does not end in /<partition>`);
+  return partition;
+}

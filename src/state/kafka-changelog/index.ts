@@ -1,0 +1,1 @@
+export { kafkaChangelog, KafkaChangelogState, type KafkaChangelogOptions } from './kafka-changelog-state.js';

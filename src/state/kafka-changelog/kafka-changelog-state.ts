@@ -1,0 +1,295 @@
+import { deserialize } from 'node:v8';
+import type { Admin, Kafka as KafkaClient, Message, Producer } from 'kafkajs';
+import { describeError, StateError, StreamkitError } from '../../core/errors.js';
+import { checkOptions } from '../../core/options.js';
+import {
+  CONNECTION_OPTION_NAMES,
+  connectionError,
+  createKafkaClient,
+  validateConnectionOptions,
+  type KafkaConnectionOptions,
+} from '../../sources/kafka/kafka-connection.js';
+import { EncodedStateValue, encodeStateValue } from '../state-change-collector.js';
+import { compareUtf8 } from '../state-key.js';
+import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../task-state-backend.js';
+import { readChangelog } from './changelog-reader.js';
+import { CHANGELOG_FORMAT_VERSION, encodeMarkerKey, encodeStateRecordKey, partitionOfTask, type TaskMarker } from './changelog-record.js';
+
+/** Options of {@link kafkaChangelog}. */
+export interface KafkaChangelogOptions extends KafkaConnectionOptions {
+  /**
+   * The compacted changelog topic, one per job (every instance of the job names the same one).
+   * Created on first use when missing.
+   */
+  topic: string;
+  /** Partitions of the changelog when it is created (default: as many as the source topic has). */
+  partitions?: number;
+  /** Replication factor when the changelog is created (default: the broker's default). */
+  replicationFactor?: number;
+  /** Longest a restore may take, in ms (default 120 000). */
+  restoreTimeoutMs?: number;
+}
+
+const OPTION_NAMES = [...CONNECTION_OPTION_NAMES, 'topic', 'partitions', 'replicationFactor', 'restoreTimeoutMs'];
+/** Bytes of records per produce request inside one checkpoint's transaction (brokers refuse batches over 1 MiB by default). */
+const SEND_CHUNK_BYTES = 512 * 1024;
+const FENCED = /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|fenced/i;
+
+/** A task this instance owns: its transactional producer and the keys its changelog holds. */
+interface OwnedTask {
+  producer: Producer;
+  generation: number;
+  /** Live keys per operator uid, to delete what a full snapshot no longer holds. */
+  keys: Map<string, Set<string>>;
+}
+
+/**
+ * Keyed state that follows Kafka partitions, as Kafka Streams keeps it: each source partition is a
+ * task whose state is written to a compacted changelog topic, so whichever instance of the job
+ * owns the partition next restores it and resumes exactly where the checkpoint left off.
+ *
+ * Each checkpoint writes, per task, one Kafka transaction holding the task's changed state entries
+ * and a marker with the partition's position, so state and position always commit together. Each
+ * task has its own transactional id (`<changelog topic>/<task>`): a new owner initialising it fences
+ * the old owner, whose late checkpoint of that task is refused and skipped.
+ */
+export class KafkaChangelogState implements TaskStateBackend {
+  readonly perTask = true as const;
+  readonly name: string;
+  private readonly options: KafkaChangelogOptions;
+  private kafka?: KafkaClient;
+  private admin?: Admin;
+  private partitionCount?: number;
+  private readonly owned = new Map<string, OwnedTask>();
+  private generations = 0;
+  /** Backend calls run one at a time: a checkpoint never races the acquire or release of a task. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** @internal use {@link kafkaChangelog} */
+  constructor(options: KafkaChangelogOptions) {
+    validateConnectionOptions(options, 'kafkaChangelog');
+    checkOptions('kafkaChangelog', options, OPTION_NAMES);
+    if (typeof options.topic !== 'string' || options.topic.length === 0) throw new TypeError('kafkaChangelog: option "topic" must be a non-empty string');
+    for (const name of ['partitions', 'replicationFactor', 'restoreTimeoutMs'] as const) {
+      const v = options[name];
+      if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new RangeError(`kafkaChangelog: option "${name}" must be a positive integer, got ${v}`);
+    }
+    this.options = options;
+    this.name = `kafka changelog ${options.topic}`;
+  }
+
+  async open(): Promise<void> {
+    this.kafka = createKafkaClient(this.options);
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+    } catch (error) {
+      throw connectionError(error, this.options, `kafkaChangelog(${this.options.topic})`, 'CHECKPOINT_FAILED');
+    }
+    this.admin = admin;
+  }
+
+  acquire(tasks: readonly string[]): Promise<Map<string, AcquiredTask>> {
+    return this.serially(async () => {
+      const admin = this.admin!;
+      await this.ensureTopic(tasks);
+      // Fence first: once each task's transactional id is initialised here, an earlier owner can
+      // neither commit nor leave an open transaction in the way of the read below.
+      for (const task of tasks) {
+        const earlier = this.owned.get(task);
+        if (earlier) {
+          this.owned.delete(task);
+          await earlier.producer.disconnect().catch(() => undefined);
+        }
+        const producer = this.kafka!.producer({ transactionalId: `${this.options.topic}/${task}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+        await producer.connect();
+        const init = await producer.transaction();
+        await init.abort();
+        this.owned.set(task, { producer, generation: ++this.generations, keys: new Map() });
+      }
+      const partitions = [...new Set(tasks.map((t) => this.changelogPartition(t)))];
+      const read = await readChangelog(this.kafka!, admin, this.options.topic, partitions, new Set(tasks), this.options.restoreTimeoutMs ?? 120_000);
+      const out = new Map<string, AcquiredTask>();
+      for (const task of tasks) {
+        const state = read.get(task);
+        const owned = this.owned.get(task)!;
+        if (!state?.marker) {
+          out.set(task, { generation: owned.generation });
+          continue;
+        }
+        if (state.marker.format !== CHANGELOG_FORMAT_VERSION) {
+          throw new StateError('STATE_INCOMPATIBLE', `${this.name}: task ${task} was written in changelog format ${state.marker.format}; this version reads ${CHANGELOG_FORMAT_VERSION}`);
+        }
+        const operators = new Map<string, Iterable<[string, unknown]>>();
+        for (const [uid, entries] of state.operators) {
+          owned.keys.set(uid, new Set(entries.keys()));
+          const keys = [...entries.keys()].sort(compareUtf8);
+          operators.set(uid, keys.map((k): [string, unknown] => [k, deserialize(entries.get(k)!)]));
+        }
+        out.set(task, { generation: owned.generation, restored: { checkpointId: state.marker.checkpointId, position: state.marker.position, operators } });
+      }
+      return out;
+    });
+  }
+
+  write(checkpointId: number, tasks: Map<string, TaskCheckpoint>): Promise<string[]> {
+    return this.serially(async () => {
+      const written: string[] = [];
+      await Promise.all(
+        [...tasks].map(async ([task, checkpoint]) => {
+          const owned = this.owned.get(task);
+          // Released or acquired again since the barrier: the task's owner restores what was committed before.
+          if (!owned || owned.generation !== checkpoint.generation) return;
+          if (await this.writeTask(task, owned, checkpointId, checkpoint)) written.push(task);
+        }),
+      );
+      return written.sort();
+    });
+  }
+
+  release(tasks: readonly string[]): Promise<void> {
+    return this.serially(async () => {
+      for (const task of tasks) {
+        const owned = this.owned.get(task);
+        if (!owned) continue;
+        this.owned.delete(task);
+        await owned.producer.disconnect().catch(() => undefined);
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serially(async () => {
+      for (const owned of this.owned.values()) await owned.producer.disconnect().catch(() => undefined);
+      this.owned.clear();
+      await this.admin?.disconnect().catch(() => undefined);
+    });
+  }
+
+  /** One task's checkpoint as one transaction; false when a new owner has fenced this instance. */
+  private async writeTask(task: string, owned: OwnedTask, checkpointId: number, checkpoint: TaskCheckpoint): Promise<boolean> {
+    const messages: Message[] = [];
+    for (const [uid, changes] of checkpoint.operators) {
+      let keys = owned.keys.get(uid);
+      if (!keys) owned.keys.set(uid, (keys = new Set()));
+      if (changes.full) {
+        for (const key of keys) if (!changes.puts.has(key)) messages.push({ key: encodeStateRecordKey(task, uid, key), value: null });
+        keys.clear();
+      }
+      for (const key of changes.deletes) {
+        if (!keys.delete(key)) continue;
+        messages.push({ key: encodeStateRecordKey(task, uid, key), value: null });
+      }
+      for (const [key, value] of changes.puts) {
+        keys.add(key);
+        messages.push({ key: encodeStateRecordKey(task, uid, key), value: value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value) });
+      }
+    }
+    const marker: TaskMarker = { format: CHANGELOG_FORMAT_VERSION, checkpointId, position: checkpoint.position };
+    messages.push({ key: encodeMarkerKey(task), value: JSON.stringify(marker) });
+
+    const partition = this.changelogPartition(task);
+    const transaction = await owned.producer.transaction();
+    try {
+      for (const chunk of chunksOfBytes(messages, SEND_CHUNK_BYTES)) {
+        await transaction.send({ topic: this.options.topic, messages: chunk.map((m) => ({ ...m, partition })) });
+      }
+      await transaction.commit();
+      return true;
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      if (FENCED.test(errorText(error))) {
+        this.owned.delete(task);
+        await owned.producer.disconnect().catch(() => undefined);
+        return false;
+      }
+      throw new StreamkitError('CHECKPOINT_FAILED', `${this.name}: writing task ${task} failed: ${describeError(error)}`, { cause: error, retriable: true });
+    }
+  }
+
+  private changelogPartition(task: string): number {
+    return partitionOfTask(task) % this.partitionCount!;
+  }
+
+  /** Creates the compacted changelog topic when missing, sized like the source topic by default. */
+  private async ensureTopic(tasks: readonly string[]): Promise<void> {
+    if (this.partitionCount !== undefined) return;
+    const admin = this.admin!;
+    const topic = this.options.topic;
+    const existing = async () => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length;
+    if ((await admin.listTopics()).includes(topic)) {
+      this.partitionCount = await existing();
+      return;
+    }
+    let partitions = this.options.partitions;
+    if (partitions === undefined) {
+      const sourceTopic = tasks[0]?.slice(0, tasks[0].lastIndexOf('/'));
+      partitions = sourceTopic ? (await admin.fetchTopicMetadata({ topics: [sourceTopic] })).topics[0].partitions.length : 1;
+    }
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{
+        topic,
+        numPartitions: partitions,
+        replicationFactor: this.options.replicationFactor ?? -1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      }],
+    });
+    this.partitionCount = await existing();
+  }
+
+  private serially<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function errorText(error: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = error;
+  for (let i = 0; e && i < 5; i++) {
+    parts.push(String((e as { type?: unknown }).type ?? ''), String((e as { message?: unknown }).message ?? ''));
+    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return parts.join(' ');
+}
+
+function* chunksOfBytes(messages: Message[], maxBytes: number): Generator<Message[]> {
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = (m.key as Buffer).length + (m.value === null ? 0 : Buffer.byteLength(m.value as Buffer | string));
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/**
+ * Keyed state that follows Kafka partitions between the instances of a job: pass it as
+ * `run({ state })` with a `fromKafka` source. Each partition becomes a task with its own operators;
+ * its state is checkpointed to a compacted changelog topic, and when the partition moves (an
+ * instance joins, leaves or dies), its next owner restores the task from the changelog and resumes
+ * from the offset that state covers. Results stay exact across rebalances.
+ *
+ * @param options - `brokers`, `topic` (the changelog, one per job), optional `partitions`,
+ *   `replicationFactor`, `restoreTimeoutMs` and connection settings (`ssl`, `sasl`, …)
+ * @example
+ * await from(fromKafka({ brokers, topic: 'clicks', groupId: 'clicks-per-minute' }))
+ *   .withTimestamps((c) => c.at, boundedOutOfOrderness('5s'))
+ *   .keyBy((c) => c.user)
+ *   .window(tumbling('1m'))
+ *   .aggregate(count())
+ *   .to(toKafka({ brokers, topic: 'clicks-per-minute' }))
+ *   .run({ state: kafkaChangelog({ brokers, topic: 'clicks-per-minute.changelog' }), checkpointEvery: '1s' });
+ * @see docs/concepts/scale-out.md
+ */
+export function kafkaChangelog(options: KafkaChangelogOptions): KafkaChangelogState {
+  return new KafkaChangelogState(options);
+}

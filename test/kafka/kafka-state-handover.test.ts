@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { from } from '../../src/core/stream.js';
+import type { RuntimeEvent } from '../../src/core/runtime.js';
+import type { WindowResult } from '../../src/core/window.js';
+import { fromArray } from '../../src/sources/array-source.js';
+import { fromKafka, type KafkaSource } from '../../src/sources/kafka-source.js';
+import { toArray } from '../../src/sinks/array-sink.js';
+import { kafkaChangelog } from '../../src/state/kafka-changelog/index.js';
+import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
+import { count, sum } from '../../src/windowing/aggregators/index.js';
+import { tumbling } from '../../src/windowing/tumbling.js';
+import { brokers, createTopic, produce, uniqueName } from './kafka-test-utils.js';
+
+interface Click {
+  user: string;
+  at: number;
+  amount: number;
+}
+type Result = WindowResult<string, { clicks: number; spent: number }>;
+const T0 = Date.UTC(2026, 0, 1);
+
+const job = (source: Parameters<typeof from<Click>>[0]) =>
+  from<Click>(source)
+    .withTimestamps((c) => c.at, boundedOutOfOrderness('5s'))
+    .keyBy((c) => c.user)
+    .window(tumbling('5m'))
+    .aggregate({ clicks: count(), spent: sum((c: Click) => c.amount) });
+
+async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Results upserted by id, later ones winning, as a compacted output topic keeps them. */
+function upsert(...outputs: Result[][]): Map<string, Result> {
+  const byId = new Map<string, Result>();
+  for (const items of outputs) for (const r of items) byId.set(r.id, r);
+  return byId;
+}
+
+describe('keyed state follows partitions (kafkaChangelog)', () => {
+  it('an instance that takes over a partition mid-window restores its state: the results are complete and exact', async () => {
+    const topic = uniqueName('handover');
+    const groupId = uniqueName('handover-job');
+    const changelog = `${groupId}.changelog`;
+    await createTopic(topic, 4);
+    const input = fc
+      .sample(fc.record({ user: fc.constantFrom('ana', 'bo', 'cy', 'di', 'ed', 'flo', 'gus', 'hal'), at: fc.integer({ min: T0, max: T0 + 20 * 60_000 }), amount: fc.integer({ min: 1, max: 9 }) }), { numRuns: 2000, seed: 7 })
+      .sort((a, b) => a.at - b.at);
+    // Phase 1 ends mid-window (5-minute windows, split at 9.5 minutes), so windows span the handovers.
+    const split = input.findIndex((c) => c.at >= T0 + 9.5 * 60_000);
+    const phase1 = input.slice(0, split);
+    const phase2 = input.slice(split);
+    const toMessages = (clicks: Click[]) => clicks.map((c) => ({ key: c.user, value: JSON.stringify(c) }));
+    const sourceOptions = { brokers, topic, groupId, fromBeginning: true, sessionTimeout: 6000, heartbeatInterval: 500 } as const;
+    const state = () => kafkaChangelog({ brokers, topic: changelog, logLevel: 'nothing' });
+
+    // Instance A reads phase 1 alone and checkpoints its four tasks to the changelog.
+    const a = fromKafka<Click>(sourceOptions);
+    const outA = toArray<Result>();
+    const eventsA: RuntimeEvent[] = [];
+    const runA = job(a).to(outA).run({ state: state(), checkpointEvery: '200ms', onEvent: (e) => eventsA.push(e) });
+    await until(() => a.partitions().length === 4, 'instance A to own every partition');
+    await produce(topic, toMessages(phase1));
+    await until(() => runA.metrics.total('records_in') >= phase1.length, 'instance A to read phase 1');
+    const checkpointsSeen = eventsA.filter((e) => e.type === 'checkpoint.completed').length;
+    await until(() => eventsA.filter((e) => e.type === 'checkpoint.completed').length >= checkpointsSeen + 2, 'a checkpoint covering phase 1');
+
+    // Instance B joins: the group splits the partitions; B's tasks start from A's checkpoints.
+    const b = fromKafka<Click>({ ...sourceOptions, stopWhenIdle: '10s' });
+    const outB = toArray<Result>();
+    const eventsB: RuntimeEvent[] = [];
+    const runB = job(b).to(outB).run({ state: state(), checkpointEvery: '200ms', onEvent: (e) => eventsB.push(e) });
+    await until(() => b.partitions().length > 0 && a.partitions().length + b.partitions().length === 4, 'the group to split the partitions');
+    const restoredOnB = () => eventsB.filter((e) => e.type === 'task.started' && e.restoredFrom !== undefined).length;
+    await until(() => restoredOnB() >= b.partitions().length, 'instance B to restore its tasks');
+
+    // A leaves; B takes over A's partitions from the changelog, then reads phase 2.
+    runA.stop();
+    const summaryA = await runA;
+    expect(summaryA.stopped).toBe(true);
+    await until(() => b.partitions().length === 4, 'instance B to own every partition');
+    await until(() => restoredOnB() >= 4, 'instance B to restore the partitions A gave up');
+    await produce(topic, toMessages(phase2));
+    const summaryB = await runB;
+    expect(summaryB.stopped).toBe(false);
+
+    const single = toArray<Result>();
+    await job(fromArray(input)).to(single).run();
+    const expected = upsert(single.items);
+    const actual = upsert(outA.items, outB.items);
+    const describe = (r: Result) => `${r.key} @${(r.window.start - T0) / 60_000}m`;
+    const missing = [...expected.values()].filter((r) => !actual.has(r.id)).map(describe);
+    const wrong = [...expected.values()]
+      .filter((r) => actual.has(r.id) && JSON.stringify(actual.get(r.id)!.value) !== JSON.stringify(r.value))
+      .map((r) => `${describe(r)}: ${JSON.stringify(actual.get(r.id)!.value)}, expected ${JSON.stringify(r.value)}`);
+    expect(missing).toEqual([]);
+    expect(wrong).toEqual([]);
+    expect(actual.size).toBe(expected.size);
+    // Windows open at the handovers were finished by B with A's partial counts restored.
+    const spanning = single.items.filter((r) => r.window.start < T0 + 9.5 * 60_000 && r.window.end > T0 + 9.5 * 60_000);
+    expect(spanning.length).toBeGreaterThan(0);
+    const idsFromB = new Set(outB.items.map((r) => r.id));
+    for (const r of spanning) expect(idsFromB.has(r.id)).toBe(true);
+  });
+});

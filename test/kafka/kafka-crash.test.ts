@@ -12,7 +12,7 @@ import { toArray } from '../../src/sinks/array-sink.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
-import { brokers, committedOffsets, createTopic, produce, readAll, uniqueName } from './kafka-test-utils.js';
+import { brokers, committedOffsets, createTopic, produce, readToEnd, uniqueName } from './kafka-test-utils.js';
 
 interface Click {
   user: string;
@@ -51,6 +51,31 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 const T0 = Date.UTC(2026, 0, 1);
 const USERS = ['ana', 'bo', 'cy', 'di', 'ed', 'flo'];
 
+/** The output topic, upserted by result id as compaction does, equals an uninterrupted embedded run. */
+async function expectCompactedOutputExact(input: Click[], outTopic: string): Promise<void> {
+  const embedded = toArray<Result>();
+  await from(fromArray(input))
+    .withTimestamps((c) => c.at, boundedOutOfOrderness('10s'))
+    .keyBy((c) => c.user)
+    .window(tumbling('1m'))
+    .aggregate({ clicks: count(), spent: sum((c: Click) => c.amount) })
+    .to(embedded)
+    .run();
+
+  // upsert by key (the result id), as a compacted topic does: the last value per id wins
+  const produced = await readToEnd(outTopic);
+  const upserted = new Map<string, Result>();
+  for (const m of produced) upserted.set(m.key!, JSON.parse(m.value!.toString()) as Result);
+  const expected = new Map(embedded.items.map((r) => [r.id, r]));
+  const label = (r: Result) => `${r.key} @${(r.window.start - T0) / 60_000}m ${JSON.stringify(r.value)}`;
+  const missing = [...expected.values()].filter((r) => !upserted.has(r.id)).map(label);
+  const wrong = [...expected.values()].filter((r) => upserted.has(r.id) && upserted.get(r.id)!.value.clicks !== r.value.clicks).map((r) => `${label(r)} got ${JSON.stringify(upserted.get(r.id)!.value)}`);
+  expect({ missing, wrong }).toEqual({ missing: [], wrong: [] });
+  expect(upserted.size).toBe(expected.size);
+  expect(new Map([...upserted].sort())).toEqual(new Map([...expected].sort()));
+  expect([...upserted.values()].reduce((n, r) => n + r.value.clicks, 0)).toBe(input.length);
+}
+
 describe('crash recovery on a real broker', () => {
   it('SIGKILL mid-run, restart: the compacted output equals an uninterrupted run', async () => {
     // time-ordered within each partition, so windows fire during the run and not only at its end
@@ -84,22 +109,38 @@ describe('crash recovery on a real broker', () => {
     expect(replayed).toBeLessThan(input.length);
     expect(replayed).toBeGreaterThanOrEqual(input.length - consumedBeforeCrash);
 
-    const embedded = toArray<Result>();
-    await from(fromArray(input))
-      .withTimestamps((c) => c.at, boundedOutOfOrderness('10s'))
-      .keyBy((c) => c.user)
-      .window(tumbling('1m'))
-      .aggregate({ clicks: count(), spent: sum((c: Click) => c.amount) })
-      .to(embedded)
-      .run();
+    await expectCompactedOutputExact(input, outTopic);
+  });
 
-    // upsert by key (the result id), as a compacted topic does: the last value per id wins
-    const produced = await readAll(outTopic, embedded.items.length, 30_000);
-    const upserted = new Map<string, Result>();
-    for (const m of produced) upserted.set(m.key!, JSON.parse(m.value!.toString()) as Result);
-    const expected = new Map(embedded.items.map((r) => [r.id, r]));
-    expect(upserted.size).toBe(expected.size);
-    expect(new Map([...upserted].sort())).toEqual(new Map([...expected].sort()));
-    expect([...upserted.values()].reduce((n, r) => n + r.value.clicks, 0)).toBe(input.length);
+  it('two processes split the partitions; one is SIGKILLed; the other restores its tasks from the changelog and the output is exact', async () => {
+    const input = fc
+      .sample(fc.record({ user: fc.constantFrom(...USERS), at: fc.integer({ min: T0, max: T0 + 20 * 60_000 }), amount: fc.integer({ min: 1, max: 9 }) }), { numRuns: 1500, seed: 9 })
+      .sort((a, b) => a.at - b.at);
+    const inTopic = uniqueName('takeover-in');
+    const outTopic = uniqueName('takeover-out');
+    const groupId = uniqueName('takeover-job');
+    await createTopic(inTopic, 3);
+    await createTopic(outTopic, 3, [{ name: 'cleanup.policy', value: 'compact' }]);
+    // The survivor must outlast the victim's session timeout (6 s) before it counts as idle.
+    const args = [brokers.join(','), inTopic, outTopic, groupId, `changelog:${groupId}.changelog`, '15s'];
+
+    const victim = start(args);
+    const survivor = start(args);
+    const tasksOf = (p: ReturnType<typeof start>) => p.lines.filter((l) => l.startsWith('task '));
+    await until(() => tasksOf(victim).length > 0 && tasksOf(survivor).length > 0, 60_000, 'both processes to own partitions');
+    await produce(inTopic, input.map((c) => ({ key: c.user, value: JSON.stringify(c), partition: USERS.indexOf(c.user) % 3 })));
+    await until(() => victim.lines.filter((l) => l.startsWith('checkpoint')).length >= 2, 60_000, 'the victim to checkpoint');
+    victim.child.kill('SIGKILL');
+    expect(await victim.exited).toBe(null);
+    expect(victim.lines.some((l) => l.startsWith('done'))).toBe(false);
+
+    const survivorCode = await survivor.exited;
+    expect(survivorCode).toBe(0);
+    // The survivor restored every task it took over from the victim's checkpoints in the changelog.
+    const victimTasks = tasksOf(victim).map((l) => l.split(' ')[1]);
+    for (const task of victimTasks) {
+      expect(tasksOf(survivor).some((l) => l.startsWith(`task ${task} `) && !l.endsWith(' -')), task).toBe(true);
+    }
+    await expectCompactedOutputExact(input, outTopic);
   });
 });

@@ -93,11 +93,11 @@ describe('keyed state follows partitions (kafkaChangelog)', () => {
     await job(fromArray(input)).to(single).run();
     const expected = upsert(single.items);
     const actual = upsert(outA.items, outB.items);
-    const describe = (r: Result) => `${r.key} @${(r.window.start - T0) / 60_000}m`;
-    const missing = [...expected.values()].filter((r) => !actual.has(r.id)).map(describe);
+    const label = (r: Result) => `${r.key} @${(r.window.start - T0) / 60_000}m`;
+    const missing = [...expected.values()].filter((r) => !actual.has(r.id)).map(label);
     const wrong = [...expected.values()]
       .filter((r) => actual.has(r.id) && JSON.stringify(actual.get(r.id)!.value) !== JSON.stringify(r.value))
-      .map((r) => `${describe(r)}: ${JSON.stringify(actual.get(r.id)!.value)}, expected ${JSON.stringify(r.value)}`);
+      .map((r) => `${label(r)}: ${JSON.stringify(actual.get(r.id)!.value)}, expected ${JSON.stringify(r.value)}`);
     expect(missing).toEqual([]);
     expect(wrong).toEqual([]);
     expect(actual.size).toBe(expected.size);

@@ -77,6 +77,20 @@ export async function readAll(topic: string, count: number, timeoutMs = 30_000):
   return out;
 }
 
+/** Reads every message of `topic` up to its end offsets at the time of the call. */
+export async function readToEnd(topic: string, timeoutMs = 30_000): Promise<ReadMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let total: number;
+  try {
+    // Nothing is compacted away while a test runs (segments have not rolled), so end minus start counts every message.
+    total = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+  return readAll(topic, total, timeoutMs);
+}
+
 function toRead(partition: number, message: KafkaMessage): ReadMessage {
   return {
     partition,

@@ -146,10 +146,10 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   let tasks: PartitionTasks | undefined;
   let allSinks: Sink<any>[];
   try {
+    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState) : undefined;
     restored = checkpointState ? await checkpointState.open() : undefined;
     if (taskState) await taskState.open();
     graph = new OperatorGraph(plan, metrics, now, () => source.partitions());
-    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState) : undefined;
     allSinks = graph.allSinks();
     if (restored) graph.restore(restored.operators);
     for (const sink of allSinks) await sink.open?.();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundedOutOfOrderness, count, from, fromArray, fromJsonl, global, StreamkitError, toArray, tumbling } from '../../src/index.js';
+import { boundedOutOfOrderness, count, from, fromArray, fromJsonl, global, kafkaChangelog, StreamkitError, toArray, tumbling } from '../../src/index.js';
 
 const stamped = () => from(fromArray([{ at: 0 }])).withTimestamps((e) => e.at);
 
@@ -28,5 +28,15 @@ describe('mistakes reported where they are written', () => {
     const run = from(fromJsonl('/no/such/file.jsonl')).to(toArray()).run();
     await expect(run).rejects.toBeInstanceOf(StreamkitError);
     await expect(run).rejects.toMatchObject({ code: 'SOURCE_FAILED', message: expect.stringContaining('/no/such/file.jsonl') });
+  });
+
+  it('kafkaChangelog() state with a source whose partitions do not move says which source to use', async () => {
+    const state = kafkaChangelog({ brokers: ['127.0.0.1:1'], topic: 'clicks.changelog' });
+    await expect(stamped().to(toArray()).run({ state })).rejects.toThrow(/runs a task per source partition, which source .* does not support \(use fromKafka\)/);
+  });
+
+  it('kafkaChangelog() checks its options where it is called', () => {
+    expect(() => kafkaChangelog({ brokers: ['127.0.0.1:9092'], topic: '' })).toThrow(/option "topic" must be a non-empty string/);
+    expect(() => kafkaChangelog({ brokers: ['127.0.0.1:9092'], topic: 'c', partition: 3 } as never)).toThrow(/kafkaChangelog: unknown option "partition"/);
   });
 });

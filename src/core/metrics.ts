@@ -10,9 +10,29 @@ export interface MetricSample {
 }
 
 export class Metrics {
-  private readonly samples = new Map<string, MetricSample>();
+  /**
+   * @param samples shared by every view of one registry.
+   * @param base labels every sample of this view carries.
+   */
+  constructor(
+    private readonly samples = new Map<string, MetricSample>(),
+    private readonly base: Record<string, string> = {},
+  ) {
+    this.hasBase = Object.keys(base).length > 0;
+  }
 
-  private sample(kind: MetricSample['kind'], name: string, labels: Record<string, string>): MetricSample {
+  private readonly hasBase: boolean;
+
+  /**
+   * A view of the same registry that adds `labels` to everything it records (a partition's task
+   * records under `{ task }`, so its gauges do not overwrite another task's).
+   */
+  withLabels(labels: Record<string, string>): Metrics {
+    return new Metrics(this.samples, { ...this.base, ...labels });
+  }
+
+  private sample(kind: MetricSample['kind'], name: string, given: Record<string, string>): MetricSample {
+    const labels = this.labelled(given);
     const id = labelId(name, labels);
     let s = this.samples.get(id);
     if (!s) {
@@ -44,10 +64,14 @@ export class Metrics {
 
   /** Reads one metric's value (0 if never touched). */
   get(name: string, labels: Record<string, string> = {}): number {
-    return this.samples.get(labelId(name, labels))?.value ?? 0;
+    return this.samples.get(labelId(name, this.labelled(labels)))?.value ?? 0;
   }
 
-  /** Sums a counter over every label set. */
+  private labelled(labels: Record<string, string>): Record<string, string> {
+    return this.hasBase ? { ...this.base, ...labels } : labels;
+  }
+
+  /** Sums a counter over every label set (of every view). */
   total(name: string): number {
     let sum = 0;
     for (const s of this.samples.values()) if (s.name === name) sum += s.value;

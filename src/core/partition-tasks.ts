@@ -83,7 +83,7 @@ export class PartitionTasks {
     const acquired = await this.backend.acquire(names);
     arriving.forEach((partition, i) => {
       const name = names[i];
-      const graph = new OperatorGraph(this.plan, this.metrics, this.now, () => [partition]);
+      const graph = new OperatorGraph(this.plan, this.metrics.withLabels({ task: name }), this.now, () => [partition]);
       const { generation, restored: state } = acquired.get(name)!;
       if (state) graph.restore(state.operators);
       this.tasks.set(partition, { name, graph, generation, firstSnapshot: true });

@@ -88,6 +88,9 @@ describe('keyed state follows partitions (kafkaChangelog)', () => {
     await produce(topic, toMessages(phase2));
     const summaryB = await runB;
     expect(summaryB.stopped).toBe(false);
+    // Each task reports its own watermark, labelled with the task.
+    const taskWatermarks = runB.metrics.snapshot().filter((m) => m.name === 'watermark' && m.labels.task !== undefined);
+    expect(new Set(taskWatermarks.map((m) => m.labels.task))).toEqual(new Set([0, 1, 2, 3].map((p) => `${topic}/${p}`)));
 
     const single = toArray<Result>();
     await job(fromArray(input)).to(single).run();

@@ -58,6 +58,14 @@ export class PartitionTasks {
     return false;
   }
 
+  /** True when a running task's partition was revoked or is held to be started again. */
+  hasLeavingTasks(): boolean {
+    const assigned = new Set(this.source.partitions());
+    const held = new Set(this.source.heldPartitions!());
+    for (const p of this.tasks.keys()) if (!assigned.has(p) || held.has(p)) return true;
+    return false;
+  }
+
   /**
    * Brings the tasks in line with the source's assignment: `beforeStop` drains a leaving task's
    * output, then it is dropped; partitions the source holds (new, or assigned again by a

@@ -92,7 +92,7 @@ type SinkElement =
   | { kind: 'results'; group: number; items: unknown[] }
   | { kind: 'late'; group: number; items: LateRecord[] }
   | { kind: 'dead'; group: number; items: DeadLetter[] }
-  | { kind: 'barrier'; checkpoint: CheckpointData; tasks?: Map<string, TaskCheckpoint>; startedAt: number }
+  | { kind: 'barrier'; checkpoint: CheckpointData; tasks?: Map<string, TaskCheckpoint>; startedAt: number; completed?: () => void }
   | { kind: 'end' };
 
 const TICK = Symbol('tick');
@@ -185,8 +185,11 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
     if (tasks) await drain(graph, channel, batchSize);
     for (const g of running()) await drain(g, channel, batchSize);
   };
-  const syncTasks = async (): Promise<void> => {
+  const syncTasks = async (checkpointNow: () => Promise<void>): Promise<void> => {
     if (!tasks?.outOfDate()) return;
+    // Tasks about to stop (revoked, or assigned again and restarted) are checkpointed first, so
+    // their next owner, this instance included, resumes from their state as of now.
+    if (tasks.hasLeavingTasks()) await checkpointNow();
     const changes = await tasks.sync((leaving) => drain(leaving, channel, batchSize));
     for (const task of changes.stopped) emit({ type: 'task.stopped', task });
     for (const { name, restoredFrom } of changes.started) {
@@ -208,7 +211,8 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
         for (const g of running()) g.tick(t);
       }
     };
-    const checkpoint = async (force: boolean) => {
+    /** Sends a barrier when one is due; with `untilComplete`, waits until the sinks stage completed it. */
+    const checkpoint = async (force: boolean, untilComplete = false) => {
       if (!checkpointPolicy) return;
       const due = force || checkpointRequested || (checkpointPolicy.records !== undefined
         ? recordsSinceCheckpoint >= checkpointPolicy.records
@@ -224,13 +228,22 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
       checkpointRequested = false;
       lastCheckpoint = now();
       recordsSinceCheckpoint = 0;
-      await channel.send({ kind: 'barrier', checkpoint: data, tasks: taskData, startedAt: lastCheckpoint }, 0);
+      const barrier: SinkElement = { kind: 'barrier', checkpoint: data, tasks: taskData, startedAt: lastCheckpoint };
+      const completed = untilComplete
+        ? new Promise<void>((resolve, reject) => {
+            barrier.completed = resolve;
+            abort.signal.addEventListener('abort', () => reject(failure), { once: true });
+          })
+        : undefined;
+      await channel.send(barrier, 0);
+      await completed;
     };
+    const checkpointNow = () => checkpoint(true, true);
 
     let ended = false;
     let lastYield = Date.now();
     while (!stopRequested()) {
-      await syncTasks();
+      await syncTasks(checkpointNow);
       let polled: SourcePoll<unknown> | Promise<SourcePoll<unknown>> = source.poll();
       if (polled instanceof Promise) {
         polled = await awaitWithTicks(polled, tickInterval, async () => {
@@ -253,7 +266,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
         recordsIn.value += n;
         recordsSinceCheckpoint += n;
         if (tasks) {
-          await syncTasks();
+          await syncTasks(checkpointNow);
           tasks.push(polled.batch);
         } else graph.push(polled.batch);
       }
@@ -320,6 +333,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
           metrics.set('checkpoint_bytes', {}, bytes);
           metrics.inc('checkpoint_bytes_written', {}, bytes);
           emit({ type: 'checkpoint.completed', id: element.checkpoint.id, durationMs, entries });
+          element.completed?.();
           break;
         }
         case 'end':

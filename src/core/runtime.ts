@@ -70,6 +70,8 @@ export interface RunSummary {
   durationMs: number;
   /** True when the run ended through `stop()` rather than the end of input. */
   stopped: boolean;
+  /** For a stream with `.repartition()`: the summary of the stage before it (this one is the stage after). */
+  upstream?: RunSummary;
 }
 
 /** A running job: a promise of its summary, plus `stop()` and live metrics. */

@@ -196,7 +196,8 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
 
     let ended = false;
     let lastYield = Date.now();
-    while (!stopRequested()) {
+    // A failure in the sink stage aborts: an unbounded source with nothing more to send would otherwise poll on.
+    while (!stopRequested() && !abort.signal.aborted) {
       let polled: SourcePoll<unknown> | Promise<SourcePoll<unknown>> = source.poll();
       if (polled instanceof Promise) {
         polled = await awaitWithTicks(polled, tickInterval, async () => {

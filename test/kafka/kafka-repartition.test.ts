@@ -120,6 +120,7 @@ describe('repartition through a Kafka topic', () => {
         const ride = JSON.parse(m.value!.toString()) as Ride;
         expect(m.key).toBe(ride.rider);
         expect(m.headers[REPARTITION_HEADERS.eventTime]).toBe(String(ride.at));
+        expect(m.timestamp).toBe(String(ride.at));
         if (!partitionsOf.has(ride.rider)) partitionsOf.set(ride.rider, new Set());
         partitionsOf.get(ride.rider)!.add(m.partition);
       }
@@ -209,6 +210,29 @@ describe('repartition through a Kafka topic', () => {
     expect(summary.records).toBe(2 * N);
     expect(summary.duplicates).toBe(N);
     expect([...out.items].sort(byId)).toEqual(expected);
+  });
+
+  it('a failing stage stops the other and the job rejects with its error', async () => {
+    const idle = uniqueName('never-written');
+    await createTopic(idle, 2);
+    const failing = { name: 'failing', write: () => { throw new Error('disk full'); } };
+    // The input never ends: the job can only settle if the failure after the repartition stops it.
+    const job = from(fromKafka<Ride>({ brokers, topic: idle, groupId: uniqueName('g'), fromBeginning: true }))
+      .map((r) => r)
+      .branch((s) => s.to(toArray()))
+      .repartition({ brokers, topic: uniqueName('riders'), key: (r) => r.rider });
+    await produce(idle, [{ key: 'z', value: JSON.stringify(input[0]) }]);
+    const failingJob = job.to(failing).run();
+    await expect(failingJob).rejects.toMatchObject({ code: 'SINK_FAILED', message: expect.stringContaining('disk full') });
+  });
+
+  it('a sink failure ends a plain job whose Kafka source has nothing more to read', async () => {
+    const topic = uniqueName('one-message');
+    await createTopic(topic, 1);
+    await produce(topic, [{ key: 'z', value: JSON.stringify(input[0]) }]);
+    const failing = { name: 'failing', write: () => { throw new Error('disk full'); } };
+    const job = from(fromKafka<Ride>({ brokers, topic, groupId: uniqueName('g'), fromBeginning: true })).to(failing).run();
+    await expect(job).rejects.toMatchObject({ code: 'SINK_FAILED' });
   });
 
   it('an unstamped stream must call withTimestamps after the repartition before windows', () => {

@@ -8,8 +8,16 @@ import type { Job, RunSummary } from './runtime.js';
  * down. The summary is the stage after's, with the stage before's as `upstream`.
  */
 export function runStages(startUpstream: () => Job, startDownstream: () => Job): Job {
-  const upstream = startUpstream();
+  // The stage after first: it validates every run option synchronously, so a mistake there
+  // throws before the stage before has started and could be left running.
   const downstream = startDownstream();
+  let upstream: Job;
+  try {
+    upstream = startUpstream();
+  } catch (error) {
+    downstream.stop();
+    throw error;
+  }
   let failure: { error: unknown } | undefined;
   const failed = (other: Job) => (error: unknown) => {
     failure ??= { error };

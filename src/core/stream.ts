@@ -192,7 +192,8 @@ export class Stream<T, K = null> {
    *   timestamp (message timestamp and the `streamkit.event-time` header) and its watermark
    *   strategy, tracked per repartition partition and per partition of the stage before (a slow
    *   input partition holds the watermark back rather than making records late). `withTimestamps`
-   *   after the repartition replaces both.
+   *   after the repartition replaces both, with one watermark per repartition partition: its delay
+   *   must then also cover how far apart the input partitions are read.
    * - The stage before must keep no state: `window`, `dedup` (or a custom operator that
    *   checkpoints state) before `.repartition()` is an error here. It delivers at least once: its
    *   source offsets are committed every `commitEvery`, once the producer has everything before

@@ -254,5 +254,7 @@ describe('repartition through a Kafka topic', () => {
     expect(() => stamped.repartition(options).repartition(options)).toThrow(/already repartitioned/);
     expect(() => stamped.repartition({ ...options, serializer: { serialize: (r: Ride) => Buffer.from(r.id) } })).toThrow(/"serializer" and "deserializer" together/);
     expect(() => stamped.repartition({ ...options, consumer: { stopWhenIdel: '1s' } as never })).toThrow(/unknown option "stopWhenIdel"/);
+    // a bad run option throws before either stage starts
+    expect(() => stamped.repartition(options).to(toArray()).run({ checkpointInterval: '1s' } as never)).toThrow(/run: unknown option "checkpointInterval"/);
   });
 });

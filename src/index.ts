@@ -6,7 +6,7 @@
 
 // Pipelines and the runtime
 export { from, Stream, WindowedStream } from './core/stream.js';
-export type { AggregateResult, AggregateSpec } from './core/stream.js';
+export type { AggregateResult, AggregateSpec, StreamStage } from './core/stream.js';
 export type { Job, RunOptions, RunSummary, RuntimeEvent } from './core/runtime.js';
 export { parseDuration } from './core/duration.js';
 export type { Duration } from './core/duration.js';
@@ -46,9 +46,13 @@ export type { ArraySink, JsonlSinkOptions, ObservableSink, KafkaSink, KafkaSinkO
 export { toLevel, openLevelTable, readLevelTable } from './sinks/level-sink.js';
 export type { LevelSink, LevelSinkOptions, LevelTable } from './sinks/level-sink.js';
 
+// Repartitioning through Kafka
+export { REPARTITION_HEADERS } from './kafka/index.js';
+export type { RepartitionOptions, RepartitionConsumerOptions, RepartitionProducerOptions } from './kafka/index.js';
+
 // Serialization
 export { jsonSerde, avroSerde, SchemaRegistryClient } from './serde/index.js';
-export type { Serde, Serializer, Deserializer, JsonSerdeOptions, AvroSerdeOptions, SchemaRegistryOptions } from './serde/index.js';
+export type { Serde, Serializer, Deserializer, MessageMetadata, JsonSerdeOptions, AvroSerdeOptions, SchemaRegistryOptions } from './serde/index.js';
 
 // State and delivery
 export { memoryState, levelState, kafkaChangelog } from './state/index.js';

@@ -79,6 +79,8 @@ export interface RunSummary {
   durationMs: number;
   /** True when the run ended through `stop()` rather than the end of input. */
   stopped: boolean;
+  /** For a stream with `.repartition()`: the summary of the stage before it (this one is the stage after). */
+  upstream?: RunSummary;
 }
 
 /** A running job: a promise of its summary, plus `stop()` and live metrics. */
@@ -242,7 +244,8 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
 
     let ended = false;
     let lastYield = Date.now();
-    while (!stopRequested()) {
+    // A failure in the sink stage aborts: an unbounded source with nothing more to send would otherwise poll on.
+    while (!stopRequested() && !abort.signal.aborted) {
       await syncTasks(checkpointNow);
       let polled: SourcePoll<unknown> | Promise<SourcePoll<unknown>> = source.poll();
       if (polled instanceof Promise) {

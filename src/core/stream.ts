@@ -5,10 +5,12 @@ import type { Operator } from './operator.js';
 import { FilterOperator, FlatMapOperator, KeyByOperator, MapOperator } from './operators/index.js';
 import type { PlanNode } from './operator-graph.js';
 import { runPipeline, type Job, type PipelinePlan, type RunOptions } from './runtime.js';
+import { runStages } from './run-stages.js';
 import type { Sink } from './sink.js';
 import type { Source } from './source.js';
 import type { LateRecord, WindowResult } from './window.js';
 import { dedup as dedupOperator } from '../delivery/dedup.js';
+import { repartitionParts, type RepartitionOptions } from '../kafka/repartition.js';
 import { TimestampOperator } from '../watermarks/timestamp-operator.js';
 import { boundedOutOfOrderness, type WatermarkStrategy } from '../watermarks/watermark-strategy.js';
 import { combineAggregators, count } from '../windowing/aggregators/index.js';
@@ -19,6 +21,8 @@ import { windowOperator } from '../windowing/window-operator.js';
 interface Traits {
   timestamped: boolean;
   keyed: boolean;
+  /** The strategy of the last `withTimestamps`, carried across a repartition. */
+  watermarks?: WatermarkStrategy;
 }
 
 /** The immutable description a `Stream` carries; each operator call returns a new one. */
@@ -29,6 +33,22 @@ interface Blueprint {
   lateSink?: Sink<LateRecord>;
   deadLetterSink?: Sink<DeadLetter>;
   traits: Traits;
+  /** With `.repartition()`: the stage before it, which ends in a producer writing the repartition topic. */
+  upstream?: { plan: PipelinePlan; runOptions: () => RunOptions };
+}
+
+/** One pipeline of a stream: a stream runs as one, or as two around a `.repartition()`. */
+export interface StreamStage {
+  /** `'main'` without repartition; `'upstream'` (before it) and `'downstream'` (after it) with one. */
+  readonly name: 'main' | 'upstream' | 'downstream';
+  /** What this stage runs. */
+  plan(): PipelinePlan;
+  /**
+   * Runs only this stage, for example in processes of its own. The upstream stage commits its source
+   * offsets every `commitEvery` (an internal `memoryState()` checkpoint that flushes the producer
+   * first); options given here override that.
+   */
+  run(options?: RunOptions): Job;
 }
 
 /** The result type of `.aggregate(spec)`: one aggregator's result, or an object of named results. */
@@ -94,7 +114,7 @@ export class Stream<T, K = null> {
     if (!strategy || typeof strategy.maxDelay !== 'number') {
       throw new TypeError('withTimestamps(timeOf, strategy): strategy must be boundedOutOfOrderness(delay) or monotonic()');
     }
-    return this.with<T>(() => new TimestampOperator(timeOf, strategy) as Operator, { timestamped: true });
+    return this.with<T>(() => new TimestampOperator(timeOf, strategy) as Operator, { timestamped: true, watermarks: strategy });
   }
 
   /** Partitions the stream by key: windows and state are then per key. */
@@ -161,6 +181,68 @@ export class Stream<T, K = null> {
     return new Stream<T, K>({ ...this.blueprint, operators: [...this.blueprint.operators, { branches: nodes }] });
   }
 
+  /**
+   * Re-keys the stream through a Kafka topic, as Kafka Streams does when a job groups by something
+   * other than the message key: everything before this call becomes a stage that writes each
+   * record to `topic` with `key(record)` as message key, so all records of a key land in one
+   * partition; everything after it is a stage that reads the topic in a consumer group. Scaled out
+   * over N instances, each instance's windows then see every record of the keys it owns.
+   *
+   * - Event time crosses over: a stream timestamped before the repartition keeps each record's
+   *   timestamp (message timestamp and the `streamkit.event-time` header) and its watermark
+   *   strategy, tracked per repartition partition and per partition of the stage before (a slow
+   *   input partition holds the watermark back rather than making records late). `withTimestamps`
+   *   after the repartition replaces both, with one watermark per repartition partition: its delay
+   *   must then also cover how far apart the input partitions are read.
+   * - The stage before must keep no state: `window`, `dedup` (or a custom operator that
+   *   checkpoints state) before `.repartition()` is an error here. It delivers at least once: its
+   *   source offsets are committed every `commitEvery`, once the producer has everything before
+   *   acknowledged. Copies a replay writes again are recognised by their origin and dropped by
+   *   the stage after (counted as `duplicates`).
+   * - `run()` starts both stages in this process and returns one job; {@link Stream.stages} runs
+   *   them apart. The stage before's dead letters go to a `.deadLetters(sink)` called before
+   *   `.repartition()`.
+   *
+   * @example
+   * from(fromKafka({ brokers, topic: 'trips', groupId: 'daily' }))        // keyed by zone
+   *   .withTimestamps((t) => t.at, boundedOutOfOrderness('1m'))
+   *   .repartition({ brokers, topic: 'trips-by-day', key: (t) => t.day, consumer: { stopWhenIdle: '10s' } })
+   *   .keyBy((t) => t.day)
+   *   .window(tumbling('1h'))
+   *   .aggregate(count())
+   *   .to(sink)
+   *   .run({ state: levelState('./state'), checkpointEvery: '5s' });
+   * @see fromKafka, toKafka
+   */
+  repartition(options: RepartitionOptions<T>): Stream<T, null> {
+    const who = `repartition(${typeof options?.topic === 'string' ? options.topic : '…'})`;
+    if (this.blueprint.upstream) {
+      throw new PipelineError(`${who}: this stream was already repartitioned; keyBy the stage after one .repartition() by the new key instead of repartitioning again`);
+    }
+    const node = this.node();
+    const stateful = statefulOperator(node);
+    if (stateful) {
+      throw new PipelineError(
+        `${who}: ${stateful} comes before .repartition(), but the stage that writes the repartition topic must keep no state: move .${stateful}() after .repartition()`,
+      );
+    }
+    const { source, traits } = this.blueprint;
+    const parts = repartitionParts(options, { source, watermarks: traits.timestamped ? (traits.watermarks ?? boundedOutOfOrderness(0)) : undefined });
+    // With sinks of its own, the stage before feeds the producer through a branch, so those sinks
+    // keep receiving plain records.
+    const upstream: PipelinePlan =
+      node.sinks.length === 0
+        ? { source, ...node, operators: [...node.operators, parts.writer], sinks: [parts.sink] }
+        : { source, ...node, operators: [...node.operators, { branches: [{ operators: [parts.writer], sinks: [parts.sink] }] }] };
+    return new Stream<T, null>({
+      source: parts.source,
+      operators: [parts.reader],
+      sinks: [],
+      traits: { timestamped: traits.timestamped, keyed: false, watermarks: traits.watermarks },
+      upstream: { plan: upstream, runOptions: parts.upstreamRunOptions },
+    });
+  }
+
   /** Adds a custom operator (one instance per run). */
   process<U>(makeOperator: () => Operator<T, U>): Stream<U, K> {
     assertFunction(makeOperator, 'process(makeOperator)');
@@ -188,14 +270,40 @@ export class Stream<T, K = null> {
   /**
    * Runs the pipeline. Resolves with a summary when a bounded source is exhausted or `stop()` is
    * called; rejects on a failure that cannot be handled per record.
+   *
+   * With `.repartition()`, starts both stages here and returns one job: `options` apply to the
+   * stage after the repartition (`state`, `checkpointEvery`, `metrics`… belong to the stateful
+   * stage), except `batchSize`, `credits`, `tickInterval`, `clock` and `signal`, which both use.
+   * The job ends when the stage after ends (its `consumer` options `stopWhenIdle` / `maxRecords`,
+   * or `stop()`), stopping the stage before; a bounded input ending the stage before ends nothing
+   * else. The first failure stops both and rejects. The summary is the stage after's (`records`:
+   * messages read from the repartition topic), with the stage before's as `upstream`.
    */
   run(options: RunOptions = {}): Job {
-    return runPipeline(this.plan(), options);
+    const { upstream } = this.blueprint;
+    if (!upstream) return runPipeline(this.plan(), options);
+    const { batchSize, credits, tickInterval, clock, signal } = options;
+    const shared = Object.fromEntries(Object.entries({ batchSize, credits, tickInterval, clock, signal }).filter(([, v]) => v !== undefined));
+    return runStages(() => runPipeline(upstream.plan, { ...upstream.runOptions(), ...shared }), () => runPipeline(this.plan(), options));
   }
 
-  /** The plan `run` executes, for runtimes and tests that drive it themselves. */
+  /** The plan `run` executes, for runtimes and tests that drive it themselves (with `.repartition()`: the stage after it). */
   plan(): PipelinePlan {
     return { source: this.blueprint.source, ...this.node() };
+  }
+
+  /**
+   * The pipelines this stream runs as: one, or the `upstream` and `downstream` stages around a
+   * `.repartition()`, which can run in separate processes (each scaled out by its consumer group).
+   * @example
+   * const [upstream, downstream] = stream.stages();
+   * await (process.argv[2] === 'upstream' ? upstream.run() : downstream.run({ state: levelState('./state') }));
+   */
+  stages(): StreamStage[] {
+    const { upstream } = this.blueprint;
+    const main: StreamStage = { name: upstream ? 'downstream' : 'main', plan: () => this.plan(), run: (options) => runPipeline(this.plan(), options) };
+    if (!upstream) return [main];
+    return [{ name: 'upstream', plan: () => upstream.plan, run: (options) => runPipeline(upstream.plan, { ...upstream.runOptions(), ...options }) }, main];
   }
 
   private node(): PlanNode {
@@ -250,6 +358,22 @@ export function from<T>(source: Source<T>): Stream<T> {
     throw new TypeError('from(source): expected a source such as fromArray(items), fromIterable(it), fromJsonl(path) or fromKafka({…})');
   }
   return new Stream<T>({ source: source as Source<unknown>, operators: [], sinks: [], traits: { timestamped: false, keyed: false } });
+}
+
+/** The name of the first operator (branches included) that checkpoints state, if any. */
+function statefulOperator(node: PlanNode): string | undefined {
+  for (const entry of node.operators) {
+    if (typeof entry === 'function') {
+      const op = entry();
+      if (typeof op.snapshotState === 'function') return op.name;
+    } else {
+      for (const branch of entry.branches) {
+        const found = statefulOperator(branch);
+        if (found) return found;
+      }
+    }
+  }
+  return undefined;
 }
 
 function hasSink(node: PlanNode): boolean {

@@ -1,4 +1,4 @@
-export type { Serde, Serializer, Deserializer } from './serde.js';
+export type { Serde, Serializer, Deserializer, MessageMetadata } from './serde.js';
 export { jsonSerde, type JsonSerdeOptions } from './json-serde.js';
 export { avroSerde, type AvroSerdeOptions } from './avro-serde.js';
 export { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry-client.js';

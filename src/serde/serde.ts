@@ -16,7 +16,21 @@ export interface Serializer<T> {
  * const text: Deserializer<string> = { deserialize: (b) => b.toString('utf8') };
  */
 export interface Deserializer<T> {
-  deserialize(bytes: Buffer): T | Promise<T>;
+  /**
+   * @param bytes the message value.
+   * @param message the message it came from, when the source has one (Kafka: key, timestamp,
+   *   offset, headers), for formats that keep part of a record outside the value.
+   */
+  deserialize(bytes: Buffer, message?: MessageMetadata): T | Promise<T>;
+}
+
+/** What a Kafka source passes a deserializer about the message besides its value (kafkajs's fields). */
+export interface MessageMetadata {
+  key: Buffer | null;
+  /** Epoch milliseconds, as a decimal string. */
+  timestamp: string;
+  offset: string;
+  headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined>;
 }
 
 /**

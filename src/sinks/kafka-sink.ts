@@ -28,6 +28,11 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
   /** Message headers per item. */
   headers?: (item: T) => Record<string, string | Buffer>;
   /**
+   * Message timestamp per item, in epoch milliseconds (the record's event time, say). Default, or
+   * when it returns `undefined`: the time of the send.
+   */
+  timestamp?: (item: T) => number | undefined;
+  /**
    * Idempotent producer (default true): the broker drops duplicates from the producer's own retries,
    * so a retried send never writes a message twice. Requires `acks: -1`.
    */
@@ -175,7 +180,7 @@ function defaultKey(item: unknown): string | null {
  * Writes each item as a Kafka message: an idempotent producer, keyed by the result `id` by default,
  * one `send` per written batch; `flush()` (awaited by every checkpoint) resolves once all are acknowledged.
  *
- * @param options - `brokers`, `topic`; optional `key`, `serializer` (default JSON), `headers`,
+ * @param options - `brokers`, `topic`; optional `key`, `serializer` (default JSON), `headers`, `timestamp`,
  *   `idempotent` (default true), `acks`, `maxPendingSends` and connection settings
  * @returns a sink; writing to a topic that does not exist creates it when the broker allows it
  * @example
@@ -190,22 +195,26 @@ function defaultKey(item: unknown): string | null {
  */
 export function toKafka<T = unknown>(options: KafkaSinkOptions<T>): KafkaSink<T> {
   validateConnectionOptions(options, 'toKafka');
-  checkOptions('toKafka', options, [...CONNECTION_OPTION_NAMES, 'topic', 'key', 'serializer', 'headers', 'idempotent', 'acks', 'maxPendingSends']);
+  checkOptions('toKafka', options, [...CONNECTION_OPTION_NAMES, 'topic', 'key', 'serializer', 'headers', 'timestamp', 'idempotent', 'acks', 'maxPendingSends']);
   validateSinkOptions(options, 'toKafka');
   if (options.key !== undefined && typeof options.key !== 'function') throw new TypeError('toKafka: option "key" must be a function');
   if (options.headers !== undefined && typeof options.headers !== 'function') throw new TypeError('toKafka: option "headers" must be a function');
+  if (options.timestamp !== undefined && typeof options.timestamp !== 'function') throw new TypeError('toKafka: option "timestamp" must be a function');
   if (options.serializer !== undefined && typeof options.serializer?.serialize !== 'function') {
     throw new TypeError('toKafka: option "serializer" must have a serialize(value) method');
   }
   const serializer = options.serializer ?? (jsonSerde() as Serializer<T>);
   const keyOf = options.key ?? defaultKey;
   const headersOf = options.headers;
+  const timestampOf = options.timestamp;
   return new KafkaProducerSink<T>(options, `toKafka(${options.topic})`, (item) => {
     const value = serializer.serialize(item);
     const key = keyOf(item);
     const headers = headersOf?.(item);
-    if (value instanceof Promise) return value.then((v) => ({ key, value: v, headers }));
-    return { key, value, headers };
+    const time = timestampOf?.(item);
+    const timestamp = time === undefined ? undefined : String(time);
+    if (value instanceof Promise) return value.then((v) => ({ key, value: v, headers, timestamp }));
+    return { key, value, headers, timestamp };
   });
 }
 

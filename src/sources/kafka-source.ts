@@ -115,7 +115,8 @@ export const KAFKA_TOPIC_PARTITION_STRIDE = 100_000;
 export class KafkaSource<T> implements Source<T> {
   readonly name: string;
   private readonly options: KafkaSourceOptions<T>;
-  private readonly topics: string[];
+  /** The topics read, in the order given. */
+  readonly topics: string[];
   private readonly deserializer: Deserializer<T>;
   private readonly stopWhenIdleMs?: number;
   private kafka?: KafkaClient;
@@ -448,7 +449,7 @@ export class KafkaSource<T> implements Source<T> {
           dead.push(this.deadLetter('message has no value (tombstone)', topic, partition, pid, message));
         } else {
           try {
-            let value = this.deserializer.deserialize(message.value);
+            let value = this.deserializer.deserialize(message.value, message);
             if (value instanceof Promise) value = await value;
             values.push(value as T);
             positions.push(offset);

@@ -47,6 +47,8 @@ export interface ReadMessage {
   key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** Message timestamp, epoch milliseconds as a decimal string. */
+  timestamp: string;
 }
 
 /** Reads every message of `topic` from the beginning until `count` arrived (or fails after `timeoutMs`). */
@@ -98,6 +100,7 @@ function toRead(partition: number, message: KafkaMessage): ReadMessage {
     key: message.key ? message.key.toString('utf8') : null,
     value: message.value,
     headers: headersOf(message.headers),
+    timestamp: message.timestamp,
   };
 }
 

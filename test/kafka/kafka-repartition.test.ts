@@ -8,6 +8,7 @@ import { REPARTITION_HEADERS } from '../../src/kafka/repartition.js';
 import { fromArray } from '../../src/sources/array-source.js';
 import { fromKafka, type KafkaSource } from '../../src/sources/kafka-source.js';
 import { toArray } from '../../src/sinks/array-sink.js';
+import { kafkaChangelog } from '../../src/state/kafka-changelog/index.js';
 import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
@@ -169,6 +170,57 @@ describe('repartition through a Kafka topic', () => {
     // each rider's windows were computed by one instance only
     const ridersA = new Set(a.out.items.map((r) => r.key));
     expect(b.out.items.some((r) => ridersA.has(r.key))).toBe(false);
+  });
+
+  it('the stage after the repartition keeps its state in kafkaChangelog: a member leaving mid-stream hands its tasks over and results stay exact', async () => {
+    const topic = uniqueName('rides-by-zone');
+    const repartitionTopic = uniqueName('rides-by-rider');
+    const groupId = uniqueName('per-rider');
+    await createTopic(topic, 3);
+    const half = input.findIndex((r) => r.at >= T0 + (N / 2) * 3000);
+    const instance = (stopWhenIdle: string) => {
+      const source = fromKafka<Ride>({ brokers, topic, groupId, fromBeginning: true, sessionTimeout: 6000, heartbeatInterval: 500 });
+      const out = toArray<Result>();
+      const checkpoints: number[] = [];
+      const restored: string[] = [];
+      const stream = perRider(
+        from(source)
+          .withTimestamps((r) => r.at, boundedOutOfOrderness('1m'))
+          .repartition({ brokers, topic: repartitionTopic, key: (r) => r.rider, consumer: { ...consumer, stopWhenIdle } }),
+      ).to(out);
+      const [, downstream] = stream.stages();
+      const state = kafkaChangelog({ brokers, topic: `${groupId}.changelog`, logLevel: 'nothing' });
+      const job = stream.run({ state, checkpointEvery: '300ms', batchSize: 50, onEvent: (e) => {
+        if (e.type === 'checkpoint.completed') checkpoints.push(e.id);
+        if (e.type === 'task.started' && e.restoredFrom !== undefined) restored.push(e.task);
+      } });
+      return { source, repartitioned: downstream.plan().source as KafkaSource<unknown>, out, job, checkpoints, restored };
+    };
+    const owns = (x: { source: Source<unknown>; repartitioned: Source<unknown> }, n: number) => x.source.partitions().length === n && x.repartitioned.partitions().length === n;
+
+    // A alone reads the first half, and its tasks checkpoint to the changelog.
+    const a = instance('120s');
+    await waitUntil(() => owns(a, 3), 'instance A to own every partition');
+    await produce(topic, input.slice(0, half).map((r) => ({ key: r.zone, value: JSON.stringify(r) })));
+    await waitUntil(() => a.job.metrics.total('records_in') >= half, 'instance A to read the first half');
+    const seen = a.checkpoints.length;
+    await waitUntil(() => a.checkpoints.length >= seen + 2, 'a checkpoint after the first half');
+
+    // B joins, then A leaves: B ends up with every partition of both topics, its tasks restored.
+    const b = instance('10s');
+    await waitUntil(() => b.source.partitions().length > 0 && b.repartitioned.partitions().length > 0, 'instance B to join both groups');
+    a.job.stop();
+    await a.job;
+    await waitUntil(() => owns(b, 3), 'instance B to own every partition');
+    await produce(topic, input.slice(half).map((r) => ({ key: r.zone, value: JSON.stringify(r) })));
+    await b.job;
+
+    const upserted = new Map<string, Result>();
+    for (const r of [...a.out.items, ...b.out.items]) upserted.set(r.id, r);
+    expect([...upserted.values()].sort(byId)).toEqual(expected);
+    // B took every repartition partition over from A's checkpoints in the changelog.
+    expect(new Set(b.restored)).toEqual(new Set([0, 1, 2].map((p) => `${repartitionTopic}/${p}`)));
+    expect(a.out.items.length).toBeGreaterThan(0);
   });
 
   it('carries event time across: windows after the repartition need no withTimestamps, and a bounded input does not end the job', async () => {

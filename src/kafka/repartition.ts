@@ -5,6 +5,7 @@ import { checkOptions } from '../core/options.js';
 import type { RunOptions } from '../core/runtime.js';
 import type { Sink } from '../core/sink.js';
 import type { Source, SourceContext } from '../core/source.js';
+import type { Admin } from 'kafkajs';
 import type { Deserializer, MessageMetadata, Serializer } from '../serde/serde.js';
 import { jsonSerde } from '../serde/json-serde.js';
 import { toKafka, type KafkaSinkOptions } from '../sinks/kafka-sink.js';
@@ -69,6 +70,12 @@ export interface RepartitionOptions<T> extends KafkaConnectionOptions {
   consumer?: RepartitionConsumerOptions;
   /** Producer settings of the stage before it. */
   producer?: RepartitionProducerOptions;
+  /**
+   * Delete records of the repartition topic once the stage after it has committed past them
+   * (default true), as Kafka Streams purges its repartition topics, so the topic does not grow
+   * without bound. False keeps them (to inspect the topic).
+   */
+  purgeConsumed?: boolean;
 }
 
 /** Header names of repartition-topic messages. */
@@ -81,7 +88,7 @@ export const REPARTITION_HEADERS = {
 
 const OPTION_NAMES = [
   ...CONNECTION_OPTION_NAMES,
-  'topic', 'key', 'partitions', 'replicationFactor', 'groupId', 'serializer', 'deserializer', 'commitEvery', 'consumer', 'producer',
+  'topic', 'key', 'partitions', 'replicationFactor', 'groupId', 'serializer', 'deserializer', 'commitEvery', 'consumer', 'producer', 'purgeConsumed',
 ] as const;
 const CONSUMER_OPTION_NAMES = [
   'stopWhenIdle', 'maxRecords', 'batchSize', 'maxBuffered', 'maxBytesPerPartition', 'maxWaitTimeMs', 'sessionTimeout', 'heartbeatInterval', 'onRebalance',
@@ -169,7 +176,7 @@ export function repartitionParts<T>(options: RepartitionOptions<T>, upstream: { 
     // The stage before may have written before this group first joined: read the topic from its start.
     fromBeginning: true,
     deserializer: incomingDeserializer(deserializer),
-  }, prepare);
+  }, prepare, options.purgeConsumed ?? true);
 
   const keyOf = options.key as (value: unknown) => unknown;
   const { watermarks } = upstream;
@@ -184,15 +191,52 @@ export function repartitionParts<T>(options: RepartitionOptions<T>, upstream: { 
   };
 }
 
-/** The consumer of a repartition topic: makes sure the topic exists before joining the group. */
+/**
+ * The consumer of a repartition topic: makes sure the topic exists before joining the group, and
+ * deletes what the group has committed, as Kafka Streams purges its repartition topics: a
+ * committed offset is never read again (a restore starts at a checkpoint at or after it).
+ */
 class RepartitionSource<T> extends KafkaSource<T> {
-  constructor(options: KafkaSourceOptions<T>, private readonly prepare: () => Promise<void>) {
-    super(options);
+  private purger?: Admin;
+  private readonly purgerTopics = new Set<string>();
+
+  constructor(
+    private readonly sourceOptions: KafkaSourceOptions<T>,
+    private readonly prepare: () => Promise<void>,
+    private readonly purge: boolean,
+  ) {
+    super(sourceOptions);
   }
 
   override async open(ctx: SourceContext): Promise<void> {
     await this.prepare();
     await super.open(ctx);
+  }
+
+  protected override async committed(offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>): Promise<void> {
+    if (!this.purge) return;
+    try {
+      if (!this.purger) {
+        this.purger = createKafkaClient(this.sourceOptions).admin();
+        await this.purger.connect();
+      }
+      for (const topic of new Set(offsets.map((o) => o.topic))) {
+        const partitions = offsets.filter((o) => o.topic === topic).map(({ partition, offset }) => ({ partition, offset }));
+        // kafkajs finds partition leaders in metadata it has loaded for the topic.
+        if (!this.purgerTopics.has(topic)) {
+          await this.purger.fetchTopicMetadata({ topics: [topic] });
+          this.purgerTopics.add(topic);
+        }
+        await this.purger.deleteTopicRecords({ topic, partitions });
+      }
+    } catch {
+      // Best effort: what stays is deleted after the next commit.
+    }
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.purger?.disconnect().catch(() => undefined);
   }
 }
 

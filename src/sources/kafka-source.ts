@@ -382,6 +382,7 @@ export class KafkaSource<T> implements Source<T> {
     if (offsets.length === 0) return;
     try {
       await consumer.commitOffsets(offsets);
+      await this.committed(offsets);
     } catch (error) {
       if (isRebalanceError(error)) return;
       throw new StreamkitError('SOURCE_FAILED', `fromKafka(${this.topics.join(', ')}): offset commit failed: ${describeError(error)}`, {
@@ -390,6 +391,9 @@ export class KafkaSource<T> implements Source<T> {
       });
     }
   }
+
+  /** Called after offsets were committed to the group; subclasses act on them (a repartition topic purges what was read). */
+  protected async committed(_offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>): Promise<void> {}
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -13,7 +13,7 @@ import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
-import { brokers, createTopic, produce, readAll, uniqueName } from './kafka-test-utils.js';
+import { brokers, createTopic, kafka, produce, readAll, uniqueName } from './kafka-test-utils.js';
 
 /** A ride event: the input topic is keyed by zone, the job counts per rider. */
 interface Ride {
@@ -87,7 +87,8 @@ describe('repartition through a Kafka topic', () => {
       const stream = perRider(
         from(fromKafka<Ride>({ brokers, topic, groupId: uniqueName('per-rider'), fromBeginning: true }))
           .withTimestamps((r) => r.at, boundedOutOfOrderness('1m'))
-          .repartition({ brokers, topic: repartitionTopic, key: (r) => r.rider, consumer }),
+          // Kept, so the test can read what was written.
+          .repartition({ brokers, topic: repartitionTopic, key: (r) => r.rider, consumer, purgeConsumed: false }),
       ).to(out);
       // Small batches interleave the input partitions in each repartition partition, each one
       // spanning the whole time range: only per-origin watermarks keep them all on time.
@@ -221,6 +222,11 @@ describe('repartition through a Kafka topic', () => {
     // B took every repartition partition over from A's checkpoints in the changelog.
     expect(new Set(b.restored)).toEqual(new Set([0, 1, 2].map((p) => `${repartitionTopic}/${p}`)));
     expect(a.out.items.length).toBeGreaterThan(0);
+    // What the group committed was deleted from the repartition topic.
+    const admin = kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(repartitionTopic).finally(() => admin.disconnect());
+    expect(offsets.reduce((n, o) => n + Number(o.low), 0)).toBeGreaterThan(0);
   });
 
   it('carries event time across: windows after the repartition need no withTimestamps, and a bounded input does not end the job', async () => {

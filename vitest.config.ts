@@ -6,6 +6,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    globalSetup: ['test/setup/kafka-global-setup.ts'],
+    globalSetup: ['test/setup/kafka-global-setup.ts', 'test/setup/schema-registry-global-setup.ts'],
   },
 });

@@ -121,11 +121,30 @@ export class SchemaRegistryClient {
     }
     const text = await response.text();
     if (!response.ok) {
-      // the registry's own message (error_code, message) is the useful part; it carries no secret
-      throw new StreamkitError('SOURCE_FAILED', `schema registry ${this.url}: ${init.method} ${path} answered ${response.status}: ${text.slice(0, 300)}`, {
+      // 409 on registering is the registry's compatibility check refusing the schema
+      const what = response.status === 409 && init.method === 'POST' ? ' (schema incompatible with the subject\'s earlier versions)' : '';
+      // the registry's own message is the useful part; it carries no secret
+      throw new StreamkitError('SOURCE_FAILED', `schema registry ${this.url}: ${init.method} ${path} answered ${response.status}${what}: ${registryReason(text)}`, {
         retriable: response.status >= 500,
       });
     }
     return JSON.parse(text) as unknown;
   }
+}
+
+/**
+ * The `message` and `error_code` of a registry's JSON error body, else the body itself; cut at
+ * 1000 characters (a compatibility refusal lists every difference found).
+ */
+function registryReason(text: string): string {
+  let reason = text;
+  try {
+    const body = JSON.parse(text) as { message?: unknown; error_code?: unknown };
+    if (body && typeof body.message === 'string') {
+      reason = body.error_code === undefined ? body.message : `${body.message} (error_code ${String(body.error_code)})`;
+    }
+  } catch {
+    // not JSON: a proxy's page, say
+  }
+  return reason.length > 1000 ? `${reason.slice(0, 1000)}…` : reason;
 }

@@ -22,7 +22,8 @@ declare module 'vitest' {
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../scripts/kafka.sh', import.meta.url));
 
-function runMayIncludeKafka(argv: readonly string[]): boolean {
+/** Whether a `vitest run|watch|dev [filters…]` command line may select files under `test/kafka/`. */
+export function runMayIncludeKafka(argv: readonly string[]): boolean {
   const i = argv.findIndex((a) => a === 'run' || a === 'watch' || a === 'dev');
   const filters = argv.slice(i + 1).filter((a) => !a.startsWith('-'));
   if (filters.length === 0) return true;

@@ -132,7 +132,10 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     .map((t) => {
       rules.silver++;
       const verdicts = tripVerdicts(t);
-      for (const rule of ['rounded', 'truncated', 'boundary'] as const) if (verdicts[rule]) rules.metricsKept[rule]++;
+      const kept = rules.metricsKept;
+      if (verdicts.rounded) kept.rounded++;
+      if (verdicts.truncated) kept.truncated++;
+      if (verdicts.boundary) kept.boundary++;
       return withMetrics(t);
     })
     .filter((t): t is GoldTrip => t !== null)

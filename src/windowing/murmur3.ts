@@ -5,8 +5,25 @@
  * collision among result ids practically impossible. Pinned against the reference by a test.
  */
 export function murmur3x86128(text: string): string {
-  const bytes = utf8(text);
-  const n = bytes.length;
+  const n = text.length;
+  if (n > scratch.length) scratch = new Uint8Array(n * 2);
+  const bytes = scratch;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) {
+      const encoded = encoder.encode(text);
+      return murmur3x86128Bytes(encoded, encoded.length);
+    }
+    bytes[i] = c;
+  }
+  return murmur3x86128Bytes(bytes, n);
+}
+
+/**
+ * {@link murmur3x86128} of the first `n` bytes of `bytes`: for callers that write the bytes
+ * themselves (result ids), so no text is built and no array view allocated per hash.
+ */
+export function murmur3x86128Bytes(bytes: Uint8Array, n: number): string {
   const c1 = 0x239b961b;
   const c2 = 0xab0e9789;
   const c3 = 0x38b34ae5;
@@ -66,19 +83,8 @@ export function murmur3x86128(text: string): string {
 }
 
 const encoder = new TextEncoder();
+/** Reused for the bytes of ASCII texts (the usual id text), grown on demand. */
 let scratch = new Uint8Array(256);
-
-/** UTF-8 bytes of `text`; ASCII (the usual id text) without the encoder. */
-function utf8(text: string): Uint8Array {
-  const n = text.length;
-  if (n > scratch.length) scratch = new Uint8Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) return encoder.encode(text);
-    scratch[i] = c;
-  }
-  return scratch.subarray(0, n);
-}
 
 function word(b: Uint8Array, i: number): number {
   return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);

@@ -11,6 +11,13 @@ const HOUR_MS = 3_600_000;
  * month of trips cost one date-fns-tz call per hour instead of one per record.
  */
 const offsetByLocalHour = new Map<number, number>();
+/**
+ * The offset of a local day whose first and last hours have the same offset, keyed by the day's
+ * naive epoch; `null` for a DST-change day, whose hours are looked up one by one. New York changes
+ * offset at most once a day, so equal ends mean the same offset all day: two date-fns-tz calls a
+ * day instead of twenty-four.
+ */
+const offsetByLocalDay = new Map<number, number | null>();
 
 /**
  * Reads a naive `"YYYY-MM-DDTHH:mm:ss"` timestamp as the same wall-clock fields in UTC
@@ -92,13 +99,24 @@ const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0
  * nyNaiveToEpoch(parseNaiveTimestamp('2024-01-01T00:57:55')!); // 1704088675000 (05:57:55Z)
  */
 export function nyNaiveToEpoch(naiveMs: number): number {
-  const hourStart = Math.floor(naiveMs / HOUR_MS) * HOUR_MS;
+  const dayStart = Math.floor(naiveMs / DAY_MS) * DAY_MS;
+  let dayOffset = offsetByLocalDay.get(dayStart);
+  if (dayOffset === undefined) {
+    const first = hourOffset(dayStart);
+    dayOffset = first === hourOffset(dayStart + DAY_MS - HOUR_MS) ? first : null;
+    offsetByLocalDay.set(dayStart, dayOffset);
+  }
+  return naiveMs - (dayOffset ?? hourOffset(Math.floor(naiveMs / HOUR_MS) * HOUR_MS));
+}
+
+/** The UTC offset (ms) of the local hour starting at naive epoch `hourStart`, as date-fns-tz reads it. */
+function hourOffset(hourStart: number): number {
   let offset = offsetByLocalHour.get(hourStart);
   if (offset === undefined) {
     offset = hourStart - fromZonedTime(formatNaiveTimestamp(hourStart), TAXI_TIME_ZONE).getTime();
     offsetByLocalHour.set(hourStart, offset);
   }
-  return naiveMs - offset;
+  return offset;
 }
 
 /**

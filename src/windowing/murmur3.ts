@@ -79,7 +79,7 @@ export function murmur3x86128Bytes(bytes: Uint8Array, n: number): string {
   h2 = (h2 + h1) | 0;
   h3 = (h3 + h1) | 0;
   h4 = (h4 + h1) | 0;
-  return hex(h1) + hex(h2) + hex(h3) + hex(h4);
+  return hex128(h1, h2, h3, h4);
 }
 
 const encoder = new TextEncoder();
@@ -109,8 +109,18 @@ function fmix(h: number): number {
   return h;
 }
 
-const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** Character codes of the hex digits 0-f. */
+const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
-function hex(h: number): string {
-  return HEX_BYTE[h >>> 24] + HEX_BYTE[(h >>> 16) & 255] + HEX_BYTE[(h >>> 8) & 255] + HEX_BYTE[h & 255];
+/**
+ * The four words as 32 hex digits, big-endian each, made in one call: concatenating per-byte
+ * pieces built a tree of fifteen strings per id, which JSON output then had to flatten.
+ */
+function hex128(a: number, b: number, c: number, d: number): string {
+  return String.fromCharCode(
+    HEX[a >>> 28], HEX[(a >>> 24) & 15], HEX[(a >>> 20) & 15], HEX[(a >>> 16) & 15], HEX[(a >>> 12) & 15], HEX[(a >>> 8) & 15], HEX[(a >>> 4) & 15], HEX[a & 15],
+    HEX[b >>> 28], HEX[(b >>> 24) & 15], HEX[(b >>> 20) & 15], HEX[(b >>> 16) & 15], HEX[(b >>> 12) & 15], HEX[(b >>> 8) & 15], HEX[(b >>> 4) & 15], HEX[b & 15],
+    HEX[c >>> 28], HEX[(c >>> 24) & 15], HEX[(c >>> 20) & 15], HEX[(c >>> 16) & 15], HEX[(c >>> 12) & 15], HEX[(c >>> 8) & 15], HEX[(c >>> 4) & 15], HEX[c & 15],
+    HEX[d >>> 28], HEX[(d >>> 24) & 15], HEX[(d >>> 20) & 15], HEX[(d >>> 16) & 15], HEX[(d >>> 12) & 15], HEX[(d >>> 8) & 15], HEX[(d >>> 4) & 15], HEX[d & 15],
+  );
 }

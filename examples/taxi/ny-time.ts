@@ -1,4 +1,4 @@
-import { fromZonedTime } from 'date-fns-tz';
+import { fromZonedTime } from 'date-fns-tz/fromZonedTime';
 
 /** The zone TLC timestamps are written in: naive wall-clock time in New York. */
 export const TAXI_TIME_ZONE = 'America/New_York';

@@ -47,6 +47,9 @@ export function resultId(keyJson: string, start: number, end: number, index: num
  * @example keyToJson('a') // '"a"'; keyToJson(null) // 'null'; keyToJson({ zone: 7 }) // '{"zone":7}'
  */
 export function keyToJson(key: unknown): string {
+  // Numbers (zone ids, vendor ids) are the usual key: String() gives JSON's text for every finite
+  // number, from V8's number-string cache, without starting a JSON serializer per window.
+  if (typeof key === 'number') return Number.isFinite(key) ? String(key) : 'null';
   if (key === undefined) return 'undefined';
   if (typeof key === 'bigint') return `${key}n`;
   const text = JSON.stringify(key);

@@ -32,3 +32,11 @@ describe('resultId', () => {
     expect(resultId('"zone-7"', 0, 300000, 1, true)).toBe('6ef05b898147f531adb463f432cbb0f8');
   });
 });
+
+describe('keyToJson', () => {
+  it('renders numbers exactly as JSON.stringify does', () => {
+    for (const n of [0, -0, 7, -7, 0.1, 1e21, 1e-7, 2 ** 53, 1_704_085_200_000, Number.MAX_VALUE, Number.MIN_VALUE, NaN, Infinity, -Infinity]) {
+      expect(keyToJson(n)).toBe(JSON.stringify(n));
+    }
+  });
+});

@@ -43,10 +43,28 @@ export function parseNaiveTimestamp(text: string): number | null {
   const second = digits(text, 17, 2);
   // A non-digit made its field negative, which the range checks below reject.
   if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Date.UTC rolls 2024-02-30 over to March; a rolled-over day is not the day that was written.
-  if (new Date(ms).getUTCDate() !== day) return null;
-  return ms;
+  // The same reading as Date.UTC (years 0-99 are 1900-1999), by arithmetic rather than a Date per
+  // call; a day past the month's end (2024-02-30) is rejected rather than rolled over.
+  const y = year < 100 ? 1900 + year : year;
+  if (day > daysInMonth(y, month)) return null;
+  return daysFromCivil(y, month, day) * DAY_MS + hour * HOUR_MS + minute * 60_000 + second * 1000;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 const DASH = 0x2d;

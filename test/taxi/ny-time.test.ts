@@ -26,6 +26,12 @@ describe('New York wall-clock time', () => {
       expect(parseNaiveTimestamp(bad)).toBeNull();
     }
     expect(parseNaiveTimestamp('2024-02-29T23:59:59')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59));
+    // As Date.UTC reads them: years 0-99 are 1900-1999; 1900 and 0100 have no 29 February, 2000 has.
+    expect(parseNaiveTimestamp('0024-02-29T01:02:03')).toBe(Date.UTC(24, 1, 29, 1, 2, 3));
+    expect(parseNaiveTimestamp('0000-01-01T00:00:00')).toBe(Date.UTC(0, 0, 1));
+    expect(parseNaiveTimestamp('0100-03-01T00:00:00')).toBe(Date.UTC(100, 2, 1));
+    expect(parseNaiveTimestamp('2000-02-29T00:00:00')).toBe(Date.UTC(2000, 1, 29));
+    for (const bad of ['1900-02-29T00:00:00', '0100-02-29T00:00:00', '2024-04-31T00:00:00']) expect(parseNaiveTimestamp(bad)).toBeNull();
     expect(() => nyDayStart('01/13/2024')).toThrow(RangeError);
   });
 

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { progressBar } from './progress.js';
+import { groupDigits, progressBar } from './progress.js';
 import { runTaxiJob, type TaxiJobOptions, type TaxiJobResult } from './pipeline.js';
 import { GOLD_STREAMS } from './gold.js';
 
@@ -129,5 +129,5 @@ writeFileSync(
 if (batchCheck && !batchCheck.equal) process.exitCode = 1;
 
 function fmt(n: number): string {
-  return n.toLocaleString('en-US');
+  return groupDigits(n);
 }

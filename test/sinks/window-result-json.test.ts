@@ -36,7 +36,7 @@ describe('windowResultJson', () => {
       constructor(readonly start: number, readonly end: number) {}
     }
     const others: unknown[] = [
-      null, 3, 'text', [base], { ...base, extra: 1 }, { id: 'x', ...base }, { ...base, retraction: false },
+      null, 3, 'text', [base], { ...base, extra: 1 }, Object.assign({ id: 'x' }, base), { ...base, retraction: false },
       { ...base, window: new Window(0, 10) }, { ...base, window: { end: 10, start: 0 } }, { ...base, window: { start: '0', end: 10 } },
       { ...base, pane: { index: 0, timing: 'late', extra: true } }, { ...base, id: 7 },
       { ...base, value: { toJSON: (k: string) => `value under ${JSON.stringify(k)}` } }, { ...base, key: new Date(0) },

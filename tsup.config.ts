@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   external: ['fast-check'],
+  // lazy-module.ts resolves optional dependencies from import.meta.url, which the CommonJS build must be given.
+  shims: true,
 });

@@ -73,16 +73,25 @@ export function tripMetrics(trip: SilverTrip, rule: MinuteRule = STREAMKIT_MINUT
   const fare = trip.fare_amount;
   const tip = trip.tip_amount;
   const naive = parseNaiveTimestamp(trip.pickup_datetime) as number;
-  const day = new Date(naive).getUTCDay();
+  const dayNumber = Math.floor(naive / DAY_MS);
+  // Day 0 (1970-01-01) was a Thursday; the same as `getUTCDay()` without a Date per trip.
+  const day = (((dayNumber + 4) % 7) + 7) % 7;
   return {
     trip_duration_minutes: minutes,
-    avg_speed_mph: minutes === 0 ? null : roundHalfAway(distance / (minutes / 60), 2),
+    avg_speed_mph: speedMph(distance, minutes),
     cost_per_mile: distance === 0 ? null : roundHalfAway(fare / distance, 2),
     tip_percentage: fare === 0 || tip === null ? null : roundHalfAway((tip / fare) * 100, 2),
-    pickup_hour: new Date(naive).getUTCHours(),
+    pickup_hour: Math.floor((naive - dayNumber * DAY_MS) / HOUR_MS),
     pickup_day_of_week: day,
     is_weekend: day === 0 || day === 6,
   };
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+function speedMph(distance: number, minutes: number): number | null {
+  return minutes === 0 ? null : roundHalfAway(distance / (minutes / 60), 2);
 }
 
 /**
@@ -117,10 +126,16 @@ export interface TripVerdicts {
  */
 export function tripVerdicts(trip: SilverTrip): TripVerdicts {
   return {
-    rounded: isPossibleTrip(tripMetrics(trip, 'rounded')),
-    truncated: isPossibleTrip(tripMetrics(trip, 'truncated')),
-    boundary: isPossibleTrip(tripMetrics(trip, 'boundary')),
+    rounded: isPossibleUnder(trip, 'rounded'),
+    truncated: isPossibleUnder(trip, 'truncated'),
+    boundary: isPossibleUnder(trip, 'boundary'),
   };
+}
+
+/** The filter reads only duration and speed, so a verdict needs no other metric. */
+function isPossibleUnder(trip: SilverTrip, rule: MinuteRule): boolean {
+  const minutes = tripMinutes(trip.pickup_ts, trip.dropoff_ts, rule);
+  return isPossibleTrip({ trip_duration_minutes: minutes, avg_speed_mph: speedMph(trip.trip_distance_miles, minutes) });
 }
 
 /**
@@ -134,5 +149,38 @@ export function tripVerdicts(trip: SilverTrip): TripVerdicts {
  */
 export function withMetrics(trip: SilverTrip, rule: MinuteRule = STREAMKIT_MINUTE_RULE): GoldTrip | null {
   const m = tripMetrics(trip, rule);
-  return isPossibleTrip(m) ? { ...trip, ...m } : null;
+  if (!isPossibleTrip(m)) return null;
+  // Spelled out rather than spread: one object of one shape per trip, with Silver's columns first.
+  return {
+    trip_id: trip.trip_id,
+    vendor_id: trip.vendor_id,
+    pickup_datetime: trip.pickup_datetime,
+    dropoff_datetime: trip.dropoff_datetime,
+    pickup_date: trip.pickup_date,
+    pickup_ts: trip.pickup_ts,
+    dropoff_ts: trip.dropoff_ts,
+    passenger_count: trip.passenger_count,
+    trip_distance_miles: trip.trip_distance_miles,
+    rate_code_id: trip.rate_code_id,
+    store_and_fwd_flag: trip.store_and_fwd_flag,
+    pickup_location_id: trip.pickup_location_id,
+    dropoff_location_id: trip.dropoff_location_id,
+    payment_type_id: trip.payment_type_id,
+    fare_amount: trip.fare_amount,
+    extra_amount: trip.extra_amount,
+    mta_tax: trip.mta_tax,
+    tip_amount: trip.tip_amount,
+    tolls_amount: trip.tolls_amount,
+    improvement_surcharge: trip.improvement_surcharge,
+    total_amount: trip.total_amount,
+    congestion_surcharge: trip.congestion_surcharge,
+    airport_fee: trip.airport_fee,
+    trip_duration_minutes: m.trip_duration_minutes,
+    avg_speed_mph: m.avg_speed_mph,
+    cost_per_mile: m.cost_per_mile,
+    tip_percentage: m.tip_percentage,
+    pickup_hour: m.pickup_hour,
+    pickup_day_of_week: m.pickup_day_of_week,
+    is_weekend: m.is_weekend,
+  };
 }

@@ -10,7 +10,6 @@ import { GoldInputColumns } from './gold-input.js';
 import { goldBranches, GOLD_STREAMS, refundAlerts, type GoldOptions, type GoldStreamName } from './gold.js';
 import { tripVerdicts, withMetrics, type GoldTrip, type MinuteRule } from './metrics.js';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
-import { readParquetTrips } from './parquet.js';
 import type { RawTrip } from './raw-trip.js';
 import { toSilver, type SilverTrip } from './silver.js';
 
@@ -132,7 +131,10 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     .map((t) => {
       rules.silver++;
       const verdicts = tripVerdicts(t);
-      for (const rule of ['rounded', 'truncated', 'boundary'] as const) if (verdicts[rule]) rules.metricsKept[rule]++;
+      const kept = rules.metricsKept;
+      if (verdicts.rounded) kept.rounded++;
+      if (verdicts.truncated) kept.truncated++;
+      if (verdicts.boundary) kept.boundary++;
       return withMetrics(t);
     })
     .filter((t): t is GoldTrip => t !== null)
@@ -166,8 +168,14 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
 
 /** Raw records from the parquet file or the generator. */
 function rawRecords(options: TaxiJobOptions): Iterable<unknown> | AsyncIterable<unknown> {
-  if (options.parquet) return readParquetTrips(options.parquet);
+  if (options.parquet) return parquetTrips(options.parquet);
   return generateTrips({ events: options.events, seed: options.seed, duplicates: options.duplicates, bad: options.bad });
+}
+
+/** The parquet reader (hyparquet) is loaded only when a parquet file is read. */
+async function* parquetTrips(path: string): AsyncGenerator<RawTrip> {
+  const { readParquetTrips } = await import('./parquet.js');
+  yield* readParquetTrips(path);
 }
 
 function pickupEpoch(t: RawTrip): number {

@@ -20,9 +20,9 @@ export function progressBar(total: number | undefined, label = 'events') {
       const width = 30;
       const filled = Math.round(frac * width);
       const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%`;
-      write(`${bar} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${label}  ${rate}`, final);
+      write(`${bar} ${groupDigits(done)}/${groupDigits(total)} ${label}  ${rate}`, final);
     } else {
-      write(`${done.toLocaleString('en-US')} ${label}  ${rate}`, final);
+      write(`${groupDigits(done)} ${label}  ${rate}`, final);
     }
   };
   const write = (line: string, final: boolean) => {
@@ -36,4 +36,13 @@ function formatRate(perSecond: number): string {
   if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(2)}M`;
   if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(1)}k`;
   return perSecond.toFixed(0);
+}
+
+/**
+ * An integer with thousands separators, as `toLocaleString('en-US')` writes it, without Intl: the
+ * first Intl number format costs about 15 ms of ICU set-up, and the bar draws while the job runs.
+ * @example groupDigits(1234567) // '1,234,567'
+ */
+export function groupDigits(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
 import type { RawTrip } from './raw-trip.js';
 import { roundHalfAway } from './round-half-away.js';
@@ -92,7 +92,8 @@ export function tripId(trip: RawTrip): string {
     moneyKeyPart(trip.fare_amount),
     moneyKeyPart(trip.total_amount),
   ].join('|');
-  return createHash('sha256').update(key).digest('hex');
+  // One-shot hash: no Hash object per trip.
+  return hash('sha256', key, 'hex');
 }
 
 /**

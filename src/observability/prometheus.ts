@@ -1,5 +1,8 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { lazyModule } from '../core/lazy-module.js';
 import type { Metrics, MetricSample } from '../core/metrics.js';
+
+const promClient = lazyModule<typeof import('prom-client')>('prom-client');
 
 const PREFIX = 'streamkit_';
 
@@ -22,6 +25,7 @@ export async function prometheusText(
   processRegistry: Registry = defaultProcessRegistry(),
   now: () => number = Date.now,
 ): Promise<string> {
+  const { Counter, Gauge, Registry } = promClient();
   const registry = new Registry();
   const byName = new Map<string, MetricSample[]>();
   for (const sample of [...metrics.snapshot(), ...derivedSamples(metrics, now())]) {
@@ -76,6 +80,7 @@ let processRegistry: Registry | undefined;
  */
 export function defaultProcessRegistry(): Registry {
   if (!processRegistry) {
+    const { Registry, collectDefaultMetrics } = promClient();
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry, prefix: PREFIX });
   }

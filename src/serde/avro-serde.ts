@@ -1,9 +1,11 @@
-import avro from 'avsc';
-import { checkOptions } from '../core/options.js';
 import type { Schema, Type, Resolver } from 'avsc';
+import { lazyModule } from '../core/lazy-module.js';
+import { checkOptions } from '../core/options.js';
 import { decodeConfluentFrame, encodeConfluentFrame } from './confluent-wire-format.js';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry-client.js';
 import type { Serde } from './serde.js';
+
+const avsc = lazyModule<typeof import('avsc')>('avsc');
 
 /** Options of {@link avroSerde}. */
 export interface AvroSerdeOptions {
@@ -83,7 +85,7 @@ export function avroSerde<T = unknown>(schema: Schema | Type | object, options: 
     if (known) return known;
     if (!registry) throw new TypeError(`avroSerde: unknown schema id ${id} and no registry to look it up`);
     const pending = registry.getSchema(id).then((writer) => {
-      const reader = type.createResolver(avro.Type.forSchema(writer as Schema));
+      const reader = type.createResolver(avsc().Type.forSchema(writer as Schema));
       readers.set(id, reader);
       return reader;
     });
@@ -117,11 +119,11 @@ export function avroSerde<T = unknown>(schema: Schema | Type | object, options: 
 }
 
 function toType(schema: Schema | Type | object): Type {
-  if (schema instanceof avro.Type) return schema;
+  if (schema instanceof avsc().Type) return schema;
   if (typeof schema === 'string') {
     try {
       // JSON text, or a primitive type name such as 'string'
-      return avro.Type.forSchema(/^\s*[[{"]/.test(schema) ? (JSON.parse(schema) as Schema) : schema);
+      return avsc().Type.forSchema(/^\s*[[{"]/.test(schema) ? (JSON.parse(schema) as Schema) : schema);
     } catch (cause) {
       throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${(cause as Error).message}`);
     }
@@ -130,7 +132,7 @@ function toType(schema: Schema | Type | object): Type {
     throw new TypeError('avroSerde: schema must be an Avro schema object, JSON text or an avsc Type');
   }
   try {
-    return avro.Type.forSchema(schema as Schema);
+    return avsc().Type.forSchema(schema as Schema);
   } catch (cause) {
     throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${(cause as Error).message}`);
   }

@@ -2,11 +2,12 @@ import { createWriteStream, fsync, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Sink } from '../core/sink.js';
+import { windowResultJson } from './window-result-json.js';
 
 export interface JsonlSinkOptions {
   /** Start with an empty file (default `false`: append, as a restarted job must). */
   truncate?: boolean;
-  /** Renders one item (default `JSON.stringify`). */
+  /** Renders one item (default `JSON.stringify`, with a faster route for window results that writes the same text). */
   stringify?: (item: unknown) => string;
 }
 
@@ -20,7 +21,7 @@ export interface JsonlSinkOptions {
  */
 export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions = {}): Sink<T> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('toJsonl(path): path must be a file path');
-  const stringify = options.stringify ?? JSON.stringify;
+  const stringify = options.stringify ?? defaultStringify;
   let stream: WriteStream | undefined;
   let failure: unknown;
 
@@ -59,4 +60,9 @@ export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions = {
       if (failure !== undefined) throw failure;
     },
   };
+}
+
+/** `JSON.stringify`, with window results (most of what sinks write) taking a route that gives the same text faster. */
+function defaultStringify(item: unknown): string {
+  return windowResultJson(item) ?? JSON.stringify(item);
 }

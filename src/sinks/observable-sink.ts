@@ -1,5 +1,8 @@
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { lazyModule } from '../core/lazy-module.js';
 import type { Sink } from '../core/sink.js';
+
+const rxjs = lazyModule<typeof import('rxjs')>('rxjs');
 
 /** A sink that is also an Observable of every item written; it completes when the job ends. */
 export interface ObservableSink<T> extends Sink<T> {
@@ -11,6 +14,7 @@ export interface ObservableSink<T> extends Sink<T> {
  * @example const sink = toObservable(); sink.observable.subscribe(console.log); await stream.to(sink).run();
  */
 export function toObservable<T = unknown>(): ObservableSink<T> {
+  const { Subject } = rxjs();
   const subject = new Subject<T>();
   return {
     name: 'observable',

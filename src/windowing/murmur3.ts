@@ -5,8 +5,25 @@
  * collision among result ids practically impossible. Pinned against the reference by a test.
  */
 export function murmur3x86128(text: string): string {
-  const bytes = utf8(text);
-  const n = bytes.length;
+  const n = text.length;
+  if (n > scratch.length) scratch = new Uint8Array(n * 2);
+  const bytes = scratch;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) {
+      const encoded = encoder.encode(text);
+      return murmur3x86128Bytes(encoded, encoded.length);
+    }
+    bytes[i] = c;
+  }
+  return murmur3x86128Bytes(bytes, n);
+}
+
+/**
+ * {@link murmur3x86128} of the first `n` bytes of `bytes`: for callers that write the bytes
+ * themselves (result ids), so no text is built and no array view allocated per hash.
+ */
+export function murmur3x86128Bytes(bytes: Uint8Array, n: number): string {
   const c1 = 0x239b961b;
   const c2 = 0xab0e9789;
   const c3 = 0x38b34ae5;
@@ -62,23 +79,12 @@ export function murmur3x86128(text: string): string {
   h2 = (h2 + h1) | 0;
   h3 = (h3 + h1) | 0;
   h4 = (h4 + h1) | 0;
-  return hex(h1) + hex(h2) + hex(h3) + hex(h4);
+  return hex128(h1, h2, h3, h4);
 }
 
 const encoder = new TextEncoder();
+/** Reused for the bytes of ASCII texts (the usual id text), grown on demand. */
 let scratch = new Uint8Array(256);
-
-/** UTF-8 bytes of `text`; ASCII (the usual id text) without the encoder. */
-function utf8(text: string): Uint8Array {
-  const n = text.length;
-  if (n > scratch.length) scratch = new Uint8Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) return encoder.encode(text);
-    scratch[i] = c;
-  }
-  return scratch.subarray(0, n);
-}
 
 function word(b: Uint8Array, i: number): number {
   return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
@@ -103,8 +109,18 @@ function fmix(h: number): number {
   return h;
 }
 
-const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** Character codes of the hex digits 0-f. */
+const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
-function hex(h: number): string {
-  return HEX_BYTE[h >>> 24] + HEX_BYTE[(h >>> 16) & 255] + HEX_BYTE[(h >>> 8) & 255] + HEX_BYTE[h & 255];
+/**
+ * The four words as 32 hex digits, big-endian each, made in one call: concatenating per-byte
+ * pieces built a tree of fifteen strings per id, which JSON output then had to flatten.
+ */
+function hex128(a: number, b: number, c: number, d: number): string {
+  return String.fromCharCode(
+    HEX[a >>> 28], HEX[(a >>> 24) & 15], HEX[(a >>> 20) & 15], HEX[(a >>> 16) & 15], HEX[(a >>> 12) & 15], HEX[(a >>> 8) & 15], HEX[(a >>> 4) & 15], HEX[a & 15],
+    HEX[b >>> 28], HEX[(b >>> 24) & 15], HEX[(b >>> 20) & 15], HEX[(b >>> 16) & 15], HEX[(b >>> 12) & 15], HEX[(b >>> 8) & 15], HEX[(b >>> 4) & 15], HEX[b & 15],
+    HEX[c >>> 28], HEX[(c >>> 24) & 15], HEX[(c >>> 20) & 15], HEX[(c >>> 16) & 15], HEX[(c >>> 12) & 15], HEX[(c >>> 8) & 15], HEX[(c >>> 4) & 15], HEX[c & 15],
+    HEX[d >>> 28], HEX[(d >>> 24) & 15], HEX[(d >>> 20) & 15], HEX[(d >>> 16) & 15], HEX[(d >>> 12) & 15], HEX[(d >>> 8) & 15], HEX[(d >>> 4) & 15], HEX[d & 15],
+  );
 }

@@ -1,4 +1,4 @@
-import { murmur3x86128 } from './murmur3.js';
+import { murmur3x86128, murmur3x86128Bytes } from './murmur3.js';
 
 /**
  * The canonical text of a result's identity: `keyJson|start|end|paneIndex|r` where `keyJson` is
@@ -19,7 +19,26 @@ export function canonicalResultText(keyJson: string, start: number, end: number,
  * @example resultId('null', 0, 60000, 0, false) // '31b8433de4e929d0e18c576b48c317b2'
  */
 export function resultId(keyJson: string, start: number, end: number, index: number, retraction: boolean): string {
-  return murmur3x86128(canonicalResultText(keyJson, start, end, index, retraction));
+  // Every result needs an id: write the canonical text's bytes straight into a reused buffer
+  // instead of building the text and encoding it. Non-ASCII keys take the plain route.
+  const k = keyJson.length;
+  if (k + ID_NUMBERS_MAX > idBytes.length) idBytes = new Uint8Array(2 * (k + ID_NUMBERS_MAX));
+  const bytes = idBytes;
+  for (let i = 0; i < k; i++) {
+    const c = keyJson.charCodeAt(i);
+    if (c > 0x7f) return murmur3x86128(canonicalResultText(keyJson, start, end, index, retraction));
+    bytes[i] = c;
+  }
+  let n = k;
+  bytes[n++] = PIPE;
+  n = writeDecimal(bytes, n, start);
+  bytes[n++] = PIPE;
+  n = writeDecimal(bytes, n, end);
+  bytes[n++] = PIPE;
+  n = writeDecimal(bytes, n, index);
+  bytes[n++] = PIPE;
+  bytes[n++] = retraction ? DIGIT_0 + 1 : DIGIT_0;
+  return murmur3x86128Bytes(bytes, n);
 }
 
 /**
@@ -28,8 +47,50 @@ export function resultId(keyJson: string, start: number, end: number, index: num
  * @example keyToJson('a') // '"a"'; keyToJson(null) // 'null'; keyToJson({ zone: 7 }) // '{"zone":7}'
  */
 export function keyToJson(key: unknown): string {
+  // Numbers (zone ids, vendor ids) are the usual key: String() gives JSON's text for every finite
+  // number, from V8's number-string cache, without starting a JSON serializer per window.
+  if (typeof key === 'number') return Number.isFinite(key) ? String(key) : 'null';
   if (key === undefined) return 'undefined';
   if (typeof key === 'bigint') return `${key}n`;
   const text = JSON.stringify(key);
   return text === undefined ? String(key) : text;
+}
+
+const PIPE = 0x7c;
+const DIGIT_0 = 0x30;
+/** Room for three numbers as text (at most 24 characters each, e.g. `-1.7976931348623157e+308`) and the separators. */
+const ID_NUMBERS_MAX = 3 * 24 + 5;
+let idBytes = new Uint8Array(256);
+
+/** Writes `x` as `String(x)` would, in ASCII, at `at`; returns the position after it. */
+function writeDecimal(bytes: Uint8Array, at: number, x: number): number {
+  if (!Number.isSafeInteger(x)) {
+    const text = String(x);
+    for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
+    return at;
+  }
+  if (x < 0) {
+    bytes[at++] = 0x2d;
+    x = -x;
+  }
+  // Epoch milliseconds exceed 32 bits: split into two int32 halves so digits come from integer
+  // arithmetic (a floating-point remainder per digit costs more than the hash itself).
+  if (x < 1e8) return writeInt32(bytes, at, x, 0);
+  const high = Math.floor(x / 1e8);
+  at = writeInt32(bytes, at, high, 0);
+  return writeInt32(bytes, at, x - high * 1e8, 8);
+}
+
+/** Writes the int32 `x` in decimal, left-padded with zeros to `width` digits. */
+function writeInt32(bytes: Uint8Array, at: number, x: number, width: number): number {
+  let v = x | 0;
+  let digits = 1;
+  for (let p = 10; p <= v; p *= 10) digits++;
+  if (digits < width) digits = width;
+  for (let i = at + digits - 1; i >= at; i--) {
+    const q = (v / 10) | 0;
+    bytes[i] = DIGIT_0 + (v - q * 10);
+    v = q;
+  }
+  return at + digits;
 }

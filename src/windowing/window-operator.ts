@@ -26,7 +26,8 @@ export interface WindowOperatorOptions extends WindowOptions {
 const ON_TIME = 0;
 const EXPIRE = 1;
 const PRUNE = 2;
-const NO_DEADLINE = -Infinity;
+/** No processing-time deadline pending; not a number, so a window state holds no boxed double for it. */
+const NO_DEADLINE = undefined;
 
 /** Live state of one (key, window). */
 interface WinState {
@@ -36,8 +37,8 @@ interface WinState {
   sk: string | undefined;
   /** Bounds change only for a session extended before it emitted anything (see addSession). */
   start: number;
+  /** The window's max timestamp is `end - 1`; not stored, to keep the many short-lived states small. */
   end: number;
-  maxTs: number;
   acc: unknown;
   /** Records added since the previous pane: a window fires only when this is positive. */
   pending: number;
@@ -49,7 +50,7 @@ interface WinState {
   lastTiming: PaneTiming | undefined;
   hasLast: boolean;
   /** Processing-time deadline of the pending pane, or NO_DEADLINE. */
-  deadline: number;
+  deadline: number | undefined;
   alive: boolean;
   /** Snapshot epoch in which this state was last recorded as dirty. */
   mark: number;
@@ -414,7 +415,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
           this.addTo(only, value);
           return;
         }
-        if (only.index === 0 && this.wm < only.maxTs) {
+        if (only.index === 0 && this.wm < only.end - 1) {
           // Growing a session that has emitted nothing yet is unobservable as a merge: extend it
           // in place (same state object, new state key), and let its timers catch up lazily.
           this.forget(only);
@@ -422,7 +423,6 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
           only.mark = 0;
           only.start = Math.min(lo, only.start);
           only.end = Math.max(hi, only.end);
-          only.maxTs = only.end - 1;
           this.addTo(only, value);
           return;
         }
@@ -439,7 +439,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       }
       const ws = this.newWin(key, kid, Math.min(lo, only.start), Math.max(hi, ss[last].end), acc, pending);
       ss.splice(first, last - first + 1, ws);
-      this.pushTimers(ws.maxTs, ws);
+      this.pushTimers(ws.end - 1, ws);
       this.addTo(ws, value);
       return;
     }
@@ -453,7 +453,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     }
     const ws = this.newWin(key, kid, lo, hi, this.agg.create(), 0);
     sk.sessions.splice(at, 0, ws);
-    this.pushTimers(ws.maxTs, ws);
+    this.pushTimers(ws.end - 1, ws);
     this.addTo(ws, value);
   }
 
@@ -554,7 +554,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     const ws = this.newWin(sk.key, sk.kid, s, end, acc, pending);
     ws.kj = sk.kj ?? (sk.kj = keyToJson(sk.key));
     sk.wins.set(s, ws);
-    this.pushTimers(ws.maxTs, ws);
+    this.pushTimers(ws.end - 1, ws);
     return ws;
   }
 
@@ -569,7 +569,6 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       sk: undefined,
       start,
       end,
-      maxTs: end - 1,
       acc,
       pending,
       index: 0,
@@ -602,7 +601,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   private policyOf(ws: WinState): CountTrigger | ProcessingTimeTrigger | undefined | null {
     const trigger = this.trigger;
     if (trigger.kind !== 'watermark') return trigger;
-    if (this.wm < ws.maxTs) return trigger.early ?? null;
+    if (this.wm < ws.end - 1) return trigger.early ?? null;
     // Past the end: the first pane is the on-time one (at once); later ones follow `late`.
     return ws.onTimeDone ? trigger.late : undefined;
   }
@@ -629,7 +628,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   private fire(ws: WinState): void {
     if (ws.pending === 0) return;
     let timing: PaneTiming;
-    if (this.wm < ws.maxTs) timing = 'early';
+    if (this.wm < ws.end - 1) timing = 'early';
     else if (ws.onTimeDone) timing = 'late';
     else {
       timing = 'on-time';
@@ -652,7 +651,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       pane: { index: ws.index, timing },
       id: resultId(kj, ws.start, ws.end, ws.index, false),
     });
-    this.outTimes.push(ws.maxTs);
+    this.outTimes.push(ws.end - 1);
     ws.index++;
     ws.pending = 0;
     ws.deadline = NO_DEADLINE;
@@ -671,7 +670,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       id: resultId(kj, ws.start, ws.end, index, true),
       retraction: true,
     });
-    this.outTimes.push(ws.maxTs);
+    this.outTimes.push(ws.end - 1);
   }
 
   private runTimer(tm: { kind: number; ref: Bucket | WinState | SlideKey; time: number }): void {
@@ -697,7 +696,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     if (!ws.alive) return;
     if (this.layout === 'session') {
       // A session extended in place keeps its older timers: move them to its current bounds.
-      const due = tm.kind === ON_TIME ? ws.maxTs : ws.maxTs + this.lateness + 1;
+      const due = tm.kind === ON_TIME ? ws.end - 1 : ws.end + this.lateness;
       if (due > tm.time && due > this.wm) {
         this.timers.push(due, tm.kind, ws);
         return;
@@ -941,7 +940,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
           this.sessionKeys.set(kid, sk);
         }
         sk.sessions.push(ws);
-        this.pushTimers(ws.maxTs, ws);
+        this.pushTimers(ws.end - 1, ws);
       } else {
         let sk = this.slideKeys.get(kid);
         if (sk === undefined) {
@@ -949,7 +948,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
           this.slideKeys.set(kid, sk);
         }
         sk.wins.set(ws.start, ws);
-        this.pushTimers(ws.maxTs, ws);
+        this.pushTimers(ws.end - 1, ws);
       }
       if (ws.pending > 0 && this.usesProcessingTime) this.restoredProc.push(ws);
     }

@@ -17,9 +17,21 @@ describe('New York wall-clock time', () => {
   });
 
   it('rejects text that is not a naive timestamp or names a day that does not exist', () => {
-    for (const bad of ['2024-01-01 00:57:55', '2024-01-01T00:57', '2024-02-30T00:00:00', '2024-13-01T00:00:00', '2024-01-01T24:00:00', '']) {
+    for (const bad of [
+      '2024-01-01 00:57:55', '2024-01-01T00:57', '2024-02-30T00:00:00', '2024-13-01T00:00:00', '2024-01-01T24:00:00', '',
+      '2024-01-01T00:57:5a', ' 2024-01-01T00:57:55', '2024-01-01T00:57:55Z', '2024-01-01T00:57:55\n', '2024-00-01T00:00:00',
+      '2024-01-00T00:00:00', '2024-01-01T00:60:00', '2024-01-01T00:00:60', '-024-01-01T00:00:00', '2024-01-01T0-:00:00',
+      '2023-02-29T00:00:00', '２０２４-01-01T00:00:00',
+    ]) {
       expect(parseNaiveTimestamp(bad)).toBeNull();
     }
+    expect(parseNaiveTimestamp('2024-02-29T23:59:59')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59));
+    // As Date.UTC reads them: years 0-99 are 1900-1999; 1900 and 0100 have no 29 February, 2000 has.
+    expect(parseNaiveTimestamp('0024-02-29T01:02:03')).toBe(Date.UTC(24, 1, 29, 1, 2, 3));
+    expect(parseNaiveTimestamp('0000-01-01T00:00:00')).toBe(Date.UTC(0, 0, 1));
+    expect(parseNaiveTimestamp('0100-03-01T00:00:00')).toBe(Date.UTC(100, 2, 1));
+    expect(parseNaiveTimestamp('2000-02-29T00:00:00')).toBe(Date.UTC(2000, 1, 29));
+    for (const bad of ['1900-02-29T00:00:00', '0100-02-29T00:00:00', '2024-04-31T00:00:00']) expect(parseNaiveTimestamp(bad)).toBeNull();
     expect(() => nyDayStart('01/13/2024')).toThrow(RangeError);
   });
 

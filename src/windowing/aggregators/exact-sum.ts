@@ -47,6 +47,12 @@ export function exactSumAdd(acc: ExactSum, x: number): ExactSum {
     acc.special += x;
     return acc;
   }
+  if (i === 0 && partials.length === 0) {
+    // Most sums hold one partial: a literal of one element rather than the 17-slot backing
+    // store V8 gives an empty array on its first write (windows are many and short-lived).
+    acc.partials = [x];
+    return acc;
+  }
   partials[i++] = x;
   // Shrinking an array's length is slow in V8; most additions keep it unchanged.
   if (partials.length !== i) partials.length = i;

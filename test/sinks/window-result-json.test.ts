@@ -1,0 +1,50 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { windowResultJson } from '../../src/sinks/window-result-json.js';
+
+const render = (item: unknown) => windowResultJson(item) ?? JSON.stringify(item);
+
+const numberArb = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 1_704_085_200_000, 1e21));
+const resultArb = fc.record({
+  key: fc.oneof(fc.jsonValue(), numberArb, fc.constant(undefined)),
+  window: fc.record({ start: numberArb, end: numberArb }),
+  value: fc.oneof(fc.jsonValue(), fc.record({ trips: fc.integer(), revenue: numberArb }), fc.constant(undefined)),
+  pane: fc.record({ index: fc.nat(), timing: fc.oneof(fc.constantFrom('early', 'on-time', 'late'), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })) }),
+  id: fc.oneof(fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 32, maxLength: 32 }), fc.string({ unit: 'binary' })),
+});
+
+describe('windowResultJson', () => {
+  it('writes what JSON.stringify writes for window results', () => {
+    fc.assert(
+      fc.property(resultArb, fc.boolean(), (result, retraction) => {
+        const item = retraction ? { ...result, retraction: true } : result;
+        expect(render(item)).toBe(JSON.stringify(item));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('takes its own route for the results the window operator emits', () => {
+    const result = { key: 7, window: { start: 1_704_085_200_000, end: 1_704_088_800_000 }, value: { trips: 2, revenue: 31.4 }, pane: { index: 0, timing: 'on-time' }, id: '6ef05b898147f531adb463f432cbb0f8' };
+    expect(windowResultJson(result)).toBe(JSON.stringify(result));
+    expect(windowResultJson({ ...result, key: { zone: 'a"b' }, retraction: true })).toBe(JSON.stringify({ ...result, key: { zone: 'a"b' }, retraction: true }));
+  });
+
+  it('leaves anything else to JSON.stringify', () => {
+    const base = { key: 1, window: { start: 0, end: 10 }, value: 3, pane: { index: 0, timing: 'late' }, id: 'x' };
+    class Window {
+      constructor(readonly start: number, readonly end: number) {}
+    }
+    const others: unknown[] = [
+      null, 3, 'text', [base], { ...base, extra: 1 }, Object.assign({ id: 'x' }, base), { ...base, retraction: false },
+      { ...base, window: new Window(0, 10) }, { ...base, window: { end: 10, start: 0 } }, { ...base, window: { start: '0', end: 10 } },
+      { ...base, pane: { index: 0, timing: 'late', extra: true } }, { ...base, id: 7 },
+      { ...base, value: { toJSON: (k: string) => `value under ${JSON.stringify(k)}` } }, { ...base, key: new Date(0) },
+      { ...base, toJSON: () => 'replaced' }, Object.assign(Object.create({ inherited: 1 }), base),
+    ];
+    for (const item of others) {
+      expect(windowResultJson(item)).toBeUndefined();
+      expect(render(item)).toBe(JSON.stringify(item));
+    }
+  });
+});

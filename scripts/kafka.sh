@@ -30,11 +30,10 @@ PIDFILE="$HOME_DIR/kafka.pid"
 LOG="$HOME_DIR/kafka.log"
 
 log() { printf '[kafka] %s\n' "$*" >&2; }
+answers() { broker_answers; }
+# shellcheck source=lib/background-service.sh
+source "$ROOT/scripts/lib/background-service.sh"
 
-port_open() {
-  # bash's /dev/tcp avoids depending on nc being installed
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
 
 # A broker "answers" when a Kafka client gets cluster metadata, not merely when the port is open:
 # the port opens before the broker has registered with the controller.
@@ -50,12 +49,6 @@ broker_answers() {
   ") >/dev/null 2>&1
 }
 
-running_pid() {
-  [[ -f "$PIDFILE" ]] || return 1
-  local pid
-  pid="$(cat "$PIDFILE")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
 
 fetch() {
   if [[ -f "$LIBS/.complete" ]]; then return 0; fi
@@ -161,49 +154,12 @@ start() {
   write_config
   format_storage
   log "starting Kafka $VERSION on 127.0.0.1:$PORT (log: $LOG)"
-  # setsid: the broker outlives the shell that started it and gets no terminal signals
-  setsid bash -c "exec java -Xms128m -Xmx$HEAP -XX:+UseSerialGC \
+  launch "java -Xms128m -Xmx$HEAP -XX:+UseSerialGC \
     -Dlog4j.configuration=file:$CONF/log4j.properties -cp '$LIBS/*' \
-    kafka.Kafka '$CONF/server.properties'" >"$LOG" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
-  if wait_ready "$START_TIMEOUT"; then
-    log "ready in $((SECONDS - t0))s (pid $(cat "$PIDFILE"))"
-  else
-    log "broker did not answer within ${START_TIMEOUT}s; last log lines:"
-    tail -n 30 "$LOG" >&2 || true
-    stop
-    exit 1
-  fi
+    kafka.Kafka '$CONF/server.properties'" "$t0" "$START_TIMEOUT"
 }
 
-wait_ready() {
-  local deadline=$((SECONDS + $1))
-  while ((SECONDS < deadline)); do
-    if ! running_pid >/dev/null; then
-      # the broker may be ours but exited; a broker started by someone else is fine too
-      if port_open "$PORT" && broker_answers; then return 0; fi
-      log "broker process exited; last log lines:"; tail -n 30 "$LOG" >&2 || true
-      return 1
-    fi
-    if port_open "$PORT" && broker_answers; then return 0; fi
-    sleep 0.5
-  done
-  return 1
-}
 
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then log "not running"; rm -f "$PIDFILE"; return 0; fi
-  log "stopping pid $pid"
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; log "stopped"; return 0; }
-    sleep 0.5
-  done
-  log "pid $pid did not stop within 30s; killing it"
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
-}
 
 case "${1:-}" in
   start) start ;;

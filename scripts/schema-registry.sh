@@ -39,10 +39,10 @@ LOG="$CACHE/schema-registry.log"
 URL="http://127.0.0.1:$PORT/apis/ccompat/v7"
 
 log() { printf '[schema-registry] %s\n' "$*" >&2; }
+answers() { registry_answers; }
+# shellcheck source=lib/background-service.sh
+source "$ROOT/scripts/lib/background-service.sh"
 
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
 
 # A registry "answers" when the Confluent-compatible API lists subjects, not merely when the port
 # is open: the port opens before the storage is initialised.
@@ -53,12 +53,6 @@ registry_answers() {
   " >/dev/null 2>&1
 }
 
-running_pid() {
-  [[ -f "$PIDFILE" ]] || return 1
-  local pid
-  pid="$(cat "$PIDFILE")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
 
 write_project() {
   mkdir -p "$BUILD/src/main/java/streamkit/registry"
@@ -181,49 +175,13 @@ start() {
   local t0=$SECONDS
   fetch
   log "starting Apicurio Registry $VERSION (in-memory storage) at $URL (log: $LOG)"
-  # setsid: the registry outlives the shell that started it and gets no terminal signals
-  setsid bash -c "exec java -Xms64m -Xmx$HEAP -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  launch "java -Xms64m -Xmx$HEAP -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port=$PORT \
     -Dquarkus.log.console.color=false -Dquarkus.http.access-log.enabled=false \
-    -jar '$JAR'" >"$LOG" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
-  if wait_ready "$START_TIMEOUT"; then
-    log "ready in $((SECONDS - t0))s (pid $(cat "$PIDFILE"))"
-  else
-    log "registry did not answer within ${START_TIMEOUT}s; last log lines:"
-    tail -n 30 "$LOG" >&2 || true
-    stop
-    exit 1
-  fi
+    -jar '$JAR'" "$t0" "$START_TIMEOUT"
 }
 
-wait_ready() {
-  local deadline=$((SECONDS + $1))
-  while ((SECONDS < deadline)); do
-    if ! running_pid >/dev/null; then
-      if port_open "$PORT" && registry_answers; then return 0; fi
-      log "registry process exited; last log lines:"; tail -n 30 "$LOG" >&2 || true
-      return 1
-    fi
-    if port_open "$PORT" && registry_answers; then return 0; fi
-    sleep 0.5
-  done
-  return 1
-}
 
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then log "not running"; rm -f "$PIDFILE"; return 0; fi
-  log "stopping pid $pid"
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; log "stopped"; return 0; }
-    sleep 0.5
-  done
-  log "pid $pid did not stop within 30s; killing it"
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
-}
 
 case "${1:-}" in
   start) start ;;

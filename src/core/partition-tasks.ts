@@ -102,11 +102,11 @@ export class PartitionTasks {
   }
 
   push(batch: Batch): void {
-    const task = this.tasks.get(batch.partition ?? 0);
-    if (!task) {
-      // The source holds a new partition's records until its task has started.
-      throw new StreamkitError('SOURCE_FAILED', `${this.source.name} handed out records of partition ${batch.partition}, which has no task on this instance`);
-    }
+    const partition = batch.partition ?? 0;
+    const task = this.tasks.get(partition);
+    // The source holds a new partition's records until its task has started, and tasks stop only
+    // in `sync`, between polls: a polled batch always has its task.
+    if (!task) throw new StreamkitError('SOURCE_FAILED', `${this.source.name} handed out records of partition ${partition}, which has no task on this instance`);
     task.graph.push(batch);
   }
 

@@ -268,10 +268,10 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
         summary.records += n;
         recordsIn.value += n;
         recordsSinceCheckpoint += n;
-        if (tasks) {
-          await syncTasks(checkpointNow);
-          tasks.push(polled.batch);
-        } else graph.push(polled.batch);
+        // Pushed before anything awaits: the source's position already covers this batch, so a
+        // checkpoint must not come between.
+        if (tasks) tasks.push(polled.batch);
+        else graph.push(polled.batch);
       }
       tick();
       await drainAll();

@@ -118,6 +118,7 @@ export const METRIC_HELP: Readonly<Record<string, string>> = {
   channel_in_flight_records: 'Records queued between the operators and the sinks',
   channel_peak_records: 'Most records ever queued between the operators and the sinks',
   kafka_consumer_lag: 'Kafka partition high watermark minus the next offset to read',
+  kafka_consumer_restarts: 'Kafka consumers replaced after kafkajs stopped one for good (a broker restart)',
 };
 
 const HELP = METRIC_HELP;

@@ -142,6 +142,8 @@ export class KafkaSource<T> implements Source<T> {
   private revoking: KafkaTopicPartition[] = [];
   /** Restored positions not yet sought to: applied when their partition is first assigned. */
   private readonly pendingSeeks = new Map<string, Map<number, number>>();
+  /** After the consumer was replaced: where its first assignment resumes (what was handed on). */
+  private resumeAt?: Map<string, Map<number, number>>;
   /** Set when the job runs a task per partition: new partitions wait for `startPartition`. */
   private holdNew = false;
   /**
@@ -287,9 +289,13 @@ export class KafkaSource<T> implements Source<T> {
     this.restore(ctx.restoreFrom);
     ctx.signal.addEventListener('abort', () => this.wake?.(), { once: true });
 
-    const kafka = createKafkaClient(this.options);
-    this.kafka = kafka;
-    const consumer = kafka.consumer({
+    this.kafka = createKafkaClient(this.options);
+    await this.startConsumer();
+  }
+
+  /** Creates, connects and runs the group consumer; its events are ignored once it is replaced. */
+  private async startConsumer(): Promise<void> {
+    const consumer = this.kafka!.consumer({
       groupId: this.options.groupId,
       sessionTimeout: this.options.sessionTimeout ?? 30_000,
       heartbeatInterval: this.options.heartbeatInterval ?? 3000,
@@ -299,12 +305,11 @@ export class KafkaSource<T> implements Source<T> {
       retry: this.options.retry,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onJoin(event.payload.memberAssignment));
-    consumer.on(consumer.events.REBALANCING, () => this.onRevoke());
+    const current = () => consumer === this.consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => current() && this.onJoin(event.payload.memberAssignment));
+    consumer.on(consumer.events.REBALANCING, () => current() && this.onRevoke());
     consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) {
-        this.fail(new StreamkitError('SOURCE_FAILED', `fromKafka(${this.topics.join(', ')}): consumer stopped: ${describeError(event.payload.error)}`, { cause: event.payload.error }));
-      }
+      if (!event.payload.restart && current()) void this.onCrash(event.payload.error);
     });
     try {
       await consumer.connect();
@@ -323,6 +328,39 @@ export class KafkaSource<T> implements Source<T> {
     } catch (error) {
       await consumer.disconnect().catch(() => undefined);
       throw new StreamkitError('SOURCE_FAILED', `fromKafka(${this.topics.join(', ')}): ${describeError(error)}`, { cause: error });
+    }
+    // Closed while a replacement consumer was starting.
+    if (this.closed) await consumer.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * kafkajs gives up on some errors it meets while a broker restarts (a group coordinator it cannot
+   * find, a connection closed mid-request) and stops the consumer for good. Unless the error is
+   * one retrying cannot fix (authentication, authorization), a new consumer takes over, resuming
+   * every partition after what was handed on; after `retry.retries` (default 5) failed starts in a
+   * row the source fails.
+   */
+  private async onCrash(error: unknown): Promise<void> {
+    const failure = () => new StreamkitError('SOURCE_FAILED', `fromKafka(${this.topics.join(', ')}): consumer stopped: ${describeError(error)}`, { cause: error });
+    if (this.closed || this.ctx?.signal.aborted) return;
+    if (isPermanentKafkaError(error)) return this.fail(failure());
+    this.ctx?.metrics?.inc('kafka_consumer_restarts', { topic: this.topics.join(',') });
+    const old = this.consumer;
+    this.consumer = undefined;
+    this.onRevoke();
+    this.revoking = [];
+    // The next assignment resumes each partition after what was handed on, whatever the group committed.
+    this.resumeAt = new Map([...this.polled].map(([topic, parts]) => [topic, new Map(parts)]));
+    await old?.disconnect().catch(() => undefined);
+    const attempts = (this.options.retry?.retries ?? 5) + 1;
+    for (let attempt = 1; !this.closed && !this.ctx?.signal.aborted; attempt++) {
+      try {
+        await this.startConsumer();
+        return;
+      } catch (restartError) {
+        if (attempt >= attempts) return this.fail(failure());
+        await new Promise((resolve) => setTimeout(resolve, Math.min(300 * 2 ** attempt, 5000)));
+      }
     }
   }
 
@@ -549,11 +587,12 @@ export class KafkaSource<T> implements Source<T> {
     // is missing or ahead of it (a commit lost, the group deleted, or fromBeginning false): the
     // checkpoint, not the group, decides where a restored job resumes.
     for (const { topic, partition } of assigned) {
-      const offset = this.pendingSeeks.get(topic)?.get(partition);
+      const offset = this.pendingSeeks.get(topic)?.get(partition) ?? this.resumeAt?.get(topic)?.get(partition);
       if (offset === undefined) continue;
-      this.pendingSeeks.get(topic)!.delete(partition);
+      this.pendingSeeks.get(topic)?.delete(partition);
       this.consumer?.seek({ topic, partition, offset: String(offset) });
     }
+    this.resumeAt = undefined;
     if (this.holdNew) {
       for (const { topic, partition } of assigned) this.held.set(`${topic}\u0000${partition}`, undefined);
       for (const topic of this.topics) {
@@ -640,6 +679,17 @@ function setOffset(map: Map<string, Map<number, number>>, topic: string, partiti
   let parts = map.get(topic);
   if (!parts) map.set(topic, (parts = new Map()));
   parts.set(partition, offset);
+}
+
+/** Errors no retry fixes: bad credentials, missing rights. */
+function isPermanentKafkaError(error: unknown): boolean {
+  for (let e = error, i = 0; e && i < 10; i++) {
+    const { name, type } = e as { name?: unknown; type?: unknown };
+    if (name === 'KafkaJSSASLAuthenticationError') return true;
+    if (typeof type === 'string' && /AUTHORIZATION|AUTHENTICATION/.test(type)) return true;
+    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);

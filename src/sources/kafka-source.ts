@@ -12,6 +12,7 @@ import {
   CONNECTION_OPTION_NAMES,
   connectionError,
   createKafkaClient,
+  isPermanentKafkaError,
   validateConnectionOptions,
   type KafkaConnectionOptions,
 } from './kafka/kafka-connection.js';
@@ -147,10 +148,11 @@ export class KafkaSource<T> implements Source<T> {
   /** Set when the job runs a task per partition: new partitions wait for `startPartition`. */
   private holdNew = false;
   /**
-   * Assigned partitions waiting for `startPartition` (their task's state is being restored), with
-   * the first offset fetched and skipped meanwhile, where reading resumes when no position is given.
+   * Assigned partitions (streamkit partition ids) waiting for `startPartition` while their task's
+   * state is restored, with the first offset fetched and skipped meanwhile, where reading resumes
+   * when no position is given.
    */
-  private readonly held = new Map<string, number | undefined>();
+  private readonly held = new Map<number, number | undefined>();
   private readonly listeners = new Set<(event: KafkaRebalanceEvent) => void>();
   private failure?: unknown;
   private emitted = 0;
@@ -230,11 +232,10 @@ export class KafkaSource<T> implements Source<T> {
    * left the partition.
    */
   startPartition(partition: number, position: number | undefined): void {
+    if (!this.held.has(partition)) return;
     const { topic, partition: p } = this.topicPartitionOf(partition);
-    const key = `${topic}\u0000${p}`;
-    if (!this.held.has(key)) return;
-    const skippedFrom = this.held.get(key);
-    this.held.delete(key);
+    const skippedFrom = this.held.get(partition);
+    this.held.delete(partition);
     const from = position ?? skippedFrom;
     if (from !== undefined) {
       setOffset(this.polled, topic, p, from);
@@ -249,10 +250,7 @@ export class KafkaSource<T> implements Source<T> {
   }
 
   heldPartitions(): readonly number[] {
-    return [...this.held.keys()].map((key) => {
-      const [topic, partition] = key.split('\u0000');
-      return this.partitionId(topic, Number(partition));
-    });
+    return [...this.held.keys()];
   }
 
   partitionPosition(partition: number): number | undefined {
@@ -459,13 +457,12 @@ export class KafkaSource<T> implements Source<T> {
 
   private async onBatch({ batch, isRunning, isStale, heartbeat, resolveOffset }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
-    const heldKey = `${topic}\u0000${partition}`;
-    if (this.held.has(heldKey)) {
+    const pid = this.partitionId(topic, partition);
+    if (this.held.has(pid)) {
       // Fetched before the pause took effect: read again once the partition's task has started.
-      if (this.held.get(heldKey) === undefined && batch.messages.length > 0) this.held.set(heldKey, Number(batch.messages[0].offset));
+      if (this.held.get(pid) === undefined && batch.messages.length > 0) this.held.set(pid, Number(batch.messages[0].offset));
       return;
     }
-    const pid = this.partitionId(topic, partition);
     const floor = this.fetched.get(topic)?.get(partition) ?? 0;
     let values: T[] = [];
     let positions: number[] = [];
@@ -594,7 +591,7 @@ export class KafkaSource<T> implements Source<T> {
     }
     this.resumeAt = undefined;
     if (this.holdNew) {
-      for (const { topic, partition } of assigned) this.held.set(`${topic}\u0000${partition}`, undefined);
+      for (const { topic, partition } of assigned) this.held.set(this.partitionId(topic, partition), undefined);
       for (const topic of this.topics) {
         const partitions = assigned.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
         if (partitions.length > 0) this.consumer?.pause([{ topic, partitions }]);
@@ -611,7 +608,7 @@ export class KafkaSource<T> implements Source<T> {
     // Buffered records of revoked partitions are dropped: whoever owns them next reads them again
     // from the committed offset. Fetching restarts from what was handed on.
     const lost = new Set(revoked.map((tp) => `${tp.topic}\u0000${tp.partition}`));
-    for (const key of lost) this.held.delete(key);
+    for (const { topic, partition } of revoked) this.held.delete(this.partitionId(topic, partition));
     for (let i = this.buffer.length - 1; i >= 0; i--) {
       const c = this.buffer[i];
       if (!lost.has(`${c.topic}\u0000${c.partition}`)) continue;
@@ -654,9 +651,9 @@ export class KafkaSource<T> implements Source<T> {
     this.paused = false;
     this.consumer?.resume(this.topics.map((topic) => ({ topic })));
     // Partitions still waiting for their task stay paused.
-    for (const key of this.held.keys()) {
-      const [topic, partition] = key.split('\u0000');
-      this.consumer?.pause([{ topic, partitions: [Number(partition)] }]);
+    for (const pid of this.held.keys()) {
+      const { topic, partition } = this.topicPartitionOf(pid);
+      this.consumer?.pause([{ topic, partitions: [partition] }]);
     }
   }
 
@@ -679,17 +676,6 @@ function setOffset(map: Map<string, Map<number, number>>, topic: string, partiti
   let parts = map.get(topic);
   if (!parts) map.set(topic, (parts = new Map()));
   parts.set(partition, offset);
-}
-
-/** Errors no retry fixes: bad credentials, missing rights. */
-function isPermanentKafkaError(error: unknown): boolean {
-  for (let e = error, i = 0; e && i < 10; i++) {
-    const { name, type } = e as { name?: unknown; type?: unknown };
-    if (name === 'KafkaJSSASLAuthenticationError') return true;
-    if (typeof type === 'string' && /AUTHORIZATION|AUTHENTICATION/.test(type)) return true;
-    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
-  }
-  return false;
 }
 
 const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);

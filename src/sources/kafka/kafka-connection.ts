@@ -123,7 +123,13 @@ export function connectionError(error: unknown, options: KafkaConnectionOptions,
   );
 }
 
-function causeChain(error: unknown): Error[] {
+/** Errors no retry fixes: bad credentials, missing rights. */
+export function isPermanentKafkaError(error: unknown): boolean {
+  return causeChain(error).some((e) => AUTH_ERRORS.has(e.name) || /AUTHORIZATION|AUTHENTICATION/.test(String((e as { type?: unknown }).type ?? '')));
+}
+
+/** An error and the errors it wraps (kafkajs' `originalError`, or `cause`), outermost first. */
+export function causeChain(error: unknown): Error[] {
   const chain: Error[] = [];
   let e: unknown = error;
   while (e instanceof Error && chain.length < 10) {

@@ -3,6 +3,7 @@ import type { Admin, Kafka as KafkaClient, Message, Producer } from 'kafkajs';
 import { describeError, StateError, StreamkitError } from '../../core/errors.js';
 import { checkOptions } from '../../core/options.js';
 import {
+  causeChain,
   CONNECTION_OPTION_NAMES,
   connectionError,
   createKafkaClient,
@@ -198,7 +199,7 @@ export class KafkaChangelogState implements TaskStateBackend {
       return true;
     } catch (error) {
       await transaction.abort().catch(() => undefined);
-      if (FENCED.test(errorText(error))) {
+      if (isFenced(error)) {
         this.owned.delete(task);
         await owned.producer.disconnect().catch(() => undefined);
         return false;
@@ -245,14 +246,9 @@ export class KafkaChangelogState implements TaskStateBackend {
   }
 }
 
-function errorText(error: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = error;
-  for (let i = 0; e && i < 5; i++) {
-    parts.push(String((e as { type?: unknown }).type ?? ''), String((e as { message?: unknown }).message ?? ''));
-    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
-  }
-  return parts.join(' ');
+/** True when a new owner's producer fenced this one (the error or one it wraps says so). */
+function isFenced(error: unknown): boolean {
+  return causeChain(error).some((e) => FENCED.test(`${String((e as { type?: unknown }).type ?? '')} ${e.message}`));
 }
 
 function* chunksOfBytes(messages: Message[], maxBytes: number): Generator<Message[]> {

@@ -31,6 +31,8 @@ export interface TaskChanges {
  */
 export class PartitionTasks {
   private readonly tasks = new Map<number, Task>();
+  /** The running tasks' graphs, rebuilt when tasks change: the runtime reads them every batch. */
+  private running: OperatorGraph[] = [];
 
   constructor(
     private readonly plan: PlanNode,
@@ -45,8 +47,8 @@ export class PartitionTasks {
   }
 
   /** The graphs of the running tasks. */
-  graphs(): OperatorGraph[] {
-    return [...this.tasks.values()].map((t) => t.graph);
+  graphs(): readonly OperatorGraph[] {
+    return this.running;
   }
 
   /** True when the source's assignment differs from the running tasks, or holds partitions. */
@@ -60,10 +62,12 @@ export class PartitionTasks {
 
   /** True when a running task's partition was revoked or is held to be started again. */
   hasLeavingTasks(): boolean {
-    const assigned = new Set(this.source.partitions());
-    const held = new Set(this.source.heldPartitions!());
-    for (const p of this.tasks.keys()) if (!assigned.has(p) || held.has(p)) return true;
-    return false;
+    return this.leaving(new Set(this.source.partitions()), new Set(this.source.heldPartitions!())).length > 0;
+  }
+
+  /** Running tasks whose partition is no longer assigned, or is held to be started again. */
+  private leaving(assigned: ReadonlySet<number>, held: ReadonlySet<number>): Array<[number, Task]> {
+    return [...this.tasks.entries()].filter(([p]) => !assigned.has(p) || held.has(p));
   }
 
   /**
@@ -76,7 +80,7 @@ export class PartitionTasks {
     const changes: TaskChanges = { started: [], stopped: [] };
     const assigned = new Set(this.source.partitions());
     const held = new Set(this.source.heldPartitions!());
-    const leaving = [...this.tasks.entries()].filter(([p]) => !assigned.has(p) || held.has(p));
+    const leaving = this.leaving(assigned, held);
     for (const [partition, task] of leaving) {
       await beforeStop(task.graph);
       this.tasks.delete(partition);
@@ -86,7 +90,13 @@ export class PartitionTasks {
     if (released.length > 0) await this.backend.release(released);
 
     const arriving = [...assigned].filter((p) => !this.tasks.has(p));
-    if (arriving.length === 0) return changes;
+    if (arriving.length > 0) await this.start(arriving, changes);
+    this.running = [...this.tasks.values()].map((t) => t.graph);
+    return changes;
+  }
+
+  /** Acquires the partitions' tasks from the backend, restores them and lets the source start them. */
+  private async start(arriving: number[], changes: TaskChanges): Promise<void> {
     const names = arriving.map((p) => this.source.taskName!(p));
     const acquired = await this.backend.acquire(names);
     arriving.forEach((partition, i) => {
@@ -98,7 +108,6 @@ export class PartitionTasks {
       this.source.startPartition!(partition, state?.position);
       changes.started.push({ name, restoredFrom: state?.checkpointId });
     });
-    return changes;
   }
 
   push(batch: Batch): void {

@@ -182,7 +182,8 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   const backpressure = metrics.counter('backpressure_ms');
 
   // The graphs records flow through: the one graph, or each partition's task.
-  const running = (): OperatorGraph[] => (tasks ? tasks.graphs() : [graph]);
+  const single = [graph];
+  const running = (): readonly OperatorGraph[] => (tasks ? tasks.graphs() : single);
   const drainAll = async (): Promise<void> => {
     if (tasks) await drain(graph, channel, batchSize);
     for (const g of running()) await drain(g, channel, batchSize);

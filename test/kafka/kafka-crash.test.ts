@@ -12,7 +12,7 @@ import { toArray } from '../../src/sinks/array-sink.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
-import { brokers, committedOffsets, createTopic, produce, readToEnd, uniqueName } from './kafka-test-utils.js';
+import { brokers, committedOffsets, createTopic, produce, readToEnd, uniqueName, waitUntil } from './kafka-test-utils.js';
 
 interface Click {
   user: string;
@@ -38,14 +38,6 @@ function start(args: string[]): { child: ChildProcess; lines: string[]; exited: 
     }),
   );
   return { child, lines, exited };
-}
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -93,7 +85,7 @@ describe('crash recovery on a real broker', () => {
     const args = [brokers.join(','), inTopic, outTopic, groupId, stateDir];
 
     const first = start(args);
-    await until(() => first.lines.filter((l) => l.startsWith('checkpoint')).length >= 3, 60_000, 'three checkpoints');
+    await waitUntil(() => first.lines.filter((l) => l.startsWith('checkpoint')).length >= 3, 'three checkpoints');
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe(null);
     expect(first.lines.some((l) => l.startsWith('done'))).toBe(false);
@@ -127,9 +119,9 @@ describe('crash recovery on a real broker', () => {
     const victim = start(args);
     const survivor = start(args);
     const tasksOf = (p: ReturnType<typeof start>) => p.lines.filter((l) => l.startsWith('task '));
-    await until(() => tasksOf(victim).length > 0 && tasksOf(survivor).length > 0, 60_000, 'both processes to own partitions');
+    await waitUntil(() => tasksOf(victim).length > 0 && tasksOf(survivor).length > 0, 'both processes to own partitions');
     await produce(inTopic, input.map((c) => ({ key: c.user, value: JSON.stringify(c), partition: USERS.indexOf(c.user) % 3 })));
-    await until(() => victim.lines.filter((l) => l.startsWith('checkpoint')).length >= 2, 60_000, 'the victim to checkpoint');
+    await waitUntil(() => victim.lines.filter((l) => l.startsWith('checkpoint')).length >= 2, 'the victim to checkpoint');
     victim.child.kill('SIGKILL');
     expect(await victim.exited).toBe(null);
     expect(victim.lines.some((l) => l.startsWith('done'))).toBe(false);

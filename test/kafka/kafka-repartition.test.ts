@@ -13,7 +13,7 @@ import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
-import { brokers, createTopic, kafka, produce, readAll, uniqueName } from './kafka-test-utils.js';
+import { brokers, createTopic, kafka, produce, readAll, uniqueName, waitUntil } from './kafka-test-utils.js';
 
 /** A ride event: the input topic is keyed by zone, the job counts per rider. */
 interface Ride {
@@ -58,14 +58,6 @@ async function embedded(input: Ride[]): Promise<Result[]> {
 }
 
 const consumer = { stopWhenIdle: '5s', sessionTimeout: 6000, heartbeatInterval: 500 } as const;
-
-async function waitUntil(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('repartition through a Kafka topic', () => {
   const input = rides(N, 7);

@@ -10,7 +10,7 @@ import { kafkaChangelog } from '../../src/state/kafka-changelog/index.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
-import { brokers, createTopic, produce, uniqueName } from './kafka-test-utils.js';
+import { brokers, createTopic, produce, uniqueName, waitUntil } from './kafka-test-utils.js';
 
 interface Click {
   user: string;
@@ -26,14 +26,6 @@ const job = (source: Parameters<typeof from<Click>>[0]) =>
     .keyBy((c) => c.user)
     .window(tumbling('5m'))
     .aggregate({ clicks: count(), spent: sum((c: Click) => c.amount) });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Results upserted by id, later ones winning, as a compacted output topic keeps them. */
 function upsert(...outputs: Result[][]): Map<string, Result> {
@@ -64,27 +56,27 @@ describe('keyed state follows partitions (kafkaChangelog)', () => {
     const outA = toArray<Result>();
     const eventsA: RuntimeEvent[] = [];
     const runA = job(a).to(outA).run({ state: state(), checkpointEvery: '200ms', onEvent: (e) => eventsA.push(e) });
-    await until(() => a.partitions().length === 4, 'instance A to own every partition');
+    await waitUntil(() => a.partitions().length === 4, 'instance A to own every partition');
     await produce(topic, toMessages(phase1));
-    await until(() => runA.metrics.total('records_in') >= phase1.length, 'instance A to read phase 1');
+    await waitUntil(() => runA.metrics.total('records_in') >= phase1.length, 'instance A to read phase 1');
     const checkpointsSeen = eventsA.filter((e) => e.type === 'checkpoint.completed').length;
-    await until(() => eventsA.filter((e) => e.type === 'checkpoint.completed').length >= checkpointsSeen + 2, 'a checkpoint covering phase 1');
+    await waitUntil(() => eventsA.filter((e) => e.type === 'checkpoint.completed').length >= checkpointsSeen + 2, 'a checkpoint covering phase 1');
 
     // Instance B joins: the group splits the partitions; B's tasks start from A's checkpoints.
     const b = fromKafka<Click>({ ...sourceOptions, stopWhenIdle: '10s' });
     const outB = toArray<Result>();
     const eventsB: RuntimeEvent[] = [];
     const runB = job(b).to(outB).run({ state: state(), checkpointEvery: '200ms', onEvent: (e) => eventsB.push(e) });
-    await until(() => b.partitions().length > 0 && a.partitions().length + b.partitions().length === 4, 'the group to split the partitions');
+    await waitUntil(() => b.partitions().length > 0 && a.partitions().length + b.partitions().length === 4, 'the group to split the partitions');
     const restoredOnB = () => eventsB.filter((e) => e.type === 'task.started' && e.restoredFrom !== undefined).length;
-    await until(() => restoredOnB() >= b.partitions().length, 'instance B to restore its tasks');
+    await waitUntil(() => restoredOnB() >= b.partitions().length, 'instance B to restore its tasks');
 
     // A leaves; B takes over A's partitions from the changelog, then reads phase 2.
     runA.stop();
     const summaryA = await runA;
     expect(summaryA.stopped).toBe(true);
-    await until(() => b.partitions().length === 4, 'instance B to own every partition');
-    await until(() => restoredOnB() >= 4, 'instance B to restore the partitions A gave up');
+    await waitUntil(() => b.partitions().length === 4, 'instance B to own every partition');
+    await waitUntil(() => restoredOnB() >= 4, 'instance B to restore the partitions A gave up');
     await produce(topic, toMessages(phase2));
     const summaryB = await runB;
     expect(summaryB.stopped).toBe(false);

@@ -10,6 +10,15 @@ export const brokers: string[] = inject('kafkaBrokers');
 
 export const kafka = new Kafka({ brokers, clientId: 'streamkit-test', logLevel: logLevel.NOTHING });
 
+/** Polls `condition` every 20 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** A topic name no other test uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -154,7 +154,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
     graph = new OperatorGraph(plan, metrics, now, () => source.partitions());
     allSinks = graph.allSinks();
     if (restored) graph.restore(restored.operators);
-    for (const sink of allSinks) await sink.open?.();
+    await allOf(allSinks, async (sink) => sink.open?.());
     await source.open({
       restoreFrom: restored?.sourcePosition,
       batchSize,
@@ -317,7 +317,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
           for (const sink of graph.groups[element.group].deadSinks) await writeTo(sink, element.items);
           break;
         case 'barrier': {
-          for (const sink of allSinks) await flushSink(sink);
+          await allOf(allSinks, flushSink);
           if (taskState) await writeTaskCheckpoint(taskState, element.checkpoint.id, element.tasks!);
           else await writeCheckpoint(checkpointState!, element.checkpoint);
           await source.commit?.(element.checkpoint.sourcePosition);
@@ -341,7 +341,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
           break;
         }
         case 'end':
-          for (const sink of allSinks) await flushSink(sink);
+          await allOf(allSinks, flushSink);
           return;
       }
     }
@@ -355,7 +355,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   };
   await Promise.all([driveSource().catch(fail), driveSinks().catch(fail)]);
 
-  for (const sink of allSinks) await Promise.resolve(sink.close?.()).catch((error) => failure ?? (failure = error));
+  await allOf(allSinks, async (sink) => sink.close?.()).catch((error) => failure ?? (failure = error));
   await Promise.resolve(source.close?.()).catch((error) => failure ?? (failure = error));
   if (options.state) await options.state.close();
   await server?.close();
@@ -429,6 +429,16 @@ async function writeTo(sink: Sink<any>, items: unknown[]): Promise<void> {
   } catch (error) {
     throw new StreamkitError('SINK_FAILED', `sink ${sink.name ?? 'unnamed'} failed to write: ${describeError(error)}`, { cause: error, retriable: true });
   }
+}
+
+/**
+ * Runs `action` on every sink at once and waits for all of them; rejects with the first failure in
+ * sink order. Sinks are independent (files, topics), so their opens, fsyncs and closes overlap
+ * instead of queueing one behind another.
+ */
+async function allOf(sinks: Sink<any>[], action: (sink: Sink<any>) => Promise<unknown>): Promise<void> {
+  const outcomes = await Promise.allSettled(sinks.map((sink) => action(sink)));
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
 }
 
 async function flushSink(sink: Sink<any>): Promise<void> {

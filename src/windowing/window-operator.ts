@@ -3,7 +3,7 @@ import { parseDuration } from '../core/duration.js';
 import { StateError, StreamkitError, describeError } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
-import type { PaneTiming, Window, WindowResult } from '../core/window.js';
+import type { PaneInfo, PaneTiming, Window, WindowResult } from '../core/window.js';
 import { keyToJson, resultId } from './result-id.js';
 import { TimerHeap } from './timer-heap.js';
 import { validateTrigger } from './triggers.js';
@@ -39,6 +39,8 @@ interface WinState {
   start: number;
   /** The window's max timestamp is `end - 1`; not stored, to keep the many short-lived states small. */
   end: number;
+  /** The frozen `{ start, end }` its results carry: its bucket's, or made at its first pane (bounds are final by then). */
+  window: Window | undefined;
   acc: unknown;
   /** Records added since the previous pane: a window fires only when this is positive. */
   pending: number;
@@ -62,6 +64,8 @@ interface WinState {
 interface Bucket {
   readonly start: number;
   readonly end: number;
+  /** Shared by the results of every key in this window. */
+  readonly window: Window;
   readonly maxTs: number;
   readonly states: Map<unknown, WinState>;
   alive: boolean;
@@ -126,6 +130,20 @@ export function windowOperator<T = unknown, A = unknown, R = unknown>(
 }
 
 const MODES: readonly AccumulationMode[] = ['accumulating', 'discarding', 'retracting'];
+
+/**
+ * Results share frozen `window` and `pane` values (windows are values: copy one to change it):
+ * most panes are a first pane, and most windows hold many keys, so most results allocate neither.
+ */
+const FIRST_PANES: Readonly<Record<PaneTiming, PaneInfo>> = {
+  early: Object.freeze({ index: 0, timing: 'early' }),
+  'on-time': Object.freeze({ index: 0, timing: 'on-time' }),
+  late: Object.freeze({ index: 0, timing: 'late' }),
+};
+
+function paneInfo(index: number, timing: PaneTiming): PaneInfo {
+  return index === 0 ? FIRST_PANES[timing] : Object.freeze({ index, timing });
+}
 const OPTION_NAMES = new Set(['assigner', 'trigger', 'allowedLateness', 'mode']);
 
 class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown, R>> {
@@ -153,6 +171,9 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   private cBuckets: Array<Bucket | undefined> = [];
   /** Upper bound on how far the cache reaches past the latest start (0: never cache). */
   private readonly cacheStep: number;
+  /** `hopping` without a time zone: its grid, to assign windows without the assigner (see hopWindows). */
+  private readonly fixedHop: { hop: number; offset: number } | undefined;
+  private readonly hopScratch: { start: number; end: number }[] = [];
 
   private outValues: WindowResult<unknown, R>[] = [];
   private outTimes: number[] = [];
@@ -211,6 +232,11 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
           ? hop
           : 0;
     this.size = assigner.size;
+    const offset = (assigner as { offset?: unknown }).offset;
+    this.fixedHop =
+      assigner.kind === 'hopping' && !zoned && typeof hop === 'number' && typeof offset === 'number' && Number.isSafeInteger(assigner.size)
+        ? { hop, offset }
+        : undefined;
     this.usesProcessingTime =
       trigger.kind === 'processing-time' || (trigger.kind === 'watermark' && (trigger.early?.kind === 'processing-time' || trigger.late?.kind === 'processing-time'));
     if (this.layout !== 'aligned' && (!Number.isSafeInteger(this.size) || this.size < 1)) {
@@ -315,6 +341,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       let ws = bucket.states.get(kid);
       if (ws === undefined) {
         ws = this.newWin(key, kid, bucket.start, bucket.end, this.agg.create(), 0);
+        ws.window = bucket.window;
         bucket.states.set(kid, ws);
       }
       this.addTo(ws, value);
@@ -328,9 +355,11 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
    * the next start or the earliest end.
    */
   private assignAligned(t: number): void {
-    const windows = this.assigner.assignWindows(t);
+    const windows = this.fixedHop ? this.hopWindows(t, this.fixedHop) : this.assigner.assignWindows(t);
     this.cWindows = windows;
-    this.cBuckets = new Array<Bucket | undefined>(windows.length);
+    const buckets = this.cBuckets;
+    buckets.length = windows.length;
+    buckets.fill(undefined);
     if (this.cacheStep === 0 || windows.length === 0) {
       this.cLo = NaN;
       this.cHi = NaN;
@@ -348,6 +377,29 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     // Earlier times may also fall in the window before the first one (it ends at minStart - hop + size).
     this.cLo = step === Infinity ? maxStart : Math.max(maxStart, minStart - step + this.size);
     this.cHi = Math.min(minEnd, maxStart + step);
+  }
+
+  /**
+   * The windows of `t` for `hopping` without a time zone, as its assigner computes them, written
+   * into window objects this operator reuses: sparse keys miss the cache on almost every record,
+   * and size/hop fresh objects per record are garbage at once.
+   */
+  private hopWindows(t: number, grid: { hop: number; offset: number }): Window[] {
+    const { hop, offset } = grid;
+    const size = this.size;
+    const last = Math.floor((t - offset) / hop) * hop + offset;
+    let first = last;
+    while (first - hop > t - size) first -= hop;
+    const windows = this.hopScratch;
+    let n = 0;
+    for (let s = first; s <= last; s += hop) {
+      const w = windows[n] ?? (windows[n] = { start: 0, end: 0 });
+      w.start = s;
+      w.end = s + size;
+      n++;
+    }
+    windows.length = n;
+    return windows;
   }
 
   /** The live bucket of `window`, created if new; undefined (and a late record) when it expired. */
@@ -369,7 +421,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   }
 
   private addBucket(start: number, end: number): Bucket {
-    const bucket: Bucket = { start, end, maxTs: end - 1, states: new Map(), alive: true, next: this.buckets.get(start) };
+    const bucket: Bucket = { start, end, window: Object.freeze({ start, end }), maxTs: end - 1, states: new Map(), alive: true, next: this.buckets.get(start) };
     this.buckets.set(start, bucket);
     this.pushTimers(bucket.maxTs, bucket);
     return bucket;
@@ -423,6 +475,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
           only.mark = 0;
           only.start = Math.min(lo, only.start);
           only.end = Math.max(hi, only.end);
+          only.window = undefined;
           this.addTo(only, value);
           return;
         }
@@ -569,6 +622,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       sk: undefined,
       start,
       end,
+      window: undefined,
       acc,
       pending,
       index: 0,
@@ -646,9 +700,9 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     }
     this.outValues.push({
       key: ws.key,
-      window: { start: ws.start, end: ws.end },
+      window: ws.window ?? (ws.window = Object.freeze({ start: ws.start, end: ws.end })),
       value,
-      pane: { index: ws.index, timing },
+      pane: paneInfo(ws.index, timing),
       id: resultId(kj, ws.start, ws.end, ws.index, false),
     });
     this.outTimes.push(ws.end - 1);
@@ -664,9 +718,9 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     const index = ws.index - 1;
     this.outValues.push({
       key: ws.key,
-      window: { start: ws.start, end: ws.end },
+      window: ws.window ?? (ws.window = Object.freeze({ start: ws.start, end: ws.end })),
       value: ws.last as R,
-      pane: { index, timing: ws.lastTiming! },
+      pane: paneInfo(index, ws.lastTiming!),
       id: resultId(kj, ws.start, ws.end, index, true),
       retraction: true,
     });

@@ -66,6 +66,22 @@ describe('window bounds and the on-time pane', () => {
     expect(h.rows()).toEqual(['"a" [0,10) 3 #0 on-time']);
   });
 
+  it('gives results frozen window and pane values, shared by the keys of one window', () => {
+    const h = harness(hopping(10, 5), { trigger: onWatermark({ late: afterCount(1) }), allowedLateness: 100 });
+    h.add(['a', 7], ['b', 8]).watermark(20);
+    h.add(['a', 9]);
+    const [a0, b0] = h.results.filter((r) => r.window.start === 5);
+    expect(a0.window).toEqual({ start: 5, end: 15 });
+    expect(a0.window).toBe(b0.window);
+    expect(a0.pane).toBe(b0.pane);
+    const late = h.results.find((r) => r.pane.index === 1)!;
+    expect(late.pane).toEqual({ index: 1, timing: 'late' });
+    for (const r of h.results) {
+      expect(Object.isFrozen(r.window) && Object.isFrozen(r.pane)).toBe(true);
+      expect(() => ((r.window as { start: number }).start = 0)).toThrow(TypeError);
+    }
+  });
+
   it('sends records with a bad event time to dead letters', () => {
     const op = windowOperator({ assigner: tumbling(10) }, count());
     const h = new Harness(op);

@@ -25,18 +25,18 @@ export function avg<T>(selector?: (record: T) => number): Aggregator<T, AvgAccum
   return {
     create: () => ({ sum: exactSumCreate(), count: 0 }),
     add(acc, record) {
-      exactSumAdd(acc.sum, pick(record));
+      acc.sum = exactSumAdd(acc.sum, pick(record));
       acc.count++;
       return acc;
     },
     merge(a, b) {
-      exactSumMerge(a.sum, b.sum);
+      a.sum = exactSumMerge(a.sum, b.sum);
       a.count += b.count;
       return a;
     },
     result: (acc) => (acc.count === 0 ? null : exactSumValue(acc.sum) / acc.count),
     retract(acc, record) {
-      exactSumAdd(acc.sum, -pick(record));
+      acc.sum = exactSumAdd(acc.sum, -pick(record));
       acc.count--;
       return acc;
     },

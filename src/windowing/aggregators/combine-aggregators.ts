@@ -29,8 +29,50 @@ export function combineAggregators<T, S extends Record<string, Aggregator<T>>>(
     }
     return agg;
   });
+  const combined: Aggregator<T, Record<string, unknown>, CombinedResult<S>> = names.includes('__proto__')
+    ? generic(names, parts)
+    : specialized(names, parts);
+  if (parts.every((p) => typeof p.retract === 'function')) {
+    const n = names.length;
+    combined.retract = (acc, record) => {
+      for (let i = 0; i < n; i++) acc[names[i]] = parts[i].retract!(acc[names[i]], record);
+      return acc;
+    };
+  }
+  return combined;
+}
+
+type Parts<T> = Aggregator<T>[];
+type Combined<T> = Pick<Aggregator<T, Record<string, unknown>, any>, 'create' | 'add' | 'merge' | 'result'>;
+
+/**
+ * The combined functions written out for these names: `{ "trips": p[0].create(), … }` and
+ * `acc["trips"] = p[0].add(acc["trips"], record)`. Every window state and every result goes
+ * through them, and literal property names make each access a monomorphic named one, where a
+ * loop over the names makes every access a megamorphic keyed one. The accumulator and result are
+ * the same objects the loop would build (same keys, same order). Names are embedded as JSON string
+ * literals, which are valid JavaScript string literals, so no name can inject code.
+ */
+function specialized<T>(names: string[], parts: Parts<T>): Combined<T> {
+  const lit = names.map((name) => JSON.stringify(name));
+  const fields = (value: (i: number) => string) => lit.map((name, i) => `${name}: ${value(i)}`).join(', ');
+  const assign = (value: (i: number) => string) => lit.map((name, i) => `acc[${name}] = ${value(i)};`).join(' ');
+  const make = new Function(
+    'p',
+    `return {
+      create() { return { ${fields((i) => `p[${i}].create()`)} }; },
+      add(acc, record) { ${assign((i) => `p[${i}].add(acc[${lit[i]}], record)`)} return acc; },
+      merge(acc, b) { ${assign((i) => `p[${i}].merge(acc[${lit[i]}], b[${lit[i]}])`)} return acc; },
+      result(acc) { return { ${fields((i) => `p[${i}].result(acc[${lit[i]}])`)} }; },
+    };`,
+  ) as (p: Parts<T>) => Combined<T>;
+  return make(parts);
+}
+
+/** The same functions as loops over the names: for a name such as `__proto__`, which an object literal would treat as the prototype. */
+function generic<T>(names: string[], parts: Parts<T>): Combined<T> {
   const n = names.length;
-  const combined: Aggregator<T, Record<string, unknown>, CombinedResult<S>> = {
+  return {
     create() {
       const acc: Record<string, unknown> = {};
       for (let i = 0; i < n; i++) acc[names[i]] = parts[i].create();
@@ -47,14 +89,7 @@ export function combineAggregators<T, S extends Record<string, Aggregator<T>>>(
     result(acc) {
       const out: Record<string, unknown> = {};
       for (let i = 0; i < n; i++) out[names[i]] = parts[i].result(acc[names[i]]);
-      return out as CombinedResult<S>;
+      return out;
     },
   };
-  if (parts.every((p) => typeof p.retract === 'function')) {
-    combined.retract = (acc, record) => {
-      for (let i = 0; i < n; i++) acc[names[i]] = parts[i].retract!(acc[names[i]], record);
-      return acc;
-    };
-  }
-  return combined;
 }

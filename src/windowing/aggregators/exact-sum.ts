@@ -3,9 +3,15 @@
  * non-overlapping doubles whose exact sum is the exact sum of every value added, so the rounded
  * result never depends on the order values arrived in, nor on how windows were split and merged.
  * Non-finite values are kept apart in `special`, because they cannot be represented by partials.
- * Plain data, so it checkpoints with `v8.serialize`.
+ *
+ * A sum that one double holds exactly (nothing added, one value, or values whose sum rounds
+ * nowhere) is that number itself: most windows hold one record, and a number costs no allocation.
+ * Plain data either way, so it checkpoints with `v8.serialize`.
  */
-export interface ExactSum {
+export type ExactSum = number | ExactPartials;
+
+/** The general form of an {@link ExactSum}. */
+export interface ExactPartials {
   partials: number[];
   special: number;
 }
@@ -15,14 +21,29 @@ export interface ExactSum {
  * @example const acc = exactSumCreate()
  */
 export function exactSumCreate(): ExactSum {
-  return { partials: [], special: 0 };
+  return 0;
 }
 
 /**
- * Adds `x` exactly; mutates and returns `acc`.
+ * Adds `x` exactly. Returns the new sum: a number stays a number while one double holds the sum
+ * exactly; partials are mutated and returned.
  * @example exactSumAdd(exactSumCreate(), 0.1)
  */
 export function exactSumAdd(acc: ExactSum, x: number): ExactSum {
+  if (typeof acc === 'number') {
+    const hi = acc + x;
+    if (Number.isFinite(hi)) {
+      // Knuth's two-sum: lo is the rounding error of hi, exactly.
+      const bv = hi - acc;
+      const lo = acc - (hi - bv) + (x - bv);
+      if (lo === 0) return hi;
+    }
+    return partialsAdd({ partials: acc === 0 ? [] : [acc], special: 0 }, x);
+  }
+  return partialsAdd(acc, x);
+}
+
+function partialsAdd(acc: ExactPartials, x: number): ExactPartials {
   if (!Number.isFinite(x)) {
     acc.special += x;
     return acc;
@@ -47,12 +68,6 @@ export function exactSumAdd(acc: ExactSum, x: number): ExactSum {
     acc.special += x;
     return acc;
   }
-  if (i === 0 && partials.length === 0) {
-    // Most sums hold one partial: a literal of one element rather than the 17-slot backing
-    // store V8 gives an empty array on its first write (windows are many and short-lived).
-    acc.partials = [x];
-    return acc;
-  }
   partials[i++] = x;
   // Shrinking an array's length is slow in V8; most additions keep it unchanged.
   if (partials.length !== i) partials.length = i;
@@ -60,13 +75,17 @@ export function exactSumAdd(acc: ExactSum, x: number): ExactSum {
 }
 
 /**
- * Adds every partial of `b` into `a`; mutates and returns `a`.
+ * Adds every partial of `b` into `a`. Returns the new sum (see {@link exactSumAdd}).
  * @example exactSumMerge(a, b)
  */
 export function exactSumMerge(a: ExactSum, b: ExactSum): ExactSum {
-  for (const p of b.partials) exactSumAdd(a, p);
-  a.special += b.special;
-  return a;
+  if (typeof b === 'number') return exactSumAdd(a, b);
+  let sum = a;
+  for (const p of b.partials) sum = exactSumAdd(sum, p);
+  if (b.special === 0) return sum;
+  const general = typeof sum === 'number' ? { partials: sum === 0 ? [] : [sum], special: 0 } : sum;
+  general.special += b.special;
+  return general;
 }
 
 /**
@@ -74,6 +93,8 @@ export function exactSumMerge(a: ExactSum, b: ExactSum): ExactSum {
  * @example exactSumValue(exactSumAdd(exactSumAdd(exactSumCreate(), 0.1), 0.2)) // 0.30000000000000004
  */
 export function exactSumValue(acc: ExactSum): number {
+  // A zero sum is +0 whichever signed zeros were added, so results compare equal with Object.is.
+  if (typeof acc === 'number') return acc === 0 ? 0 : acc;
   if (acc.special !== 0 || Number.isNaN(acc.special)) return acc.special;
   const partials = acc.partials;
   let n = partials.length;

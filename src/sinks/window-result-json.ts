@@ -1,52 +1,137 @@
+import type { JsonLineWriter } from './json-line-writer.js';
+
 /**
- * The JSON text of a window result, exactly as `JSON.stringify` writes it, or `undefined` when
- * `item` is not shaped exactly like the window operator's results (the caller then uses
- * `JSON.stringify`). Window results are most of what sinks write: `JSON.stringify` formats their
- * epoch-millisecond bounds through its own number conversion each time, while `'' + n` reuses
- * V8's number-to-string cache, and every key, bound and pane here is written without a walk.
+ * Appends the JSON text of a window result, byte for byte what `JSON.stringify` writes, and
+ * returns `true`; returns `false` with nothing appended when `item` is not shaped exactly like the
+ * window operator's results (the caller then uses `JSON.stringify`). Window results are most of
+ * what sinks write, and their text is mostly fixed keys, integers and a hex id: written straight
+ * as bytes, a line costs no string at all, where `JSON.stringify` builds one per line.
  *
  * "Exactly shaped": a plain object whose own enumerable keys are `key, window, value, pane, id`
  * (then `retraction: true`) in that order; `window` a plain `{ start, end }` of numbers; `pane` a
  * plain `{ index, timing }` with a number and a string; `id` a string; no `toJSON` on any of them
- * or on the key and value, which go through `JSON.stringify`. Each property is read once, as
- * `JSON.stringify` reads it.
- * @example windowResultJson({ key: 7, window: { start: 0, end: 60000 }, value: 3, pane: { index: 0, timing: 'on-time' }, id: 'ab' })
- * // '{"key":7,"window":{"start":0,"end":60000},"value":3,"pane":{"index":0,"timing":"on-time"},"id":"ab"}'
+ * or on the key and value. A value that is a plain object of numbers, strings, booleans and nulls
+ * is written directly; any other key or value goes through `JSON.stringify`.
+ * @example writeWindowResultJson({ key: 7, window: { start: 0, end: 60000 }, value: 3, pane: { index: 0, timing: 'on-time' }, id: 'ab' }, out)
+ * // appends '{"key":7,"window":{"start":0,"end":60000},"value":3,"pane":{"index":0,"timing":"on-time"},"id":"ab"}'
  */
-export function windowResultJson(item: unknown): string | undefined {
-  if (!isPlain(item)) return undefined;
+export function writeWindowResultJson(item: unknown, out: JsonLineWriter): boolean {
+  if (!isPlain(item)) return false;
   const r = item as Record<string, unknown>;
   let n = 0;
   for (const name in r) {
-    if (name !== RESULT_KEYS[n]) return undefined;
+    if (name !== RESULT_KEYS[n]) return false;
     n++;
   }
-  if (n < 5 || (n === 6 && r.retraction !== true)) return undefined;
+  if (n < 5 || (n === 6 && r.retraction !== true)) return false;
   const { key, window: w, value, pane: p, id } = r;
-  if (!isPlain(w) || !hasKeys(w, 'start', 'end') || !isPlain(p) || !hasKeys(p, 'index', 'timing')) return undefined;
+  if (!isPlain(w) || !hasKeys(w, 'start', 'end') || !isPlain(p) || !hasKeys(p, 'index', 'timing')) return false;
   const { start, end } = w as Record<string, unknown>;
   const { index, timing } = p as Record<string, unknown>;
-  if (typeof start !== 'number' || typeof end !== 'number' || typeof index !== 'number' || typeof timing !== 'string' || typeof id !== 'string') return undefined;
+  if (typeof start !== 'number' || typeof end !== 'number' || typeof index !== 'number' || typeof timing !== 'string' || typeof id !== 'string') return false;
   // A toJSON on the key or value is called with its property name, which a separate stringify would not pass.
-  if (hasToJson(key) || hasToJson(value)) return undefined;
-  const keyText = typeof key === 'number' ? number(key) : JSON.stringify(key);
-  const valueText = JSON.stringify(value);
-  const timingText = plainString(timing);
-  const idText = plainString(id);
-  // undefined: a key or value JSON leaves out (undefined, a function), or a string needing escapes.
-  if (keyText === undefined || valueText === undefined || timingText === undefined || idText === undefined) return undefined;
-  return (
-    '{"key":' + keyText +
-    ',"window":{"start":' + number(start) + ',"end":' + number(end) +
-    '},"value":' + valueText +
-    ',"pane":{"index":' + number(index) + ',"timing":' + timingText +
-    '},"id":' + idText +
-    (n === 6 ? ',"retraction":true}' : '}')
-  );
+  if (hasToJson(key) || hasToJson(value) || !isPlainString(timing) || !isPlainString(id)) return false;
+  const begin = out.length;
+  out.bytes(KEY);
+  // Key and value may still turn out to be something JSON leaves out (undefined, a function).
+  if (!writeJsonValue(key, out)) {
+    out.truncate(begin);
+    return false;
+  }
+  out.bytes(WINDOW_START);
+  writeNumber(start, out);
+  out.bytes(WINDOW_END);
+  writeNumber(end, out);
+  out.bytes(VALUE);
+  if (!writeJsonValue(value, out)) {
+    out.truncate(begin);
+    return false;
+  }
+  out.bytes(PANE_INDEX);
+  writeNumber(index, out);
+  out.bytes(PANE_TIMING);
+  out.text(timing);
+  out.bytes(ID);
+  out.text(id);
+  out.bytes(n === 6 ? RETRACTION_END : END);
+  return true;
 }
 
 /** Own keys in the order the window operator creates them; `retraction` only on retractions. */
 const RESULT_KEYS = ['key', 'window', 'value', 'pane', 'id', 'retraction'];
+
+const ascii = (s: string) => Buffer.from(s, 'latin1');
+const KEY = ascii('{"key":');
+const WINDOW_START = ascii(',"window":{"start":');
+const WINDOW_END = ascii(',"end":');
+const VALUE = ascii('},"value":');
+const PANE_INDEX = ascii(',"pane":{"index":');
+const PANE_TIMING = ascii(',"timing":"');
+const ID = ascii('"},"id":"');
+const END = ascii('"}');
+const RETRACTION_END = ascii('","retraction":true}');
+const TRUE = ascii('true');
+const FALSE = ascii('false');
+const NULL = ascii('null');
+
+/**
+ * Appends JSON's text for a key or value and returns `true`, or returns `false` when JSON would
+ * leave it out (undefined, a function, a symbol). Numbers, plain strings, booleans, null and flat
+ * plain objects of those are written directly; anything else through `JSON.stringify`.
+ */
+function writeJsonValue(x: unknown, out: JsonLineWriter): boolean {
+  if (typeof x === 'number') {
+    writeNumber(x, out);
+    return true;
+  }
+  if (typeof x === 'string' && isPlainString(x)) {
+    writeQuoted(x, out);
+    return true;
+  }
+  if (isPlain(x) && writeFlatObject(x as Record<string, unknown>, out)) return true;
+  const text = JSON.stringify(x);
+  if (text === undefined) return false;
+  out.text(text);
+  return true;
+}
+
+/** Appends a plain object whose values are all numbers, plain strings, booleans or null; `false` (nothing appended) otherwise. */
+function writeFlatObject(o: Record<string, unknown>, out: JsonLineWriter): boolean {
+  // for…in rather than Object.keys: no array per value. JSON writes own keys only; an inherited
+  // enumerable key (a polluted prototype) sends the value down the general route.
+  for (const name in o) {
+    const v = o[name];
+    if (!(typeof v === 'number' || typeof v === 'boolean' || v === null || (typeof v === 'string' && isPlainString(v))) || !isPlainString(name) || !hasOwn(o, name)) return false;
+  }
+  out.byte(0x7b); // {
+  let first = true;
+  for (const name in o) {
+    if (!first) out.byte(0x2c); // ,
+    first = false;
+    writeQuoted(name, out);
+    out.byte(0x3a); // :
+    const v = o[name];
+    if (typeof v === 'number') writeNumber(v, out);
+    else if (typeof v === 'string') writeQuoted(v, out);
+    else out.bytes(v === true ? TRUE : v === false ? FALSE : NULL);
+  }
+  out.byte(0x7d); // }
+  return true;
+}
+
+const hasOwn = (o: object, name: string) => Object.prototype.hasOwnProperty.call(o, name);
+
+/** JSON's text for a number: finite numbers as `String` writes them, the rest `null`. */
+function writeNumber(x: number, out: JsonLineWriter): void {
+  if (Number.isFinite(x)) out.decimal(x);
+  else out.bytes(NULL);
+}
+
+function writeQuoted(s: string, out: JsonLineWriter): void {
+  out.byte(0x22);
+  out.text(s);
+  out.byte(0x22);
+}
 
 /** A plain object with no `toJSON` of its own or inherited (which JSON.stringify would call). */
 function isPlain(o: unknown): o is object {
@@ -67,16 +152,11 @@ function hasKeys(o: object, a: string, b: string): boolean {
   return n === 2;
 }
 
-/** JSON's text for a number: finite numbers as `String` writes them, the rest `null`. */
-function number(x: number): string {
-  return Number.isFinite(x) ? '' + x : 'null';
-}
-
-/** `"s"` for a string JSON writes unescaped (no quote, backslash, control or surrogate code unit), else undefined. */
-function plainString(s: string): string | undefined {
+/** A string JSON writes unescaped: no quote, backslash, control or surrogate code unit. */
+function isPlainString(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return undefined;
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
   }
-  return '"' + s + '"';
+  return true;
 }

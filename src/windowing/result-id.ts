@@ -1,3 +1,4 @@
+import { DECIMAL_MAX_LENGTH, writeDecimal } from '../core/decimal-ascii.js';
 import { murmur3x86128, murmur3x86128Bytes } from './murmur3.js';
 
 /**
@@ -58,39 +59,6 @@ export function keyToJson(key: unknown): string {
 
 const PIPE = 0x7c;
 const DIGIT_0 = 0x30;
-/** Room for three numbers as text (at most 24 characters each, e.g. `-1.7976931348623157e+308`) and the separators. */
-const ID_NUMBERS_MAX = 3 * 24 + 5;
+/** Room for three numbers as text and the separators. */
+const ID_NUMBERS_MAX = 3 * DECIMAL_MAX_LENGTH + 5;
 let idBytes = new Uint8Array(256);
-
-/** Writes `x` as `String(x)` would, in ASCII, at `at`; returns the position after it. */
-function writeDecimal(bytes: Uint8Array, at: number, x: number): number {
-  if (!Number.isSafeInteger(x)) {
-    const text = String(x);
-    for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
-    return at;
-  }
-  if (x < 0) {
-    bytes[at++] = 0x2d;
-    x = -x;
-  }
-  // Epoch milliseconds exceed 32 bits: split into two int32 halves so digits come from integer
-  // arithmetic (a floating-point remainder per digit costs more than the hash itself).
-  if (x < 1e8) return writeInt32(bytes, at, x, 0);
-  const high = Math.floor(x / 1e8);
-  at = writeInt32(bytes, at, high, 0);
-  return writeInt32(bytes, at, x - high * 1e8, 8);
-}
-
-/** Writes the int32 `x` in decimal, left-padded with zeros to `width` digits. */
-function writeInt32(bytes: Uint8Array, at: number, x: number, width: number): number {
-  let v = x | 0;
-  let digits = 1;
-  for (let p = 10; p <= v; p *= 10) digits++;
-  if (digits < width) digits = width;
-  for (let i = at + digits - 1; i >= at; i--) {
-    const q = (v / 10) | 0;
-    bytes[i] = DIGIT_0 + (v - q * 10);
-    v = q;
-  }
-  return at + digits;
-}

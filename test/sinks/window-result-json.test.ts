@@ -1,6 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { windowResultJson } from '../../src/sinks/window-result-json.js';
+import { JsonLineWriter } from '../../src/sinks/json-line-writer.js';
+import { writeWindowResultJson } from '../../src/sinks/window-result-json.js';
+
+/** The text the window-result route writes, or undefined when it declines (and writes nothing). */
+function windowResultJson(item: unknown): string | undefined {
+  const out = new JsonLineWriter();
+  out.ascii('prefix');
+  const taken = writeWindowResultJson(item, out);
+  const text = out.toString();
+  if (!taken) {
+    expect(text).toBe('prefix');
+    return undefined;
+  }
+  expect(text.startsWith('prefix')).toBe(true);
+  return text.slice('prefix'.length);
+}
 
 const render = (item: unknown) => windowResultJson(item) ?? JSON.stringify(item);
 
@@ -8,12 +23,17 @@ const numberArb = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -0, NaN
 const resultArb = fc.record({
   key: fc.oneof(fc.jsonValue(), numberArb, fc.constant(undefined)),
   window: fc.record({ start: numberArb, end: numberArb }),
-  value: fc.oneof(fc.jsonValue(), fc.record({ trips: fc.integer(), revenue: numberArb }), fc.constant(undefined)),
+  value: fc.oneof(
+    fc.jsonValue(),
+    fc.record({ trips: fc.integer(), revenue: numberArb }),
+    fc.dictionary(fc.string({ unit: 'binary' }), fc.oneof(numberArb, fc.string({ unit: 'binary' }), fc.boolean(), fc.constant(null), fc.constant(undefined))),
+    fc.constant(undefined),
+  ),
   pane: fc.record({ index: fc.nat(), timing: fc.oneof(fc.constantFrom('early', 'on-time', 'late'), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })) }),
   id: fc.oneof(fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 32, maxLength: 32 }), fc.string({ unit: 'binary' })),
 });
 
-describe('windowResultJson', () => {
+describe('writeWindowResultJson', () => {
   it('writes what JSON.stringify writes for window results', () => {
     fc.assert(
       fc.property(resultArb, fc.boolean(), (result, retraction) => {

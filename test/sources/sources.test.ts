@@ -112,6 +112,22 @@ describe('sinks', () => {
     expect(readFileSync(path, 'utf8')).toBe('{"id":"d"}\n');
   });
 
+  it('toJsonl writes exactly the bytes of JSON.stringify per line, window results and large batches included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'streamkit-sink-'));
+    const path = join(dir, 'out.jsonl');
+    const items: unknown[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const start = 1_704_085_200_000 + i * 300_000;
+      items.push({ key: i % 7 === 0 ? `zoné-${i}` : i, window: { start, end: start + 3_600_000 }, value: { trips: i, revenue: i / 3, label: i % 5 === 0 ? 'naïve "quoted"' : 'x', ok: i % 2 === 0, none: null }, pane: { index: i % 3, timing: 'on-time' }, id: i.toString(16).padStart(32, '0') });
+      if (i % 500 === 0) items.push({ note: '😀 ünïcode', n: [1, 2, { deep: true }] }, 'a string', 42, null);
+    }
+    await from(fromArray(items, { batchSize: 4096 })).to(toJsonl(path)).run();
+    expect(readFileSync(path)).toEqual(Buffer.from(items.map((item) => JSON.stringify(item) + '\n').join('')));
+    const custom = join(dir, 'custom.jsonl');
+    await from(fromArray([1, 2])).to(toJsonl(custom, { stringify: (n) => `<${n}é>` })).run();
+    expect(readFileSync(custom, 'utf8')).toBe('<1é>\n<2é>\n');
+  });
+
   it('toObservable emits every item and completes with the job', async () => {
     const sink = toObservable<number>();
     const seen: number[] = [];

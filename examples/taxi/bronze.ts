@@ -64,29 +64,30 @@ export function parseBronze(raw: unknown): BronzeResult {
   if (flag !== undefined && flag !== null && flag !== 'Y' && flag !== 'N') {
     return reject(`wrong type: store_and_fwd_flag must be "Y", "N" or null, got ${JSON.stringify(flag)}`, raw);
   }
-  const num = (k: string): number | null => (o[k] ?? null) as number | null;
+  // Validated above: every column present is of its type, and an absent one reads as null.
+  const t = value as Partial<RawTrip>;
   return {
     ok: true,
     trip: {
-      VendorID: num('VendorID'),
-      tpep_pickup_datetime: o.tpep_pickup_datetime as string,
-      tpep_dropoff_datetime: o.tpep_dropoff_datetime as string,
-      passenger_count: num('passenger_count'),
-      trip_distance: num('trip_distance'),
-      RatecodeID: num('RatecodeID'),
-      store_and_fwd_flag: (flag ?? null) as 'Y' | 'N' | null,
-      PULocationID: num('PULocationID'),
-      DOLocationID: num('DOLocationID'),
-      payment_type: num('payment_type'),
-      fare_amount: num('fare_amount'),
-      extra: num('extra'),
-      mta_tax: num('mta_tax'),
-      tip_amount: num('tip_amount'),
-      tolls_amount: num('tolls_amount'),
-      improvement_surcharge: num('improvement_surcharge'),
-      total_amount: num('total_amount'),
-      congestion_surcharge: num('congestion_surcharge'),
-      Airport_fee: num('Airport_fee'),
+      VendorID: t.VendorID ?? null,
+      tpep_pickup_datetime: t.tpep_pickup_datetime as string,
+      tpep_dropoff_datetime: t.tpep_dropoff_datetime as string,
+      passenger_count: t.passenger_count ?? null,
+      trip_distance: t.trip_distance ?? null,
+      RatecodeID: t.RatecodeID ?? null,
+      store_and_fwd_flag: t.store_and_fwd_flag ?? null,
+      PULocationID: t.PULocationID ?? null,
+      DOLocationID: t.DOLocationID ?? null,
+      payment_type: t.payment_type ?? null,
+      fare_amount: t.fare_amount ?? null,
+      extra: t.extra ?? null,
+      mta_tax: t.mta_tax ?? null,
+      tip_amount: t.tip_amount ?? null,
+      tolls_amount: t.tolls_amount ?? null,
+      improvement_surcharge: t.improvement_surcharge ?? null,
+      total_amount: t.total_amount ?? null,
+      congestion_surcharge: t.congestion_surcharge ?? null,
+      Airport_fee: t.Airport_fee ?? null,
     },
   };
 }

@@ -10,7 +10,7 @@ import { GoldInputColumns } from './gold-input.js';
 import { goldBranches, GOLD_STREAMS, refundAlerts, type GoldOptions, type GoldStreamName } from './gold.js';
 import { tripVerdicts, withMetrics, type GoldTrip, type MinuteRule } from './metrics.js';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
-import type { RawTrip } from './raw-trip.js';
+import { rawTripLine, type RawTrip } from './raw-trip.js';
 import { toSilver, type SilverTrip } from './silver.js';
 
 /** How far behind the newest pickup the watermark trails: every trip that is not store-and-forward is on time. */
@@ -84,7 +84,7 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     ...options.gold,
   };
   mkdirSync(join(options.out, 'gold'), { recursive: true });
-  const file = (name: string) => toJsonl(join(options.out, name), { truncate: !options.state });
+  const file = (name: string, stringify?: (item: any) => string) => toJsonl(join(options.out, name), { truncate: !options.state, stringify });
   // Daily and hourly results are kept for the batch check; the other streams are only counted.
   const kept = new Set<GoldStreamName>(['daily', 'hourly']);
   const goldFiles = Object.fromEntries(
@@ -95,7 +95,8 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
   const goldInputSink: Sink<GoldTrip> = { name: 'gold-input', write: (trips) => trips.forEach((t) => goldInput.push(t)) };
   const dead = collecting<DeadLetter>(file('dead-letters.jsonl'), options.extraSinks?.deadLetters, false);
   const late = file('late.jsonl') as Sink<LateRecord>;
-  const bronzeOut = file('bronze.jsonl');
+  // Bronze trips are written by the generator's own line writer: the same text as JSON.stringify, faster.
+  const bronzeOut = file('bronze.jsonl', rawTripLine);
   const rules: SilverRuleCounts = { silver: 0, metricsKept: { rounded: 0, truncated: 0, boundary: 0 } };
   let silverRejected = 0;
 

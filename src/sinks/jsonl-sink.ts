@@ -12,9 +12,13 @@ export interface JsonlSinkOptions {
   stringify?: (item: unknown) => string;
 }
 
+/** Lines are handed to the file stream in chunks of at least this many bytes (or at a flush). */
+const COALESCE_BYTES = 1 << 16;
+
 /**
- * Appends one JSON object per line. Writes overlap with processing (the file stream buffers them;
- * the pipeline waits only when the buffer is full); `flush()` waits for them and fsyncs, so a
+ * Appends one JSON object per line. Lines are encoded into a buffer and handed to the file stream
+ * 64 KiB at a time; writes overlap with processing (the pipeline waits only when the stream's
+ * buffer is full). `flush()` writes what is buffered, waits for it and fsyncs, so a
  * completed checkpoint's results are on disk. After a crash and restart, results between the last
  * checkpoint and the crash are written again: read the file idempotently, keeping the last line
  * per `id` (see docs/concepts/delivery.md).
@@ -26,6 +30,11 @@ export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions = {
   const lines = new JsonLineWriter();
   let stream: WriteStream | undefined;
   let failure: unknown;
+
+  /** Hands the buffered lines to the stream; waits only when its buffer is over the high-water mark. */
+  const send = async (out: WriteStream): Promise<void> => {
+    if (!out.write(lines.take())) await once(out, 'drain');
+  };
 
   const opened = async (): Promise<WriteStream> => {
     if (failure !== undefined) throw failure;
@@ -42,26 +51,32 @@ export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions = {
     },
     async write(items: T[]) {
       const out = await opened();
-      if (items.length === 0) return;
-      lines.reset();
-      for (const item of items) {
-        if (stringify) lines.text(String(stringify(item)));
-        else if (!writeWindowResultJson(item, lines)) lines.text(String(JSON.stringify(item)));
-        lines.byte(0x0a);
+      const mark = lines.length;
+      try {
+        for (const item of items) {
+          if (stringify) lines.text(String(stringify(item)));
+          else if (!writeWindowResultJson(item, lines)) lines.text(String(JSON.stringify(item)));
+          lines.byte(0x0a);
+        }
+      } catch (error) {
+        lines.truncate(mark);
+        throw error;
       }
-      // Backpressure: wait only when the stream's buffer is over its high-water mark.
-      if (!out.write(lines.take())) await once(out, 'drain');
+      // Small batches wait in the buffer until there is a chunk worth a write (or a flush).
+      if (lines.length >= COALESCE_BYTES) await send(out);
     },
     async flush() {
       const out = await opened();
+      if (lines.length > 0) await send(out);
       // Writes complete in order: once an empty write's callback runs, everything before it is written.
       await new Promise<void>((resolve, reject) => out.write('', (error) => (error ? reject(error) : resolve())));
       await new Promise<void>((resolve, reject) => fsync((out as unknown as { fd: number }).fd, (error) => (error ? reject(error) : resolve())));
     },
     async close() {
       const out = stream;
-      stream = undefined;
       if (!out) return;
+      if (lines.length > 0 && failure === undefined) await send(out);
+      stream = undefined;
       out.end();
       await once(out, 'close');
       if (failure !== undefined) throw failure;

@@ -142,7 +142,9 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     .branch((s) => s.to(goldInputSink), ...goldBranches({ ...goldFiles, late }, gold));
 
   const summary = await job.run({
-    batchSize: 1024,
+    // Small batches: each batch's records, window states and results stay in the CPU caches and die
+    // young; 10k events run about 10 % faster than with the default 1,024, 100k as fast.
+    batchSize: 256,
     state: options.state ? levelState(options.state) : undefined,
     checkpointEvery: options.state ? (options.checkpointEvery ?? '5s') : undefined,
     metrics: options.metricsPort !== undefined ? { port: options.metricsPort } : undefined,

@@ -128,6 +128,20 @@ describe('sinks', () => {
     expect(readFileSync(custom, 'utf8')).toBe('<1é>\n<2é>\n');
   });
 
+  it('toJsonl has every written line in the file after flush, before close; a failed item leaves no partial batch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'streamkit-sink-'));
+    const path = join(dir, 'out.jsonl');
+    const sink = toJsonl<unknown>(path, { truncate: true });
+    await sink.open!();
+    await sink.write([{ n: 1 }, { n: 2 }]);
+    await sink.flush!();
+    expect(readFileSync(path, 'utf8')).toBe('{"n":1}\n{"n":2}\n');
+    await expect(sink.write([{ n: 3 }, { n: 10n }])).rejects.toThrow(/BigInt/);
+    await sink.write([{ n: 4 }]);
+    await sink.close!();
+    expect(readFileSync(path, 'utf8')).toBe('{"n":1}\n{"n":2}\n{"n":4}\n');
+  });
+
   it('toObservable emits every item and completes with the job', async () => {
     const sink = toObservable<number>();
     const seen: number[] = [];

@@ -156,6 +156,11 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   private readonly layout: Layout;
   private readonly size: number;
   private readonly usesProcessingTime: boolean;
+  /**
+   * Every window has emitted all it holds by the time it expires, and no processing-time timer
+   * refers to it: the watermark trigger without a late policy fires late records at once.
+   */
+  private readonly expiresEmpty: boolean;
 
   private wm = -Infinity;
   private readonly timers = new TimerHeap<Bucket | WinState | SlideKey>();
@@ -239,6 +244,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
         : undefined;
     this.usesProcessingTime =
       trigger.kind === 'processing-time' || (trigger.kind === 'watermark' && (trigger.early?.kind === 'processing-time' || trigger.late?.kind === 'processing-time'));
+    this.expiresEmpty = trigger.kind === 'watermark' && trigger.late === undefined && !this.usesProcessingTime;
     if (this.layout !== 'aligned' && (!Number.isSafeInteger(this.size) || this.size < 1)) {
       throw new RangeError(`window: ${assigner.description} must have a positive integer size in ms, got ${assigner.size}`);
     }
@@ -738,9 +744,14 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       if (tm.kind === ON_TIME) {
         for (const ws of bucket.states.values()) this.onTime(ws);
       } else {
-        for (const ws of bucket.states.values()) {
-          this.fire(ws);
-          this.drop(ws);
+        if (this.tracking || !this.expiresEmpty) {
+          for (const ws of bucket.states.values()) {
+            this.fire(ws);
+            this.drop(ws);
+          }
+        } else {
+          // Nothing to fire and nothing to record: the states go with their bucket.
+          this.live -= bucket.states.size;
         }
         this.removeBucket(bucket);
       }

@@ -33,6 +33,11 @@ export class JsonLineWriter {
     return out;
   }
 
+  /** A copy of the bytes written (to keep, unlike the buffer, which is reused). */
+  slice(): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buffer, 0, this.length);
+  }
+
   /** The bytes written as text (for tests and debugging). */
   toString(): string {
     return this.buffer.toString('utf8', 0, this.length);

@@ -1,4 +1,4 @@
-import type { JsonLineWriter } from './json-line-writer.js';
+import { JsonLineWriter } from './json-line-writer.js';
 
 /**
  * Appends the JSON text of a window result, byte for byte what `JSON.stringify` writes, and
@@ -25,12 +25,14 @@ export function writeWindowResultJson(item: unknown, out: JsonLineWriter): boole
   }
   if (n < 5 || (n === 6 && r.retraction !== true)) return false;
   const { key, window: w, value, pane: p, id } = r;
-  if (!isPlain(w) || !hasKeys(w, 'start', 'end') || !isPlain(p) || !hasKeys(p, 'index', 'timing')) return false;
-  const { start, end } = w as Record<string, unknown>;
-  const { index, timing } = p as Record<string, unknown>;
-  if (typeof start !== 'number' || typeof end !== 'number' || typeof index !== 'number' || typeof timing !== 'string' || typeof id !== 'string') return false;
+  if (!isPlain(w) || !isPlain(p) || typeof id !== 'string') return false;
+  // The window operator shares frozen window and pane objects between results: their text is
+  // cached by identity (a frozen object cannot change), checked and formatted once.
+  const windowText = w === lastWindow ? lastWindowText : windowBytes(w as Record<string, unknown>);
+  const paneText = p === lastPane ? lastPaneText : paneBytes(p as Record<string, unknown>);
+  if (windowText === undefined || paneText === undefined) return false;
   // A toJSON on the key or value is called with its property name, which a separate stringify would not pass.
-  if (hasToJson(key) || hasToJson(value) || !isPlainString(timing) || !isPlainString(id)) return false;
+  if (hasToJson(key) || hasToJson(value) || !isPlainString(id)) return false;
   const begin = out.length;
   out.bytes(KEY);
   // Key and value may still turn out to be something JSON leaves out (undefined, a function).
@@ -38,23 +40,59 @@ export function writeWindowResultJson(item: unknown, out: JsonLineWriter): boole
     out.truncate(begin);
     return false;
   }
-  out.bytes(WINDOW_START);
-  writeNumber(start, out);
-  out.bytes(WINDOW_END);
-  writeNumber(end, out);
-  out.bytes(VALUE);
+  out.bytes(windowText);
   if (!writeJsonValue(value, out)) {
     out.truncate(begin);
     return false;
   }
-  out.bytes(PANE_INDEX);
-  writeNumber(index, out);
-  out.bytes(PANE_TIMING);
-  out.text(timing);
-  out.bytes(ID);
+  out.bytes(paneText);
   out.text(id);
   out.bytes(n === 6 ? RETRACTION_END : END);
   return true;
+}
+
+let lastWindow: object | undefined;
+let lastWindowText: Uint8Array | undefined;
+let lastPane: object | undefined;
+let lastPaneText: Uint8Array | undefined;
+const scratch = new JsonLineWriter();
+
+/** `,"window":{"start":…,"end":…},"value":` for a plain `{ start, end }` of numbers, else undefined. */
+function windowBytes(w: Record<string, unknown>): Uint8Array | undefined {
+  if (!hasKeys(w, 'start', 'end')) return undefined;
+  const { start, end } = w;
+  if (typeof start !== 'number' || typeof end !== 'number') return undefined;
+  scratch.reset();
+  scratch.bytes(WINDOW_START);
+  writeNumber(start, scratch);
+  scratch.bytes(WINDOW_END);
+  writeNumber(end, scratch);
+  scratch.bytes(VALUE);
+  const text = scratch.slice();
+  if (Object.isFrozen(w)) {
+    lastWindow = w;
+    lastWindowText = text;
+  }
+  return text;
+}
+
+/** `,"pane":{"index":…,"timing":"…"},"id":"` for a plain `{ index, timing }`, else undefined. */
+function paneBytes(p: Record<string, unknown>): Uint8Array | undefined {
+  if (!hasKeys(p, 'index', 'timing')) return undefined;
+  const { index, timing } = p;
+  if (typeof index !== 'number' || typeof timing !== 'string' || !isPlainString(timing)) return undefined;
+  scratch.reset();
+  scratch.bytes(PANE_INDEX);
+  writeNumber(index, scratch);
+  scratch.bytes(PANE_TIMING);
+  scratch.text(timing);
+  scratch.bytes(ID);
+  const text = scratch.slice();
+  if (Object.isFrozen(p)) {
+    lastPane = p;
+    lastPaneText = text;
+  }
+  return text;
 }
 
 /** Own keys in the order the window operator creates them; `retraction` only on retractions. */

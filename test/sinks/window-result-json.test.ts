@@ -50,6 +50,21 @@ describe('writeWindowResultJson', () => {
     expect(windowResultJson({ ...result, key: { zone: 'a"b' }, retraction: true })).toBe(JSON.stringify({ ...result, key: { zone: 'a"b' }, retraction: true }));
   });
 
+  it('writes results sharing frozen window and pane objects as JSON.stringify does, whatever came before', () => {
+    fc.assert(
+      fc.property(fc.array(resultArb, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(5), { minLength: 1, maxLength: 12 }), (results, picks) => {
+        const windows = results.map((r) => Object.freeze({ ...r.window }));
+        const panes = results.map((r) => Object.freeze({ ...r.pane }));
+        for (const i of picks) {
+          const j = i % results.length;
+          const item = { ...results[j], window: windows[(j + i) % windows.length], pane: panes[j] };
+          expect(render(item)).toBe(JSON.stringify(item));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('leaves anything else to JSON.stringify', () => {
     const base = { key: 1, window: { start: 0, end: 10 }, value: 3, pane: { index: 0, timing: 'late' }, id: 'x' };
     class Window {

@@ -11,7 +11,7 @@ import { goldBranches, GOLD_STREAMS, refundAlerts, type GoldOptions, type GoldSt
 import { tripVerdicts, withMetrics, type GoldTrip, type MinuteRule } from './metrics.js';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
 import { rawTripLine, type RawTrip } from './raw-trip.js';
-import { toSilver, type SilverTrip } from './silver.js';
+import { silverTripLine, toSilver, type SilverTrip } from './silver.js';
 
 /** How far behind the newest pickup the watermark trails: every trip that is not store-and-forward is on time. */
 export const WATERMARK_DELAY_MS = TRIP_DISORDER_BOUND_MS;
@@ -90,12 +90,12 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
   const goldFiles = Object.fromEntries(
     GOLD_STREAMS.map((name) => [name, collecting(file(`gold/${name}.jsonl`), options.extraSinks?.[name], kept.has(name))]),
   ) as Record<GoldStreamName, CollectingSink<WindowResult>>;
-  const silverOut = collecting<SilverTrip>(file('silver.jsonl'), options.extraSinks?.silver, false);
+  const silverOut = collecting<SilverTrip>(file('silver.jsonl', silverTripLine), options.extraSinks?.silver, false);
   const goldInput = new GoldInputColumns();
   const goldInputSink: Sink<GoldTrip> = { name: 'gold-input', write: (trips) => trips.forEach((t) => goldInput.push(t)) };
   const dead = collecting<DeadLetter>(file('dead-letters.jsonl'), options.extraSinks?.deadLetters, false);
   const late = file('late.jsonl') as Sink<LateRecord>;
-  // Bronze trips are written by the generator's own line writer: the same text as JSON.stringify, faster.
+  // Bronze and Silver rows are written by their own line writers: the text of JSON.stringify, faster.
   const bronzeOut = file('bronze.jsonl', rawTripLine);
   const rules: SilverRuleCounts = { silver: 0, metricsKept: { rounded: 0, truncated: 0, boundary: 0 } };
   let silverRejected = 0;

@@ -79,16 +79,17 @@ export const RAW_DECIMAL_COLUMNS = [
 const CENT_LIMIT = 100_000;
 const centText: (string | undefined)[] = new Array(2 * CENT_LIMIT);
 
-function num(x: number | null): string {
+/** JSON's text for a number or null, from the cache for whole cents. */
+export function jsonNumber(x: number | null): string {
   if (x === null) return 'null';
   const c = Math.round(x * 100);
   if (c / 100 === x && c > -CENT_LIMIT && c < CENT_LIMIT) {
     return (centText[c + CENT_LIMIT] ??= String(x));
   }
-  return String(x);
+  return Number.isFinite(x) ? String(x) : 'null';
 }
-// Timestamps and the flag never contain characters JSON would escape.
-const str = (x: string | null): string => (x === null ? 'null' : `"${x}"`);
+/** JSON's text for a string that needs no escapes (timestamps, flags, hex ids), or null. */
+export const jsonPlainString = (x: string | null): string => (x === null ? 'null' : `"${x}"`);
 
 /**
  * The compact JSON line of a trip, fields in TLC column order: byte-identical to
@@ -102,13 +103,13 @@ const str = (x: string | null): string => (x === null ? 'null' : `"${x}"`);
  */
 export function rawTripLine(t: RawTrip): string {
   return (
-    `{"VendorID":${num(t.VendorID)},"tpep_pickup_datetime":${str(t.tpep_pickup_datetime)},"tpep_dropoff_datetime":${str(t.tpep_dropoff_datetime)}` +
-    `,"passenger_count":${num(t.passenger_count)},"trip_distance":${num(t.trip_distance)},"RatecodeID":${num(t.RatecodeID)}` +
-    `,"store_and_fwd_flag":${str(t.store_and_fwd_flag)}` +
-    `,"PULocationID":${num(t.PULocationID)},"DOLocationID":${num(t.DOLocationID)},"payment_type":${num(t.payment_type)}` +
-    `,"fare_amount":${num(t.fare_amount)},"extra":${num(t.extra)},"mta_tax":${num(t.mta_tax)},"tip_amount":${num(t.tip_amount)}` +
-    `,"tolls_amount":${num(t.tolls_amount)},"improvement_surcharge":${num(t.improvement_surcharge)},"total_amount":${num(t.total_amount)}` +
-    `,"congestion_surcharge":${num(t.congestion_surcharge)},"Airport_fee":${num(t.Airport_fee)}}`
+    `{"VendorID":${jsonNumber(t.VendorID)},"tpep_pickup_datetime":${jsonPlainString(t.tpep_pickup_datetime)},"tpep_dropoff_datetime":${jsonPlainString(t.tpep_dropoff_datetime)}` +
+    `,"passenger_count":${jsonNumber(t.passenger_count)},"trip_distance":${jsonNumber(t.trip_distance)},"RatecodeID":${jsonNumber(t.RatecodeID)}` +
+    `,"store_and_fwd_flag":${jsonPlainString(t.store_and_fwd_flag)}` +
+    `,"PULocationID":${jsonNumber(t.PULocationID)},"DOLocationID":${jsonNumber(t.DOLocationID)},"payment_type":${jsonNumber(t.payment_type)}` +
+    `,"fare_amount":${jsonNumber(t.fare_amount)},"extra":${jsonNumber(t.extra)},"mta_tax":${jsonNumber(t.mta_tax)},"tip_amount":${jsonNumber(t.tip_amount)}` +
+    `,"tolls_amount":${jsonNumber(t.tolls_amount)},"improvement_surcharge":${jsonNumber(t.improvement_surcharge)},"total_amount":${jsonNumber(t.total_amount)}` +
+    `,"congestion_surcharge":${jsonNumber(t.congestion_surcharge)},"Airport_fee":${jsonNumber(t.Airport_fee)}}`
   );
 }
 

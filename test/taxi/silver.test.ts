@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { passesSilver, silverTrips, toSilver, tripId } from '../../examples/taxi/silver.js';
+import { generateTrips } from '../../examples/taxi/generator.js';
+import { parseBronze } from '../../examples/taxi/bronze.js';
+import { passesSilver, silverTripLine, silverTrips, toSilver, tripId } from '../../examples/taxi/silver.js';
 import { roundHalfAway } from '../../examples/taxi/round-half-away.js';
 import { rawTrip, SAMPLE_TRIP } from './fixtures.js';
 
@@ -106,6 +108,28 @@ describe('Silver rows', () => {
         expect(passesSilver(t)).toBe(expected);
         expect(toSilver(t) !== null).toBe(expected);
       }),
+    );
+  });
+});
+
+describe('Silver lines', () => {
+  it('silverTripLine writes what JSON.stringify writes, on generated trips and on any money values', () => {
+    let n = 0;
+    for (const line of generateTrips({ events: 3000, seed: 5 })) {
+      const b = parseBronze(line);
+      const row = b.ok ? toSilver(b.trip) : null;
+      if (row === null) continue;
+      expect(silverTripLine(row)).toBe(JSON.stringify(row));
+      n++;
+    }
+    expect(n).toBeGreaterThan(2900);
+    const money = fc.option(fc.double({ min: -1e7, max: 1e7 }), { nil: null });
+    fc.assert(
+      fc.property(money, money, money, fc.option(fc.integer(), { nil: null }), (fare, tip, total, vendor) => {
+        const row = { ...toSilver(SAMPLE_TRIP)!, fare_amount: fare ?? 0, tip_amount: tip, total_amount: total, vendor_id: vendor };
+        expect(silverTripLine(row)).toBe(JSON.stringify(row));
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -304,8 +304,6 @@ class TripSampler {
     const cong = sign * (congestion ?? 0);
     const apt = sign * (airportFee ?? 0);
     const total = fare + extra + mta + tip + tolls + improvement + cong + apt;
-    const dollars = (c: number): number => c / 100;
-
     let recordedPickup = pickupNaive;
     if (r.chance(P_GARBAGE_CLOCK)) {
       // A meter with a reset clock: 2002-12-31 or 2009-01-01, same time of day.
@@ -380,6 +378,8 @@ class TripSampler {
     return Math.round(base * pct);
   }
 }
+
+const dollars = (cents: number): number => cents / 100;
 
 function corrupt(line: string, r: Prng): string {
   const k = r.int(3);

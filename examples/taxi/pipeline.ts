@@ -84,7 +84,9 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     ...options.gold,
   };
   mkdirSync(join(options.out, 'gold'), { recursive: true });
-  const file = (name: string, stringify?: (item: any) => string) => toJsonl(join(options.out, name), { truncate: !options.state, stringify });
+  // Output must survive a machine crash only when a checkpoint can resume from it.
+  const file = (name: string, stringify?: (item: any) => string) =>
+    toJsonl(join(options.out, name), { truncate: !options.state, sync: options.state !== undefined, stringify });
   // Daily and hourly results are kept for the batch check; the other streams are only counted.
   const kept = new Set<GoldStreamName>(['daily', 'hourly']);
   const goldFiles = Object.fromEntries(

@@ -140,6 +140,13 @@ describe('sinks', () => {
     await sink.write([{ n: 4 }]);
     await sink.close!();
     expect(readFileSync(path, 'utf8')).toBe('{"n":1}\n{"n":2}\n{"n":4}\n');
+    const unsynced = toJsonl<unknown>(path, { sync: false });
+    await unsynced.open!();
+    await unsynced.write([{ n: 5 }]);
+    await unsynced.flush!();
+    expect(readFileSync(path, 'utf8')).toBe('{"n":1}\n{"n":2}\n{"n":4}\n{"n":5}\n');
+    await unsynced.close!();
+    expect(() => toJsonl(path, { sync: 'no' as never })).toThrow(/toJsonl: option sync must be a boolean, got "no"/);
   });
 
   it('toObservable emits every item and completes with the job', async () => {

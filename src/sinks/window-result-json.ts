@@ -32,7 +32,7 @@ export function writeWindowResultJson(item: unknown, out: JsonLineWriter): boole
   const paneText = p === lastPane ? lastPaneText : paneBytes(p as Record<string, unknown>);
   if (windowText === undefined || paneText === undefined) return false;
   // A toJSON on the key or value is called with its property name, which a separate stringify would not pass.
-  if (hasToJson(key) || hasToJson(value) || !isPlainString(id)) return false;
+  if (hasToJson(key) || hasToJson(value)) return false;
   const begin = out.length;
   out.bytes(KEY);
   // Key and value may still turn out to be something JSON leaves out (undefined, a function).
@@ -46,7 +46,10 @@ export function writeWindowResultJson(item: unknown, out: JsonLineWriter): boole
     return false;
   }
   out.bytes(paneText);
-  out.text(id);
+  if (!out.plainText(id)) {
+    out.truncate(begin);
+    return false;
+  }
   out.bytes(n === 6 ? RETRACTION_END : END);
   return true;
 }
@@ -137,17 +140,33 @@ function writeJsonValue(x: unknown, out: JsonLineWriter): boolean {
 function writeFlatObject(o: Record<string, unknown>, out: JsonLineWriter): boolean {
   // for…in rather than Object.keys: no array per value. JSON writes own keys only; an inherited
   // enumerable key (a polluted prototype) sends the value down the general route.
+  let n = 0;
+  let known = true;
   for (const name in o) {
     const v = o[name];
-    if (!(typeof v === 'number' || typeof v === 'boolean' || v === null || (typeof v === 'string' && isPlainString(v))) || !isPlainString(name) || !hasOwn(o, name)) return false;
+    if (!(typeof v === 'number' || typeof v === 'boolean' || v === null || (typeof v === 'string' && isPlainString(v))) || !hasOwn(o, name)) return false;
+    // Values of one aggregate share their names: compare with the last names seen (usually the
+    // same strings), and reuse their `{"name":` / `,"name":` bytes.
+    if (known && name !== fieldNames[n]) known = false;
+    n++;
   }
-  out.byte(0x7b); // {
-  let first = true;
+  if (!known || n !== fieldNames.length) {
+    fieldNames.length = 0;
+    fieldHeads.length = 0;
+    for (const name in o) {
+      if (!isPlainString(name)) return false;
+      fieldHeads.push(Buffer.from((fieldNames.length === 0 ? '{' : ',') + JSON.stringify(name) + ':', 'utf8'));
+      fieldNames.push(name);
+    }
+  }
+  if (n === 0) {
+    out.byte(0x7b); // {
+    out.byte(0x7d); // }
+    return true;
+  }
+  let i = 0;
   for (const name in o) {
-    if (!first) out.byte(0x2c); // ,
-    first = false;
-    writeQuoted(name, out);
-    out.byte(0x3a); // :
+    out.bytes(fieldHeads[i++]);
     const v = o[name];
     if (typeof v === 'number') writeNumber(v, out);
     else if (typeof v === 'string') writeQuoted(v, out);
@@ -156,6 +175,10 @@ function writeFlatObject(o: Record<string, unknown>, out: JsonLineWriter): boole
   out.byte(0x7d); // }
   return true;
 }
+
+/** The names of the last flat value written, and the bytes that open each of its fields. */
+const fieldNames: string[] = [];
+const fieldHeads: Uint8Array[] = [];
 
 const hasOwn = (o: object, name: string) => Object.prototype.hasOwnProperty.call(o, name);
 

@@ -26,7 +26,7 @@ const resultArb = fc.record({
   value: fc.oneof(
     fc.jsonValue(),
     fc.record({ trips: fc.integer(), revenue: numberArb }),
-    fc.dictionary(fc.string({ unit: 'binary' }), fc.oneof(numberArb, fc.string({ unit: 'binary' }), fc.boolean(), fc.constant(null), fc.constant(undefined))),
+    fc.dictionary(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.constantFrom('trips', 'revenue', 'ĀĒ', 'zoné')), fc.oneof(numberArb, fc.string({ unit: 'binary' }), fc.boolean(), fc.constant(null), fc.constant(undefined))),
     fc.constant(undefined),
   ),
   pane: fc.record({ index: fc.nat(), timing: fc.oneof(fc.constantFrom('early', 'on-time', 'late'), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })) }),
@@ -48,6 +48,9 @@ describe('writeWindowResultJson', () => {
     const result = { key: 7, window: { start: 1_704_085_200_000, end: 1_704_088_800_000 }, value: { trips: 2, revenue: 31.4 }, pane: { index: 0, timing: 'on-time' }, id: '6ef05b898147f531adb463f432cbb0f8' };
     expect(windowResultJson(result)).toBe(JSON.stringify(result));
     expect(windowResultJson({ ...result, key: { zone: 'a"b' }, retraction: true })).toBe(JSON.stringify({ ...result, key: { zone: 'a"b' }, retraction: true }));
+    for (const value of [{ 'ĀĒ': 1, b: 2 }, { b: 2, 'ĀĒ': 1 }, { trips: 1 }, {}, { 'ĀĒ': 'é', b: true, c: null }]) {
+      expect(windowResultJson({ ...result, value })).toBe(JSON.stringify({ ...result, value }));
+    }
   });
 
   it('writes results sharing frozen window and pane objects as JSON.stringify does, whatever came before', () => {

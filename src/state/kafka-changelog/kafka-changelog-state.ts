@@ -34,7 +34,12 @@ export interface KafkaChangelogOptions extends KafkaConnectionOptions {
 const OPTION_NAMES = [...CONNECTION_OPTION_NAMES, 'topic', 'partitions', 'replicationFactor', 'restoreTimeoutMs'];
 /** Bytes of records per produce request inside one checkpoint's transaction (brokers refuse batches over 1 MiB by default). */
 const SEND_CHUNK_BYTES = 512 * 1024;
-const FENCED = /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|fenced/i;
+/**
+ * Errors that mean a new owner took the task: its producer's epoch is newer, or its initialisation
+ * aborted the transaction this one was writing (brokers that verify transactional produces answer
+ * a produce into that aborted transaction with INVALID_TXN_STATE).
+ */
+const FENCED = /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|INVALID_TXN_STATE|fenced/i;
 
 /** A task this instance owns: its transactional producer and the keys its changelog holds. */
 interface OwnedTask {

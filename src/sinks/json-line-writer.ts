@@ -93,35 +93,6 @@ export class JsonLineWriter {
     this.utf8(s);
   }
 
-  /**
-   * Appends `s` if JSON writes it without escapes (no quote, backslash, control or surrogate code
-   * unit) and returns `true`; otherwise appends nothing and returns `false`. One pass checks and
-   * copies.
-   */
-  plainText(s: string): boolean {
-    const n = s.length;
-    this.reserve(n);
-    const buffer = this.buffer;
-    const start = this.length;
-    let at = start;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
-      if (c > 0x7f) {
-        // Beyond ASCII: finish the check, then encode the whole string as UTF-8.
-        for (let j = i + 1; j < n; j++) {
-          const d = s.charCodeAt(j);
-          if (d < 0x20 || d === 0x22 || d === 0x5c || (d >= 0xd800 && d <= 0xdfff)) return false;
-        }
-        this.utf8(s);
-        return true;
-      }
-      buffer[at++] = c;
-    }
-    this.length = at;
-    return true;
-  }
-
   /** Appends the number as `String(x)` writes it. */
   decimal(x: number): void {
     this.reserve(DECIMAL_MAX_LENGTH);

@@ -32,7 +32,7 @@ export function writeWindowResultJson(item: unknown, out: JsonLineWriter): boole
   const paneText = p === lastPane ? lastPaneText : paneBytes(p as Record<string, unknown>);
   if (windowText === undefined || paneText === undefined) return false;
   // A toJSON on the key or value is called with its property name, which a separate stringify would not pass.
-  if (hasToJson(key) || hasToJson(value)) return false;
+  if (hasToJson(key) || hasToJson(value) || !isPlainString(id)) return false;
   const begin = out.length;
   out.bytes(KEY);
   // Key and value may still turn out to be something JSON leaves out (undefined, a function).
@@ -46,10 +46,7 @@ export function writeWindowResultJson(item: unknown, out: JsonLineWriter): boole
     return false;
   }
   out.bytes(paneText);
-  if (!out.plainText(id)) {
-    out.truncate(begin);
-    return false;
-  }
+  out.text(id);
   out.bytes(n === 6 ? RETRACTION_END : END);
   return true;
 }

@@ -69,7 +69,7 @@ function windowBytes(w: Record<string, unknown>): Uint8Array | undefined {
   writeNumber(end, scratch);
   scratch.bytes(VALUE);
   const text = scratch.slice();
-  if (Object.isFrozen(w)) {
+  if (isFrozenData(w, 'start', 'end')) {
     lastWindow = w;
     lastWindowText = text;
   }
@@ -88,11 +88,16 @@ function paneBytes(p: Record<string, unknown>): Uint8Array | undefined {
   scratch.text(timing);
   scratch.bytes(ID);
   const text = scratch.slice();
-  if (Object.isFrozen(p)) {
+  if (isFrozenData(p, 'index', 'timing')) {
     lastPane = p;
     lastPaneText = text;
   }
   return text;
+}
+
+/** Frozen, with `a` and `b` plain data properties (a getter could answer differently each time): its text cannot change. */
+function isFrozenData(o: object, a: string, b: string): boolean {
+  return Object.isFrozen(o) && Object.getOwnPropertyDescriptor(o, a)?.get === undefined && Object.getOwnPropertyDescriptor(o, b)?.get === undefined;
 }
 
 /** Own keys in the order the window operator creates them; `retraction` only on retractions. */

@@ -68,6 +68,19 @@ describe('writeWindowResultJson', () => {
     );
   });
 
+  it('does not reuse the text of a frozen window whose bounds are getters', () => {
+    let start = 0;
+    const window = Object.freeze({
+      get start() {
+        return (start += 10);
+      },
+      end: 100,
+    });
+    const item = { key: 1, window, value: 1, pane: { index: 0, timing: 'on-time' }, id: 'a' };
+    expect(windowResultJson(item)).toBe('{"key":1,"window":{"start":10,"end":100},"value":1,"pane":{"index":0,"timing":"on-time"},"id":"a"}');
+    expect(windowResultJson(item)).toBe('{"key":1,"window":{"start":20,"end":100},"value":1,"pane":{"index":0,"timing":"on-time"},"id":"a"}');
+  });
+
   it('leaves anything else to JSON.stringify', () => {
     const base = { key: 1, window: { start: 0, end: 10 }, value: 3, pane: { index: 0, timing: 'late' }, id: 'x' };
     class Window {

@@ -1,4 +1,3 @@
-import kafkajs from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka as KafkaClient } from 'kafkajs';
 import type { Batch } from '../core/batch.js';
 import type { DeadLetter } from '../core/dead-letter.js';
@@ -13,6 +12,7 @@ import {
   connectionError,
   createKafkaClient,
   isPermanentKafkaError,
+  kafkajs,
   validateConnectionOptions,
   type KafkaConnectionOptions,
 } from './kafka/kafka-connection.js';
@@ -683,7 +683,7 @@ const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 
 function isRebalanceError(error: unknown): boolean {
   const type = (error as { type?: unknown }).type;
   if (typeof type === 'string' && REBALANCE_ERRORS.has(type)) return true;
-  return error instanceof kafkajs.KafkaJSError && /rebalanc|not a member|generation/i.test(error.message);
+  return error instanceof kafkajs().KafkaJSError && /rebalanc|not a member|generation/i.test(error.message);
 }
 
 /**

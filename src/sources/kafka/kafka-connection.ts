@@ -1,11 +1,15 @@
-import kafkajs from 'kafkajs';
 import type { Kafka as KafkaClient, KafkaConfig, LogEntry, RetryOptions, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { StreamkitError, type StreamkitErrorCode } from '../../core/errors.js';
+import { lazyModule } from '../../core/lazy-module.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { maskUrlCredentials } from '../../observability/mask-secrets.js';
 
-const { Kafka, logLevel: KafkaLogLevel } = kafkajs;
+/**
+ * kafkajs, loaded at first use: a job that never touches Kafka (the embedded taxi run, most tests)
+ * does not pay its start-up.
+ */
+export const kafkajs = lazyModule<typeof import('kafkajs')>('kafkajs');
 
 /** How to reach a Kafka (or Redpanda) cluster: shared by `fromKafka`, `toKafka` and `toKafkaDeadLetters`. */
 export interface KafkaConnectionOptions {
@@ -33,13 +37,8 @@ export interface KafkaConnectionOptions {
   logger?: Logger;
 }
 
-const LOG_LEVELS = {
-  nothing: KafkaLogLevel.NOTHING,
-  error: KafkaLogLevel.ERROR,
-  warn: KafkaLogLevel.WARN,
-  info: KafkaLogLevel.INFO,
-  debug: KafkaLogLevel.DEBUG,
-} as const;
+/** kafkajs' `logLevel` values (part of its API), written out so that naming one does not load kafkajs. */
+const LOG_LEVELS = { nothing: 0, error: 1, warn: 2, info: 4, debug: 5 } as const;
 
 /** Names of {@link KafkaConnectionOptions}, for unknown-option checks. */
 export const CONNECTION_OPTION_NAMES = [
@@ -94,13 +93,13 @@ export function createKafkaClient(options: KafkaConnectionOptions): KafkaClient 
       const { message, ...fields } = entry.log as { message?: string } & Record<string, unknown>;
       const text = `kafka ${entry.namespace}: ${String(message ?? '')}`;
       // the logger masks secrets in both the message and the fields
-      if (entry.level <= KafkaLogLevel.ERROR) logger.error(text, fields);
-      else if (entry.level === KafkaLogLevel.WARN) logger.warn(text, fields);
-      else if (entry.level === KafkaLogLevel.INFO) logger.info(text, fields);
+      if (entry.level <= LOG_LEVELS.error) logger.error(text, fields);
+      else if (entry.level === LOG_LEVELS.warn) logger.warn(text, fields);
+      else if (entry.level === LOG_LEVELS.info) logger.info(text, fields);
       else logger.debug(text, fields);
     },
   };
-  return new Kafka(config);
+  return new (kafkajs().Kafka)(config);
 }
 
 const AUTH_ERRORS = new Set(['KafkaJSSASLAuthenticationError']);

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import kafkajs from 'kafkajs';
 import type { Admin, Kafka as KafkaClient, PartitionAssigner } from 'kafkajs';
 import { StreamkitError } from '../../core/errors.js';
+import { kafkajs } from '../../sources/kafka/kafka-connection.js';
 import { decodeChangelogKey, type TaskMarker } from './changelog-record.js';
-
-const { AssignerProtocol } = kafkajs;
 
 /** A task's state as read from the changelog: live entries per operator uid, and its marker. */
 export interface ChangelogTaskState {
@@ -101,11 +99,11 @@ function exactly(topic: string, partitions: number[]): PartitionAssigner {
     async assign({ members }) {
       return members.map(({ memberId }, i) => ({
         memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: i === 0 ? { [topic]: partitions } : {}, userData: Buffer.alloc(0) }),
+        memberAssignment: kafkajs().AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: i === 0 ? { [topic]: partitions } : {}, userData: Buffer.alloc(0) }),
       }));
     },
     protocol({ topics }) {
-      return { name: 'StreamkitRestoreAssigner', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+      return { name: 'StreamkitRestoreAssigner', metadata: kafkajs().AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
     },
   });
 }

@@ -1,9 +1,13 @@
 import type { AbstractSublevel } from 'abstract-level';
 import { checkOptions } from '../core/options.js';
-import { Level } from 'level';
+import type { Level } from 'level';
+import { lazyModule } from '../core/lazy-module.js';
 import { StreamkitError } from '../core/errors.js';
 import type { Sink } from '../core/sink.js';
 import { inspectLevelDirectory } from '../state/level-directory.js';
+
+/** LevelDB (a native addon), loaded when a table is first opened: jobs without one do not pay its start-up. */
+const level = lazyModule<typeof import('level')>('level');
 
 /**
  * Layout of a result table, format version 1 (pinned by `test/delivery/level-sink.test.ts`):
@@ -209,7 +213,7 @@ async function openTableDb(dir: string, create: boolean): Promise<Db> {
   if (kind === 'file') throw refuse('the path is a file, not a table directory');
   if (kind === 'foreign') throw refuse('the directory holds files that are not a LevelDB\'s; point toLevel at an empty or new directory');
   if (kind === 'missing' && !create) throw refuse('no table here (the directory does not exist)');
-  const db: Db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: create });
+  const db: Db = new (level().Level)<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: create });
   try {
     await db.open();
   } catch (error) {

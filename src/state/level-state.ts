@@ -1,6 +1,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { checkOptions } from '../core/options.js';
-import { Level } from 'level';
+import type { Level } from 'level';
+import { lazyModule } from '../core/lazy-module.js';
 import { StateError, StreamkitError } from '../core/errors.js';
 import { inspectLevelDirectory } from './level-directory.js';
 import type { CheckpointData, RestoredCheckpoint, StateBackend } from './state-backend.js';
@@ -16,6 +17,9 @@ import {
   STATE_MAGIC,
   statePrefix,
 } from './state-key.js';
+
+/** LevelDB (a native addon), loaded when a table is first opened: jobs without one do not pay its start-up. */
+const level = lazyModule<typeof import('level')>('level');
 
 /** Options of {@link levelState}. */
 export interface LevelStateOptions {
@@ -51,7 +55,7 @@ export class LevelStateBackend implements StateBackend {
   async open(): Promise<RestoredCheckpoint | undefined> {
     if (this.db) throw new StateError('STATE_INCOMPATIBLE', `levelState(${this.dir}) is already open; close() it first`);
     await assertLevelDirectory(this.dir);
-    const db: Db = new Level<Buffer, Buffer>(this.dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const db: Db = new (level().Level)<Buffer, Buffer>(this.dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       await db.open();
     } catch (error) {

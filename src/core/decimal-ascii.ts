@@ -1,12 +1,15 @@
 /**
  * Writes `x` in ASCII exactly as `String(x)` would, into `bytes` at `at`; returns the position
- * after it. `bytes` must have room for 24 more bytes (the longest number text,
- * `-1.7976931348623157e+308`). Safe integers are written from integer arithmetic, without a
+ * after it. `bytes` must have room for {@link DECIMAL_MAX_LENGTH} more bytes. Safe integers are written from integer arithmetic, without a
  * string; other numbers go through `String`.
  * @example writeDecimal(bytes, 0, 1704085200000) // 13, bytes now start with "1704085200000"
  */
 export function writeDecimal(bytes: Uint8Array, at: number, x: number): number {
   if (!Number.isSafeInteger(x)) {
+    if (x > -1e9 && x < 1e9) {
+      const cents = Math.round(x * 100);
+      if (cents / 100 === x) return writeCents(bytes, at, cents);
+    }
     const text = String(x);
     for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
     return at;
@@ -23,10 +26,36 @@ export function writeDecimal(bytes: Uint8Array, at: number, x: number): number {
   return writeInt32(bytes, at, x - high * 1e8, 8);
 }
 
-/** Room {@link writeDecimal} may need for one number. */
-export const DECIMAL_MAX_LENGTH = 24;
+/**
+ * Room {@link writeDecimal} may need for one number: 25, for a negative number just above 1e-6 in
+ * magnitude with 17 significant digits, `-0.0000010001619651222882` (String switches to exponent
+ * form below 1e-6, and `-1.7976931348623157e+308` is 24).
+ */
+export const DECIMAL_MAX_LENGTH = 25;
 
 const DIGIT_0 = 0x30;
+
+/**
+ * Writes `cents / 100` (not a whole number) as `String` would. Money is most of the non-integers
+ * written: a whole number of cents below 1e9 in magnitude reads back from its two-decimal text
+ * (without a trailing zero), and no shorter text does, so that text is `String`'s, written here
+ * from integer arithmetic instead of a shortest-digits search and a string per number.
+ */
+function writeCents(bytes: Uint8Array, at: number, cents: number): number {
+  if (cents < 0) {
+    bytes[at++] = 0x2d;
+    cents = -cents;
+  }
+  const whole = Math.floor(cents / 100);
+  const fraction = cents - whole * 100;
+  at = writeInt32(bytes, at, whole, 0);
+  bytes[at++] = 0x2e;
+  const tenths = (fraction / 10) | 0;
+  bytes[at++] = DIGIT_0 + tenths;
+  const hundredths = fraction - tenths * 10;
+  if (hundredths !== 0) bytes[at++] = DIGIT_0 + hundredths;
+  return at;
+}
 
 /** Writes the int32 `x` in decimal, left-padded with zeros to `width` digits. */
 function writeInt32(bytes: Uint8Array, at: number, x: number, width: number): number {

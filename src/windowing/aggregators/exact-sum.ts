@@ -38,9 +38,14 @@ export function exactSumAdd(acc: ExactSum, x: number): ExactSum {
       const lo = acc - (hi - bv) + (x - bv);
       if (lo === 0) return hi;
     }
-    return partialsAdd({ partials: acc === 0 ? [] : [acc], special: 0 }, x);
+    return partialsAdd(asPartials(acc), x);
   }
   return partialsAdd(acc, x);
+}
+
+/** The general form of a sum one double holds. */
+function asPartials(sum: number): ExactPartials {
+  return { partials: sum === 0 ? [] : [sum], special: 0 };
 }
 
 function partialsAdd(acc: ExactPartials, x: number): ExactPartials {
@@ -83,7 +88,7 @@ export function exactSumMerge(a: ExactSum, b: ExactSum): ExactSum {
   let sum = a;
   for (const p of b.partials) sum = exactSumAdd(sum, p);
   if (b.special === 0) return sum;
-  const general = typeof sum === 'number' ? { partials: sum === 0 ? [] : [sum], special: 0 } : sum;
+  const general = typeof sum === 'number' ? asPartials(sum) : sum;
   general.special += b.special;
   return general;
 }

@@ -20,6 +20,18 @@ export interface HoppingAssigner extends WindowAssigner {
   readonly timeZone: string | undefined;
 }
 
+/** The latest start at or before `t` on the grid of `hop` shifted by `offset` (no time zone). */
+export function lastHopStart(t: number, hop: number, offset: number): number {
+  return Math.floor((t - offset) / hop) * hop + offset;
+}
+
+/** The earliest start, counting back from `last` by `hop`, of a window `[s, s + size)` that holds `t`. */
+export function firstHopStart(t: number, last: number, size: number, hop: number): number {
+  let first = last;
+  while (first - hop > t - size) first -= hop;
+  return first;
+}
+
 /**
  * Fixed-size windows that start every `hop`: a record at `t` belongs to every `[s, s + size)`
  * with `s ≡ offset (mod hop)` and `s <= t < s + size`, returned in ascending start order
@@ -57,9 +69,8 @@ export function hopping(size: Duration, hop: Duration, options?: HoppingOptions)
       timeZone,
       description,
       assignWindows(t: number): Window[] {
-        const last = Math.floor((t - offset) / hopMs) * hopMs + offset;
-        let first = last;
-        while (first - hopMs > t - sizeMs) first -= hopMs;
+        const last = lastHopStart(t, hopMs, offset);
+        const first = firstHopStart(t, last, sizeMs, hopMs);
         const windows: Window[] = [];
         for (let s = first; s <= last; s += hopMs) windows.push({ start: s, end: s + sizeMs });
         return windows;

@@ -4,6 +4,7 @@ import { StateError, StreamkitError, describeError } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
 import type { PaneInfo, PaneTiming, Window, WindowResult } from '../core/window.js';
+import { firstHopStart, lastHopStart } from './hopping.js';
 import { keyToJson, resultId } from './result-id.js';
 import { TimerHeap } from './timer-heap.js';
 import { validateTrigger } from './triggers.js';
@@ -140,6 +141,11 @@ const FIRST_PANES: Readonly<Record<PaneTiming, PaneInfo>> = {
   'on-time': Object.freeze({ index: 0, timing: 'on-time' }),
   late: Object.freeze({ index: 0, timing: 'late' }),
 };
+
+/** The frozen window a state's results carry, made at its first pane when its bucket has none. */
+function windowOf(ws: WinState): Window {
+  return ws.window ?? (ws.window = Object.freeze({ start: ws.start, end: ws.end }));
+}
 
 function paneInfo(index: number, timing: PaneTiming): PaneInfo {
   return index === 0 ? FIRST_PANES[timing] : Object.freeze({ index, timing });
@@ -393,9 +399,8 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   private hopWindows(t: number, grid: { hop: number; offset: number }): Window[] {
     const { hop, offset } = grid;
     const size = this.size;
-    const last = Math.floor((t - offset) / hop) * hop + offset;
-    let first = last;
-    while (first - hop > t - size) first -= hop;
+    const last = lastHopStart(t, hop, offset);
+    const first = firstHopStart(t, last, size, hop);
     const windows = this.hopScratch;
     let n = 0;
     for (let s = first; s <= last; s += hop) {
@@ -706,7 +711,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     }
     this.outValues.push({
       key: ws.key,
-      window: ws.window ?? (ws.window = Object.freeze({ start: ws.start, end: ws.end })),
+      window: windowOf(ws),
       value,
       pane: paneInfo(ws.index, timing),
       id: resultId(kj, ws.start, ws.end, ws.index, false),
@@ -724,7 +729,7 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
     const index = ws.index - 1;
     this.outValues.push({
       key: ws.key,
-      window: ws.window ?? (ws.window = Object.freeze({ start: ws.start, end: ws.end })),
+      window: windowOf(ws),
       value: ws.last as R,
       pane: paneInfo(index, ws.lastTiming!),
       id: resultId(kj, ws.start, ws.end, index, true),

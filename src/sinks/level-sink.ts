@@ -1,13 +1,9 @@
 import type { AbstractSublevel } from 'abstract-level';
 import { checkOptions } from '../core/options.js';
 import type { Level } from 'level';
-import { lazyModule } from '../core/lazy-module.js';
 import { StreamkitError } from '../core/errors.js';
 import type { Sink } from '../core/sink.js';
-import { inspectLevelDirectory } from '../state/level-directory.js';
-
-/** LevelDB (a native addon), loaded when a table is first opened: jobs without one do not pay its start-up. */
-const level = lazyModule<typeof import('level')>('level');
+import { inspectLevelDirectory, level } from '../state/level-directory.js';
 
 /**
  * Layout of a result table, format version 1 (pinned by `test/delivery/level-sink.test.ts`):

@@ -1,9 +1,8 @@
 import { deserialize, serialize } from 'node:v8';
 import { checkOptions } from '../core/options.js';
 import type { Level } from 'level';
-import { lazyModule } from '../core/lazy-module.js';
 import { StateError, StreamkitError } from '../core/errors.js';
-import { inspectLevelDirectory } from './level-directory.js';
+import { inspectLevelDirectory, level } from './level-directory.js';
 import type { CheckpointData, RestoredCheckpoint, StateBackend } from './state-backend.js';
 import { encodeStateValue } from './state-change-collector.js';
 import {
@@ -17,9 +16,6 @@ import {
   STATE_MAGIC,
   statePrefix,
 } from './state-key.js';
-
-/** LevelDB (a native addon), loaded when a table is first opened: jobs without one do not pay its start-up. */
-const level = lazyModule<typeof import('level')>('level');
 
 /** Options of {@link levelState}. */
 export interface LevelStateOptions {

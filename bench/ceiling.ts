@@ -166,7 +166,15 @@ async function main(): Promise<void> {
       records += lines.length;
     });
     const wallMs = performance.now();
-    const line = { engine: 'json-parse', job: 'parse', records, wallMs: Math.round(wallMs), timedMs: Math.round(parseMs), eventsPerSec: Math.round((records * 1000) / parseMs), checksum: sink };
+    const line = {
+      engine: 'json-parse',
+      job: 'parse',
+      records,
+      wallMs: Math.round(wallMs),
+      timedMs: Math.round(parseMs),
+      eventsPerSec: Math.round((records * 1000) / parseMs),
+      checksum: sink,
+    };
     process.stdout.write(JSON.stringify(line) + '\n');
     return;
   }

@@ -47,7 +47,12 @@ function runDedup(within: string, checkpointEvery: number): void {
   }
 }
 
-const bench = new Bench({ name: `dedup, ${RECORDS.toLocaleString('en')} records, 5% duplicates`, time: 0, iterations: 5, warmupIterations: 1 });
+const bench = new Bench({
+  name: `dedup, ${RECORDS.toLocaleString('en')} records, 5% duplicates`,
+  time: 0,
+  iterations: 5,
+  warmupIterations: 1,
+});
 bench
   .add("within '1h' (36,000 ids live)", () => runDedup('1h', 0))
   .add("within '1d' (every id stays live)", () => runDedup('1d', 0))

@@ -87,7 +87,8 @@ function parseConfig(): Config {
     },
   });
   const sizes = values.sizes.split(',').map((s) => Number(s.replace(/_/g, '')));
-  for (const s of sizes) if (!Number.isSafeInteger(s) || s < 1) throw new RangeError(`--sizes must be positive integers, got ${values.sizes}`);
+  for (const s of sizes)
+    if (!Number.isSafeInteger(s) || s < 1) throw new RangeError(`--sizes must be positive integers, got ${values.sizes}`);
   const engines = values.engines.split(',').map((e) => e.trim());
   const known = [...Object.keys(STREAMKIT_ENGINES), 'flink', 'flink-p1', 'flink-p2', 'ceiling'];
   for (const e of engines) if (!known.includes(e)) throw new RangeError(`--engines: unknown engine ${e}; known: ${known.join(', ')}`);
@@ -98,7 +99,18 @@ function parseConfig(): Config {
   const warmup = Number(values.warmup);
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`--warmup must be an integer >= 0, got ${values.warmup}`);
   if (values.runner !== 'built' && values.runner !== 'tsx') throw new RangeError(`--runner must be built or tsx, got ${values.runner}`);
-  return { sizes, engines, jobs, runs, warmup, runner: values.runner, compareRunners: values['compare-runners'], append: values.append, reuseBuild: values['reuse-build'], recheck: values.recheck };
+  return {
+    sizes,
+    engines,
+    jobs,
+    runs,
+    warmup,
+    runner: values.runner,
+    compareRunners: values['compare-runners'],
+    append: values.append,
+    reuseBuild: values['reuse-build'],
+    recheck: values.recheck,
+  };
 }
 
 /**
@@ -139,12 +151,30 @@ function flinkAvailable(): boolean {
 }
 
 /** The processes one (engine, job) needs: its command line and where its output lands. */
-function invocation(engine: string, job: JobName, input: string, outDir: string, runner: Config['runner']): { command: string; args: string[] } | undefined {
+function invocation(
+  engine: string,
+  job: JobName,
+  input: string,
+  outDir: string,
+  runner: Config['runner'],
+): { command: string; args: string[] } | undefined {
   const sk = STREAMKIT_ENGINES[engine];
   if (sk) {
     return {
       command: process.execPath,
-      args: [...scriptCommand(runner, 'streamkit-job'), '--job', job, '--input', input, '--out', outDir, '--state', sk.state, '--batch-size', String(sk.batchSize)],
+      args: [
+        ...scriptCommand(runner, 'streamkit-job'),
+        '--job',
+        job,
+        '--input',
+        input,
+        '--out',
+        outDir,
+        '--state',
+        sk.state,
+        '--batch-size',
+        String(sk.batchSize),
+      ],
     };
   }
   if (engine === 'flink-p1' || engine === 'flink-p2') {
@@ -173,7 +203,14 @@ function rateOf(outcome: ProcessOutcome): number {
   return ms > 0 ? Math.round((records * 1000) / ms) : 0;
 }
 
-async function measure(engine: string, job: JobName, size: number, input: string, config: Config, warmup: number): Promise<RunRecord | undefined> {
+async function measure(
+  engine: string,
+  job: JobName,
+  size: number,
+  input: string,
+  config: Config,
+  warmup: number,
+): Promise<RunRecord | undefined> {
   const outDir = join(OUT_DIR, `${engine}-${job}-${size}`);
   rmSync(outDir, { recursive: true, force: true });
   const inv = invocation(engine, job, input, outDir, config.runner);
@@ -181,7 +218,9 @@ async function measure(engine: string, job: JobName, size: number, input: string
   const label = `${job.padEnd(8)} ${engine.padEnd(16)} ${size.toLocaleString('en-US').padStart(9)}`;
   for (let i = 0; i < warmup; i++) {
     const o = await runBenchProcess(inv.command, inv.args, RUN_TIMEOUT_MS);
-    console.log(`${label}  warm-up   ${rateOf(o).toLocaleString('en-US').padStart(11)} ev/s  wall ${String(o.result.wallMs).padStart(7)} ms`);
+    console.log(
+      `${label}  warm-up   ${rateOf(o).toLocaleString('en-US').padStart(11)} ev/s  wall ${String(o.result.wallMs).padStart(7)} ms`,
+    );
   }
   const outcomes: ProcessOutcome[] = [];
   for (let i = 0; i < config.runs; i++) {
@@ -224,7 +263,9 @@ function checkOutputs(records: RunRecord[], job: JobName, size: number): void {
     r.outputEqual = cmp.equal;
     r.reference = reference.engine;
     const verdict = cmp.equal ? 'equal' : `DIFFERENT (${cmp.differences} differences; ${cmp.example})`;
-    console.log(`${job.padEnd(8)} ${r.engine.padEnd(16)} ${size.toLocaleString('en-US').padStart(9)}  output vs ${reference.engine}: ${verdict}`);
+    console.log(
+      `${job.padEnd(8)} ${r.engine.padEnd(16)} ${size.toLocaleString('en-US').padStart(9)}  output vs ${reference.engine}: ${verdict}`,
+    );
   }
   // The reference itself is equal to whatever agrees with it; it is marked so when any other engine agrees.
   const others = candidates.filter((r) => r !== reference);
@@ -262,10 +303,16 @@ async function main(): Promise<void> {
     return;
   }
   const machine = machineInfo();
-  console.log(`machine: ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.cpuModel}, Node ${machine.node}, ${machine.java ?? 'no Java'}; load ${machine.loadAverage}`);
-  let engines = config.engines.flatMap((e) => (e === 'flink' ? ['flink-p1', 'flink-p2'] : e === 'ceiling' ? ['ceiling', 'json-parse'] : [e]));
+  console.log(
+    `machine: ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.cpuModel}, Node ${machine.node}, ${machine.java ?? 'no Java'}; load ${machine.loadAverage}`,
+  );
+  let engines = config.engines.flatMap((e) =>
+    e === 'flink' ? ['flink-p1', 'flink-p2'] : e === 'ceiling' ? ['ceiling', 'json-parse'] : [e],
+  );
   if (engines.some((e) => e.startsWith('flink')) && !flinkAvailable()) {
-    console.log('Flink is not installed (bench/flink/target is missing): skipping flink-p1 and flink-p2. Install it with `npm run bench:flink:install`.');
+    console.log(
+      'Flink is not installed (bench/flink/target is missing): skipping flink-p1 and flink-p2. Install it with `npm run bench:flink:install`.',
+    );
     engines = engines.filter((e) => !e.startsWith('flink'));
   }
   mkdirSync(OUT_DIR, { recursive: true });
@@ -330,7 +377,10 @@ async function main(): Promise<void> {
         sizes: union(earlier.config.sizes, config.sizes).sort((a, b) => a - b),
         jobs: union(earlier.config.jobs, config.jobs),
         engines: union(earlier.config.engines, engines),
-        parts: [...((earlier.config as { parts?: unknown[] }).parts ?? [{ ...earlier.config, date: earlier.date }]), { ...config, engines, date: started.toISOString(), loadAverage: machine.loadAverage }],
+        parts: [
+          ...((earlier.config as { parts?: unknown[] }).parts ?? [{ ...earlier.config, date: earlier.date }]),
+          { ...config, engines, date: started.toISOString(), loadAverage: machine.loadAverage },
+        ],
       } as typeof result.config,
       runnerComparison: earlier.runnerComparison ?? runnerComparison,
       runs: [...earlier.runs.filter((r) => !records.some((n) => same(n, r))), ...records],

@@ -10,7 +10,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
-import { boundedOutOfOrderness, count, from, fromKafka, kafkaChangelog, levelState, toKafka, tumbling, type RunOptions } from '../src/index.js';
+import {
+  boundedOutOfOrderness,
+  count,
+  from,
+  fromKafka,
+  kafkaChangelog,
+  levelState,
+  toKafka,
+  tumbling,
+  type RunOptions,
+} from '../src/index.js';
 
 const events = Number(process.argv[2] ?? 200_000);
 const brokers = (process.argv[3] ?? '127.0.0.1:9092').split(',');
@@ -29,7 +39,12 @@ async function createTopics(...topics: Array<{ topic: string; compact?: boolean 
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: topics.map(({ topic, compact }) => ({ topic, numPartitions: 3, replicationFactor: 1, configEntries: compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [] })),
+    topics: topics.map(({ topic, compact }) => ({
+      topic,
+      numPartitions: 3,
+      replicationFactor: 1,
+      configEntries: compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+    })),
   });
   await admin.disconnect();
 }
@@ -51,10 +66,23 @@ async function produceInput(topic: string): Promise<void> {
   process.stderr.write(`\rproduced ${events} events in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
-async function measure(label: string, input: string, state: RunOptions['state']): Promise<{ label: string; seconds: number; perSecond: number; results: number; checkpoints: number }> {
+async function measure(
+  label: string,
+  input: string,
+  state: RunOptions['state'],
+): Promise<{ label: string; seconds: number; perSecond: number; results: number; checkpoints: number }> {
   const output = `bench-out-${label}-${run}`;
   await createTopics({ topic: output, compact: true });
-  const job = from(fromKafka<Click>({ brokers, topic: input, groupId: `bench-${label}-${run}`, fromBeginning: true, maxRecords: events, logLevel: 'nothing' }))
+  const job = from(
+    fromKafka<Click>({
+      brokers,
+      topic: input,
+      groupId: `bench-${label}-${run}`,
+      fromBeginning: true,
+      maxRecords: events,
+      logLevel: 'nothing',
+    }),
+  )
     .withTimestamps((c) => c.at, boundedOutOfOrderness('5s'))
     .keyBy((c) => c.user)
     .window(tumbling('1m'))
@@ -82,4 +110,5 @@ try {
 }
 console.log(`\nKafka → 1-minute count per user (${USERS} users) → Kafka, ${events} events, 3 partitions, checkpoint every 1 s`);
 console.log('| state | wall s | events/s | results | checkpoints |\n|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.label} | ${r.seconds.toFixed(1)} | ${r.perSecond.toLocaleString('en-US')} | ${r.results} | ${r.checkpoints} |`);
+for (const r of rows)
+  console.log(`| ${r.label} | ${r.seconds.toFixed(1)} | ${r.perSecond.toLocaleString('en-US')} | ${r.results} | ${r.checkpoints} |`);

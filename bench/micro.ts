@@ -69,10 +69,25 @@ function timedBatch(n: number, start: number, step: number, keys: number): Batch
 }
 
 const TRIP = {
-  VendorID: 2, tpep_pickup_datetime: '2024-01-01T00:57:55', tpep_dropoff_datetime: '2024-01-01T01:17:43',
-  passenger_count: 1, trip_distance: 1.72, RatecodeID: 1, store_and_fwd_flag: 'N', PULocationID: 186,
-  DOLocationID: 79, payment_type: 2, fare_amount: 17.7, extra: 1.0, mta_tax: 0.5, tip_amount: 0.0,
-  tolls_amount: 0.0, improvement_surcharge: 1.0, total_amount: 22.7, congestion_surcharge: 2.5, Airport_fee: 0.0,
+  VendorID: 2,
+  tpep_pickup_datetime: '2024-01-01T00:57:55',
+  tpep_dropoff_datetime: '2024-01-01T01:17:43',
+  passenger_count: 1,
+  trip_distance: 1.72,
+  RatecodeID: 1,
+  store_and_fwd_flag: 'N',
+  PULocationID: 186,
+  DOLocationID: 79,
+  payment_type: 2,
+  fare_amount: 17.7,
+  extra: 1.0,
+  mta_tax: 0.5,
+  tip_amount: 0.0,
+  tolls_amount: 0.0,
+  improvement_surcharge: 1.0,
+  total_amount: 22.7,
+  congestion_surcharge: 2.5,
+  Airport_fee: 0.0,
 };
 const TRIP_SCHEMA = {
   type: 'record',
@@ -88,9 +103,17 @@ const TRIP_SCHEMA = {
     { name: 'PULocationID', type: ['null', 'int'] },
     { name: 'DOLocationID', type: ['null', 'int'] },
     { name: 'payment_type', type: ['null', 'int'] },
-    ...['fare_amount', 'extra', 'mta_tax', 'tip_amount', 'tolls_amount', 'improvement_surcharge', 'total_amount', 'congestion_surcharge', 'Airport_fee'].map(
-      (name) => ({ name, type: ['null', 'double'] }),
-    ),
+    ...[
+      'fare_amount',
+      'extra',
+      'mta_tax',
+      'tip_amount',
+      'tolls_amount',
+      'improvement_surcharge',
+      'total_amount',
+      'congestion_surcharge',
+      'Airport_fee',
+    ].map((name) => ({ name, type: ['null', 'double'] })),
   ],
 };
 
@@ -183,7 +206,9 @@ async function fastBenchmarks(): Promise<MicroResult[]> {
   });
 
   await bench.run();
-  return bench.tasks.map((t) => (t.name.startsWith('dedup lookup') ? summarize(t, 1024) : t.name.startsWith('channel') ? summarize(t, 1024) : summarize(t)));
+  return bench.tasks.map((t) =>
+    t.name.startsWith('dedup lookup') ? summarize(t, 1024) : t.name.startsWith('channel') ? summarize(t, 1024) : summarize(t),
+  );
 }
 
 /**
@@ -302,7 +327,12 @@ async function main(): Promise<void> {
 
   const out = {
     date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cores: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
     totalSeconds: Math.round((performance.now() - started) / 100) / 10,
     results,
   };

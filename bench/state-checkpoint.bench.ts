@@ -8,13 +8,13 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
-import type { RunOptions } from '../src/core/runtime.js';
+import type { RunOptions } from '../src/runtime/runtime.js';
 import type { Sink } from '../src/core/sink.js';
-import { from } from '../src/core/stream.js';
+import { from } from '../src/pipeline/stream.js';
 import { fromArray } from '../src/sources/array-source.js';
 import { levelState, type LevelStateBackend } from '../src/state/level-state.js';
 import { memoryState } from '../src/state/memory-state.js';
-import type { CheckpointData } from '../src/state/state-backend.js';
+import type { CheckpointData } from '../src/core/state-backend.js';
 import { StateChangeCollector } from '../src/state/state-change-collector.js';
 import { boundedOutOfOrderness } from '../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../src/windowing/aggregators/index.js';
@@ -92,20 +92,24 @@ state
       },
     },
   )
-  .add(`restore (open) of ${KEYS.toLocaleString('en')} keys`, measured('restore', async () => {
-    const reader = levelState(fullDir);
-    const restored = await reader.open();
-    let n = 0;
-    for (const entries of restored!.operators.values()) for (const _ of entries) n++;
-    if (n !== KEYS) throw new Error(`restored ${n} keys, expected ${KEYS}`);
-    await reader.close();
-  }));
+  .add(
+    `restore (open) of ${KEYS.toLocaleString('en')} keys`,
+    measured('restore', async () => {
+      const reader = levelState(fullDir);
+      const restored = await reader.open();
+      let n = 0;
+      for (const entries of restored!.operators.values()) for (const _ of entries) n++;
+      if (n !== KEYS) throw new Error(`restored ${n} keys, expected ${KEYS}`);
+      await reader.close();
+    }),
+  );
 if (KEYS > 0) {
   await state.run();
   console.log(state.name);
   console.table(state.table());
   console.log(`on disk after a full checkpoint: ${(fullBytes / 1e6).toFixed(1)} MB (${(fullBytes / KEYS).toFixed(1)} bytes/key)`);
-  for (const name of ['full', 'incremental', 'restore']) console.log(`CPU per ${name} run (median): ${median(cpuMs.get(name) ?? [NaN]).toFixed(0)} ms`);
+  for (const name of ['full', 'incremental', 'restore'])
+    console.log(`CPU per ${name} run (median): ${median(cpuMs.get(name) ?? [NaN]).toFixed(0)} ms`);
 }
 
 // Throughput of one pipeline (dedup + keyed tumbling windows), checkpoints off and on, same run.
@@ -120,7 +124,13 @@ for (let i = 0; i < EVENTS; i++) {
   const id = i % 20 === 19 ? `trip-${i - 1}` : `trip-${i}`;
   trips.push({ id, zone: (i * 31) % 265, t: 1_700_000_000_000 + i * 20 - ((i * 7) % 3000), fare: (i % 50) + 2.5 });
 }
-const counting = (): Sink<unknown> & { n: number } => ({ name: 'count', n: 0, write(items) { this.n += items.length; } });
+const counting = (): Sink<unknown> & { n: number } => ({
+  name: 'count',
+  n: 0,
+  write(items) {
+    this.n += items.length;
+  },
+});
 const job = (options: RunOptions) =>
   from(fromArray(trips))
     .withTimestamps((t) => t.t, boundedOutOfOrderness('5s'))
@@ -134,28 +144,43 @@ const job = (options: RunOptions) =>
 let runDir = 0;
 const tasks: Array<[string, () => Promise<void>]> = [
   ['checkpoints off', async () => void (await job({}))],
-  ['memoryState, checkpoint every 10,000 records', async () => void (await job({ state: memoryState(), checkpointEvery: { records: 10_000 } }))],
-  ['levelState, checkpoint every 10,000 records', async () => void (await job({ state: levelState(join(root, `run-${runDir++}`)), checkpointEvery: { records: 10_000 } }))],
-  ["levelState, checkpoint every '1s'", async () => void (await job({ state: levelState(join(root, `run-${runDir++}`)), checkpointEvery: '1s' }))],
+  [
+    'memoryState, checkpoint every 10,000 records',
+    async () => void (await job({ state: memoryState(), checkpointEvery: { records: 10_000 } })),
+  ],
+  [
+    'levelState, checkpoint every 10,000 records',
+    async () => void (await job({ state: levelState(join(root, `run-${runDir++}`)), checkpointEvery: { records: 10_000 } })),
+  ],
+  [
+    "levelState, checkpoint every '1s'",
+    async () => void (await job({ state: levelState(join(root, `run-${runDir++}`)), checkpointEvery: '1s' })),
+  ],
 ];
-const throughput = new Bench({ name: `pipeline throughput, ${EVENTS.toLocaleString('en')} events`, time: 0, iterations: 3, warmupIterations: 1 });
+const throughput = new Bench({
+  name: `pipeline throughput, ${EVENTS.toLocaleString('en')} events`,
+  time: 0,
+  iterations: 3,
+  warmupIterations: 1,
+});
 for (const [name, fn] of tasks) throughput.add(name, measured(name, fn));
 if (EVENTS > 0) await throughput.run();
 console.log(throughput.name);
 const meanMs = (task: (typeof throughput.tasks)[number]) => ('latency' in task.result ? task.result.latency.mean : NaN);
 const baseWall = meanMs(throughput.tasks[0]);
 const baseCpu = median(cpuMs.get(tasks[0][0]) ?? [NaN]);
-if (EVENTS > 0) console.table(
-  throughput.tasks.map((task) => {
-    const wall = meanMs(task);
-    const cpu = median(cpuMs.get(task.name) ?? [NaN]);
-    return {
-      task: task.name,
-      'events/s (wall)': Math.round(EVENTS / (wall / 1000)),
-      'events per CPU-s': Math.round(EVENTS / (cpu / 1000)),
-      'wall vs off': (baseWall / wall).toFixed(2),
-      'CPU vs off': (baseCpu / cpu).toFixed(2),
-    };
-  }),
-);
+if (EVENTS > 0)
+  console.table(
+    throughput.tasks.map((task) => {
+      const wall = meanMs(task);
+      const cpu = median(cpuMs.get(task.name) ?? [NaN]);
+      return {
+        task: task.name,
+        'events/s (wall)': Math.round(EVENTS / (wall / 1000)),
+        'events per CPU-s': Math.round(EVENTS / (cpu / 1000)),
+        'wall vs off': (baseWall / wall).toFixed(2),
+        'CPU vs off': (baseCpu / cpu).toFixed(2),
+      };
+    }),
+  );
 await rm(root, { recursive: true, force: true });

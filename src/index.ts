@@ -5,9 +5,9 @@
  */
 
 // Pipelines and the runtime
-export { from, Stream, WindowedStream } from './core/stream.js';
-export type { AggregateResult, AggregateSpec, StreamStage } from './core/stream.js';
-export type { Job, RunOptions, RunSummary, RuntimeEvent } from './core/runtime.js';
+export { from, Stream, WindowedStream } from './pipeline/stream.js';
+export type { AggregateResult, AggregateSpec, StreamStage } from './pipeline/stream.js';
+export type { Job, RunOptions, RunSummary, RuntimeEvent } from './runtime/runtime.js';
 export { parseDuration } from './core/duration.js';
 export type { Duration } from './core/duration.js';
 export { StreamkitError, PipelineError, StateError, RecordRejected } from './core/errors.js';
@@ -21,11 +21,8 @@ export type { DeadLetter } from './core/dead-letter.js';
 export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './core/window.js';
 
 // Sources
-export { fromArray, fromIterable, fromObservable, fromJsonl, fromKafka } from './sources/index.js';
-export type {
-  ArraySourceOptions, IterableSourceOptions, JsonlSourceOptions,
-  KafkaSourceOptions, KafkaPosition, KafkaRebalanceEvent, KafkaConnectionOptions, KafkaDeadLetter,
-} from './sources/index.js';
+export { fromArray, fromIterable, fromObservable, fromJsonl } from './sources/index.js';
+export type { ArraySourceOptions, IterableSourceOptions, JsonlSourceOptions } from './sources/index.js';
 
 // Event time
 export { boundedOutOfOrderness, monotonic } from './watermarks/index.js';
@@ -36,27 +33,55 @@ export { tumbling, hopping, sliding, session, global } from './windowing/index.j
 export { onWatermark, afterCount, afterProcessingTime } from './windowing/index.js';
 export { count, sum, min, max, avg, collect, reduce, combineAggregators } from './windowing/index.js';
 export type {
-  WindowAssigner, Trigger, AccumulationMode, Aggregator, WindowOptions,
-  TumblingOptions, HoppingOptions, OnWatermarkOptions,
+  WindowAssigner,
+  Trigger,
+  AccumulationMode,
+  Aggregator,
+  WindowOptions,
+  TumblingOptions,
+  HoppingOptions,
+  OnWatermarkOptions,
 } from './windowing/index.js';
 
 // Sinks
-export { toArray, toJsonl, toObservable, toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS } from './sinks/index.js';
-export type { ArraySink, JsonlSinkOptions, ObservableSink, KafkaSink, KafkaSinkOptions, KafkaDeadLetterSinkOptions } from './sinks/index.js';
+export { toArray, toJsonl, toObservable } from './sinks/index.js';
+export type { ArraySink, JsonlSinkOptions, ObservableSink } from './sinks/index.js';
 export { toLevel, openLevelTable, readLevelTable } from './sinks/level-sink.js';
 export type { LevelSink, LevelSinkOptions, LevelTable } from './sinks/level-sink.js';
 
-// Repartitioning through Kafka
-export { REPARTITION_HEADERS } from './kafka/index.js';
-export type { RepartitionOptions, RepartitionConsumerOptions, RepartitionProducerOptions } from './kafka/index.js';
+// Kafka and Redpanda: source, sinks, changelog state, repartitioning
+export { fromKafka, toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS, kafkaChangelog, REPARTITION_HEADERS } from './kafka/index.js';
+export type {
+  KafkaSourceOptions,
+  KafkaPosition,
+  KafkaRebalanceEvent,
+  KafkaConnectionOptions,
+  KafkaDeadLetter,
+  KafkaSink,
+  KafkaSinkOptions,
+  KafkaDeadLetterSinkOptions,
+  KafkaChangelogOptions,
+  RepartitionOptions,
+  RepartitionConsumerOptions,
+  RepartitionProducerOptions,
+} from './kafka/index.js';
 
 // Serialization
 export { jsonSerde, avroSerde, SchemaRegistryClient } from './serde/index.js';
-export type { Serde, Serializer, Deserializer, MessageMetadata, JsonSerdeOptions, AvroSerdeOptions, SchemaRegistryOptions } from './serde/index.js';
+export type {
+  Serde,
+  Serializer,
+  Deserializer,
+  MessageMetadata,
+  JsonSerdeOptions,
+  AvroSerdeOptions,
+  SchemaRegistryOptions,
+} from './serde/index.js';
 
 // State and delivery
-export { memoryState, levelState, kafkaChangelog } from './state/index.js';
-export type { StateBackend, LevelStateOptions, TaskStateBackend, TaskCheckpoint, RestoredTask, KafkaChangelogOptions } from './state/index.js';
+export { memoryState, levelState } from './state/index.js';
+export type { LevelStateOptions } from './state/index.js';
+export type { StateBackend, TaskStateBackend, TaskCheckpoint, RestoredTask } from './core/index.js';
 export { dedup } from './delivery/dedup.js';
 export type { DedupOptions } from './delivery/dedup.js';
 

@@ -18,7 +18,7 @@ export interface MachineInfo {
  * @example const m = machineInfo(); console.log(m.cores, m.java);
  */
 export function machineInfo(): MachineInfo {
-  let java: string | null = null;
+  let java: string | null;
   try {
     // `java -version` writes to stderr; its first line names the build.
     java = execFileSync('sh', ['-c', 'java -version 2>&1'], { encoding: 'utf8' }).split('\n')[0] || null;

@@ -102,7 +102,10 @@ function sameValue(column: string, a: unknown, b: unknown): boolean {
 
 function readRows(file: string): Row[] {
   const text = readFileSync(file, 'utf8');
-  return text.split('\n').filter((l) => l.trim().length > 0).map((l) => JSON.parse(l) as Row);
+  return text
+    .split('\n')
+    .filter((l) => l.trim().length > 0)
+    .map((l) => JSON.parse(l) as Row);
 }
 
 /**
@@ -118,7 +121,13 @@ export function compareOutputs(job: JobName, file: string, referenceFile: string
   if (job === 'silver') {
     const a = (JSON.parse(readFileSync(file, 'utf8')) as { silverRows: number }).silverRows;
     const b = (JSON.parse(readFileSync(referenceFile, 'utf8')) as { silverRows: number }).silverRows;
-    return { equal: a === b, rows: a, referenceRows: b, differences: a === b ? 0 : 1, example: a === b ? undefined : `silver rows ${a} vs ${b}` };
+    return {
+      equal: a === b,
+      rows: a,
+      referenceRows: b,
+      differences: a === b ? 0 : 1,
+      example: a === b ? undefined : `silver rows ${a} vs ${b}`,
+    };
   }
   const keys = KEY_COLUMNS[job];
   const index = (rows: Row[]) => new Map(rows.map((r) => [keys.map((k) => String(r[k])).join('|'), r]));
@@ -147,5 +156,11 @@ export function compareOutputs(job: JobName, file: string, referenceFile: string
     }
   }
   for (const [k, r] of theirs) if (!mine.has(k)) note(`only in reference: ${JSON.stringify(r)}`);
-  return { equal: differences === 0 && rows.length === reference.length, rows: rows.length, referenceRows: reference.length, differences, example };
+  return {
+    equal: differences === 0 && rows.length === reference.length,
+    rows: rows.length,
+    referenceRows: reference.length,
+    differences,
+    example,
+  };
 }

@@ -29,7 +29,9 @@ export interface ProfileEntry {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { input: { type: 'string' }, 'batch-size': { type: 'string', default: '1' }, top: { type: 'string', default: '15' } } });
+  const { values } = parseArgs({
+    options: { input: { type: 'string' }, 'batch-size': { type: 'string', default: '1' }, top: { type: 'string', default: '15' } },
+  });
   if (!values.input) throw new TypeError('--input FILE is required');
   if (!existsSync(BUNDLE)) throw new Error('bench/.data/build/streamkit-job.mjs is missing: run `npm run bench:e2e` once first');
   const top = Number(values.top);
@@ -37,7 +39,19 @@ function main(): void {
   try {
     const run = spawnSync(
       process.execPath,
-      ['--cpu-prof', `--cpu-prof-dir=${dir}`, BUNDLE, '--job', 'zone-5m', '--input', values.input, '--out', join(dir, 'out'), '--batch-size', values['batch-size']],
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        BUNDLE,
+        '--job',
+        'zone-5m',
+        '--input',
+        values.input,
+        '--out',
+        join(dir, 'out'),
+        '--batch-size',
+        values['batch-size'],
+      ],
       { encoding: 'utf8' },
     );
     if (run.status !== 0) throw new Error(`profiled run failed: ${run.stderr}`);
@@ -76,7 +90,10 @@ function main(): void {
       functions.set(fn, (functions.get(fn) ?? 0) + dt);
     });
     const rank = (m: Map<string, number>) =>
-      [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, t]) => ({ name, percent: Math.round((1000 * t) / total) / 10 }));
+      [...m]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, top)
+        .map(([name, t]) => ({ name, percent: Math.round((1000 * t) / total) / 10 }));
     const entry: ProfileEntry = {
       input: values.input.replace(ROOT + '/', ''),
       batchSize: Number(values['batch-size']),

@@ -57,9 +57,14 @@ export async function runBenchProcess(command: string, args: string[], timeoutMs
   const outerMs = performance.now() - started;
   try {
     if (code !== 0) {
-      throw new Error(`${command} ${args.join(' ')} exited with ${code}${code === null ? ' (killed after the timeout)' : ''}\n${stderr.slice(-4000)}`);
+      throw new Error(
+        `${command} ${args.join(' ')} exited with ${code}${code === null ? ' (killed after the timeout)' : ''}\n${stderr.slice(-4000)}`,
+      );
     }
-    const lines = stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
     if (lines.length === 0) throw new Error(`${command} ${args.join(' ')} printed no JSON result line\n${stderr.slice(-4000)}`);
     const result = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
     let peakRssMb: number | null = null;

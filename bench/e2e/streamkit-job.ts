@@ -108,8 +108,17 @@ interface Outcome {
 /** zone-5m's windows (shared by the zone-5m and dedup jobs): trips per zone in tumbling 5-minute windows. */
 async function zoneWindows(trips: Stream<ZoneTrip, any>, job: 'zone-5m' | 'dedup', options: RunOptions): Promise<Outcome> {
   const sink = new RowSink(zoneRow);
-  const summary = await trips.keyBy((t) => t.zone).window(tumbling('5m')).aggregate(zoneAggregates).to(sink).run(options);
-  return { summary, firstResultMs: sink.firstResultMs, write: (dir) => (writeRows(join(dir, outputFileName(job)), job, sink.rows), sink.rows.length) };
+  const summary = await trips
+    .keyBy((t) => t.zone)
+    .window(tumbling('5m'))
+    .aggregate(zoneAggregates)
+    .to(sink)
+    .run(options);
+  return {
+    summary,
+    firstResultMs: sink.firstResultMs,
+    write: (dir) => (writeRows(join(dir, outputFileName(job)), job, sink.rows), sink.rows.length),
+  };
 }
 
 async function runJob(job: JobName, input: string, options: RunOptions): Promise<Outcome> {
@@ -128,13 +137,26 @@ async function runJob(job: JobName, input: string, options: RunOptions): Promise
     };
   }
   if (job === 'zone-5m') {
-    return zoneWindows(raw.map(toZoneTrip).filter(isPresent).withTimestamps((t) => t.pickupTs, boundedOutOfOrderness('30s')), job, options);
+    return zoneWindows(
+      raw
+        .map(toZoneTrip)
+        .filter(isPresent)
+        .withTimestamps((t) => t.pickupTs, boundedOutOfOrderness('30s')),
+      job,
+      options,
+    );
   }
   if (job === 'dedup') {
     const deduplicated = silver()
       .withTimestamps((t) => t.pickup_ts, boundedOutOfOrderness('30s'))
       .dedup((t) => t.trip_id, { within: '1h' })
-      .map((t): ZoneTrip => ({ zone: t.pickup_location_id, pickupTs: t.pickup_ts, total: t.total_amount, fare: t.fare_amount, distance: t.trip_distance_miles }));
+      .map((t): ZoneTrip => ({
+        zone: t.pickup_location_id,
+        pickupTs: t.pickup_ts,
+        total: t.total_amount,
+        fare: t.fare_amount,
+        distance: t.trip_distance_miles,
+      }));
     return zoneWindows(deduplicated, job, options);
   }
   const sink = new RowSink((r: WindowResult<string, { trips: number; revenue: number }>): SessionRow => {
@@ -154,7 +176,11 @@ async function runJob(job: JobName, input: string, options: RunOptions): Promise
     .aggregate({ trips: count(), revenue: sum((t: SilverTrip) => t.total_amount ?? 0) })
     .to(sink)
     .run(options);
-  return { summary, firstResultMs: sink.firstResultMs, write: (dir) => (writeRows(join(dir, outputFileName('sessions')), 'sessions', sink.rows), sink.rows.length) };
+  return {
+    summary,
+    firstResultMs: sink.firstResultMs,
+    write: (dir) => (writeRows(join(dir, outputFileName('sessions')), 'sessions', sink.rows), sink.rows.length),
+  };
 }
 
 async function main(): Promise<void> {

@@ -33,13 +33,20 @@ function asBatchShape(results: readonly WindowResult<unknown, Record<string, num
  * Recomputes daily and hourly Gold in DuckDB over the same rows that fed the streaming job and
  * compares them window by window (the last pane of each streaming window is its answer).
  */
-export async function checkGoldAgainstBatch(result: TaxiJobResult): Promise<{ equal: boolean; text: string; daily: GoldComparison; hourly: GoldComparison }> {
+export async function checkGoldAgainstBatch(
+  result: TaxiJobResult,
+): Promise<{ equal: boolean; text: string; daily: GoldComparison; hourly: GoldComparison }> {
   const batch = await batchGold(result.goldInput);
   const daily = compareGold(asBatchShape(result.gold.daily as never), batch.daily);
   const hourly = compareGold(asBatchShape(result.gold.hourly as never), batch.hourly);
   const lines: string[] = [];
-  for (const [name, c] of [['daily', daily], ['hourly', hourly]] as const) {
-    lines.push(`${name}: ${c.matched} windows matched, ${c.onlyInStream.length} only in stream, ${c.onlyInBatch.length} only in batch, ${c.differences.length} values differ`);
+  for (const [name, c] of [
+    ['daily', daily],
+    ['hourly', hourly],
+  ] as const) {
+    lines.push(
+      `${name}: ${c.matched} windows matched, ${c.onlyInStream.length} only in stream, ${c.onlyInBatch.length} only in batch, ${c.differences.length} values differ`,
+    );
     for (const d of c.differences.slice(0, 10)) {
       lines.push(`  ${new Date(d.window.start).toISOString()} ${d.field}: stream ${d.stream} vs batch ${d.batch}`);
     }

@@ -64,7 +64,10 @@ const options: TaxiJobOptions = {
   out: args.out!,
   state: args.state,
   parquet: args.parquet,
-  metricsPort: args['metrics-port'] === undefined ? undefined : numberOption('metrics-port', args['metrics-port'], (n) => Number.isInteger(n) && n >= 0 && n < 65536, 'must be a port number'),
+  metricsPort:
+    args['metrics-port'] === undefined
+      ? undefined
+      : numberOption('metrics-port', args['metrics-port'], (n) => Number.isInteger(n) && n >= 0 && n < 65536, 'must be a port number'),
 };
 
 const total = options.parquet ? undefined : Math.round(options.events * (1 + options.duplicates));
@@ -112,7 +115,7 @@ const rows: Array<[string, string]> = [
   ['start-up', `${fmt(startupMs)} ms (Node, TypeScript loader, module loading)`],
   ['processing', `${fmt(summary.durationMs)} ms (the job's run, until every output file is closed; ${fmt(cpuMs)} ms CPU)`],
   ['wall time', `${fmt(wallMs)} ms (process start to the end of processing; the batch check is not included)`],
-  ['throughput', `${fmt(Math.round(counts.events / Math.max(summary.durationMs, 1) * 1000))} events/s of processing`],
+  ['throughput', `${fmt(Math.round((counts.events / Math.max(summary.durationMs, 1)) * 1000))} events/s of processing`],
   ['peak memory (RSS)', `${peakMb.toFixed(0)} MB`],
   ['checkpoints', fmt(summary.checkpoints)],
   ['output', options.out],
@@ -124,7 +127,23 @@ if (batchCheck && !batchCheck.equal) console.log(`\n${batchCheck.text}`);
 
 writeFileSync(
   join(options.out, 'summary.json'),
-  JSON.stringify({ options: { ...options, onProgress: undefined }, counts, rules, batchEqual: batchCheck?.equal ?? null, startupMs, pipelineMs: summary.durationMs, cpuMs, wallMs, eventsPerSecond: Math.round(counts.events / Math.max(summary.durationMs, 1) * 1000), peakRssMb: Math.round(peakMb), checkpoints: summary.checkpoints }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      options: { ...options, onProgress: undefined },
+      counts,
+      rules,
+      batchEqual: batchCheck?.equal ?? null,
+      startupMs,
+      pipelineMs: summary.durationMs,
+      cpuMs,
+      wallMs,
+      eventsPerSecond: Math.round((counts.events / Math.max(summary.durationMs, 1)) * 1000),
+      peakRssMb: Math.round(peakMb),
+      checkpoints: summary.checkpoints,
+    },
+    null,
+    2,
+  ) + '\n',
 );
 if (batchCheck && !batchCheck.equal) process.exitCode = 1;
 

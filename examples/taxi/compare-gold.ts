@@ -55,7 +55,11 @@ function agree(kind: GoldFieldKind, s: number | null, b: number | null, toleranc
  * const report = compareGold(dailySink.items, (await batchGold(trips)).daily);
  * if (!report.equal) console.table(report.differences);
  */
-export function compareGold(streamRows: readonly GoldRow[], batchRows: readonly GoldRow[], options: CompareGoldOptions = {}): GoldComparison {
+export function compareGold(
+  streamRows: readonly GoldRow[],
+  batchRows: readonly GoldRow[],
+  options: CompareGoldOptions = {},
+): GoldComparison {
   const tolerance = options.tolerance ?? 1e-9;
   if (!(tolerance >= 0)) throw new RangeError(`tolerance must be a number >= 0, got ${tolerance}`);
   const kinds = { ...GOLD_FIELD_KINDS, ...options.kinds };

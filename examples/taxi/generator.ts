@@ -55,9 +55,8 @@ export const TRIP_DISORDER_BOUND_MS = MAX_SEND_AFTER_PICKUP_MS + MAX_NETWORK_DEL
  * 65.8k–108.3k; scaled so the month totals {@link JANUARY_2024_TRIPS}.
  */
 const DAILY_TRIPS: readonly number[] = [
-  76_000, 82_000, 89_000, 95_000, 96_500, 88_000, 65_800, 84_000, 78_000, 96_000, 103_000, 100_500,
-  97_000, 80_000, 74_000, 93_000, 101_000, 104_500, 103_000, 98_000, 81_000, 92_000, 100_000,
-  104_000, 108_300, 105_000, 101_000, 84_000, 94_000, 103_000, 105_000,
+  76_000, 82_000, 89_000, 95_000, 96_500, 88_000, 65_800, 84_000, 78_000, 96_000, 103_000, 100_500, 97_000, 80_000, 74_000, 93_000, 101_000,
+  104_500, 103_000, 98_000, 81_000, 92_000, 100_000, 104_000, 108_300, 105_000, 101_000, 84_000, 94_000, 103_000, 105_000,
 ];
 /** Days that follow the weekend's hourly shape: Saturdays, Sundays and the two holidays. */
 const WEEKEND_SHAPED_DAYS = new Set([1, 6, 7, 13, 14, 15, 20, 21, 27, 28]);
@@ -67,18 +66,16 @@ const WEEKEND_SHAPED_DAYS = new Set([1, 6, 7, 13, 14, 15, 20, 21, 27, 28]);
  * 04:00 and a peak of ~7,000 at 18:00.
  */
 const WEEKDAY_HOURS: readonly number[] = [
-  1800, 950, 580, 390, 355, 630, 1720, 3380, 4400, 4600, 4650, 4920, 5200, 5400, 5950, 6180, 6300,
-  6720, 7230, 6450, 5580, 5330, 4800, 3350,
+  1800, 950, 580, 390, 355, 630, 1720, 3380, 4400, 4600, 4650, 4920, 5200, 5400, 5950, 6180, 6300, 6720, 7230, 6450, 5580, 5330, 4800, 3350,
 ];
 /** Average weekend trips per hour at full scale: busy nights, peak ~6,000 at 16:00. */
 const WEEKEND_HOURS: readonly number[] = [
-  3500, 2800, 2000, 1300, 800, 600, 750, 1200, 1900, 2800, 3900, 4800, 5400, 5600, 5650, 5750, 6000,
-  5700, 5500, 5300, 4900, 4700, 4500, 3900,
+  3500, 2800, 2000, 1300, 800, 600, 750, 1200, 1900, 2800, 3900, 4800, 5400, 5600, 5650, 5750, 6000, 5700, 5500, 5300, 4900, 4700, 4500,
+  3900,
 ];
 /** Traffic speed factor by local hour: free-flowing nights, congested afternoons. */
 const HOUR_SPEED: readonly number[] = [
-  1.3, 1.35, 1.4, 1.4, 1.4, 1.3, 1.15, 1.0, 0.92, 0.9, 0.9, 0.88, 0.87, 0.86, 0.85, 0.83, 0.82,
-  0.82, 0.85, 0.92, 1.0, 1.05, 1.1, 1.2,
+  1.3, 1.35, 1.4, 1.4, 1.4, 1.3, 1.15, 1.0, 0.92, 0.9, 0.9, 0.88, 0.87, 0.86, 0.85, 0.83, 0.82, 0.82, 0.85, 0.92, 1.0, 1.05, 1.1, 1.2,
 ];
 /** Trips at full scale picked up just outside the month (the 2023-12-31 and 2024-02-01 edges). */
 const EDGE_HOUR_TRIPS = 4.5;
@@ -185,8 +182,6 @@ function allocate(total: number, weights: readonly number[]): number[] {
   return counts;
 }
 
-const cents = (dollars: number): number => Math.round(dollars * 100);
-
 /** Draws the trips of one generator run; all randomness flows from one seeded PRNG. */
 class TripSampler {
   private readonly zoneCum: Float64Array;
@@ -227,7 +222,7 @@ class TripSampler {
       rateCode = 2;
       doZone = MANHATTAN_CORE_ZONES[r.int(MANHATTAN_CORE_ZONES.length)];
       distance = Math.max(9, 17.5 + 2.2 * r.normal());
-      seconds = r.logNormal(48, 0.3) * 60 / HOUR_SPEED[hour] ** 0.5;
+      seconds = (r.logNormal(48, 0.3) * 60) / HOUR_SPEED[hour] ** 0.5;
       fareCents = 7000;
     } else {
       doZone = airport && r.chance(0.6) ? MANHATTAN_CORE_ZONES[r.int(MANHATTAN_CORE_ZONES.length)] : r.pick(this.dropoffCum);
@@ -235,7 +230,8 @@ class TripSampler {
       const speed = (airport ? r.logNormal(19, 0.25) : r.logNormal(10.65, 0.33) * (minutes / 11.5) ** 0.22) * HOUR_SPEED[hour];
       seconds = minutes * 60;
       distance = (speed * minutes) / 60;
-      if (r.chance(0.004)) rateCode = 5; // negotiated fare
+      if (r.chance(0.004))
+        rateCode = 5; // negotiated fare
       else if (r.chance(0.002)) rateCode = 99;
       fareCents = this.meteredFare(distance, minutes);
     }
@@ -256,7 +252,7 @@ class TripSampler {
       seconds = Math.round((721 + r.exponential(600)) * 60);
     } else if ((u -= P_OVERLONG) < P_BACKWARDS) {
       seconds = -(60 + r.int(3600));
-    } else if ((u -= P_BACKWARDS) < P_GPS_GLITCH) {
+    } else if (u - P_BACKWARDS < P_GPS_GLITCH) {
       distanceHundredths = Math.round((seconds / 3600) * (110 + r.exponential(400)) * 100);
     }
 
@@ -265,7 +261,8 @@ class TripSampler {
     const extraCents = flat ? (peak ? 500 : 0) : peak ? 250 : overnight ? 100 : 0;
     const mtaCents = 50;
     const improvementCents = 100;
-    const congestionCents = flat || (!airport && r.chance(0.93)) || (airport && doZone !== pu && MANHATTAN_CORE_ZONES.includes(doZone)) ? 250 : 0;
+    const congestionCents =
+      flat || (!airport && r.chance(0.93)) || (airport && doZone !== pu && MANHATTAN_CORE_ZONES.includes(doZone)) ? 250 : 0;
     const airportFeeCents = airport ? 175 : 0;
     const tollsCents = airport ? (r.chance(0.45) ? 694 : 0) : r.chance(0.04) ? 694 : 0;
 
@@ -417,7 +414,10 @@ export function* generateTripEvents(options: GenerateTripsOptions): Generator<Tr
     throw new RangeError(`events must be a positive integer, got ${events}`);
   }
   if (!Number.isInteger(seed)) throw new TypeError(`seed must be an integer, got ${seed}`);
-  for (const [name, p] of [['duplicates', duplicates], ['bad', bad]] as const) {
+  for (const [name, p] of [
+    ['duplicates', duplicates],
+    ['bad', bad],
+  ] as const) {
     if (!(typeof p === 'number' && p >= 0 && p <= 1)) throw new RangeError(`${name} must be a probability in [0, 1], got ${p}`);
   }
   const r = new Prng(seed);

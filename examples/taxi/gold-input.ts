@@ -2,8 +2,16 @@ import type { GoldTrip } from './metrics.js';
 
 /** The columns the batch check reads: one typed array each, so a month of trips stays small. */
 const NUMERIC = [
-  'pickup_ts', 'passenger_count', 'trip_distance_miles', 'trip_duration_minutes', 'avg_speed_mph',
-  'tip_percentage', 'fare_amount', 'tip_amount', 'total_amount', 'payment_type_id',
+  'pickup_ts',
+  'passenger_count',
+  'trip_distance_miles',
+  'trip_duration_minutes',
+  'avg_speed_mph',
+  'tip_percentage',
+  'fare_amount',
+  'tip_amount',
+  'total_amount',
+  'payment_type_id',
 ] as const;
 type NumericColumn = (typeof NUMERIC)[number];
 

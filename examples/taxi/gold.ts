@@ -1,6 +1,17 @@
 import {
-  afterCount, count, global, hopping, session, sliding, sum, tumbling,
-  type LateRecord, type Sink, type Stream, type WindowAssigner, type WindowResult,
+  afterCount,
+  count,
+  global,
+  hopping,
+  session,
+  sliding,
+  sum,
+  tumbling,
+  type LateRecord,
+  type Sink,
+  type Stream,
+  type WindowAssigner,
+  type WindowResult,
 } from '../../src/index.js';
 import type { GoldTrip } from './metrics.js';
 import { TAXI_TIME_ZONE } from './ny-time.js';
@@ -73,7 +84,8 @@ export function goldBranches(sinks: GoldSinks, options: GoldOptions) {
     (s: Stream<GoldTrip, any>) => zoneRevenue(s, hopping('1h', '5m'), sinks['zone-1h-every-5m'], sinks.late),
     (s: Stream<GoldTrip, any>) => zoneRevenue(s, session('15m'), sinks['zone-sessions'], sinks.late),
     (s: Stream<GoldTrip, any>) =>
-      s.window(global(), { trigger: afterCount(options.runningTotalsEvery) })
+      s
+        .window(global(), { trigger: afterCount(options.runningTotalsEvery) })
         .aggregate({ trips: count(), revenue: revenue() })
         .to(sinks['running-totals']),
   ];

@@ -42,7 +42,8 @@ export function parseNaiveTimestamp(text: string): number | null {
   const minute = digits(text, 14, 2);
   const second = digits(text, 17, 2);
   // A non-digit made its field negative, which the range checks below reject.
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59)
+    return null;
   // The same reading as Date.UTC (years 0-99 are 1900-1999), by arithmetic rather than a Date per
   // call; a day past the month's end (2024-02-30) is rejected rather than rolled over.
   const y = year < 100 ? 1900 + year : year;

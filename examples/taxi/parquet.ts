@@ -95,8 +95,27 @@ export async function* readParquetTrips(path: string): AsyncGenerator<RawTrip> {
       const s = sourceOf.get(c);
       return s === undefined ? undefined : data.get(s);
     };
-    const [vendor, pickup, dropoff, passengers, distance, rate, flags, pu, dou, payment, fare, extra, mta, tip, tolls, improvement, total, congestion, airport] =
-      RAW_TRIP_COLUMNS.map(column);
+    const [
+      vendor,
+      pickup,
+      dropoff,
+      passengers,
+      distance,
+      rate,
+      flags,
+      pu,
+      dou,
+      payment,
+      fare,
+      extra,
+      mta,
+      tip,
+      tolls,
+      improvement,
+      total,
+      congestion,
+      airport,
+    ] = RAW_TRIP_COLUMNS.map(column);
     const at = (col: unknown[] | undefined, i: number): number | null => (col === undefined ? null : toNumber(col[i]));
     for (let i = 0; i < groupRows; i++) {
       const flag = flags === undefined ? null : toText(flags[i]);

@@ -1,8 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  boundedOutOfOrderness, from, fromIterable, levelState, RecordRejected, toJsonl,
-  type DeadLetter, type LateRecord, type RunSummary, type Sink, type Source, type WindowResult,
+  boundedOutOfOrderness,
+  from,
+  fromIterable,
+  levelState,
+  RecordRejected,
+  toJsonl,
+  type DeadLetter,
+  type LateRecord,
+  type RunSummary,
+  type Sink,
+  type Source,
+  type WindowResult,
 } from '../../src/index.js';
 import { parseBronze } from './bronze.js';
 import { generateTrips, JANUARY_2024_TRIPS, TRIP_DISORDER_BOUND_MS } from './generator.js';
@@ -116,7 +126,8 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
       (s) => s.to(bronzeOut),
       (s) =>
         refundAlerts(
-          s.filter((t) => t.fare_amount !== null && t.fare_amount < 0 && t.tpep_pickup_datetime !== null)
+          s
+            .filter((t) => t.fare_amount !== null && t.fare_amount < 0 && t.tpep_pickup_datetime !== null)
             .map((t) => ({ ...t, pickup_ts: pickupEpoch(t) }))
             .withTimestamps((t) => t.pickup_ts, boundedOutOfOrderness(WATERMARK_DELAY_MS)),
           goldFiles['refund-alerts'],

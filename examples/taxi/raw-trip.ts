@@ -112,4 +112,3 @@ export function rawTripLine(t: RawTrip): string {
     `,"congestion_surcharge":${jsonNumber(t.congestion_surcharge)},"Airport_fee":${jsonNumber(t.Airport_fee)}}`
   );
 }
-

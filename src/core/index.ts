@@ -1,7 +1,3 @@
-export { from, Stream, WindowedStream } from './stream.js';
-export type { AggregateResult, AggregateSpec } from './stream.js';
-export { runPipeline } from './runtime.js';
-export type { Job, PipelinePlan, RunOptions, RunSummary, RuntimeEvent } from './runtime.js';
 export { parseDuration } from './duration.js';
 export type { Duration } from './duration.js';
 export { StreamkitError, PipelineError, StateError, RecordRejected } from './errors.js';
@@ -16,3 +12,6 @@ export type { Sink } from './sink.js';
 export type { DeadLetter } from './dead-letter.js';
 export { maxTimestamp, windowsTouch } from './window.js';
 export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './window.js';
+export type { RunSummary, RuntimeEvent } from './runtime-event.js';
+export type { CheckpointData, OperatorStateChanges, RestoredCheckpoint, StateBackend } from './state-backend.js';
+export type { TaskStateBackend, TaskCheckpoint, RestoredTask } from './task-state-backend.js';

@@ -18,4 +18,3 @@ export function checkOptions(factory: string, options: unknown, known: readonly 
     }
   }
 }
-

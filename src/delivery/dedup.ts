@@ -85,7 +85,7 @@ export class DedupOperator<T> implements Operator<T, T> {
    */
   static checkPlacement(hasTimestamps: boolean): void {
     if (!hasTimestamps) {
-      throw new PipelineError("dedup(idOf, { within }) compares event times: call .withTimestamps(timeOf, strategy) before .dedup(...)");
+      throw new PipelineError('dedup(idOf, { within }) compares event times: call .withTimestamps(timeOf, strategy) before .dedup(...)');
     }
   }
 
@@ -190,7 +190,10 @@ export class DedupOperator<T> implements Operator<T, T> {
       } else if (key === META_KEY && typeof (value as { watermark?: unknown })?.watermark === 'number') {
         this.watermark = (value as { watermark: number }).watermark;
       } else {
-        throw new StateError('STATE_INCOMPATIBLE', `dedup: unknown state entry ${JSON.stringify(key)} (expected layout ${STATE_VERSION}); use a new state directory or the same pipeline`);
+        throw new StateError(
+          'STATE_INCOMPATIBLE',
+          `dedup: unknown state entry ${JSON.stringify(key)} (expected layout ${STATE_VERSION}); use a new state directory or the same pipeline`,
+        );
       }
     }
     this.tracking = true;

@@ -36,7 +36,8 @@ export interface IncomingRecord {
 export function messageKey(key: unknown): string | Buffer {
   if (typeof key === 'string' || Buffer.isBuffer(key)) return key;
   if (typeof key === 'bigint') return key.toString();
-  if (key === null || key === undefined) throw new RecordRejected(`repartition key is ${key}: every record needs a key to choose its partition`);
+  if (key === null || key === undefined)
+    throw new RecordRejected(`repartition key is ${key}: every record needs a key to choose its partition`);
   const text = JSON.stringify(key);
   if (text === undefined) throw new RecordRejected(`repartition key is a ${typeof key}, which has no JSON form`);
   return text;
@@ -139,7 +140,8 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
       const seen = this.last.get(id);
       let reject: string | undefined;
       if (seen && (r.originPosition < seen[0] || (r.originPosition === seen[0] && r.originSeq <= seen[1]))) reject = 'duplicate';
-      else if (times && r.time === undefined) reject = 'repartitioned message has no event time, but the stream was timestamped before .repartition()';
+      else if (times && r.time === undefined)
+        reject = 'repartitioned message has no event time, but the stream was timestamped before .repartition()';
       if (reject !== undefined) {
         if (!keep) keep = new Uint8Array(n).fill(1, 0, i);
         if (reject === 'duplicate') duplicates++;

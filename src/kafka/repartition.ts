@@ -1,22 +1,22 @@
 import { parseDuration, type Duration } from '../core/duration.js';
 import { describeError, StreamkitError } from '../core/errors.js';
 import type { Operator } from '../core/operator.js';
+import type { StateBackend } from '../core/state-backend.js';
 import { checkOptions } from '../core/options.js';
-import type { RunOptions } from '../core/runtime.js';
 import type { Sink } from '../core/sink.js';
 import type { Source, SourceContext } from '../core/source.js';
 import type { Admin } from 'kafkajs';
 import type { Deserializer, MessageMetadata, Serializer } from '../serde/serde.js';
 import { jsonSerde } from '../serde/json-serde.js';
-import { toKafka, type KafkaSinkOptions } from '../sinks/kafka-sink.js';
-import { KAFKA_TOPIC_PARTITION_STRIDE, KafkaSource, type KafkaSourceOptions } from '../sources/kafka-source.js';
+import { toKafka, type KafkaSinkOptions } from './kafka-sink.js';
+import { KAFKA_TOPIC_PARTITION_STRIDE, KafkaSource, type KafkaSourceOptions } from './kafka-source.js';
 import {
   CONNECTION_OPTION_NAMES,
   connectionError,
   createKafkaClient,
   validateConnectionOptions,
   type KafkaConnectionOptions,
-} from '../sources/kafka/kafka-connection.js';
+} from './kafka-connection.js';
 import { memoryState } from '../state/memory-state.js';
 import type { WatermarkStrategy } from '../watermarks/watermark-strategy.js';
 import {
@@ -30,7 +30,15 @@ import {
 /** Options of the consumer that reads the repartition topic (see {@link KafkaSourceOptions}). */
 export type RepartitionConsumerOptions = Pick<
   KafkaSourceOptions<unknown>,
-  'stopWhenIdle' | 'maxRecords' | 'batchSize' | 'maxBuffered' | 'maxBytesPerPartition' | 'maxWaitTimeMs' | 'sessionTimeout' | 'heartbeatInterval' | 'onRebalance'
+  | 'stopWhenIdle'
+  | 'maxRecords'
+  | 'batchSize'
+  | 'maxBuffered'
+  | 'maxBytesPerPartition'
+  | 'maxWaitTimeMs'
+  | 'sessionTimeout'
+  | 'heartbeatInterval'
+  | 'onRebalance'
 >;
 
 /** Options of the producer that writes the repartition topic (see {@link KafkaSinkOptions}). */
@@ -88,10 +96,28 @@ export const REPARTITION_HEADERS = {
 
 const OPTION_NAMES = [
   ...CONNECTION_OPTION_NAMES,
-  'topic', 'key', 'partitions', 'replicationFactor', 'groupId', 'serializer', 'deserializer', 'commitEvery', 'consumer', 'producer', 'purgeConsumed',
+  'topic',
+  'key',
+  'partitions',
+  'replicationFactor',
+  'groupId',
+  'serializer',
+  'deserializer',
+  'commitEvery',
+  'consumer',
+  'producer',
+  'purgeConsumed',
 ] as const;
 const CONSUMER_OPTION_NAMES = [
-  'stopWhenIdle', 'maxRecords', 'batchSize', 'maxBuffered', 'maxBytesPerPartition', 'maxWaitTimeMs', 'sessionTimeout', 'heartbeatInterval', 'onRebalance',
+  'stopWhenIdle',
+  'maxRecords',
+  'batchSize',
+  'maxBuffered',
+  'maxBytesPerPartition',
+  'maxWaitTimeMs',
+  'sessionTimeout',
+  'heartbeatInterval',
+  'onRebalance',
 ] as const;
 const PRODUCER_OPTION_NAMES = ['acks', 'idempotent', 'maxPendingSends'] as const;
 const DEFAULT_PARTITIONS = 3;
@@ -107,31 +133,40 @@ export interface RepartitionParts {
   /** First operator of the stage after: unwraps, drops replayed copies, restores event time. */
   reader: () => Operator;
   /** Run options of the stage before: a checkpoint (producer flush, then offset commit) every `commitEvery`. */
-  upstreamRunOptions(): RunOptions;
+  upstreamRunOptions(): { state: StateBackend; checkpointEvery: Duration };
 }
 
 /**
  * Builds the Kafka side of `stream.repartition(options)`; validates the options at once.
  * @param upstream the source of the stage before, and the watermark strategy when it is timestamped.
  */
-export function repartitionParts<T>(options: RepartitionOptions<T>, upstream: { source: Source<unknown>; watermarks?: WatermarkStrategy }): RepartitionParts {
+export function repartitionParts<T>(
+  options: RepartitionOptions<T>,
+  upstream: { source: Source<unknown>; watermarks?: WatermarkStrategy },
+): RepartitionParts {
   const who = `repartition(${typeof options?.topic === 'string' ? options.topic : '…'})`;
   validateConnectionOptions(options, who);
   checkOptions('repartition', options, OPTION_NAMES);
-  if (typeof options.topic !== 'string' || options.topic.length === 0) throw new TypeError(`${who}: option "topic" must be a non-empty string`);
+  if (typeof options.topic !== 'string' || options.topic.length === 0)
+    throw new TypeError(`${who}: option "topic" must be a non-empty string`);
   if (typeof options.key !== 'function') throw new TypeError(`${who}: option "key" must be a function returning the new key`);
   for (const name of ['partitions', 'replicationFactor'] as const) {
     const v = options[name];
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new RangeError(`${who}: option "${name}" must be a positive integer, got ${v}`);
+    if (v !== undefined && !(Number.isInteger(v) && v > 0))
+      throw new RangeError(`${who}: option "${name}" must be a positive integer, got ${v}`);
   }
   if (options.groupId !== undefined && (typeof options.groupId !== 'string' || options.groupId.length === 0)) {
     throw new TypeError(`${who}: option "groupId" must be a non-empty string`);
   }
   if ((options.serializer === undefined) !== (options.deserializer === undefined)) {
-    throw new TypeError(`${who}: give options "serializer" and "deserializer" together (the stage after reads what the stage before writes)`);
+    throw new TypeError(
+      `${who}: give options "serializer" and "deserializer" together (the stage after reads what the stage before writes)`,
+    );
   }
-  if (options.serializer !== undefined && typeof options.serializer?.serialize !== 'function') throw new TypeError(`${who}: option "serializer" must have a serialize(value) method`);
-  if (options.deserializer !== undefined && typeof options.deserializer?.deserialize !== 'function') throw new TypeError(`${who}: option "deserializer" must have a deserialize(bytes) method`);
+  if (options.serializer !== undefined && typeof options.serializer?.serialize !== 'function')
+    throw new TypeError(`${who}: option "serializer" must have a serialize(value) method`);
+  if (options.deserializer !== undefined && typeof options.deserializer?.deserialize !== 'function')
+    throw new TypeError(`${who}: option "deserializer" must have a deserialize(bytes) method`);
   checkOptions(`${who} consumer`, options.consumer, CONSUMER_OPTION_NAMES);
   checkOptions(`${who} producer`, options.producer, PRODUCER_OPTION_NAMES);
   const commitEvery = parseDuration(options.commitEvery ?? '1s', 'commitEvery');
@@ -142,7 +177,9 @@ export function repartitionParts<T>(options: RepartitionOptions<T>, upstream: { 
   const serializer = options.serializer ?? (jsonSerde() as Serializer<T>);
   const deserializer = options.deserializer ?? (jsonSerde() as Deserializer<T>);
   const origins: OriginPartitions = {};
-  const prepare = memoize(() => prepareTopic(options as RepartitionOptions<unknown>, connection as unknown as KafkaConnectionOptions, upstream.source, origins, who));
+  const prepare = memoize(() =>
+    prepareTopic(options as RepartitionOptions<unknown>, connection as unknown as KafkaConnectionOptions, upstream.source, origins, who),
+  );
 
   const producerOptions: KafkaSinkOptions<OutgoingRecord> = {
     ...(connection as unknown as KafkaConnectionOptions),
@@ -151,7 +188,9 @@ export function repartitionParts<T>(options: RepartitionOptions<T>, upstream: { 
     key: (r) => r.key as string,
     serializer: { serialize: (r) => serializer.serialize(r.value as T) },
     headers: (r): Record<string, string> =>
-      r.time === undefined ? { [REPARTITION_HEADERS.origin]: r.origin } : { [REPARTITION_HEADERS.origin]: r.origin, [REPARTITION_HEADERS.eventTime]: String(r.time) },
+      r.time === undefined
+        ? { [REPARTITION_HEADERS.origin]: r.origin }
+        : { [REPARTITION_HEADERS.origin]: r.origin, [REPARTITION_HEADERS.eventTime]: String(r.time) },
     timestamp: (r) => r.time,
   };
   let producer = toKafka(producerOptions);
@@ -168,15 +207,19 @@ export function repartitionParts<T>(options: RepartitionOptions<T>, upstream: { 
     close: () => producer.close?.(),
   };
 
-  const source = new RepartitionSource<IncomingRecord>({
-    ...(connection as unknown as KafkaConnectionOptions),
-    ...options.consumer,
-    topic: options.topic,
-    groupId: options.groupId ?? `${options.topic}.consumer`,
-    // The stage before may have written before this group first joined: read the topic from its start.
-    fromBeginning: true,
-    deserializer: incomingDeserializer(deserializer),
-  }, prepare, options.purgeConsumed ?? true);
+  const source = new RepartitionSource<IncomingRecord>(
+    {
+      ...(connection as unknown as KafkaConnectionOptions),
+      ...options.consumer,
+      topic: options.topic,
+      groupId: options.groupId ?? `${options.topic}.consumer`,
+      // The stage before may have written before this group first joined: read the topic from its start.
+      fromBeginning: true,
+      deserializer: incomingDeserializer(deserializer),
+    },
+    prepare,
+    options.purgeConsumed ?? true,
+  );
 
   const keyOf = options.key as (value: unknown) => unknown;
   const { watermarks } = upstream;
@@ -248,8 +291,15 @@ function incomingDeserializer<T>(inner: Deserializer<T>): Deserializer<IncomingR
       if (!match) throw new TypeError(`message has no valid ${REPARTITION_HEADERS.origin} header: it was not written by repartition()`);
       const timeText = header(message, REPARTITION_HEADERS.eventTime);
       const time = timeText === undefined ? undefined : Number(timeText);
-      if (time !== undefined && !Number.isInteger(time)) throw new TypeError(`bad ${REPARTITION_HEADERS.eventTime} header ${JSON.stringify(timeText)}`);
-      const record = (value: T): IncomingRecord => ({ value, time, originPartition: Number(match[1]), originPosition: Number(match[2]), originSeq: Number(match[3]) });
+      if (time !== undefined && !Number.isInteger(time))
+        throw new TypeError(`bad ${REPARTITION_HEADERS.eventTime} header ${JSON.stringify(timeText)}`);
+      const record = (value: T): IncomingRecord => ({
+        value,
+        time,
+        originPartition: Number(match[1]),
+        originPosition: Number(match[2]),
+        originSeq: Number(match[3]),
+      });
       const value = inner.deserialize(bytes, message);
       return value instanceof Promise ? value.then(record) : record(value);
     },
@@ -286,7 +336,9 @@ async function prepareTopic(
     if (upstream instanceof KafkaSource) {
       const counts = await partitionCounts(admin, upstream.topics);
       if (counts) {
-        origins.known = upstream.topics.flatMap((topic, i) => Array.from({ length: counts.get(topic)! }, (_, p) => i * KAFKA_TOPIC_PARTITION_STRIDE + p));
+        origins.known = upstream.topics.flatMap((topic, i) =>
+          Array.from({ length: counts.get(topic)! }, (_, p) => i * KAFKA_TOPIC_PARTITION_STRIDE + p),
+        );
         partitions ??= Math.max(...counts.values());
       }
     } else {
@@ -294,30 +346,45 @@ async function prepareTopic(
     }
     const wanted = partitions ?? DEFAULT_PARTITIONS;
     // Created only when missing; instances that race get `false` from kafkajs for an existing topic.
-    if (!(await partitionCounts(admin, [options.topic]))) await admin.createTopics({
-      topics: [{
-        topic: options.topic,
-        numPartitions: wanted,
-        replicationFactor: options.replicationFactor ?? -1,
-        configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: '-1' }],
-      }],
-      waitForLeaders: true,
-    });
+    if (!(await partitionCounts(admin, [options.topic])))
+      await admin.createTopics({
+        topics: [
+          {
+            topic: options.topic,
+            numPartitions: wanted,
+            replicationFactor: options.replicationFactor ?? -1,
+            configEntries: [
+              { name: 'cleanup.policy', value: 'delete' },
+              { name: 'retention.ms', value: '-1' },
+            ],
+          },
+        ],
+        waitForLeaders: true,
+      });
     const actual = (await partitionCounts(admin, [options.topic]))?.get(options.topic);
     if (actual === undefined) throw new StreamkitError('SINK_FAILED', `${who}: topic ${options.topic} was not created`);
     if (options.partitions !== undefined && actual !== options.partitions) {
-      throw new StreamkitError('PIPELINE_INVALID', `${who}: topic ${options.topic} exists with ${actual} partitions, but option "partitions" is ${options.partitions}`);
+      throw new StreamkitError(
+        'PIPELINE_INVALID',
+        `${who}: topic ${options.topic} exists with ${actual} partitions, but option "partitions" is ${options.partitions}`,
+      );
     }
   } catch (error) {
     if (error instanceof StreamkitError) throw error;
-    throw new StreamkitError('SINK_FAILED', `${who}: could not prepare topic ${options.topic}: ${describeError(error)}`, { cause: error, retriable: true });
+    throw new StreamkitError('SINK_FAILED', `${who}: could not prepare topic ${options.topic}: ${describeError(error)}`, {
+      cause: error,
+      retriable: true,
+    });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
 }
 
 /** Partition count per topic, or undefined when one of them does not exist. */
-async function partitionCounts(admin: ReturnType<ReturnType<typeof createKafkaClient>['admin']>, topics: readonly string[]): Promise<Map<string, number> | undefined> {
+async function partitionCounts(
+  admin: ReturnType<ReturnType<typeof createKafkaClient>['admin']>,
+  topics: readonly string[],
+): Promise<Map<string, number> | undefined> {
   try {
     const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
     return new Map(found.map((t) => [t.name, t.partitions.length]));

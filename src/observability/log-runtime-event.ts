@@ -1,4 +1,4 @@
-import type { RuntimeEvent } from '../core/runtime.js';
+import type { RuntimeEvent } from '../core/runtime-event.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from './logger.js';
 
@@ -30,12 +30,25 @@ export function logRuntimeEvent(logger: Logger, event: RuntimeEvent): void {
       logger.info('task stopped', { event: event.type, task: event.task });
       return;
     case 'checkpoint.completed':
-      logger.debug('checkpoint completed', { event: event.type, checkpoint: event.id, durationMs: event.durationMs, entries: event.entries });
+      logger.debug('checkpoint completed', {
+        event: event.type,
+        checkpoint: event.id,
+        durationMs: event.durationMs,
+        entries: event.entries,
+      });
       return;
     case 'job.finished': {
       const { records, results, late, deadLetters, filtered, duplicates, checkpoints, durationMs, stopped } = event.summary;
       logger.info(stopped ? 'job stopped' : 'job finished', {
-        event: event.type, records, results, late, deadLetters, filtered, duplicates, checkpoints, durationMs,
+        event: event.type,
+        records,
+        results,
+        late,
+        deadLetters,
+        filtered,
+        duplicates,
+        checkpoints,
+        durationMs,
       });
       return;
     }

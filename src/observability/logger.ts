@@ -54,7 +54,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     throw new TypeError('logger write must be a function (line: string) => void');
   }
   const write = options.write ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  return new StructuredLogger(level, options.json ?? false, write, options.clock ?? Date.now, (maskSecrets(options.bindings ?? {}) as LogFields));
+  return new StructuredLogger(
+    level,
+    options.json ?? false,
+    write,
+    options.clock ?? Date.now,
+    maskSecrets(options.bindings ?? {}) as LogFields,
+  );
 }
 
 class StructuredLogger implements Logger {
@@ -91,7 +97,10 @@ class StructuredLogger implements Logger {
   }
 
   child(bindings: LogFields): Logger {
-    return new StructuredLogger(this.level, this.json, this.write, this.clock, { ...this.bindings, ...(maskSecrets(bindings) as LogFields) });
+    return new StructuredLogger(this.level, this.json, this.write, this.clock, {
+      ...this.bindings,
+      ...(maskSecrets(bindings) as LogFields),
+    });
   }
 
   private log(level: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void {

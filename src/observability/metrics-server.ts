@@ -41,7 +41,11 @@ export async function serveMetrics(metrics: Metrics, options: { port: number; ho
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new Error(`metrics.port ${options.port}: cannot listen on ${host} (${error.code ?? error.message}); choose a free port or 0`, { cause: error })),
+      reject(
+        new Error(`metrics.port ${options.port}: cannot listen on ${host} (${error.code ?? error.message}); choose a free port or 0`, {
+          cause: error,
+        }),
+      ),
     );
     server.listen(options.port, host, resolve);
   });

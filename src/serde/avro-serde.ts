@@ -125,7 +125,7 @@ function toType(schema: Schema | Type | object): Type {
       // JSON text, or a primitive type name such as 'string'
       return avsc().Type.forSchema(/^\s*[[{"]/.test(schema) ? (JSON.parse(schema) as Schema) : schema);
     } catch (cause) {
-      throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${(cause as Error).message}`);
+      throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${(cause as Error).message}`, { cause });
     }
   }
   if (schema === null || typeof schema !== 'object') {
@@ -134,6 +134,6 @@ function toType(schema: Schema | Type | object): Type {
   try {
     return avsc().Type.forSchema(schema as Schema);
   } catch (cause) {
-    throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${(cause as Error).message}`);
+    throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${(cause as Error).message}`, { cause });
   }
 }

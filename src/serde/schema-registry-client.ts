@@ -122,11 +122,15 @@ export class SchemaRegistryClient {
     const text = await response.text();
     if (!response.ok) {
       // 409 on registering is the registry's compatibility check refusing the schema
-      const what = response.status === 409 && init.method === 'POST' ? ' (schema incompatible with the subject\'s earlier versions)' : '';
+      const what = response.status === 409 && init.method === 'POST' ? " (schema incompatible with the subject's earlier versions)" : '';
       // the registry's own message is the useful part; it carries no secret
-      throw new StreamkitError('SOURCE_FAILED', `schema registry ${this.url}: ${init.method} ${path} answered ${response.status}${what}: ${registryReason(text)}`, {
-        retriable: response.status >= 500,
-      });
+      throw new StreamkitError(
+        'SOURCE_FAILED',
+        `schema registry ${this.url}: ${init.method} ${path} answered ${response.status}${what}: ${registryReason(text)}`,
+        {
+          retriable: response.status >= 500,
+        },
+      );
     }
     return JSON.parse(text) as unknown;
   }

@@ -4,7 +4,5 @@ export { toJsonl } from './jsonl-sink.js';
 export type { JsonlSinkOptions } from './jsonl-sink.js';
 export { toObservable } from './observable-sink.js';
 export type { ObservableSink } from './observable-sink.js';
-export { toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS } from './kafka-sink.js';
-export type { KafkaSink, KafkaSinkOptions, KafkaDeadLetterSinkOptions } from './kafka-sink.js';
 export { toLevel, openLevelTable, readLevelTable } from './level-sink.js';
 export type { LevelSink, LevelSinkOptions, LevelTable, LevelTableRange, RowId } from './level-sink.js';

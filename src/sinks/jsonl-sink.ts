@@ -31,7 +31,8 @@ const COALESCE_BYTES = 1 << 16;
  */
 export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions = {}): Sink<T> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('toJsonl(path): path must be a file path');
-  if (options.sync !== undefined && typeof options.sync !== 'boolean') throw new TypeError(`toJsonl: option sync must be a boolean, got ${JSON.stringify(options.sync)}`);
+  if (options.sync !== undefined && typeof options.sync !== 'boolean')
+    throw new TypeError(`toJsonl: option sync must be a boolean, got ${JSON.stringify(options.sync)}`);
   const stringify = options.stringify;
   const durable = options.sync ?? true;
   const lines = new JsonLineWriter();
@@ -78,7 +79,9 @@ export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions = {
       // Writes complete in order: once an empty write's callback runs, everything before it is written.
       await new Promise<void>((resolve, reject) => out.write('', (error) => (error ? reject(error) : resolve())));
       if (!durable) return;
-      await new Promise<void>((resolve, reject) => fsync((out as unknown as { fd: number }).fd, (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        fsync((out as unknown as { fd: number }).fd, (error) => (error ? reject(error) : resolve())),
+      );
     },
     async close() {
       const out = stream;

@@ -78,10 +78,12 @@ export interface LevelSink<T> extends Sink<T> {
  * @see openLevelTable, readLevelTable
  */
 export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> = {}): LevelSink<T> {
-  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`toLevel(dir): dir must be a non-empty path, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== 'string' || dir.length === 0)
+    throw new TypeError(`toLevel(dir): dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   if (options === null || typeof options !== 'object') throw new TypeError('toLevel: options must be an object');
   checkOptions('toLevel', options, ['idOf', 'sync']);
-  if (options.sync !== undefined && typeof options.sync !== 'boolean') throw new TypeError(`toLevel: option sync must be a boolean, got ${JSON.stringify(options.sync)}`);
+  if (options.sync !== undefined && typeof options.sync !== 'boolean')
+    throw new TypeError(`toLevel: option sync must be a boolean, got ${JSON.stringify(options.sync)}`);
   const durable = options.sync ?? true;
   if (options.idOf !== undefined && typeof options.idOf !== 'function') throw new TypeError('toLevel: option idOf must be a function');
   const idOf = options.idOf ?? ((item: T) => (item as { id?: RowId } | null)?.id as RowId);
@@ -114,10 +116,14 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
       for (const item of items) {
         const id = idOf(item);
         if (typeof id !== 'string' && typeof id !== 'number') {
-          throw new StreamkitError('SINK_FAILED', `${name}: an item has no usable id (got ${id === null ? 'null' : typeof id}); results of window aggregates carry one, other streams need toLevel(dir, { idOf })`);
+          throw new StreamkitError(
+            'SINK_FAILED',
+            `${name}: an item has no usable id (got ${id === null ? 'null' : typeof id}); results of window aggregates carry one, other streams need toLevel(dir, { idOf })`,
+          );
         }
         const json = JSON.stringify(item);
-        if (json === undefined) throw new StreamkitError('SINK_FAILED', `${name}: the item with id ${JSON.stringify(id)} cannot be stored as JSON`);
+        if (json === undefined)
+          throw new StreamkitError('SINK_FAILED', `${name}: the item with id ${JSON.stringify(id)} cannot be stored as JSON`);
         const key = String(id);
         // Re-inserting keeps the Map's order equal to the order of the last writes.
         pending.delete(key);
@@ -153,7 +159,8 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
  * await table.close();
  */
 export async function openLevelTable<T = unknown>(dir: string): Promise<LevelTable<T>> {
-  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`openLevelTable(dir): dir must be a non-empty path, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== 'string' || dir.length === 0)
+    throw new TypeError(`openLevelTable(dir): dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   const db = await openTableDb(dir, false);
   const rows = db.sublevel<string, string>(ROWS, { keyEncoding: 'utf8', valueEncoding: 'utf8' }) as Rows;
   return tableOver<T>(rows, () => db.close());
@@ -207,19 +214,27 @@ async function openTableDb(dir: string, create: boolean): Promise<Db> {
     throw refuse('cannot read the directory', error);
   }
   if (kind === 'file') throw refuse('the path is a file, not a table directory');
-  if (kind === 'foreign') throw refuse('the directory holds files that are not a LevelDB\'s; point toLevel at an empty or new directory');
+  if (kind === 'foreign') throw refuse("the directory holds files that are not a LevelDB's; point toLevel at an empty or new directory");
   if (kind === 'missing' && !create) throw refuse('no table here (the directory does not exist)');
   const db: Db = new (level().Level)<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: create });
   try {
     await db.open();
   } catch (error) {
     const code = (error as { cause?: { code?: string } })?.cause?.code;
-    throw refuse(code === 'LEVEL_LOCKED' ? 'the directory is open in another process or sink; read it after the job, or use the sink\'s table()' : 'cannot open the LevelDB', error);
+    throw refuse(
+      code === 'LEVEL_LOCKED'
+        ? "the directory is open in another process or sink; read it after the job, or use the sink's table()"
+        : 'cannot open the LevelDB',
+      error,
+    );
   }
   try {
     const meta = await db.get(TABLE_META_KEY);
     if (meta === undefined) {
-      for await (const key of db.keys({ limit: 1 })) throw refuse(`this LevelDB is not a streamkit table (first key ${JSON.stringify(key)}); point toLevel at an empty or new directory`);
+      for await (const key of db.keys({ limit: 1 }))
+        throw refuse(
+          `this LevelDB is not a streamkit table (first key ${JSON.stringify(key)}); point toLevel at an empty or new directory`,
+        );
       await db.put(TABLE_META_KEY, metaJson(), { sync: true });
     } else {
       let parsed: { magic?: unknown; formatVersion?: unknown };
@@ -230,7 +245,9 @@ async function openTableDb(dir: string, create: boolean): Promise<Db> {
       }
       if (parsed?.magic !== TABLE_MAGIC) throw refuse('this LevelDB is not a streamkit table');
       if (typeof parsed.formatVersion !== 'number' || parsed.formatVersion > TABLE_FORMAT_VERSION) {
-        throw refuse(`written in table format ${String(parsed.formatVersion)}, this streamkit reads format ${TABLE_FORMAT_VERSION}; upgrade streamkit`);
+        throw refuse(
+          `written in table format ${String(parsed.formatVersion)}, this streamkit reads format ${TABLE_FORMAT_VERSION}; upgrade streamkit`,
+        );
       }
     }
   } catch (error) {

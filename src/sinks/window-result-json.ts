@@ -12,7 +12,8 @@ import { JsonLineWriter } from './json-line-writer.js';
  * plain `{ index, timing }` with a number and a string; `id` a string; no `toJSON` on any of them
  * or on the key and value. A value that is a plain object of numbers, strings, booleans and nulls
  * is written directly; any other key or value goes through `JSON.stringify`.
- * @example writeWindowResultJson({ key: 7, window: { start: 0, end: 60000 }, value: 3, pane: { index: 0, timing: 'on-time' }, id: 'ab' }, out)
+ * @example
+ * writeWindowResultJson({ key: 7, window: { start: 0, end: 60000 }, value: 3, pane: { index: 0, timing: 'on-time' }, id: 'ab' }, out)
  * // appends '{"key":7,"window":{"start":0,"end":60000},"value":3,"pane":{"index":0,"timing":"on-time"},"id":"ab"}'
  */
 export function writeWindowResultJson(item: unknown, out: JsonLineWriter): boolean {
@@ -97,7 +98,11 @@ function paneBytes(p: Record<string, unknown>): Uint8Array | undefined {
 
 /** Frozen, with `a` and `b` plain data properties (a getter could answer differently each time): its text cannot change. */
 function isFrozenData(o: object, a: string, b: string): boolean {
-  return Object.isFrozen(o) && Object.getOwnPropertyDescriptor(o, a)?.get === undefined && Object.getOwnPropertyDescriptor(o, b)?.get === undefined;
+  return (
+    Object.isFrozen(o) &&
+    Object.getOwnPropertyDescriptor(o, a)?.get === undefined &&
+    Object.getOwnPropertyDescriptor(o, b)?.get === undefined
+  );
 }
 
 /** Own keys in the order the window operator creates them; `retraction` only on retractions. */
@@ -146,7 +151,8 @@ function writeFlatObject(o: Record<string, unknown>, out: JsonLineWriter): boole
   let known = true;
   for (const name in o) {
     const v = o[name];
-    if (!(typeof v === 'number' || typeof v === 'boolean' || v === null || (typeof v === 'string' && isPlainString(v))) || !hasOwn(o, name)) return false;
+    if (!(typeof v === 'number' || typeof v === 'boolean' || v === null || (typeof v === 'string' && isPlainString(v))) || !hasOwn(o, name))
+      return false;
     // Values of one aggregate share their names: compare with the last names seen (usually the
     // same strings), and reuse their `{"name":` / `,"name":` bytes.
     if (known && name !== fieldNames[n]) known = false;
@@ -198,7 +204,9 @@ function writeQuoted(s: string, out: JsonLineWriter): void {
 
 /** A plain object with no `toJSON` of its own or inherited (which JSON.stringify would call). */
 function isPlain(o: unknown): o is object {
-  return typeof o === 'object' && o !== null && Object.getPrototypeOf(o) === Object.prototype && (o as { toJSON?: unknown }).toJSON === undefined;
+  return (
+    typeof o === 'object' && o !== null && Object.getPrototypeOf(o) === Object.prototype && (o as { toJSON?: unknown }).toJSON === undefined
+  );
 }
 
 function hasToJson(x: unknown): boolean {

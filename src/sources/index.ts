@@ -5,6 +5,3 @@ export type { IterableSourceOptions } from './iterable-source.js';
 export { fromObservable } from './observable-source.js';
 export { fromJsonl } from './jsonl-source.js';
 export type { JsonlSourceOptions } from './jsonl-source.js';
-export { fromKafka, KafkaSource, KAFKA_TOPIC_PARTITION_STRIDE } from './kafka-source.js';
-export type { KafkaSourceOptions, KafkaPosition, KafkaDeadLetter, KafkaRebalanceEvent, KafkaTopicPartition } from './kafka-source.js';
-export type { KafkaConnectionOptions } from './kafka/kafka-connection.js';

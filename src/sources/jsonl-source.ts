@@ -44,7 +44,12 @@ export function fromJsonl<T = unknown>(path: string, options: JsonlSourceOptions
         values.push(parse(line.text) as T);
         positions.push(line.at);
       } catch (error) {
-        deadLetters.push({ reason: `unparseable line: ${describeError(error)}`, raw: line.text, position: { partition: 0, offset: line.at }, operator: 'source' });
+        deadLetters.push({
+          reason: `unparseable line: ${describeError(error)}`,
+          raw: line.text,
+          position: { partition: 0, offset: line.at },
+          operator: 'source',
+        });
       }
     }
     offset = lines[until - 1].end;

@@ -3,7 +3,7 @@ import { checkOptions } from '../core/options.js';
 import type { Level } from 'level';
 import { StateError, StreamkitError } from '../core/errors.js';
 import { inspectLevelDirectory, level } from './level-directory.js';
-import type { CheckpointData, RestoredCheckpoint, StateBackend } from './state-backend.js';
+import type { CheckpointData, RestoredCheckpoint, StateBackend } from '../core/state-backend.js';
 import { encodeStateValue } from './state-change-collector.js';
 import {
   assertUid,
@@ -57,9 +57,17 @@ export class LevelStateBackend implements StateBackend {
     } catch (error) {
       const code = (error as { code?: string; cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
       if (code === 'LEVEL_LOCKED') {
-        throw new StateError('STATE_INCOMPATIBLE', `levelState(${this.dir}): the directory is locked by another process; run one pipeline per state directory`, error);
+        throw new StateError(
+          'STATE_INCOMPATIBLE',
+          `levelState(${this.dir}): the directory is locked by another process; run one pipeline per state directory`,
+          error,
+        );
       }
-      throw new StateError('STATE_CORRUPT', `levelState(${this.dir}): cannot open the LevelDB in this directory (${describe(error)}); ${FRESH_START}`, error);
+      throw new StateError(
+        'STATE_CORRUPT',
+        `levelState(${this.dir}): cannot open the LevelDB in this directory (${describe(error)}); ${FRESH_START}`,
+        error,
+      );
     }
     try {
       const restored = await this.load(db);
@@ -75,7 +83,10 @@ export class LevelStateBackend implements StateBackend {
     const metaBytes = await db.get(META_KEY);
     if (metaBytes === undefined) {
       for await (const key of db.keys({ limit: 1 })) {
-        throw new StateError('STATE_INCOMPATIBLE', `levelState(${this.dir}): this LevelDB was not written by streamkit (no meta record, first key ${JSON.stringify(key.toString('latin1'))}); ${FRESH_START}`);
+        throw new StateError(
+          'STATE_INCOMPATIBLE',
+          `levelState(${this.dir}): this LevelDB was not written by streamkit (no meta record, first key ${JSON.stringify(key.toString('latin1'))}); ${FRESH_START}`,
+        );
       }
       this.generations = {};
       return undefined;
@@ -96,7 +107,10 @@ export class LevelStateBackend implements StateBackend {
         for (const [keyBytes, valueBytes] of entries) {
           const decoded = decodeStateKey(keyBytes);
           if (!decoded) {
-            throw new StateError('STATE_CORRUPT', `levelState(${this.dir}): unexpected key ${JSON.stringify(keyBytes.toString('latin1'))} in a streamkit state directory; ${FRESH_START}`);
+            throw new StateError(
+              'STATE_CORRUPT',
+              `levelState(${this.dir}): unexpected key ${JSON.stringify(keyBytes.toString('latin1'))} in a streamkit state directory; ${FRESH_START}`,
+            );
           }
           if (meta.generations[decoded.uid] !== decoded.generation) {
             let gens = garbage.get(decoded.uid);
@@ -108,7 +122,11 @@ export class LevelStateBackend implements StateBackend {
           try {
             value = deserialize(valueBytes);
           } catch (error) {
-            throw new StateError('STATE_CORRUPT', `levelState(${this.dir}): unreadable state value of operator ${decoded.uid} under ${JSON.stringify(decoded.key)} (${describe(error)}); ${FRESH_START}`, error);
+            throw new StateError(
+              'STATE_CORRUPT',
+              `levelState(${this.dir}): unreadable state value of operator ${decoded.uid} under ${JSON.stringify(decoded.key)} (${describe(error)}); ${FRESH_START}`,
+              error,
+            );
           }
           operators.get(decoded.uid)!.push([decoded.key, value]);
         }
@@ -127,13 +145,23 @@ export class LevelStateBackend implements StateBackend {
     try {
       meta = deserialize(bytes) as Partial<CheckpointMeta>;
     } catch (error) {
-      throw new StateError('STATE_CORRUPT', `levelState(${this.dir}): the meta record cannot be read (${describe(error)}); ${FRESH_START}`, error);
+      throw new StateError(
+        'STATE_CORRUPT',
+        `levelState(${this.dir}): the meta record cannot be read (${describe(error)}); ${FRESH_START}`,
+        error,
+      );
     }
     if (meta === null || typeof meta !== 'object' || meta.magic !== STATE_MAGIC) {
-      throw new StateError('STATE_INCOMPATIBLE', `levelState(${this.dir}): this LevelDB was not written by streamkit (its meta record is foreign); ${FRESH_START}`);
+      throw new StateError(
+        'STATE_INCOMPATIBLE',
+        `levelState(${this.dir}): this LevelDB was not written by streamkit (its meta record is foreign); ${FRESH_START}`,
+      );
     }
     if (typeof meta.formatVersion !== 'number' || meta.formatVersion > STATE_FORMAT_VERSION) {
-      throw new StateError('STATE_INCOMPATIBLE', `levelState(${this.dir}): written with state format ${meta.formatVersion}, this streamkit reads format ${STATE_FORMAT_VERSION} and older; upgrade streamkit, or ${FRESH_START}`);
+      throw new StateError(
+        'STATE_INCOMPATIBLE',
+        `levelState(${this.dir}): written with state format ${meta.formatVersion}, this streamkit reads format ${STATE_FORMAT_VERSION} and older; upgrade streamkit, or ${FRESH_START}`,
+      );
     }
     if (typeof meta.checkpointId !== 'number' || meta.generations === null || typeof meta.generations !== 'object') {
       throw new StateError('STATE_CORRUPT', `levelState(${this.dir}): the meta record is incomplete; ${FRESH_START}`);
@@ -175,12 +203,20 @@ export class LevelStateBackend implements StateBackend {
     } catch (error) {
       await batch.close();
       if (error instanceof TypeError) throw error;
-      throw new StateError('STATE_CORRUPT', `levelState(${this.dir}): checkpoint ${checkpoint.id} holds a value that cannot be serialized; the previous checkpoint is kept`, error);
+      throw new StateError(
+        'STATE_CORRUPT',
+        `levelState(${this.dir}): checkpoint ${checkpoint.id} holds a value that cannot be serialized; the previous checkpoint is kept`,
+        error,
+      );
     }
     try {
       await batch.write({ sync: this.sync });
     } catch (error) {
-      throw new StreamkitError('CHECKPOINT_FAILED', `levelState(${this.dir}): writing checkpoint ${checkpoint.id} failed (${describe(error)}); the previous checkpoint is kept`, { cause: error, retriable: true });
+      throw new StreamkitError(
+        'CHECKPOINT_FAILED',
+        `levelState(${this.dir}): writing checkpoint ${checkpoint.id} failed (${describe(error)}); the previous checkpoint is kept`,
+        { cause: error, retriable: true },
+      );
     }
     this.generations = generations;
     for (const [uid, gen] of retired) await clearGeneration(db, uid, gen);
@@ -207,10 +243,16 @@ async function assertLevelDirectory(dir: string): Promise<void> {
     throw new StateError('STATE_CORRUPT', `levelState(${dir}): cannot read the state directory (${describe(error)})`, error);
   }
   if (kind === 'file') {
-    throw new StateError('STATE_INCOMPATIBLE', `levelState(${dir}): the path is a file, not a state directory; point levelState at a directory`);
+    throw new StateError(
+      'STATE_INCOMPATIBLE',
+      `levelState(${dir}): the path is a file, not a state directory; point levelState at a directory`,
+    );
   }
   if (kind === 'foreign') {
-    throw new StateError('STATE_INCOMPATIBLE', `levelState(${dir}): the directory holds files that are not a LevelDB's; point levelState at an empty or new directory`);
+    throw new StateError(
+      'STATE_INCOMPATIBLE',
+      `levelState(${dir}): the directory holds files that are not a LevelDB's; point levelState at an empty or new directory`,
+    );
   }
 }
 
@@ -230,9 +272,11 @@ function describe(error: unknown): string {
  * @see memoryState, the default.
  */
 export function levelState(dir: string, options: LevelStateOptions = {}): LevelStateBackend {
-  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`levelState: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== 'string' || dir.length === 0)
+    throw new TypeError(`levelState: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   if (options === null || typeof options !== 'object') throw new TypeError('levelState: options must be an object');
   checkOptions('levelState', options, ['sync']);
-  if (options.sync !== undefined && typeof options.sync !== 'boolean') throw new TypeError(`levelState: option sync must be a boolean, got ${JSON.stringify(options.sync)}`);
+  if (options.sync !== undefined && typeof options.sync !== 'boolean')
+    throw new TypeError(`levelState: option sync must be a boolean, got ${JSON.stringify(options.sync)}`);
   return new LevelStateBackend(dir, options);
 }

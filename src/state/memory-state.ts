@@ -1,6 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
 import { StateError } from '../core/errors.js';
-import type { CheckpointData, RestoredCheckpoint, StateBackend } from './state-backend.js';
+import type { CheckpointData, RestoredCheckpoint, StateBackend } from '../core/state-backend.js';
 import { EncodedStateValue, encodeStateValue } from './state-change-collector.js';
 import { assertUid, compareUtf8 } from './state-key.js';
 
@@ -35,7 +35,10 @@ export class MemoryStateBackend implements StateBackend {
     for (const [uid, entries] of stored.operators) {
       // LevelDB's order (UTF-8 bytes), so both backends restore entries in the same order.
       const keys = [...entries.keys()].sort(compareUtf8);
-      operators.set(uid, keys.map((k): [string, unknown] => [k, deserialize(entries.get(k)!)]));
+      operators.set(
+        uid,
+        keys.map((k): [string, unknown] => [k, deserialize(entries.get(k)!)]),
+      );
     }
     return { id: stored.id, sourcePosition: deserialize(stored.sourcePosition), operators };
   }
@@ -64,7 +67,11 @@ export class MemoryStateBackend implements StateBackend {
       }
     } catch (error) {
       if (error instanceof TypeError) throw error;
-      throw new StateError('STATE_CORRUPT', `memoryState: checkpoint ${checkpoint.id} holds a value that cannot be serialized; the previous checkpoint is kept`, error);
+      throw new StateError(
+        'STATE_CORRUPT',
+        `memoryState: checkpoint ${checkpoint.id} holds a value that cannot be serialized; the previous checkpoint is kept`,
+        error,
+      );
     }
     const operators = this.stored?.operators ?? new Map<string, Map<string, Buffer>>();
     for (const { uid, full, puts, deletes } of encoded) {

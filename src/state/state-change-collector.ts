@@ -1,7 +1,7 @@
 import { serialize } from 'node:v8';
 import { StateError } from '../core/errors.js';
 import type { StateWriter } from '../core/operator.js';
-import type { OperatorStateChanges } from './state-backend.js';
+import type { OperatorStateChanges } from '../core/state-backend.js';
 
 /**
  * A state value already encoded with `v8.serialize`. Backends store its bytes as they are, so a
@@ -30,6 +30,7 @@ const NUMBER_PREFIX: Buffer | undefined = (() => {
 /** Property names the flat-object shortcut writes: identifiers (never array indices) up to 127 chars. */
 const FLAT_KEY = /^[A-Za-z_$][\w$]{0,126}$/;
 /** Strings v8 writes as one-byte strings (Latin-1). */
+// eslint-disable-next-line no-control-regex -- the whole Latin-1 range, control characters included
 const LATIN1 = /^[\x00-\xff]*$/;
 
 /**
@@ -151,7 +152,11 @@ export class StateChangeCollector implements StateWriter {
     try {
       bytes = encodeStateValue(value);
     } catch (error) {
-      throw new StateError('STATE_CORRUPT', `operator ${this.uid} put a state value under ${JSON.stringify(key)} that cannot be serialized (functions, symbols and class prototypes are not stored)`, error);
+      throw new StateError(
+        'STATE_CORRUPT',
+        `operator ${this.uid} put a state value under ${JSON.stringify(key)} that cannot be serialized (functions, symbols and class prototypes are not stored)`,
+        error,
+      );
     }
     if (this.deletes.size > 0) this.deletes.delete(key);
     this.encodedBytes += bytes.length + key.length;

@@ -84,7 +84,10 @@ export function statePrefix(uid: string, generation: number): Buffer {
   return out;
 }
 
-/** The smallest key greater than every key that starts with `prefix` (prefixes here never end in 0xff runs that matter: the last byte is incremented with carry). */
+/**
+ * The smallest key greater than every key that starts with `prefix` (prefixes here never end in
+ * 0xff runs that matter: the last byte is incremented with carry).
+ */
 export function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix);
   for (let i = end.length - 1; i >= 0; i--) {

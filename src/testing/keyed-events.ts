@@ -50,9 +50,9 @@ export interface KeyedEventsOptions<K = string> {
  * @see batchWindows, batchSizes
  */
 export function keyedEvents<K = string>(options: KeyedEventsOptions<K> = {}): fc.Arbitrary<KeyedEventsSample<K>> {
-  const keys = (typeof options.keys === 'number'
-    ? Array.from({ length: options.keys }, (_, i) => `k${i}`)
-    : options.keys ?? ['a', 'b', 'c']) as K[];
+  const keys = (
+    typeof options.keys === 'number' ? Array.from({ length: options.keys }, (_, i) => `k${i}`) : (options.keys ?? ['a', 'b', 'c'])
+  ) as K[];
   if (keys.length === 0) throw new RangeError('keyedEvents: keys must hold at least one key');
   const [tMin, tMax] = options.timeRange ?? [0, 10_000];
   if (!(Number.isSafeInteger(tMin) && Number.isSafeInteger(tMax) && tMin <= tMax)) {
@@ -80,20 +80,18 @@ export function keyedEvents<K = string>(options: KeyedEventsOptions<K> = {}): fc
     extra: late ? fc.integer({ min: 1, max: late.maxExtraDelay }) : fc.constant(0),
     tie: fc.integer(),
   });
-  return fc
-    .array(draft, { minLength: options.minLength ?? 0, maxLength: options.maxLength ?? 80 })
-    .map((drafts) => {
-      const withArrival = drafts.map((d, seq) => {
-        const heldBack = late !== undefined && d.lateDraw < late.fraction * lateScale;
-        // Arrival order by time + delay bounds disorder: q before r implies t_q <= t_r + delay_r - delay_q.
-        const arrivesAt = d.time + (heldBack ? maxDisorder + d.extra : d.delay);
-        const event: KeyedEvent<K> = { key: d.key, time: d.time, value: d.value, seq };
-        return { event, arrivesAt, tie: d.tie };
-      });
-      const arrival = [...withArrival]
-        .sort((a, b) => a.arrivesAt - b.arrivesAt || a.tie - b.tie || a.event.seq - b.event.seq)
-        .map((x) => x.event);
-      const events = withArrival.map((x) => x.event).sort((a, b) => a.time - b.time || a.seq - b.seq);
-      return { events, arrival };
+  return fc.array(draft, { minLength: options.minLength ?? 0, maxLength: options.maxLength ?? 80 }).map((drafts) => {
+    const withArrival = drafts.map((d, seq) => {
+      const heldBack = late !== undefined && d.lateDraw < late.fraction * lateScale;
+      // Arrival order by time + delay bounds disorder: q before r implies t_q <= t_r + delay_r - delay_q.
+      const arrivesAt = d.time + (heldBack ? maxDisorder + d.extra : d.delay);
+      const event: KeyedEvent<K> = { key: d.key, time: d.time, value: d.value, seq };
+      return { event, arrivesAt, tie: d.tie };
     });
+    const arrival = [...withArrival]
+      .sort((a, b) => a.arrivesAt - b.arrivesAt || a.tie - b.tie || a.event.seq - b.event.seq)
+      .map((x) => x.event);
+    const events = withArrival.map((x) => x.event).sort((a, b) => a.time - b.time || a.seq - b.seq);
+    return { events, arrival };
+  });
 }

@@ -1,4 +1,13 @@
-export type { WindowAssigner, Trigger, WatermarkTrigger, CountTrigger, ProcessingTimeTrigger, AccumulationMode, Aggregator, WindowOptions } from './types.js';
+export type {
+  WindowAssigner,
+  Trigger,
+  WatermarkTrigger,
+  CountTrigger,
+  ProcessingTimeTrigger,
+  AccumulationMode,
+  Aggregator,
+  WindowOptions,
+} from './types.js';
 export { tumbling } from './tumbling.js';
 export type { TumblingAssigner, TumblingOptions } from './tumbling.js';
 export { hopping } from './hopping.js';

@@ -30,7 +30,9 @@ export function onWatermark(options: OnWatermarkOptions = {}): WatermarkTrigger 
   }
   const early = checkSubTrigger(options.early, 'early');
   const late = checkSubTrigger(options.late, 'late');
-  const trigger: { kind: 'watermark'; early?: CountTrigger | ProcessingTimeTrigger; late?: CountTrigger | ProcessingTimeTrigger } = { kind: 'watermark' };
+  const trigger: { kind: 'watermark'; early?: CountTrigger | ProcessingTimeTrigger; late?: CountTrigger | ProcessingTimeTrigger } = {
+    kind: 'watermark',
+  };
   if (early) trigger.early = early;
   if (late) trigger.late = late;
   return Object.freeze(trigger);
@@ -92,10 +94,12 @@ export function validateTrigger(trigger: unknown): Trigger {
       checkSubTrigger(t.late, 'late');
       return t;
     case 'count':
-      if (!Number.isSafeInteger(t.count) || t.count < 1) throw new RangeError(`trigger: count must be a positive integer, got ${String(t.count)}`);
+      if (!Number.isSafeInteger(t.count) || t.count < 1)
+        throw new RangeError(`trigger: count must be a positive integer, got ${String(t.count)}`);
       return t;
     case 'processing-time':
-      if (!Number.isFinite(t.interval) || t.interval <= 0) throw new RangeError(`trigger: interval must be a positive number of ms, got ${String(t.interval)}`);
+      if (!Number.isFinite(t.interval) || t.interval <= 0)
+        throw new RangeError(`trigger: interval must be a positive number of ms, got ${String(t.interval)}`);
       return t;
     default:
       throw new TypeError(`trigger must be onWatermark(), afterCount(n) or afterProcessingTime(d), got ${describe(trigger)}`);

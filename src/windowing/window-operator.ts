@@ -208,16 +208,27 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
 
   constructor(options: WindowOperatorOptions, aggregator: Aggregator<T, A, R>) {
     if (options === null || typeof options !== 'object') {
-      throw new TypeError(`windowOperator options must be an object like { assigner, trigger, allowedLateness, mode }, got ${String(options)}`);
+      throw new TypeError(
+        `windowOperator options must be an object like { assigner, trigger, allowedLateness, mode }, got ${String(options)}`,
+      );
     }
     for (const name of Object.keys(options)) {
-      if (!OPTION_NAMES.has(name)) throw new TypeError(`window: unknown option '${name}'; the options are trigger, allowedLateness and mode`);
+      if (!OPTION_NAMES.has(name))
+        throw new TypeError(`window: unknown option '${name}'; the options are trigger, allowedLateness and mode`);
     }
     const assigner = options.assigner;
     if (!assigner || typeof assigner.assignWindows !== 'function' || typeof assigner.kind !== 'string') {
-      throw new TypeError('window: assigner must be a window assigner such as tumbling(size), hopping(size, hop), sliding(size), session(gap) or global()');
+      throw new TypeError(
+        'window: assigner must be a window assigner such as tumbling(size), hopping(size, hop), sliding(size), session(gap) or global()',
+      );
     }
-    if (!aggregator || typeof aggregator.create !== 'function' || typeof aggregator.add !== 'function' || typeof aggregator.merge !== 'function' || typeof aggregator.result !== 'function') {
+    if (
+      !aggregator ||
+      typeof aggregator.create !== 'function' ||
+      typeof aggregator.add !== 'function' ||
+      typeof aggregator.merge !== 'function' ||
+      typeof aggregator.result !== 'function'
+    ) {
       throw new TypeError('window: aggregator must have create(), add(acc, x), merge(a, b) and result(acc) functions');
     }
     const trigger = options.trigger === undefined ? ({ kind: 'watermark' } as const) : validateTrigger(options.trigger);
@@ -227,7 +238,8 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       );
     }
     const mode = options.mode ?? 'accumulating';
-    if (!MODES.includes(mode)) throw new TypeError(`window: mode must be 'accumulating', 'discarding' or 'retracting', got ${JSON.stringify(mode)}`);
+    if (!MODES.includes(mode))
+      throw new TypeError(`window: mode must be 'accumulating', 'discarding' or 'retracting', got ${JSON.stringify(mode)}`);
     this.lateness = options.allowedLateness === undefined ? 0 : parseDuration(options.allowedLateness, 'allowedLateness');
     this.assigner = assigner;
     this.agg = aggregator;
@@ -249,7 +261,8 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
         ? { hop, offset }
         : undefined;
     this.usesProcessingTime =
-      trigger.kind === 'processing-time' || (trigger.kind === 'watermark' && (trigger.early?.kind === 'processing-time' || trigger.late?.kind === 'processing-time'));
+      trigger.kind === 'processing-time' ||
+      (trigger.kind === 'watermark' && (trigger.early?.kind === 'processing-time' || trigger.late?.kind === 'processing-time'));
     this.expiresEmpty = trigger.kind === 'watermark' && trigger.late === undefined && !this.usesProcessingTime;
     if (this.layout !== 'aligned' && (!Number.isSafeInteger(this.size) || this.size < 1)) {
       throw new RangeError(`window: ${assigner.description} must have a positive integer size in ms, got ${assigner.size}`);
@@ -432,7 +445,15 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
   }
 
   private addBucket(start: number, end: number): Bucket {
-    const bucket: Bucket = { start, end, window: Object.freeze({ start, end }), maxTs: end - 1, states: new Map(), alive: true, next: this.buckets.get(start) };
+    const bucket: Bucket = {
+      start,
+      end,
+      window: Object.freeze({ start, end }),
+      maxTs: end - 1,
+      states: new Map(),
+      alive: true,
+      next: this.buckets.get(start),
+    };
     this.buckets.set(start, bucket);
     this.pushTimers(bucket.maxTs, bucket);
     return bucket;
@@ -959,10 +980,15 @@ class WindowOperator<T, A, R> implements Operator<unknown, WindowResult<unknown,
       if (k === META_STATE_KEY) meta = v as StoredMeta;
       else if (k.startsWith(prefixW)) wins.push(v as StoredWindow);
       else if (k.startsWith(prefixT)) stamps.push(v as StoredTimestamp);
-      else throw new StateError('STATE_INCOMPATIBLE', `window: unknown state key ${JSON.stringify(k)} (expected the ${WINDOW_STATE_VERSION}/ layout)`);
+      else
+        throw new StateError(
+          'STATE_INCOMPATIBLE',
+          `window: unknown state key ${JSON.stringify(k)} (expected the ${WINDOW_STATE_VERSION}/ layout)`,
+        );
     }
     if (meta === undefined) {
-      if (wins.length > 0 || stamps.length > 0) throw new StateError('STATE_CORRUPT', `window: checkpoint has window state but no ${META_STATE_KEY} entry`);
+      if (wins.length > 0 || stamps.length > 0)
+        throw new StateError('STATE_CORRUPT', `window: checkpoint has window state but no ${META_STATE_KEY} entry`);
       return;
     }
     if (meta.assigner !== this.assigner.description) {
@@ -1060,4 +1086,3 @@ function describeTime(t: unknown): string {
   if (t instanceof Date) return `a Date (${String(t)})`;
   return `${typeof t} ${JSON.stringify(t)}`;
 }
-

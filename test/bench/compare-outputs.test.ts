@@ -29,10 +29,13 @@ function write(name: string, rows: object[]): string {
 describe('writeRows', () => {
   it('sorts rows by window start, then zone (nulls first), as the Flink runner does', () => {
     const file = write('a.jsonl', [row(7, 600_000, 1), row(3, 600_000, 1), { ...row(1, 300_000, 1), zone: null }, row(9, 0, 1)]);
-    const keys = readFileSync(file, 'utf8').trim().split('\n').map((l) => {
-      const r = JSON.parse(l) as ZoneRow;
-      return `${r.zone}@${r.windowStart}`;
-    });
+    const keys = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const r = JSON.parse(l) as ZoneRow;
+        return `${r.zone}@${r.windowStart}`;
+      });
     expect(keys).toEqual(['9@0', 'null@300000', '3@600000', '7@600000']);
   });
 });
@@ -83,6 +86,10 @@ describe('compareOutputs', () => {
     writeFileSync(join(dir, 'y.json'), '{"silverRows":9855}\n');
     writeFileSync(join(dir, 'z.json'), '{"silverRows":9766}\n');
     expect(compareOutputs('silver', join(dir, 'x.json'), join(dir, 'y.json')).equal).toBe(true);
-    expect(compareOutputs('silver', join(dir, 'x.json'), join(dir, 'z.json'))).toMatchObject({ equal: false, rows: 9855, referenceRows: 9766 });
+    expect(compareOutputs('silver', join(dir, 'x.json'), join(dir, 'z.json'))).toMatchObject({
+      equal: false,
+      rows: 9855,
+      referenceRows: 9766,
+    });
   });
 });

@@ -9,7 +9,28 @@ const text = (x: number): string => {
 
 describe('writeDecimal', () => {
   it('writes what String writes: integers, money, and any other double', () => {
-    for (const x of [0, -0, 1, -1, 7, 1_704_085_200_000, 2 ** 53, -(2 ** 53), 0.1, 0.07, 22.23, -5.5, 0.3 + 0.6, 1.005, 999_999_999.99, 1e9 + 0.5, 1e21, 1e-7, NaN, Infinity]) {
+    for (const x of [
+      0,
+      -0,
+      1,
+      -1,
+      7,
+      1_704_085_200_000,
+      2 ** 53,
+      -(2 ** 53),
+      0.1,
+      0.07,
+      22.23,
+      -5.5,
+      0.3 + 0.6,
+      1.005,
+      999_999_999.99,
+      1e9 + 0.5,
+      1e21,
+      1e-7,
+      NaN,
+      Infinity,
+    ]) {
       expect(text(x)).toBe(String(x));
     }
     fc.assert(

@@ -28,7 +28,29 @@ describe('parseDuration', () => {
   });
 
   it('rejects anything else with a TypeError naming the option and the bad text', () => {
-    const bad: unknown[] = ['', '5', '5 min', '5M', 'm', '1h 30m', ' 5m', '-5m', '1e3s', '5mss', '5m!', 'NaN', -1, Number.NaN, Number.POSITIVE_INFINITY, null, undefined, {}, [], new Date(0), 5n];
+    const bad: unknown[] = [
+      '',
+      '5',
+      '5 min',
+      '5M',
+      'm',
+      '1h 30m',
+      ' 5m',
+      '-5m',
+      '1e3s',
+      '5mss',
+      '5m!',
+      'NaN',
+      -1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      null,
+      undefined,
+      {},
+      [],
+      new Date(0),
+      5n,
+    ];
     for (const value of bad) {
       expect(() => parseDuration(value as never, 'window size')).toThrow(TypeError);
       expect(() => parseDuration(value as never, 'window size')).toThrow(/window size/);
@@ -40,10 +62,16 @@ describe('parseDuration', () => {
   it('agrees with the arithmetic of its parts', () => {
     const units = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat({ max: 10_000 }), fc.constantFrom(...(Object.keys(units) as (keyof typeof units)[]))), { minLength: 1, maxLength: 6 }), (parts) => {
-        const text = parts.map(([n, u]) => `${n}${u}`).join('');
-        expect(parseDuration(text)).toBe(parts.reduce((ms, [n, u]) => ms + n * units[u], 0));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: 10_000 }), fc.constantFrom(...(Object.keys(units) as (keyof typeof units)[]))), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        (parts) => {
+          const text = parts.map(([n, u]) => `${n}${u}`).join('');
+          expect(parseDuration(text)).toBe(parts.reduce((ms, [n, u]) => ms + n * units[u], 0));
+        },
+      ),
     );
   });
 });

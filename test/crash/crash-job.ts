@@ -6,7 +6,7 @@
  * `checkpoint <id>` as checkpoints complete, and
  * `done <restoredFrom> <records>` when the input is consumed.
  */
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import { toLevel } from '../../src/sinks/level-sink.js';
 import { fromJsonl } from '../../src/sources/jsonl-source.js';
 import { levelState } from '../../src/state/level-state.js';

@@ -82,7 +82,11 @@ describe('dedup', () => {
     const metrics = new Metrics();
     const op = dedup((e: Event) => e.id, { within: 100 });
     op.open(context(metrics));
-    const out = drive(op, [[ev('a', 1000, 1), ev('b', 1000, 2), ev('a', 1000, 3)], [ev('a', 1099, 4), ev('a', 901, 5), ev('b', 1100, 6)], [ev('a', 1100, 7)]], 1000);
+    const out = drive(
+      op,
+      [[ev('a', 1000, 1), ev('b', 1000, 2), ev('a', 1000, 3)], [ev('a', 1099, 4), ev('a', 901, 5), ev('b', 1100, 6)], [ev('a', 1100, 7)]],
+      1000,
+    );
     // a@1099 and a@901 are 99 ms from a@1000; b@1100 is exactly 100 ms away: a new occurrence.
     expect(out.values.map((e) => e.n)).toEqual([1, 2, 6, 7]);
     expect(metrics.get('dedup_dropped', { operator: '2-dedup' })).toBe(3);
@@ -123,12 +127,25 @@ describe('dedup', () => {
   });
 
   it('sends a record whose id cannot be read to dead letters with its position, and keeps going', () => {
-    const op = dedup((e: Event) => (e.id === 'bad' ? ({} as string) : e.id === 'boom' ? (() => { throw new Error('no id'); })() : e.id), { within: 10 });
+    const op = dedup(
+      (e: Event) =>
+        e.id === 'bad'
+          ? ({} as string)
+          : e.id === 'boom'
+            ? (() => {
+                throw new Error('no id');
+              })()
+            : e.id,
+      { within: 10 },
+    );
     op.open(context());
     const out = new Collect();
     op.processBatch(batch([ev('x', 1, 1), ev('bad', 1, 2), ev('boom', 1, 3), ev('x', 2, 4), ev('y', 2, 5)], 40), out);
     expect(out.values.map((e) => e.n)).toEqual([1, 5]);
-    expect(out.deadLetters.map((d) => [d.operator, d.position?.offset])).toEqual([['2-dedup', 41], ['2-dedup', 42]]);
+    expect(out.deadLetters.map((d) => [d.operator, d.position?.offset])).toEqual([
+      ['2-dedup', 41],
+      ['2-dedup', 42],
+    ]);
     expect(out.deadLetters[0].reason).toMatch(/string, number or bigint, got object/);
     expect(out.deadLetters[1].reason).toMatch(/no id/);
   });
@@ -138,8 +155,23 @@ describe('dedup', () => {
     op.open(context());
     const kept: unknown[] = [];
     op.processBatch(
-      { values: [{ id: 5, t: 1 }, { id: '5', t: 1 }, { id: 5n, t: 1 }, { id: 6, t: 1 }], times: [1, 1, 1, 1], positions: [0, 1, 2, 3], partition: 0 },
-      { emit: (b) => kept.push(...b.values.map((v) => v.id)), watermark: () => undefined, late: () => undefined, deadLetter: () => undefined },
+      {
+        values: [
+          { id: 5, t: 1 },
+          { id: '5', t: 1 },
+          { id: 5n, t: 1 },
+          { id: 6, t: 1 },
+        ],
+        times: [1, 1, 1, 1],
+        positions: [0, 1, 2, 3],
+        partition: 0,
+      },
+      {
+        emit: (b) => kept.push(...b.values.map((v) => v.id)),
+        watermark: () => undefined,
+        late: () => undefined,
+        deadLetter: () => undefined,
+      },
     );
     expect(kept).toEqual([5, 6]);
   });
@@ -172,25 +204,33 @@ describe('dedup', () => {
   });
 
   const eventsArb = (ids: number, maxTime: number) =>
-    fc.array(fc.record({ id: fc.integer({ min: 0, max: ids - 1 }).map((i) => `id-${i}`), t: fc.integer({ min: 0, max: maxTime }) }), { maxLength: 120 });
+    fc.array(fc.record({ id: fc.integer({ min: 0, max: ids - 1 }).map((i) => `id-${i}`), t: fc.integer({ min: 0, max: maxTime }) }), {
+      maxLength: 120,
+    });
 
   it('never drops a record unless an earlier one with its id lies within `within` (property)', () => {
     fc.assert(
-      fc.property(eventsArb(8, 2000), fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 300 }), (raw, within, size, delay) => {
-        const events = raw.map((e, n) => ({ ...e, n }));
-        const op = dedup((e: Event) => e.id, { within });
-        op.open(context());
-        const batches: Event[][] = [];
-        for (let i = 0; i < events.length; i += size) batches.push(events.slice(i, i + size));
-        const out = drive(op, batches, delay);
-        const kept = new Set(out.values.map((e) => e.n));
-        for (const e of events) {
-          if (kept.has(e.n)) continue;
-          const witness = events.some((o) => o.n < e.n && o.id === e.id && Math.abs(o.t - e.t) < within);
-          expect(witness, `record ${e.n} dropped without a duplicate`).toBe(true);
-        }
-        expect(op.droppedCount).toBe(events.length - kept.size);
-      }),
+      fc.property(
+        eventsArb(8, 2000),
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 0, max: 300 }),
+        (raw, within, size, delay) => {
+          const events = raw.map((e, n) => ({ ...e, n }));
+          const op = dedup((e: Event) => e.id, { within });
+          op.open(context());
+          const batches: Event[][] = [];
+          for (let i = 0; i < events.length; i += size) batches.push(events.slice(i, i + size));
+          const out = drive(op, batches, delay);
+          const kept = new Set(out.values.map((e) => e.n));
+          for (const e of events) {
+            if (kept.has(e.n)) continue;
+            const witness = events.some((o) => o.n < e.n && o.id === e.id && Math.abs(o.t - e.t) < within);
+            expect(witness, `record ${e.n} dropped without a duplicate`).toBe(true);
+          }
+          expect(op.droppedCount).toBe(events.length - kept.size);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -199,62 +239,74 @@ describe('dedup', () => {
     // Copies of one event share its time, as redelivered events do; the watermark never passes a
     // record before it arrives, so every copy is on time.
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 120 }), fc.integer({ min: 1, max: 3000 }), (times, picks, within) => {
-        const originals = times.map((t, i) => ev(`e${i}`, t));
-        const stream: Event[] = [...originals, ...picks.map((p) => originals[p % originals.length])].map((e, n) => ({ ...e, n }));
-        stream.sort((a, b) => a.t - b.t || a.n - b.n);
-        const op = dedup((e: Event) => e.id, { within });
-        op.open(context());
-        const out = new Collect();
-        let i = 0;
-        while (i < stream.length) {
-          const t = stream[i].t;
-          const group: Event[] = [];
-          while (i < stream.length && stream[i].t === t) group.push(stream[i++]);
-          op.processBatch(batch(group), out);
-          op.processWatermark(t - 1, out);
-        }
-        const firstOf = new Map<string, number>();
-        for (const e of stream) if (!firstOf.has(e.id)) firstOf.set(e.id, e.n);
-        expect(out.values.map((e) => e.n)).toEqual(stream.filter((e) => firstOf.get(e.id) === e.n).map((e) => e.n));
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 120 }),
+        fc.integer({ min: 1, max: 3000 }),
+        (times, picks, within) => {
+          const originals = times.map((t, i) => ev(`e${i}`, t));
+          const stream: Event[] = [...originals, ...picks.map((p) => originals[p % originals.length])].map((e, n) => ({ ...e, n }));
+          stream.sort((a, b) => a.t - b.t || a.n - b.n);
+          const op = dedup((e: Event) => e.id, { within });
+          op.open(context());
+          const out = new Collect();
+          let i = 0;
+          while (i < stream.length) {
+            const t = stream[i].t;
+            const group: Event[] = [];
+            while (i < stream.length && stream[i].t === t) group.push(stream[i++]);
+            op.processBatch(batch(group), out);
+            op.processWatermark(t - 1, out);
+          }
+          const firstOf = new Map<string, number>();
+          for (const e of stream) if (!firstOf.has(e.id)) firstOf.set(e.id, e.n);
+          expect(out.values.map((e) => e.n)).toEqual(stream.filter((e) => firstOf.get(e.id) === e.n).map((e) => e.n));
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('restored from any checkpoint, goes on exactly as if never stopped (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(eventsArb(12, 3000), fc.integer({ min: 1, max: 800 }), fc.integer({ min: 1, max: 10 }), fc.nat(), fc.nat(), async (raw, within, size, cutSeed, fullSeed) => {
-        const events = raw.map((e, n) => ({ ...e, n }));
-        const batches: Event[][] = [];
-        for (let i = 0; i < events.length; i += size) batches.push(events.slice(i, i + size));
-        const delay = 200;
-        const whole = drive(new DedupOperator<Event>((e) => e.id, { within }), batches, delay).values.map((e) => e.n);
+      fc.asyncProperty(
+        eventsArb(12, 3000),
+        fc.integer({ min: 1, max: 800 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.nat(),
+        fc.nat(),
+        async (raw, within, size, cutSeed, fullSeed) => {
+          const events = raw.map((e, n) => ({ ...e, n }));
+          const batches: Event[][] = [];
+          for (let i = 0; i < events.length; i += size) batches.push(events.slice(i, i + size));
+          const delay = 200;
+          const whole = drive(new DedupOperator<Event>((e) => e.id, { within }), batches, delay).values.map((e) => e.n);
 
-        // Checkpoint after every batch (incremental, sometimes full) until the cut; a new operator
-        // restores the last one and replays the rest.
-        const cut = batches.length === 0 ? 0 : cutSeed % (batches.length + 1);
-        const state = memoryState();
-        await state.open();
-        const first = new DedupOperator<Event>((e) => e.id, { within });
-        first.open(context());
-        const before = new Collect();
-        let max = -Infinity;
-        for (let b = 0; b < cut; b++) {
-          drive(first, [batches[b]], delay, before, max);
-          for (const e of batches[b]) max = Math.max(max, e.t);
-          const writer = new StateChangeCollector('2-dedup', (fullSeed >> b) % 3 === 0);
-          first.snapshotState(writer, writer.full);
-          await state.write({ id: b + 1, sourcePosition: b + 1, operators: new Map([['2-dedup', writer.changes()]]) });
-        }
-        const restored = await state.open();
-        const second = new DedupOperator<Event>((e) => e.id, { within });
-        second.open(context());
-        second.restoreState(restored?.operators.get('2-dedup') ?? []);
-        const after = new Collect();
-        drive(second, batches.slice(cut), delay, after, max);
-        expect([...before.values, ...after.values].map((e) => e.n)).toEqual(whole);
-      }),
+          // Checkpoint after every batch (incremental, sometimes full) until the cut; a new operator
+          // restores the last one and replays the rest.
+          const cut = batches.length === 0 ? 0 : cutSeed % (batches.length + 1);
+          const state = memoryState();
+          await state.open();
+          const first = new DedupOperator<Event>((e) => e.id, { within });
+          first.open(context());
+          const before = new Collect();
+          let max = -Infinity;
+          for (let b = 0; b < cut; b++) {
+            drive(first, [batches[b]], delay, before, max);
+            for (const e of batches[b]) max = Math.max(max, e.t);
+            const writer = new StateChangeCollector('2-dedup', (fullSeed >> b) % 3 === 0);
+            first.snapshotState(writer, writer.full);
+            await state.write({ id: b + 1, sourcePosition: b + 1, operators: new Map([['2-dedup', writer.changes()]]) });
+          }
+          const restored = await state.open();
+          const second = new DedupOperator<Event>((e) => e.id, { within });
+          second.open(context());
+          second.restoreState(restored?.operators.get('2-dedup') ?? []);
+          const after = new Collect();
+          drive(second, batches.slice(cut), delay, after, max);
+          expect([...before.values, ...after.values].map((e) => e.n)).toEqual(whole);
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -31,7 +31,12 @@ describeSinkConformance('toJsonl', async () => {
     make: () => toJsonl<Row>(path),
     read: async () => {
       const text = await readFile(path, 'utf8').catch(() => '');
-      return upsertById(text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Row));
+      return upsertById(
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as Row),
+      );
     },
     durable: true,
     dispose: () => rm(root, { recursive: true, force: true }),
@@ -62,7 +67,11 @@ describe('toLevel', () => {
     const dir = join(root, 't');
     const sink = toLevel<{ trip: number; fare: number }>(dir, { idOf: (r) => `trip-${String(r.trip).padStart(3, '0')}` });
     await sink.open!();
-    await sink.write([{ trip: 2, fare: 10 }, { trip: 1, fare: 5 }, { trip: 10, fare: 7 }]);
+    await sink.write([
+      { trip: 2, fare: 10 },
+      { trip: 1, fare: 5 },
+      { trip: 10, fare: 7 },
+    ]);
     await sink.flush!();
     const live = sink.table();
     expect(await live.get('trip-001')).toEqual({ trip: 1, fare: 5 });
@@ -86,7 +95,10 @@ describe('toLevel', () => {
     const dir = join(root, 't');
     const sink = toLevel(dir);
     await sink.open!();
-    await sink.write([{ id: 'k1', value: 1 }, { id: 7, value: 2 }]);
+    await sink.write([
+      { id: 'k1', value: 1 },
+      { id: 7, value: 2 },
+    ]);
     await sink.close!();
     const db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     const all: Array<[string, string]> = [];

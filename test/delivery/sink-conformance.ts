@@ -45,10 +45,17 @@ export function describeSinkConformance(name: string, makeFixture: () => Promise
       fixture = await makeFixture();
       const sink = fixture.make();
       await sink.open?.();
-      await sink.write([{ id: 'a', value: 1, seq: 0 }, { id: 'b', value: { x: [1, 2] }, seq: 1 }]);
+      await sink.write([
+        { id: 'a', value: 1, seq: 0 },
+        { id: 'b', value: { x: [1, 2] }, seq: 1 },
+      ]);
       await sink.write([{ id: 'a', value: 2, seq: 2 }]);
       await sink.flush?.();
-      await sink.write([{ id: 'c\x00é🚕', value: null, seq: 3 }, { id: 'b', value: 'last', seq: 4 }, { id: 'a', value: 3, seq: 5 }]);
+      await sink.write([
+        { id: 'c\x00é🚕', value: null, seq: 3 },
+        { id: 'b', value: 'last', seq: 4 },
+        { id: 'a', value: 3, seq: 5 },
+      ]);
       await sink.flush?.();
       await sink.close?.();
       expect(sortById(await fixture.read())).toEqual([
@@ -59,34 +66,42 @@ export function describeSinkConformance(name: string, makeFixture: () => Promise
     });
 
     it('ends as if there was no restart when a restarted job replays results from its last checkpoint (property)', async () => {
-      const row = fc.record({ id: fc.constantFrom('a', 'b', 'c', 'd', 'e'), value: fc.oneof(fc.integer(), fc.string(), fc.constant(null)) });
+      const row = fc.record({
+        id: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+        value: fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
+      });
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.array(row, { maxLength: 6 }), { minLength: 1, maxLength: 8 }), fc.nat(), fc.nat(), async (writes, cutSeed, crashSeed) => {
-          await fixture?.dispose();
-          fixture = await makeFixture();
-          let seq = 0;
-          const batches = writes.map((w) => w.map((r) => ({ ...r, seq: seq++ })));
-          const expected = upsertById(batches.flat());
-          // A checkpoint completed (flush) after `cut` writes; the job died after `crash` more;
-          // the restarted job writes everything from the checkpoint on again.
-          const cut = cutSeed % (batches.length + 1);
-          const crash = cut + (crashSeed % (batches.length - cut + 1));
-          let sink = fixture.make();
-          await sink.open?.();
-          for (let i = 0; i < crash; i++) {
-            await sink.write(batches[i]);
-            if (i + 1 === cut) await sink.flush?.();
-          }
-          if (fixture.durable) {
-            await sink.close?.();
-            sink = fixture.make();
+        fc.asyncProperty(
+          fc.array(fc.array(row, { maxLength: 6 }), { minLength: 1, maxLength: 8 }),
+          fc.nat(),
+          fc.nat(),
+          async (writes, cutSeed, crashSeed) => {
+            await fixture?.dispose();
+            fixture = await makeFixture();
+            let seq = 0;
+            const batches = writes.map((w) => w.map((r) => ({ ...r, seq: seq++ })));
+            const expected = upsertById(batches.flat());
+            // A checkpoint completed (flush) after `cut` writes; the job died after `crash` more;
+            // the restarted job writes everything from the checkpoint on again.
+            const cut = cutSeed % (batches.length + 1);
+            const crash = cut + (crashSeed % (batches.length - cut + 1));
+            let sink = fixture.make();
             await sink.open?.();
-          }
-          for (let i = fixture.durable ? cut : crash; i < batches.length; i++) await sink.write(batches[i]);
-          await sink.flush?.();
-          await sink.close?.();
-          expect(sortById(await fixture.read())).toEqual(sortById(expected));
-        }),
+            for (let i = 0; i < crash; i++) {
+              await sink.write(batches[i]);
+              if (i + 1 === cut) await sink.flush?.();
+            }
+            if (fixture.durable) {
+              await sink.close?.();
+              sink = fixture.make();
+              await sink.open?.();
+            }
+            for (let i = fixture.durable ? cut : crash; i < batches.length; i++) await sink.write(batches[i]);
+            await sink.flush?.();
+            await sink.close?.();
+            expect(sortById(await fixture.read())).toEqual(sortById(expected));
+          },
+        ),
         { numRuns: 30 },
       );
     });

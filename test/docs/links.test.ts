@@ -7,8 +7,6 @@ import { dirname, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { markdownFiles, root } from './markdown-files.js';
 
-
-
 /** GitHub's heading anchors: lower case, punctuation removed, spaces to hyphens, repeats numbered. */
 export function headingSlugs(markdown: string): Set<string> {
   const slugs = new Set<string>();
@@ -51,10 +49,14 @@ const files = markdownFiles();
 
 describe('docs links', () => {
   it('slugs headings and finds links the way GitHub does', () => {
-    expect([...headingSlugs('# Time and watermarks\n## The `global()` window\n## Lateness, triggers and panes\n## A\n## A\n```\n# not a heading\n```')]).toEqual([
-      'time-and-watermarks', 'the-global-window', 'lateness-triggers-and-panes', 'a', 'a-1',
+    expect([
+      ...headingSlugs(
+        '# Time and watermarks\n## The `global()` window\n## Lateness, triggers and panes\n## A\n## A\n```\n# not a heading\n```',
+      ),
+    ]).toEqual(['time-and-watermarks', 'the-global-window', 'lateness-triggers-and-panes', 'a', 'a-1']);
+    expect(relativeLinks('see [a](b.md#c) and [x](https://e.org) `[no](no.md)`\n```\n[no](no.md)\n```')).toEqual([
+      { target: 'b.md#c', line: 1 },
     ]);
-    expect(relativeLinks('see [a](b.md#c) and [x](https://e.org) `[no](no.md)`\n```\n[no](no.md)\n```')).toEqual([{ target: 'b.md#c', line: 1 }]);
   });
 
   for (const file of files) {
@@ -68,7 +70,12 @@ describe('docs links', () => {
           broken.push(`${name}:${line} ${target}: no such file`);
           continue;
         }
-        if (anchor && statSync(resolved).isFile() && resolved.endsWith('.md') && !headingSlugs(readFileSync(resolved, 'utf8')).has(anchor)) {
+        if (
+          anchor &&
+          statSync(resolved).isFile() &&
+          resolved.endsWith('.md') &&
+          !headingSlugs(readFileSync(resolved, 'utf8')).has(anchor)
+        ) {
           broken.push(`${name}:${line} ${target}: no heading #${anchor}`);
         }
       }

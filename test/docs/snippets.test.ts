@@ -24,7 +24,6 @@ interface Snippet {
   run: boolean;
 }
 
-
 /** The fenced ts blocks of one file, with whether a `<!-- not-run -->` line precedes them. */
 export function extractSnippets(file: string, text: string): Snippet[] {
   const lines = text.split('\n');
@@ -77,7 +76,7 @@ describe('docs snippets', () => {
       { file: 'x.md', line: 2, code: 'a()', run: true },
       { file: 'x.md', line: 7, code: 'b()', run: false },
     ]);
-    expect(toModule("import { from } from 'streamkit';\nimport { keyedEvents } from \"streamkit/testing\";")).toBe(
+    expect(toModule('import { from } from \'streamkit\';\nimport { keyedEvents } from "streamkit/testing";')).toBe(
       `import { from } from '${join(root, 'src/index.ts')}';\nimport { keyedEvents } from "${join(root, 'src/testing/index.ts')}";\nexport {};\n`,
     );
   });
@@ -106,7 +105,10 @@ describe('docs snippets', () => {
         files: [...moduleOf.values()],
       }),
     );
-    const result = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: root, timeout: 120_000 }).then(
+    const result = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], {
+      cwd: root,
+      timeout: 120_000,
+    }).then(
       () => '',
       (error: { stdout?: string }) => error.stdout ?? String(error),
     );

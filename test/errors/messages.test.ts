@@ -4,8 +4,24 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  afterCount, boundedOutOfOrderness, count, createLogger, from, fromArray, fromKafka, global, hopping, memoryState,
-  PipelineError, session, sliding, StreamkitError, sum, toArray, tumbling, type Sink,
+  afterCount,
+  boundedOutOfOrderness,
+  count,
+  createLogger,
+  from,
+  fromArray,
+  fromKafka,
+  global,
+  hopping,
+  memoryState,
+  PipelineError,
+  session,
+  sliding,
+  StreamkitError,
+  sum,
+  toArray,
+  tumbling,
+  type Sink,
 } from '../../src/index.js';
 
 const items = [{ at: 1_000, fare: 2 }];
@@ -23,7 +39,11 @@ async function errorOf(call: () => unknown): Promise<Error> {
 
 describe('error messages name the option and the fix', () => {
   it('window before withTimestamps: a PipelineError saying which call to add, before the run', async () => {
-    const error = await errorOf(() => from(fromArray(items)).keyBy((e) => e.fare).window(tumbling('5m')));
+    const error = await errorOf(() =>
+      from(fromArray(items))
+        .keyBy((e) => e.fare)
+        .window(tumbling('5m')),
+    );
     expect(error).toBeInstanceOf(PipelineError);
     expect((error as StreamkitError).code).toBe('PIPELINE_INVALID');
     expect(error.message).toBe(
@@ -39,12 +59,21 @@ describe('error messages name the option and the fix', () => {
     ['5mins', () => tumbling('5mins' as never), 'tumbling size'],
     ['5 min', () => session('5 min' as never), 'session gap'],
     ['30 sec', () => boundedOutOfOrderness('30 sec' as never), 'boundedOutOfOrderness(maxDelay)'],
-    ['1 hour', () => stamped().window(tumbling('1m'), { allowedLateness: '1 hour' as never }).aggregate(count()), 'allowedLateness'],
+    [
+      '1 hour',
+      () =>
+        stamped()
+          .window(tumbling('1m'), { allowedLateness: '1 hour' as never })
+          .aggregate(count()),
+      'allowedLateness',
+    ],
     ['5 seconds', () => from(fromArray(items)).run({ state: memoryState(), checkpointEvery: '5 seconds' as never }), 'checkpointEvery'],
   ])('duration typo %j: a TypeError quoting the text, naming the option and the valid forms', async (text, call, option) => {
     const error = await errorOf(call);
     expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toBe(`${option}: cannot parse duration "${text}"; use a number of ms or parts like '250ms', '30s', '5m', '1h', '1d' (e.g. '1h30m')`);
+    expect(error.message).toBe(
+      `${option}: cannot parse duration "${text}"; use a number of ms or parts like '250ms', '30s', '5m', '1h', '1d' (e.g. '1h30m')`,
+    );
   });
 
   it('negative durations: a TypeError naming the option and the rule', async () => {
@@ -68,7 +97,11 @@ describe('error messages name the option and the fix', () => {
     expect(error.message).toMatch(/^window: global\(\) windows never reach the end of event time/);
     expect(error.message).toMatch(/pass trigger: afterCount\(n\) or afterProcessingTime\(d\)$/);
     // With a trigger it builds.
-    expect(() => stamped().window(global(), { trigger: afterCount(10) }).aggregate(count())).not.toThrow();
+    expect(() =>
+      stamped()
+        .window(global(), { trigger: afterCount(10) })
+        .aggregate(count()),
+    ).not.toThrow();
   });
 
   it('hopping with hop > size: states the broken invariant with both values', async () => {
@@ -82,13 +115,17 @@ describe('error messages name the option and the fix', () => {
     expect(error).toBeInstanceOf(RangeError);
     expect(error.message).toBe('tumbling: timeZone "Europe/Berlinn" is not an IANA time zone known to this runtime');
     const size = await errorOf(() => tumbling('7m', { timeZone: 'Europe/Berlin' }));
-    expect(size.message).toBe('tumbling size must be whole hours dividing a day (1h, 2h, 3h, 4h, 6h, 8h, 12h) or whole days when timeZone is set, got 420000 ms');
+    expect(size.message).toBe(
+      'tumbling size must be whole hours dividing a day (1h, 2h, 3h, 4h, 6h, 8h, 12h) or whole days when timeZone is set, got 420000 ms',
+    );
   });
 
   it('checkpointEvery without state: says to pass a state backend, and how', async () => {
     const error = await errorOf(() => from(fromArray(items)).to(toArray()).run({ checkpointEvery: '5s' }));
     expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toBe('checkpointEvery needs a state backend: pass run({ state: memoryState() | levelState(dir), checkpointEvery })');
+    expect(error.message).toBe(
+      'checkpointEvery needs a state backend: pass run({ state: memoryState() | levelState(dir), checkpointEvery })',
+    );
   });
 
   it('to() with something that is not a sink: names the call and the sinks to use', async () => {
@@ -115,10 +152,18 @@ describe('error messages name the option and the fix', () => {
   });
 
   it('window option typos: the unknown name and the valid ones', async () => {
-    const option = await errorOf(() => stamped().window(tumbling('1m'), { allowedLatenes: '1m' } as never).aggregate(count()));
+    const option = await errorOf(() =>
+      stamped()
+        .window(tumbling('1m'), { allowedLatenes: '1m' } as never)
+        .aggregate(count()),
+    );
     expect(option).toBeInstanceOf(TypeError);
     expect(option.message).toBe("window: unknown option 'allowedLatenes'; the options are trigger, allowedLateness and mode");
-    const mode = await errorOf(() => stamped().window(tumbling('1m'), { mode: 'accumulate' as never }).aggregate(count()));
+    const mode = await errorOf(() =>
+      stamped()
+        .window(tumbling('1m'), { mode: 'accumulate' as never })
+        .aggregate(count()),
+    );
     expect(mode.message).toBe(`window: mode must be 'accumulating', 'discarding' or 'retracting', got "accumulate"`);
   });
 
@@ -137,8 +182,14 @@ describe('error messages name the option and the fix', () => {
     const strategy = await errorOf(() => from(fromArray(items)).withTimestamps((e) => e.at, '30s' as never));
     expect(strategy.message).toBe('withTimestamps(timeOf, strategy): strategy must be boundedOutOfOrderness(delay) or monotonic()');
     const source = await errorOf(() => from(items as never));
-    expect(source.message).toBe('from(source): expected a source such as fromArray(items), fromIterable(it), fromJsonl(path) or fromKafka({…})');
-    const assigner = await errorOf(() => from(fromArray(items)).withTimestamps((e) => e.at).window('5m' as never));
+    expect(source.message).toBe(
+      'from(source): expected a source such as fromArray(items), fromIterable(it), fromJsonl(path) or fromKafka({…})',
+    );
+    const assigner = await errorOf(() =>
+      from(fromArray(items))
+        .withTimestamps((e) => e.at)
+        .window('5m' as never),
+    );
     expect(assigner.message).toBe('window(assigner): expected tumbling(…), hopping(…), sliding(…), session(…) or global()');
   });
 
@@ -146,7 +197,9 @@ describe('error messages name the option and the fix', () => {
     const run = (options: object) => errorOf(() => from(fromArray(items)).to(toArray()).run(options));
     expect((await run({ credits: 0 })).message).toBe('credits must be a positive integer, got 0');
     expect((await run({ metrics: { port: -1 } })).message).toBe('metrics.port must be an integer from 0 to 65535, got -1');
-    expect((await run({ state: memoryState(), checkpointEvery: { records: 0 } })).message).toBe('checkpointEvery.records must be a positive integer, got 0');
+    expect((await run({ state: memoryState(), checkpointEvery: { records: 0 } })).message).toBe(
+      'checkpointEvery.records must be a positive integer, got 0',
+    );
     const offset = await errorOf(() => tumbling('5m', { offset: '5m' }));
     expect(offset.message).toBe('tumbling: parameters must satisfy abs(offset) < size, got offset 300000 ms and size 300000 ms');
   });
@@ -161,7 +214,11 @@ describe('error messages name the option and the fix', () => {
     const events: string[] = [];
     const job = from(
       fromKafka({
-        brokers: ['127.0.0.1:1'], topic: 'trips', groupId: 'g', retry: { retries: 1 }, connectionTimeout: 500,
+        brokers: ['127.0.0.1:1'],
+        topic: 'trips',
+        groupId: 'g',
+        retry: { retries: 1 },
+        connectionTimeout: 500,
         logger: createLogger({ level: 'silent' }),
       }),
     )

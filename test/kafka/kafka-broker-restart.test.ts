@@ -4,10 +4,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import kafkajs from 'kafkajs';
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka } from '../../src/sources/kafka-source.js';
+import { fromKafka } from '../../src/kafka/kafka-source.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
@@ -33,7 +33,10 @@ const USERS = ['ana', 'bo', 'cy'];
 async function produce(topic: string, clicks: Click[]): Promise<void> {
   const producer = client.producer();
   await producer.connect();
-  await producer.send({ topic, messages: clicks.map((c) => ({ key: c.user, value: JSON.stringify(c), partition: USERS.indexOf(c.user) })) });
+  await producer.send({
+    topic,
+    messages: clicks.map((c) => ({ key: c.user, value: JSON.stringify(c), partition: USERS.indexOf(c.user) })),
+  });
   await producer.disconnect();
 }
 
@@ -67,8 +70,15 @@ describe('broker restart', () => {
     const out = toArray<WindowResult<string, number>>();
     const running = job(
       fromKafka<Click>({
-        brokers, topic, groupId: uniqueName('g'), fromBeginning: true, maxRecords: input.length,
-        sessionTimeout: 6000, heartbeatInterval: 1000, retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2000 }, logLevel: 'nothing',
+        brokers,
+        topic,
+        groupId: uniqueName('g'),
+        fromBeginning: true,
+        maxRecords: input.length,
+        sessionTimeout: 6000,
+        heartbeatInterval: 1000,
+        retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2000 },
+        logLevel: 'nothing',
       }),
     )
       .to(out)
@@ -101,9 +111,20 @@ describe('broker restart', () => {
     await admin.disconnect();
     await produce(topic, input.slice(0, 300));
 
-    const source = fromKafka<Click>({ brokers, topic, groupId: uniqueName('g'), fromBeginning: true, maxRecords: input.length, sessionTimeout: 6000, heartbeatInterval: 1000, logLevel: 'nothing' });
+    const source = fromKafka<Click>({
+      brokers,
+      topic,
+      groupId: uniqueName('g'),
+      fromBeginning: true,
+      maxRecords: input.length,
+      sessionTimeout: 6000,
+      heartbeatInterval: 1000,
+      logLevel: 'nothing',
+    });
     const out = toArray<WindowResult<string, number>>();
-    const running = job(source).to(out).run({ state: memoryState(), checkpointEvery: { records: 1000 } });
+    const running = job(source)
+      .to(out)
+      .run({ state: memoryState(), checkpointEvery: { records: 1000 } });
     const deadline = Date.now() + 60_000;
     while (running.metrics.total('records_in') < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(running.metrics.total('records_in')).toBe(300);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
 import { toArray } from '../../src/sinks/array-sink.js';
@@ -61,7 +61,9 @@ async function expectCompactedOutputExact(input: Click[], outTopic: string): Pro
   const expected = new Map(embedded.items.map((r) => [r.id, r]));
   const label = (r: Result) => `${r.key} @${(r.window.start - T0) / 60_000}m ${JSON.stringify(r.value)}`;
   const missing = [...expected.values()].filter((r) => !upserted.has(r.id)).map(label);
-  const wrong = [...expected.values()].filter((r) => upserted.has(r.id) && upserted.get(r.id)!.value.clicks !== r.value.clicks).map((r) => `${label(r)} got ${JSON.stringify(upserted.get(r.id)!.value)}`);
+  const wrong = [...expected.values()]
+    .filter((r) => upserted.has(r.id) && upserted.get(r.id)!.value.clicks !== r.value.clicks)
+    .map((r) => `${label(r)} got ${JSON.stringify(upserted.get(r.id)!.value)}`);
   expect({ missing, wrong }).toEqual({ missing: [], wrong: [] });
   expect(upserted.size).toBe(expected.size);
   expect(new Map([...upserted].sort())).toEqual(new Map([...expected].sort()));
@@ -72,14 +74,24 @@ describe('crash recovery on a real broker', () => {
   it('SIGKILL mid-run, restart: the compacted output equals an uninterrupted run', async () => {
     // time-ordered within each partition, so windows fire during the run and not only at its end
     const input = fc
-      .sample(fc.record({ user: fc.constantFrom(...USERS), at: fc.integer({ min: T0, max: T0 + 20 * 60_000 }), amount: fc.integer({ min: 1, max: 9 }) }), { numRuns: 1500, seed: 7 })
+      .sample(
+        fc.record({
+          user: fc.constantFrom(...USERS),
+          at: fc.integer({ min: T0, max: T0 + 20 * 60_000 }),
+          amount: fc.integer({ min: 1, max: 9 }),
+        }),
+        { numRuns: 1500, seed: 7 },
+      )
       .sort((a, b) => a.at - b.at);
     const inTopic = uniqueName('crash-in');
     const outTopic = uniqueName('crash-out');
     const groupId = uniqueName('crash-job');
     await createTopic(inTopic, 3);
     await createTopic(outTopic, 3, [{ name: 'cleanup.policy', value: 'compact' }]);
-    await produce(inTopic, input.map((c) => ({ key: c.user, value: JSON.stringify(c), partition: USERS.indexOf(c.user) % 3 })));
+    await produce(
+      inTopic,
+      input.map((c) => ({ key: c.user, value: JSON.stringify(c), partition: USERS.indexOf(c.user) % 3 })),
+    );
     const stateDir = mkdtempSync(join(tmpdir(), 'streamkit-crash-'));
     dirs.push(stateDir);
     const args = [brokers.join(','), inTopic, outTopic, groupId, stateDir];
@@ -106,7 +118,14 @@ describe('crash recovery on a real broker', () => {
 
   it('two processes split the partitions; one is SIGKILLed; the other restores its tasks from the changelog and the output is exact', async () => {
     const input = fc
-      .sample(fc.record({ user: fc.constantFrom(...USERS), at: fc.integer({ min: T0, max: T0 + 20 * 60_000 }), amount: fc.integer({ min: 1, max: 9 }) }), { numRuns: 1500, seed: 9 })
+      .sample(
+        fc.record({
+          user: fc.constantFrom(...USERS),
+          at: fc.integer({ min: T0, max: T0 + 20 * 60_000 }),
+          amount: fc.integer({ min: 1, max: 9 }),
+        }),
+        { numRuns: 1500, seed: 9 },
+      )
       .sort((a, b) => a.at - b.at);
     const inTopic = uniqueName('takeover-in');
     const outTopic = uniqueName('takeover-out');
@@ -120,7 +139,10 @@ describe('crash recovery on a real broker', () => {
     const survivor = start(args);
     const tasksOf = (p: ReturnType<typeof start>) => p.lines.filter((l) => l.startsWith('task '));
     await waitUntil(() => tasksOf(victim).length > 0 && tasksOf(survivor).length > 0, 'both processes to own partitions');
-    await produce(inTopic, input.map((c) => ({ key: c.user, value: JSON.stringify(c), partition: USERS.indexOf(c.user) % 3 })));
+    await produce(
+      inTopic,
+      input.map((c) => ({ key: c.user, value: JSON.stringify(c), partition: USERS.indexOf(c.user) % 3 })),
+    );
     await waitUntil(() => victim.lines.filter((l) => l.startsWith('checkpoint')).length >= 2, 'the victim to checkpoint');
     victim.child.kill('SIGKILL');
     expect(await victim.exited).toBe(null);
@@ -131,7 +153,10 @@ describe('crash recovery on a real broker', () => {
     // The survivor restored every task it took over from the victim's checkpoints in the changelog.
     const victimTasks = tasksOf(victim).map((l) => l.split(' ')[1]);
     for (const task of victimTasks) {
-      expect(tasksOf(survivor).some((l) => l.startsWith(`task ${task} `) && !l.endsWith(' -')), task).toBe(true);
+      expect(
+        tasksOf(survivor).some((l) => l.startsWith(`task ${task} `) && !l.endsWith(' -')),
+        task,
+      ).toBe(true);
     }
     await expectCompactedOutputExact(input, outTopic);
   });

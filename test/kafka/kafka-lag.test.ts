@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/core/metrics.js';
 import type { SourcePoll } from '../../src/core/source.js';
-import { fromKafka } from '../../src/sources/kafka-source.js';
+import { fromKafka } from '../../src/kafka/kafka-source.js';
 import { brokers, createTopic, produce, uniqueName } from './kafka-test-utils.js';
 
 describe('fromKafka consumer lag', () => {
   it('sets kafka_consumer_lag per partition, 0 once everything produced was read', async () => {
     const topic = uniqueName('lag');
     await createTopic(topic, 2);
-    await produce(topic, Array.from({ length: 120 }, (_, i) => ({ key: `k${i % 5}`, value: JSON.stringify({ n: i }) })));
+    await produce(
+      topic,
+      Array.from({ length: 120 }, (_, i) => ({ key: `k${i % 5}`, value: JSON.stringify({ n: i }) })),
+    );
     const metrics = new Metrics();
     const source = fromKafka<{ n: number }>({ brokers, topic, groupId: uniqueName('g'), fromBeginning: true, maxRecords: 120 });
     await source.open({ batchSize: 50, now: Date.now, signal: new AbortController().signal, metrics });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka } from '../../src/sources/kafka-source.js';
+import { fromKafka } from '../../src/kafka/kafka-source.js';
 import { toArray } from '../../src/sinks/array-sink.js';
-import { DEAD_LETTER_HEADERS, toKafka, toKafkaDeadLetters } from '../../src/sinks/kafka-sink.js';
+import { DEAD_LETTER_HEADERS, toKafka, toKafkaDeadLetters } from '../../src/kafka/kafka-sink.js';
 import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
@@ -43,7 +43,10 @@ describe('Kafka pipelines on a real broker', () => {
     const outTopic = uniqueName('clicks-per-minute');
     await createTopic(inTopic, 3);
     await createTopic(outTopic, 3, [{ name: 'cleanup.policy', value: 'compact' }]);
-    await produce(inTopic, input.map((c) => ({ key: c.user, value: JSON.stringify(c) })));
+    await produce(
+      inTopic,
+      input.map((c) => ({ key: c.user, value: JSON.stringify(c) })),
+    );
 
     const groupId = uniqueName('job');
     const job = (source: Parameters<typeof from<Click>>[0]) =>
@@ -90,7 +93,9 @@ describe('Kafka pipelines on a real broker', () => {
     ]);
 
     const out = toArray<Result>();
-    const summary = await from(fromKafka<Click>({ brokers, topic: inTopic, groupId: uniqueName('job'), fromBeginning: true, stopWhenIdle: '4s' }))
+    const summary = await from(
+      fromKafka<Click>({ brokers, topic: inTopic, groupId: uniqueName('job'), fromBeginning: true, stopWhenIdle: '4s' }),
+    )
       .withTimestamps((c) => c.at, boundedOutOfOrderness('1h'))
       .keyBy((c) => c.user)
       .window(tumbling('1m'))
@@ -123,9 +128,22 @@ describe('Kafka pipelines on a real broker', () => {
     await createTopic(topic, 1);
     const input = clicks(3000);
     // separate sends make separate record batches of 60: a fetch returns whole record batches
-    for (let i = 0; i < input.length; i += 60) await produce(topic, input.slice(i, i + 60).map((c) => ({ value: JSON.stringify(c) })));
+    for (let i = 0; i < input.length; i += 60)
+      await produce(
+        topic,
+        input.slice(i, i + 60).map((c) => ({ value: JSON.stringify(c) })),
+      );
 
-    const source = fromKafka<Click>({ brokers, topic, groupId: uniqueName('job'), fromBeginning: true, maxRecords: input.length, batchSize: 50, maxBuffered: 100, maxBytesPerPartition: 1024 });
+    const source = fromKafka<Click>({
+      brokers,
+      topic,
+      groupId: uniqueName('job'),
+      fromBeginning: true,
+      maxRecords: input.length,
+      batchSize: 50,
+      maxBuffered: 100,
+      maxBytesPerPartition: 1024,
+    });
     let peak = 0;
     let written = 0;
     const slowSink = {
@@ -146,7 +164,15 @@ describe('Kafka pipelines on a real broker', () => {
   it('fails the run quickly with BROKER_UNREACHABLE when the sink cannot reach its brokers', async () => {
     const started = Date.now();
     const run = from(fromArray([{ id: 'a' }]))
-      .to(toKafka({ brokers: ['127.0.0.1:1'], topic: 't', retry: { retries: 1, initialRetryTime: 100 }, connectionTimeout: 500, logLevel: 'nothing' }))
+      .to(
+        toKafka({
+          brokers: ['127.0.0.1:1'],
+          topic: 't',
+          retry: { retries: 1, initialRetryTime: 100 },
+          connectionTimeout: 500,
+          logLevel: 'nothing',
+        }),
+      )
       .run();
     await expect(run).rejects.toMatchObject({ code: 'BROKER_UNREACHABLE', message: expect.stringContaining('127.0.0.1:1') });
     // bounded retries, not a hang (a generous bound: this is a liveness check, not a benchmark)

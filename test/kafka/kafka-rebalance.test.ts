@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceContext } from '../../src/core/source.js';
-import { fromKafka, type KafkaRebalanceEvent, type KafkaSource } from '../../src/sources/kafka-source.js';
+import { fromKafka, type KafkaRebalanceEvent, type KafkaSource } from '../../src/kafka/kafka-source.js';
 import { brokers, createTopic, produce, uniqueName } from './kafka-test-utils.js';
 
 const context = (): SourceContext => ({ batchSize: 100, now: Date.now, signal: new AbortController().signal });
-const events = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ key: `k${from + i}`, value: JSON.stringify({ n: from + i }) }));
+const events = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => ({ key: `k${from + i}`, value: JSON.stringify({ n: from + i }) }));
 
 async function pollInto(source: KafkaSource<{ n: number }>, into: number[]): Promise<void> {
   const polled = await source.poll();

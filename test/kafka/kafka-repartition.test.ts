@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PipelineError } from '../../src/core/errors.js';
-import { from, type Stream } from '../../src/core/stream.js';
-import type { RunSummary } from '../../src/core/runtime.js';
+import { from, type Stream } from '../../src/pipeline/stream.js';
+import type { RunSummary } from '../../src/runtime/runtime.js';
 import type { Source } from '../../src/core/source.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { REPARTITION_HEADERS } from '../../src/kafka/repartition.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka, type KafkaSource } from '../../src/sources/kafka-source.js';
+import { fromKafka, type KafkaSource } from '../../src/kafka/kafka-source.js';
 import { toArray } from '../../src/sinks/array-sink.js';
-import { kafkaChangelog } from '../../src/state/kafka-changelog/index.js';
+import { kafkaChangelog } from '../../src/kafka/changelog/index.js';
 import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
@@ -53,7 +53,9 @@ const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id 
 /** The same job embedded over an array, no Kafka: what every repartitioned run must equal. */
 async function embedded(input: Ride[]): Promise<Result[]> {
   const out = toArray<Result>();
-  await perRider(from(fromArray(input)).withTimestamps((r) => r.at, boundedOutOfOrderness('1m'))).to(out).run();
+  await perRider(from(fromArray(input)).withTimestamps((r) => r.at, boundedOutOfOrderness('1m')))
+    .to(out)
+    .run();
   return [...out.items].sort(byId);
 }
 
@@ -75,7 +77,10 @@ describe('repartition through a Kafka topic', () => {
 
     beforeAll(async () => {
       await createTopic(topic, 3);
-      await produce(topic, input.map((r) => ({ key: r.zone, value: JSON.stringify(r) })));
+      await produce(
+        topic,
+        input.map((r) => ({ key: r.zone, value: JSON.stringify(r) })),
+      );
       const stream = perRider(
         from(fromKafka<Ride>({ brokers, topic, groupId: uniqueName('per-rider'), fromBeginning: true }))
           .withTimestamps((r) => r.at, boundedOutOfOrderness('1m'))
@@ -140,14 +145,23 @@ describe('repartition through a Kafka topic', () => {
           .repartition({ brokers, topic: repartitionTopic, key: (r) => r.rider, consumer }),
       ).to(out);
       const [, downstream] = stream.stages();
-      return { input, repartitioned: downstream.plan().source as KafkaSource<unknown>, out, job: stream.run({ state: memoryState(), checkpointEvery: '500ms', batchSize: 50 }) };
+      return {
+        input,
+        repartitioned: downstream.plan().source as KafkaSource<unknown>,
+        out,
+        job: stream.run({ state: memoryState(), checkpointEvery: '500ms', batchSize: 50 }),
+      };
     };
     const a = instance();
     const b = instance();
     // Data flows only once both groups have settled with both members, so no partition moves mid-window.
-    const split = (x: Source<unknown>, y: Source<unknown>) => x.partitions().length > 0 && y.partitions().length > 0 && x.partitions().length + y.partitions().length === 3;
+    const split = (x: Source<unknown>, y: Source<unknown>) =>
+      x.partitions().length > 0 && y.partitions().length > 0 && x.partitions().length + y.partitions().length === 3;
     await waitUntil(() => split(a.input, b.input) && split(a.repartitioned, b.repartitioned), 'both consumer groups to settle');
-    await produce(topic, input.map((r) => ({ key: r.zone, value: JSON.stringify(r) })));
+    await produce(
+      topic,
+      input.map((r) => ({ key: r.zone, value: JSON.stringify(r) })),
+    );
 
     const [sa, sb] = await Promise.all([a.job, b.job]);
     expect(sa.upstream!.records + sb.upstream!.records).toBe(N);
@@ -183,18 +197,27 @@ describe('repartition through a Kafka topic', () => {
       ).to(out);
       const [, downstream] = stream.stages();
       const state = kafkaChangelog({ brokers, topic: `${groupId}.changelog`, logLevel: 'nothing' });
-      const job = stream.run({ state, checkpointEvery: '300ms', batchSize: 50, onEvent: (e) => {
-        if (e.type === 'checkpoint.completed') checkpoints.push(e.id);
-        if (e.type === 'task.started' && e.restoredFrom !== undefined) restored.push(e.task);
-      } });
+      const job = stream.run({
+        state,
+        checkpointEvery: '300ms',
+        batchSize: 50,
+        onEvent: (e) => {
+          if (e.type === 'checkpoint.completed') checkpoints.push(e.id);
+          if (e.type === 'task.started' && e.restoredFrom !== undefined) restored.push(e.task);
+        },
+      });
       return { source, repartitioned: downstream.plan().source as KafkaSource<unknown>, out, job, checkpoints, restored };
     };
-    const owns = (x: { source: Source<unknown>; repartitioned: Source<unknown> }, n: number) => x.source.partitions().length === n && x.repartitioned.partitions().length === n;
+    const owns = (x: { source: Source<unknown>; repartitioned: Source<unknown> }, n: number) =>
+      x.source.partitions().length === n && x.repartitioned.partitions().length === n;
 
     // A alone reads the first half, and its tasks checkpoint to the changelog.
     const a = instance('120s');
     await waitUntil(() => owns(a, 3), 'instance A to own every partition');
-    await produce(topic, input.slice(0, half).map((r) => ({ key: r.zone, value: JSON.stringify(r) })));
+    await produce(
+      topic,
+      input.slice(0, half).map((r) => ({ key: r.zone, value: JSON.stringify(r) })),
+    );
     await waitUntil(() => a.job.metrics.total('records_in') >= half, 'instance A to read the first half');
     const seen = a.checkpoints.length;
     await waitUntil(() => a.checkpoints.length >= seen + 2, 'a checkpoint after the first half');
@@ -205,7 +228,10 @@ describe('repartition through a Kafka topic', () => {
     a.job.stop();
     await a.job;
     await waitUntil(() => owns(b, 3), 'instance B to own every partition');
-    await produce(topic, input.slice(half).map((r) => ({ key: r.zone, value: JSON.stringify(r) })));
+    await produce(
+      topic,
+      input.slice(half).map((r) => ({ key: r.zone, value: JSON.stringify(r) })),
+    );
     await b.job;
 
     const upserted = new Map<string, Result>();
@@ -265,7 +291,12 @@ describe('repartition through a Kafka topic', () => {
   it('a failing stage stops the other and the job rejects with its error', async () => {
     const idle = uniqueName('never-written');
     await createTopic(idle, 2);
-    const failing = { name: 'failing', write: () => { throw new Error('disk full'); } };
+    const failing = {
+      name: 'failing',
+      write: () => {
+        throw new Error('disk full');
+      },
+    };
     // The input never ends: the job can only settle if the failure after the repartition stops it.
     const job = from(fromKafka<Ride>({ brokers, topic: idle, groupId: uniqueName('g'), fromBeginning: true }))
       .map((r) => r)
@@ -280,31 +311,71 @@ describe('repartition through a Kafka topic', () => {
     const topic = uniqueName('one-message');
     await createTopic(topic, 1);
     await produce(topic, [{ key: 'z', value: JSON.stringify(input[0]) }]);
-    const failing = { name: 'failing', write: () => { throw new Error('disk full'); } };
-    const job = from(fromKafka<Ride>({ brokers, topic, groupId: uniqueName('g'), fromBeginning: true })).to(failing).run();
+    const failing = {
+      name: 'failing',
+      write: () => {
+        throw new Error('disk full');
+      },
+    };
+    const job = from(fromKafka<Ride>({ brokers, topic, groupId: uniqueName('g'), fromBeginning: true }))
+      .to(failing)
+      .run();
     await expect(job).rejects.toMatchObject({ code: 'SINK_FAILED' });
   });
 
   it('an unstamped stream must call withTimestamps after the repartition before windows', () => {
     const stream = from(fromArray(input)).repartition({ brokers, topic: 'never-created', key: (r) => r.rider });
     expect(() => stream.keyBy((r) => r.rider).window(tumbling('10m'))).toThrow(/window\(.*\) needs event time: call \.withTimestamps/);
-    expect(() => stream.withTimestamps((r) => r.at).keyBy((r) => r.rider).window(tumbling('10m'))).not.toThrow();
+    expect(() =>
+      stream
+        .withTimestamps((r) => r.at)
+        .keyBy((r) => r.rider)
+        .window(tumbling('10m')),
+    ).not.toThrow();
   });
 
   it('a window or dedup before the repartition is an error when the stream is built', () => {
     const stamped = from(fromArray(input)).withTimestamps((r) => r.at);
     const options = { brokers, topic: 'never-created', key: (x: any) => x.key };
-    expect(() => stamped.keyBy((r) => r.zone).window(tumbling('1m')).aggregate(count()).repartition(options)).toThrow(PipelineError);
-    expect(() => stamped.keyBy((r) => r.zone).window(tumbling('1m')).aggregate(count()).repartition(options)).toThrow(
+    expect(() =>
+      stamped
+        .keyBy((r) => r.zone)
+        .window(tumbling('1m'))
+        .aggregate(count())
+        .repartition(options),
+    ).toThrow(PipelineError);
+    expect(() =>
+      stamped
+        .keyBy((r) => r.zone)
+        .window(tumbling('1m'))
+        .aggregate(count())
+        .repartition(options),
+    ).toThrow(
       'repartition(never-created): window comes before .repartition(), but the stage that writes the repartition topic must keep no state: move .window() after .repartition()',
     );
     expect(() => stamped.dedup((r) => r.id, { within: '1h' }).repartition(options)).toThrow(/dedup comes before \.repartition\(\)/);
-    const inBranch = () => stamped.branch((s) => s.keyBy((r) => r.zone).window(tumbling('1m')).aggregate(count()).to(toArray())).repartition(options);
+    const inBranch = () =>
+      stamped
+        .branch((s) =>
+          s
+            .keyBy((r) => r.zone)
+            .window(tumbling('1m'))
+            .aggregate(count())
+            .to(toArray()),
+        )
+        .repartition(options);
     expect(inBranch).toThrow(/window comes before \.repartition\(\)/);
     expect(() => stamped.repartition(options).repartition(options)).toThrow(/already repartitioned/);
-    expect(() => stamped.repartition({ ...options, serializer: { serialize: (r: Ride) => Buffer.from(r.id) } })).toThrow(/"serializer" and "deserializer" together/);
+    expect(() => stamped.repartition({ ...options, serializer: { serialize: (r: Ride) => Buffer.from(r.id) } })).toThrow(
+      /"serializer" and "deserializer" together/,
+    );
     expect(() => stamped.repartition({ ...options, consumer: { stopWhenIdel: '1s' } as never })).toThrow(/unknown option "stopWhenIdel"/);
     // a bad run option throws before either stage starts
-    expect(() => stamped.repartition(options).to(toArray()).run({ checkpointInterval: '1s' } as never)).toThrow(/run: unknown option "checkpointInterval"/);
+    expect(() =>
+      stamped
+        .repartition(options)
+        .to(toArray())
+        .run({ checkpointInterval: '1s' } as never),
+    ).toThrow(/run: unknown option "checkpointInterval"/);
   });
 });

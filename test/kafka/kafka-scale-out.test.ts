@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka, type KafkaSource } from '../../src/sources/kafka-source.js';
+import { fromKafka, type KafkaSource } from '../../src/kafka/kafka-source.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
@@ -31,10 +31,25 @@ describe('scale-out with a consumer group', () => {
     const groupId = uniqueName('job');
     await createTopic(topic, 4);
     const input = fc
-      .sample(fc.record({ user: fc.constantFrom('ana', 'bo', 'cy', 'di', 'ed', 'flo', 'gus', 'hal'), at: fc.integer({ min: T0, max: T0 + 15 * 60_000 }), amount: fc.integer({ min: 1, max: 9 }) }), { numRuns: 1200, seed: 11 })
+      .sample(
+        fc.record({
+          user: fc.constantFrom('ana', 'bo', 'cy', 'di', 'ed', 'flo', 'gus', 'hal'),
+          at: fc.integer({ min: T0, max: T0 + 15 * 60_000 }),
+          amount: fc.integer({ min: 1, max: 9 }),
+        }),
+        { numRuns: 1200, seed: 11 },
+      )
       .sort((a, b) => a.at - b.at);
 
-    const options = { brokers, topic, groupId, fromBeginning: true, stopWhenIdle: '10s', sessionTimeout: 6000, heartbeatInterval: 500 } as const;
+    const options = {
+      brokers,
+      topic,
+      groupId,
+      fromBeginning: true,
+      stopWhenIdle: '10s',
+      sessionTimeout: 6000,
+      heartbeatInterval: 500,
+    } as const;
     const a = fromKafka<Click>(options);
     const b = fromKafka<Click>(options);
     const outA = toArray<Result>();
@@ -50,7 +65,10 @@ describe('scale-out with a consumer group', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect([...a.partitions(), ...b.partitions()].sort()).toEqual([0, 1, 2, 3]);
-    await produce(topic, input.map((c) => ({ key: c.user, value: JSON.stringify(c) })));
+    await produce(
+      topic,
+      input.map((c) => ({ key: c.user, value: JSON.stringify(c) })),
+    );
 
     const [summaryA, summaryB] = await Promise.all([runA, runB]);
     expect(summaryA.records + summaryB.records).toBe(input.length);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { avroSerde } from '../../src/serde/avro-serde.js';
-import { toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS } from '../../src/sinks/kafka-sink.js';
+import { toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS } from '../../src/kafka/kafka-sink.js';
 import { brokers, createTopic, readAll, uniqueName } from './kafka-test-utils.js';
 
 describe('toKafka on a real broker', () => {
@@ -31,10 +31,26 @@ describe('toKafka on a real broker', () => {
   it('uses a custom key, headers and an Avro serializer in the Confluent wire format', async () => {
     const topic = uniqueName('sink-avro');
     await createTopic(topic, 1);
-    const schema = { type: 'record', name: 'Count', fields: [{ name: 'zone', type: 'int' }, { name: 'n', type: 'long' }] };
+    const schema = {
+      type: 'record',
+      name: 'Count',
+      fields: [
+        { name: 'zone', type: 'int' },
+        { name: 'n', type: 'long' },
+      ],
+    };
     const serde = avroSerde<{ zone: number; n: number }>(schema, { schemaId: 7 });
-    const sink = toKafka({ brokers, topic, serializer: serde, key: (c) => `zone-${c.zone}`, headers: (c) => ({ kind: c.n > 1 ? 'many' : 'one' }) });
-    await sink.write([{ zone: 1, n: 1 }, { zone: 2, n: 5 }]);
+    const sink = toKafka({
+      brokers,
+      topic,
+      serializer: serde,
+      key: (c) => `zone-${c.zone}`,
+      headers: (c) => ({ kind: c.n > 1 ? 'many' : 'one' }),
+    });
+    await sink.write([
+      { zone: 1, n: 1 },
+      { zone: 2, n: 5 },
+    ]);
     await sink.close?.();
     const [a, b] = (await readAll(topic, 2)).sort((x, y) => Number(x.offset) - Number(y.offset));
     expect(a.key).toBe('zone-1');
@@ -49,10 +65,16 @@ describe('toKafka on a real broker', () => {
     const topic = uniqueName('sink-dlq');
     await createTopic(topic, 1);
     const sink = toKafkaDeadLetters({ brokers, topic });
-    await sink.write([{ reason: 'bad timestamp: NaN', raw: { at: 'soon' }, position: { partition: 2, offset: 9 }, operator: 'withTimestamps' }]);
+    await sink.write([
+      { reason: 'bad timestamp: NaN', raw: { at: 'soon' }, position: { partition: 2, offset: 9 }, operator: 'withTimestamps' },
+    ]);
     await sink.close?.();
     const [m] = await readAll(topic, 1);
-    expect(JSON.parse(m.value!.toString())).toEqual({ reason: 'bad timestamp: NaN', raw: { at: 'soon' }, position: { partition: 2, offset: 9 } });
+    expect(JSON.parse(m.value!.toString())).toEqual({
+      reason: 'bad timestamp: NaN',
+      raw: { at: 'soon' },
+      position: { partition: 2, offset: 9 },
+    });
     expect(m.headers).toEqual({
       [DEAD_LETTER_HEADERS.reason]: 'bad timestamp: NaN',
       [DEAD_LETTER_HEADERS.operator]: 'withTimestamps',

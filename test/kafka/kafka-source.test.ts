@@ -3,7 +3,7 @@ import { StreamkitError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { SourceContext, SourcePoll } from '../../src/core/source.js';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
-import { fromKafka, KafkaSource, type KafkaDeadLetter, type KafkaPosition } from '../../src/sources/kafka-source.js';
+import { fromKafka, KafkaSource, type KafkaDeadLetter, type KafkaPosition } from '../../src/kafka/kafka-source.js';
 import { brokers, committedOffsets, createTopic, produce, uniqueName } from './kafka-test-utils.js';
 
 interface Event {
@@ -24,7 +24,9 @@ async function drain<T>(source: KafkaSource<T>, count: number, timeoutMs = 30_00
     if (polled.deadLetters) dead.push(...polled.deadLetters);
     if (polled.kind === 'end') break;
     if (polled.kind === 'batch') {
-      polled.batch.values.forEach((value, i) => values.push({ value, partition: polled.batch.partition, offset: polled.batch.positions[i] }));
+      polled.batch.values.forEach((value, i) =>
+        values.push({ value, partition: polled.batch.partition, offset: polled.batch.positions[i] }),
+      );
     }
   }
   return { values, dead };
@@ -186,7 +188,15 @@ describe('fromKafka on a real broker', () => {
     await createTopic(topic, 1);
     // separate sends make separate record batches: a fetch returns whole record batches
     for (let i = 0; i < 2000; i += 50) await produce(topic, events(i, i + 50));
-    const source = fromKafka<Event>({ brokers, topic, groupId: uniqueName('g'), fromBeginning: true, batchSize: 10, maxBuffered: 20, maxBytesPerPartition: 1024 });
+    const source = fromKafka<Event>({
+      brokers,
+      topic,
+      groupId: uniqueName('g'),
+      fromBeginning: true,
+      batchSize: 10,
+      maxBuffered: 20,
+      maxBytesPerPartition: 1024,
+    });
     await source.open(context());
     try {
       // wait for the first fetch, then give the consumer time in which it could fetch everything
@@ -205,8 +215,18 @@ describe('fromKafka on a real broker', () => {
   });
 
   it('fails fast with BROKER_UNREACHABLE naming the brokers when no broker answers', async () => {
-    const source = fromKafka({ brokers: ['127.0.0.1:1', '127.0.0.1:2'], topic: 't', groupId: 'g', retry: { retries: 1, initialRetryTime: 100 }, connectionTimeout: 500, logLevel: 'nothing' });
-    const error = await source.open(context()).then(() => undefined, (e: unknown) => e);
+    const source = fromKafka({
+      brokers: ['127.0.0.1:1', '127.0.0.1:2'],
+      topic: 't',
+      groupId: 'g',
+      retry: { retries: 1, initialRetryTime: 100 },
+      connectionTimeout: 500,
+      logLevel: 'nothing',
+    });
+    const error = await source.open(context()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(StreamkitError);
     expect((error as StreamkitError).code).toBe('BROKER_UNREACHABLE');
     expect((error as StreamkitError).message).toContain('127.0.0.1:1, 127.0.0.1:2');

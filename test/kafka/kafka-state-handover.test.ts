@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { from } from '../../src/core/stream.js';
-import type { RuntimeEvent } from '../../src/core/runtime.js';
+import { from } from '../../src/pipeline/stream.js';
+import type { RuntimeEvent } from '../../src/runtime/runtime.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka, type KafkaSource } from '../../src/sources/kafka-source.js';
+import { fromKafka } from '../../src/kafka/kafka-source.js';
 import { toArray } from '../../src/sinks/array-sink.js';
-import { kafkaChangelog } from '../../src/state/kafka-changelog/index.js';
+import { kafkaChangelog } from '../../src/kafka/changelog/index.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
@@ -41,7 +41,14 @@ describe('keyed state follows partitions (kafkaChangelog)', () => {
     const changelog = `${groupId}.changelog`;
     await createTopic(topic, 4);
     const input = fc
-      .sample(fc.record({ user: fc.constantFrom('ana', 'bo', 'cy', 'di', 'ed', 'flo', 'gus', 'hal'), at: fc.integer({ min: T0, max: T0 + 20 * 60_000 }), amount: fc.integer({ min: 1, max: 9 }) }), { numRuns: 2000, seed: 7 })
+      .sample(
+        fc.record({
+          user: fc.constantFrom('ana', 'bo', 'cy', 'di', 'ed', 'flo', 'gus', 'hal'),
+          at: fc.integer({ min: T0, max: T0 + 20 * 60_000 }),
+          amount: fc.integer({ min: 1, max: 9 }),
+        }),
+        { numRuns: 2000, seed: 7 },
+      )
       .sort((a, b) => a.at - b.at);
     // Phase 1 ends mid-window (5-minute windows, split at 9.5 minutes), so windows span the handovers.
     const split = input.findIndex((c) => c.at >= T0 + 9.5 * 60_000);
@@ -55,19 +62,29 @@ describe('keyed state follows partitions (kafkaChangelog)', () => {
     const a = fromKafka<Click>(sourceOptions);
     const outA = toArray<Result>();
     const eventsA: RuntimeEvent[] = [];
-    const runA = job(a).to(outA).run({ state: state(), checkpointEvery: '200ms', onEvent: (e) => eventsA.push(e) });
+    const runA = job(a)
+      .to(outA)
+      .run({ state: state(), checkpointEvery: '200ms', onEvent: (e) => eventsA.push(e) });
     await waitUntil(() => a.partitions().length === 4, 'instance A to own every partition');
     await produce(topic, toMessages(phase1));
     await waitUntil(() => runA.metrics.total('records_in') >= phase1.length, 'instance A to read phase 1');
     const checkpointsSeen = eventsA.filter((e) => e.type === 'checkpoint.completed').length;
-    await waitUntil(() => eventsA.filter((e) => e.type === 'checkpoint.completed').length >= checkpointsSeen + 2, 'a checkpoint covering phase 1');
+    await waitUntil(
+      () => eventsA.filter((e) => e.type === 'checkpoint.completed').length >= checkpointsSeen + 2,
+      'a checkpoint covering phase 1',
+    );
 
     // Instance B joins: the group splits the partitions; B's tasks start from A's checkpoints.
     const b = fromKafka<Click>({ ...sourceOptions, stopWhenIdle: '10s' });
     const outB = toArray<Result>();
     const eventsB: RuntimeEvent[] = [];
-    const runB = job(b).to(outB).run({ state: state(), checkpointEvery: '200ms', onEvent: (e) => eventsB.push(e) });
-    await waitUntil(() => b.partitions().length > 0 && a.partitions().length + b.partitions().length === 4, 'the group to split the partitions');
+    const runB = job(b)
+      .to(outB)
+      .run({ state: state(), checkpointEvery: '200ms', onEvent: (e) => eventsB.push(e) });
+    await waitUntil(
+      () => b.partitions().length > 0 && a.partitions().length + b.partitions().length === 4,
+      'the group to split the partitions',
+    );
     const restoredOnB = () => eventsB.filter((e) => e.type === 'task.started' && e.restoredFrom !== undefined).length;
     await waitUntil(() => restoredOnB() >= b.partitions().length, 'instance B to restore its tasks');
 

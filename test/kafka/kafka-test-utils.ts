@@ -24,7 +24,11 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function createTopic(topic: string, numPartitions = 3, configEntries: Array<{ name: string; value: string }> = []): Promise<void> {
+export async function createTopic(
+  topic: string,
+  numPartitions = 3,
+  configEntries: Array<{ name: string; value: string }> = [],
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -44,7 +48,11 @@ export async function produce(topic: string, messages: TestMessage[]): Promise<v
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    await producer.send({ topic, messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, partition: m.partition })), acks: -1 });
+    await producer.send({
+      topic,
+      messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, partition: m.partition })),
+      acks: -1,
+    });
   } finally {
     await producer.disconnect();
   }

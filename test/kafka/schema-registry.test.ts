@@ -7,14 +7,14 @@ import avro from 'avsc';
 import { inject } from 'vitest';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
 import { StreamkitError } from '../../src/core/errors.js';
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import { avroSerde } from '../../src/serde/avro-serde.js';
 import { decodeConfluentFrame } from '../../src/serde/confluent-wire-format.js';
 import { SchemaRegistryClient } from '../../src/serde/schema-registry-client.js';
 import { toArray } from '../../src/sinks/array-sink.js';
-import { toKafka } from '../../src/sinks/kafka-sink.js';
+import { toKafka } from '../../src/kafka/kafka-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka } from '../../src/sources/kafka-source.js';
+import { fromKafka } from '../../src/kafka/kafka-source.js';
 import { brokers, createTopic, readAll, uniqueName } from './kafka-test-utils.js';
 
 const registryUrl = inject('schemaRegistryUrl');
@@ -118,7 +118,14 @@ describe('avroSerde with a real Schema Registry', () => {
 
     const writer = recordingClient();
     const summary = await from(fromArray(input))
-      .to(toKafka<Trip>({ brokers, topic, key: (t) => t.tripId, serializer: avroSerde<Trip>(tripSchema, { registry: writer.client, subject }) }))
+      .to(
+        toKafka<Trip>({
+          brokers,
+          topic,
+          key: (t) => t.tripId,
+          serializer: avroSerde<Trip>(tripSchema, { registry: writer.client, subject }),
+        }),
+      )
       .run();
     expect(summary.records).toBe(300);
     // one registration for the whole job, not one per record
@@ -198,7 +205,7 @@ describe('avroSerde with a real Schema Registry', () => {
     expect(reader.requests[0]).toMatch(/^GET \/schemas\/ids\/\d+$/);
   });
 
-  it('under BACKWARD compatibility, accepts a compatible change and refuses an incompatible one with the registry\'s reason', async () => {
+  it("under BACKWARD compatibility, accepts a compatible change and refuses an incompatible one with the registry's reason", async () => {
     const subject = uniqueName('trips-compat') + '-value';
     const client = new SchemaRegistryClient({ url: registryUrl });
     const v1 = await client.register(subject, tripSchema);

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import avro from 'avsc';
-import {
-  avroSerde,
-  decodeConfluentFrame,
-  encodeConfluentFrame,
-  jsonSerde,
-} from '../../src/serde/index.js';
+import { avroSerde, decodeConfluentFrame, encodeConfluentFrame, jsonSerde } from '../../src/serde/index.js';
 
 const tripSchema = {
   type: 'record',

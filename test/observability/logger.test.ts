@@ -19,7 +19,9 @@ describe('createLogger', () => {
   it('writes one JSON object per line with json: true', () => {
     const { lines, logger } = capture({ json: true });
     logger.warn('slow sink', { sink: 'jsonl', waitedMs: 120 });
-    expect(lines.map((l) => JSON.parse(l))).toEqual([{ time: '2024-01-15T09:00:00.000Z', level: 'warn', msg: 'slow sink', sink: 'jsonl', waitedMs: 120 }]);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { time: '2024-01-15T09:00:00.000Z', level: 'warn', msg: 'slow sink', sink: 'jsonl', waitedMs: 120 },
+    ]);
   });
 
   it('drops lines below its level', () => {
@@ -50,14 +52,19 @@ describe('createLogger', () => {
 
   it('masks secrets in fields, bindings and messages', () => {
     const { lines, logger } = capture({ json: true, bindings: { token: 'abc' } });
-    logger.child({ kafka: { brokers: ['kafka://app:hunter2@b1:9092'], sasl: { mechanism: 'plain', username: 'app', password: 'hunter2' } } })
+    logger
+      .child({ kafka: { brokers: ['kafka://app:hunter2@b1:9092'], sasl: { mechanism: 'plain', username: 'app', password: 'hunter2' } } })
       .error('cannot reach https://admin:pw@registry:8081', { password: 'pw', err: new Error('at http://u:hunter2@h') });
     const text = lines.join('\n');
     expect(text).not.toMatch(/hunter2|"pw"|admin:pw|abc/);
     expect(JSON.parse(lines[0])).toEqual({
-      time: '2024-01-15T09:00:00.000Z', level: 'error', msg: 'cannot reach https://***@registry:8081',
-      token: '***', kafka: { brokers: ['kafka://***@b1:9092'], sasl: '***' },
-      password: '***', err: { name: 'Error', message: 'at http://***@h' },
+      time: '2024-01-15T09:00:00.000Z',
+      level: 'error',
+      msg: 'cannot reach https://***@registry:8081',
+      token: '***',
+      kafka: { brokers: ['kafka://***@b1:9092'], sasl: '***' },
+      password: '***',
+      err: { name: 'Error', message: 'at http://***@h' },
     });
     const plain = capture();
     plain.logger.info('connect', { sasl: { password: 'hunter2' }, url: 'http://a:hunter2@b' });
@@ -65,7 +72,9 @@ describe('createLogger', () => {
   });
 
   it('rejects a bad level or writer, naming the option', () => {
-    expect(() => createLogger({ level: 'verbose' as never })).toThrow(/logger level must be one of debug, info, warn, error, silent, got "verbose"/);
+    expect(() => createLogger({ level: 'verbose' as never })).toThrow(
+      /logger level must be one of debug, info, warn, error, silent, got "verbose"/,
+    );
     expect(() => createLogger({ write: 'stdout' as never })).toThrow(TypeError);
   });
 });
@@ -75,7 +84,10 @@ describe('logRuntimeEvent', () => {
     const { lines, logger } = capture({ json: true, level: 'debug' });
     logRuntimeEvent(logger, { type: 'job.started' });
     logRuntimeEvent(logger, { type: 'checkpoint.completed', id: 3, durationMs: 12, entries: 40 });
-    logRuntimeEvent(logger, { type: 'job.failed', error: Object.assign(new Error('no broker at kafka://u:p@h:1'), { code: 'BROKER_UNREACHABLE' }) });
+    logRuntimeEvent(logger, {
+      type: 'job.failed',
+      error: Object.assign(new Error('no broker at kafka://u:p@h:1'), { code: 'BROKER_UNREACHABLE' }),
+    });
     const parsed = lines.map((l) => JSON.parse(l));
     expect(parsed.map((p) => [p.level, p.msg])).toEqual([
       ['info', 'job started'],

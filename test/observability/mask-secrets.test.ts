@@ -29,7 +29,9 @@ describe('maskSecrets', () => {
     expect(maskUrlCredentials('connect to https://user@registry:8081 and http://a:b@c/d')).toBe(
       'connect to https://***@registry:8081 and http://***@c/d',
     );
-    expect(maskUrlCredentials('no credentials: http://registry:8081/subjects a@b.c')).toBe('no credentials: http://registry:8081/subjects a@b.c');
+    expect(maskUrlCredentials('no credentials: http://registry:8081/subjects a@b.c')).toBe(
+      'no credentials: http://registry:8081/subjects a@b.c',
+    );
     expect(maskSecrets({ url: 'http://u:p@h:1' })).toEqual({ url: 'http://***@h:1' });
     expect(maskSecrets(new URL('http://u:p@h:1/x'))).toBe('http://***@h:1/x');
   });
@@ -38,7 +40,11 @@ describe('maskSecrets', () => {
     const cause = Object.assign(new Error('ECONNREFUSED http://admin:pw@127.0.0.1:1'), { code: 'ECONNREFUSED' });
     const error = new Error('broker unreachable', { cause });
     expect(maskSecrets({ error })).toEqual({
-      error: { name: 'Error', message: 'broker unreachable', cause: { name: 'Error', message: 'ECONNREFUSED http://***@127.0.0.1:1', code: 'ECONNREFUSED' } },
+      error: {
+        name: 'Error',
+        message: 'broker unreachable',
+        cause: { name: 'Error', message: 'ECONNREFUSED http://***@127.0.0.1:1', code: 'ECONNREFUSED' },
+      },
     });
   });
 
@@ -51,13 +57,17 @@ describe('maskSecrets', () => {
 
   it('never lets a password through, whatever the surrounding object', () => {
     fc.assert(
-      fc.property(fc.object({ maxDepth: 3 }), fc.string({ minLength: 6 }).filter((s) => /^[A-Za-z0-9]+$/.test(s)), (obj, secret) => {
-        const withSecret = { ...obj, deep: { sasl: { password: secret } }, url: `https://user:${secret}@host/` };
-        const text = JSON.stringify(maskSecrets(withSecret));
-        // The secret may only survive where the random object itself contained the same text.
-        const before = JSON.stringify(maskSecrets(obj));
-        if (!before.includes(secret)) expect(text).not.toContain(secret);
-      }),
+      fc.property(
+        fc.object({ maxDepth: 3 }),
+        fc.string({ minLength: 6 }).filter((s) => /^[A-Za-z0-9]+$/.test(s)),
+        (obj, secret) => {
+          const withSecret = { ...obj, deep: { sasl: { password: secret } }, url: `https://user:${secret}@host/` };
+          const text = JSON.stringify(maskSecrets(withSecret));
+          // The secret may only survive where the random object itself contained the same text.
+          const before = JSON.stringify(maskSecrets(obj));
+          if (!before.includes(secret)) expect(text).not.toContain(secret);
+        },
+      ),
     );
   });
 

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  boundedOutOfOrderness, count, createLogger, from, fromIterable, memoryState, toArray, tumbling,
-  type DeadLetter, type RuntimeEvent,
+  boundedOutOfOrderness,
+  count,
+  createLogger,
+  from,
+  fromIterable,
+  memoryState,
+  toArray,
+  tumbling,
+  type DeadLetter,
+  type RuntimeEvent,
 } from '../../src/index.js';
 
 interface Click {
@@ -63,7 +71,10 @@ describe('run({ metrics: { port: 0 } })', () => {
       });
 
     let ended = false;
-    job.then(() => (ended = true), () => (ended = true));
+    job.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
     const url = `http://127.0.0.1:${await port}/metrics`;
     let values = new Map<string, number>();
     // Scrape until the job has read enough for every kind of metric to have moved.
@@ -104,7 +115,9 @@ describe('run({ metrics: { port: 0 } })', () => {
     expect(watermark[0][1]).toBeGreaterThanOrEqual(Date.UTC(2024, 0, 15, 9));
     expect(find(values, 'streamkit_watermark_lag_ms')[0][1]).toBeGreaterThan(0);
     expect(find(values, 'streamkit_watermark_age_ms')[0][1]).toBeGreaterThan(0);
-    expect(find(values, 'streamkit_partition_watermark')).toEqual([['streamkit_partition_watermark{operator="0-withTimestamps",partition="0"}', watermark[0][1]]]);
+    expect(find(values, 'streamkit_partition_watermark')).toEqual([
+      ['streamkit_partition_watermark{operator="0-withTimestamps",partition="0"}', watermark[0][1]],
+    ]);
     expect(find(values, 'streamkit_partition_idle')[0][1]).toBe(0);
     expect(values.get('streamkit_checkpoint_duration_ms')).toBeGreaterThanOrEqual(0);
     expect(values.get('streamkit_checkpoint_entries')).toBeGreaterThan(0);
@@ -147,7 +160,9 @@ describe('run({ metrics: { port: 0 } })', () => {
     });
     const taken = await port;
     const second = from(fromIterable(clicks())).run({ metrics: { port: taken }, onEvent: (e) => events.push(e) });
-    await expect(second).rejects.toThrow(new RegExp(`metrics.port ${taken}: cannot listen on 127.0.0.1 \\(EADDRINUSE\\); choose a free port or 0`));
+    await expect(second).rejects.toThrow(
+      new RegExp(`metrics.port ${taken}: cannot listen on 127.0.0.1 \\(EADDRINUSE\\); choose a free port or 0`),
+    );
     first.stop();
     await first;
     expect(events).toEqual([]);

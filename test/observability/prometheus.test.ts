@@ -13,7 +13,9 @@ describe('prometheusText', () => {
     m.inc('records_out', { stage: 'sink' }, 2);
     m.set('channel_in_flight_records', {}, 3);
     const text = await prometheusText(m, noProcess());
-    expect(text).toContain('# HELP streamkit_records_in_total Records read by the source\n# TYPE streamkit_records_in_total counter\nstreamkit_records_in_total{stage="source"} 5');
+    expect(text).toContain(
+      '# HELP streamkit_records_in_total Records read by the source\n# TYPE streamkit_records_in_total counter\nstreamkit_records_in_total{stage="source"} 5',
+    );
     expect(text).toContain('streamkit_records_out_total{operator="0-map",stage=""} 4');
     expect(text).toContain('streamkit_records_out_total{operator="",stage="sink"} 2');
     expect(text).toContain('# TYPE streamkit_channel_in_flight_records gauge\nstreamkit_channel_in_flight_records 3');

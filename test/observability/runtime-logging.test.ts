@@ -11,7 +11,11 @@ afterEach(() => {
 
 function job(n: number) {
   const events = Array.from({ length: n }, (_, i) => ({ at: i * 100 }));
-  return from(fromArray(events, { batchSize: 100 })).withTimestamps((e) => e.at).window(tumbling('10s')).aggregate(count()).to(toArray());
+  return from(fromArray(events, { batchSize: 100 }))
+    .withTimestamps((e) => e.at)
+    .window(tumbling('10s'))
+    .aggregate(count())
+    .to(toArray());
 }
 
 describe('run({ logger })', () => {
@@ -34,7 +38,11 @@ describe('run({ logger })', () => {
 
     // A second run on the same state restores the last checkpoint and says so.
     lines.length = 0;
-    const second = await job(1_000).run({ state: levelState(dir), checkpointEvery: { records: 300 }, logger: createLogger({ level: 'info', json: true, write: (line) => lines.push(JSON.parse(line)) }) });
+    const second = await job(1_000).run({
+      state: levelState(dir),
+      checkpointEvery: { records: 300 },
+      logger: createLogger({ level: 'info', json: true, write: (line) => lines.push(JSON.parse(line)) }),
+    });
     expect(second.restoredFrom).toBe(lastCheckpoint);
     expect(lines.map((l) => l.msg)).toEqual(['checkpoint restored', 'job started', 'job finished']);
     expect(lines[0]).toMatchObject({ level: 'info', checkpoint: lastCheckpoint });

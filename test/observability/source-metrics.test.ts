@@ -36,7 +36,10 @@ describe('source metrics', () => {
     const job = from(source).to(toArray()).run();
     await job;
     for (const p of [0, 1]) lag.push([p, job.metrics.get('kafka_consumer_lag', { topic: 't', partition: String(p) })]);
-    expect(lag).toEqual([[0, 0], [1, 0]]);
+    expect(lag).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
     const text = await prometheusText(job.metrics);
     expect(text).toContain('# HELP streamkit_kafka_consumer_lag Kafka partition high watermark minus the next offset to read');
     expect(text).toContain('streamkit_kafka_consumer_lag{partition="1",topic="t"} 0');

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchSizes, batchWindows, batchWindowsWithLateness, keyedEvents, type KeyedEvent, type KeyedEventsSample } from '../../src/testing/index.js';
+import {
+  batchSizes,
+  batchWindows,
+  batchWindowsWithLateness,
+  keyedEvents,
+  type KeyedEvent,
+  type KeyedEventsSample,
+} from '../../src/testing/index.js';
 import { global } from '../../src/windowing/global.js';
 import { hopping } from '../../src/windowing/hopping.js';
 import { session } from '../../src/windowing/session.js';
@@ -9,7 +16,6 @@ import { afterCount, onWatermark } from '../../src/windowing/triggers.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
 import type { WindowAssigner, WindowOptions } from '../../src/windowing/types.js';
 import { drive, lastPanes, retractedWindows, seqs, valueSum, windowId } from './window-driver.js';
-
 
 interface Kind {
   name: string;
@@ -79,7 +85,13 @@ describe('the exactness property: last accumulating pane = batch result', () => 
     it(`${kind.name}: any arrival order within the delay, any batch sizes`, () => {
       fc.assert(
         fc.property(onTimeInput, ({ delay, sample, sizes }) => {
-          const { results, late } = drive(sample.arrival, { assigner: kind.assigner(), options: kind.base, aggregator: seqs, delay, sizes });
+          const { results, late } = drive(sample.arrival, {
+            assigner: kind.assigner(),
+            options: kind.base,
+            aggregator: seqs,
+            delay,
+            sizes,
+          });
           expect(late).toEqual([]);
           const expected = batchWindows(sample.events, { assigner: kind.assigner(), aggregator: seqs, keyOf, timeOf });
           const last = lastPanes(results);
@@ -120,7 +132,13 @@ describe('the exactness property: last accumulating pane = batch result', () => 
   it('global: panes count 0, 1, 2 … and every pane but the last holds a multiple of n records', () => {
     fc.assert(
       fc.property(onTimeInput, fc.integer({ min: 1, max: 10 }), ({ delay, sample, sizes }, n) => {
-        const { results } = drive(sample.arrival, { assigner: global(), options: { trigger: afterCount(n) }, aggregator: seqs, delay, sizes });
+        const { results } = drive(sample.arrival, {
+          assigner: global(),
+          options: { trigger: afterCount(n) },
+          aggregator: seqs,
+          delay,
+          sizes,
+        });
         const byKey = new Map<string, number[][]>();
         for (const r of results) {
           const panes = byKey.get(r.key) ?? [];
@@ -274,13 +292,21 @@ describe('accumulation modes agree', () => {
       fc.assert(
         fc.property(lateInput, ({ delay, lateness, sample, sizes }) => {
           const run = (mode: 'accumulating' | 'discarding' | 'retracting') =>
-            drive(sample.arrival, { assigner: kind.assigner(), options: { trigger, allowedLateness: lateness, mode }, aggregator: valueSum, delay, sizes }).results;
+            drive(sample.arrival, {
+              assigner: kind.assigner(),
+              options: { trigger, allowedLateness: lateness, mode },
+              aggregator: valueSum,
+              delay,
+              sizes,
+            }).results;
           const acc = run('accumulating');
           const disc = run('discarding');
           const retr = run('retracting');
           const finalAcc = lastPanes(acc);
           // Panes fire at the same moments in every mode: same ids, same pane info.
-          expect(disc.map((r) => `${r.id} ${r.pane.index} ${r.pane.timing}`)).toEqual(acc.map((r) => `${r.id} ${r.pane.index} ${r.pane.timing}`));
+          expect(disc.map((r) => `${r.id} ${r.pane.index} ${r.pane.timing}`)).toEqual(
+            acc.map((r) => `${r.id} ${r.pane.index} ${r.pane.timing}`),
+          );
           expect(retr.filter((r) => !r.retraction).map((r) => `${r.id} ${r.value}`)).toEqual(acc.map((r) => `${r.id} ${r.value}`));
           const group = (r: { key: string; window: { start: number; end: number } }) => (kind.name === 'session' ? r.key : windowId(r));
           const total = (rs: typeof acc, signed: boolean) => {

@@ -16,8 +16,19 @@ import { seqs } from './window-driver.js';
 
 type Step = { batch: KeyedEvent[] } | { watermark: number };
 
-const ASSIGNERS: Array<() => WindowAssigner> = [() => tumbling(50), () => hopping(60, 25), () => sliding(40), () => session(15), () => global()];
-const TRIGGERS: Trigger[] = [onWatermark(), onWatermark({ early: afterCount(2) }), onWatermark({ early: afterCount(3), late: afterCount(2) }), afterCount(2)];
+const ASSIGNERS: Array<() => WindowAssigner> = [
+  () => tumbling(50),
+  () => hopping(60, 25),
+  () => sliding(40),
+  () => session(15),
+  () => global(),
+];
+const TRIGGERS: Trigger[] = [
+  onWatermark(),
+  onWatermark({ early: afterCount(2) }),
+  onWatermark({ early: afterCount(3), late: afterCount(2) }),
+  afterCount(2),
+];
 
 /** A checkpoint store: full snapshots replace it, incremental ones apply puts and deletes. */
 class Store implements StateWriter {
@@ -33,7 +44,13 @@ class Store implements StateWriter {
   }
 }
 
-function play(op: Operator<unknown, WindowResult>, steps: Step[], sink: { results: string[]; late: string[] }, after?: (i: number) => void, from = 0): void {
+function play(
+  op: Operator<unknown, WindowResult>,
+  steps: Step[],
+  sink: { results: string[]; late: string[] },
+  after?: (i: number) => void,
+  from = 0,
+): void {
   const out: Output<WindowResult> = {
     emit: (b) => {
       for (const r of b.values) sink.results.push(`${r.id} ${JSON.stringify(r.value)} ${r.pane.timing}`);
@@ -49,7 +66,13 @@ function play(op: Operator<unknown, WindowResult>, steps: Step[], sink: { result
   for (let i = from; i < steps.length; i++) {
     const s = steps[i];
     if ('batch' in s) {
-      const b: Batch<unknown> = { values: s.batch, times: s.batch.map((e) => e.time), keys: s.batch.map((e) => e.key), positions: s.batch.map((e) => e.seq), partition: 0 };
+      const b: Batch<unknown> = {
+        values: s.batch,
+        times: s.batch.map((e) => e.time),
+        keys: s.batch.map((e) => e.key),
+        positions: s.batch.map((e) => e.seq),
+        partition: 0,
+      };
       op.processBatch(b, out);
     } else op.processWatermark!(s.watermark, out);
     after?.(i);
@@ -61,7 +84,14 @@ describe('snapshot and restore at any point', () => {
     const input = fc.record({
       delay: fc.integer({ min: 0, max: 20 }),
       lateness: fc.integer({ min: 0, max: 40 }),
-      sample: keyedEvents({ keys: 3, timeRange: [0, 400], maxDisorder: 20, minLength: 10, maxLength: 50, late: { fraction: 0.2, maxExtraDelay: 60 } }),
+      sample: keyedEvents({
+        keys: 3,
+        timeRange: [0, 400],
+        maxDisorder: 20,
+        minLength: 10,
+        maxLength: 50,
+        late: { fraction: 0.2, maxExtraDelay: 60 },
+      }),
       sizes: batchSizes({ max: 8 }),
       assigner: fc.integer({ min: 0, max: ASSIGNERS.length - 1 }),
       trigger: fc.integer({ min: 0, max: TRIGGERS.length - 1 }),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import type { LateRecord, WindowResult } from '../../src/core/window.js';
 import { toArray } from '../../src/sinks/index.js';
 import { fromArray } from '../../src/sources/index.js';
@@ -47,7 +47,12 @@ describe('the exactness property through the public Stream API', () => {
         fc.asyncProperty(input, async ({ delay, sample, batchSize }) => {
           const { results, late } = await runStream(sample.arrival, kind.assigner(), kind.options, delay, batchSize);
           expect(late).toEqual([]);
-          const expected = batchWindows(sample.events, { assigner: kind.assigner(), aggregator: seqs, keyOf: (e) => e.key, timeOf: (e) => e.time });
+          const expected = batchWindows(sample.events, {
+            assigner: kind.assigner(),
+            aggregator: seqs,
+            keyOf: (e) => e.key,
+            timeOf: (e) => e.time,
+          });
           const last = lastPanes(results);
           for (const row of expected) expect(last.get(windowId(row))?.value, windowId(row)).toEqual(row.value);
           if (kind.name !== 'session') expect(last.size).toBe(expected.length);
@@ -62,7 +67,13 @@ describe('the exactness property through the public Stream API', () => {
       fc.record({
         delay: fc.constant(delay),
         lateness: fc.integer({ min: 0, max: 60 }),
-        sample: keyedEvents({ keys: 2, timeRange: [0, 600], maxDisorder: delay, maxLength: 50, late: { fraction: 0.3, maxExtraDelay: 150 } }),
+        sample: keyedEvents({
+          keys: 2,
+          timeRange: [0, 600],
+          maxDisorder: delay,
+          maxLength: 50,
+          late: { fraction: 0.3, maxExtraDelay: 150 },
+        }),
       }),
     );
     await fc.assert(

@@ -33,7 +33,10 @@ export function runMayIncludeKafka(argv: readonly string[]): boolean {
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
   const external = process.env.KAFKA_BROKERS;
   if (external) {
-    project.provide('kafkaBrokers', external.split(',').map((b) => b.trim()));
+    project.provide(
+      'kafkaBrokers',
+      external.split(',').map((b) => b.trim()),
+    );
     return;
   }
   project.provide('kafkaBrokers', ['127.0.0.1:9092']);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
 import { fromArray, fromIterable, fromJsonl, fromObservable } from '../../src/sources/index.js';
 import { toArray, toJsonl, toObservable } from '../../src/sinks/index.js';
@@ -16,8 +16,12 @@ describe('sources', () => {
     }
     const a = toArray<number>();
     const b = toArray<number>();
-    await from(fromIterable([1, 2, 3])).to(a).run();
-    await from(fromIterable(gen(), { batchSize: 2 })).to(b).run();
+    await from(fromIterable([1, 2, 3]))
+      .to(a)
+      .run();
+    await from(fromIterable(gen(), { batchSize: 2 }))
+      .to(b)
+      .run();
     expect(a.items).toEqual([1, 2, 3]);
     expect(b.items).toEqual([0, 1, 2, 3, 4]);
   });
@@ -31,8 +35,15 @@ describe('sources', () => {
       await gate;
       yield 2;
     }
-    const sink = { write: (items: number[]) => { seen.push(...items); if (seen.length === 1) release(); } };
-    await from(fromIterable(slow(), { batchSize: 100 })).to(sink).run();
+    const sink = {
+      write: (items: number[]) => {
+        seen.push(...items);
+        if (seen.length === 1) release();
+      },
+    };
+    await from(fromIterable(slow(), { batchSize: 100 }))
+      .to(sink)
+      .run();
     expect(seen).toEqual([1, 2]);
   });
 
@@ -59,7 +70,10 @@ describe('sources', () => {
     writeFileSync(path, '{"a":1}\n{broken\n{"a":2}\n\n{"a":3}');
     const out = toArray<{ a: number }>();
     const dead = toArray<DeadLetter>();
-    await from(fromJsonl<{ a: number }>(path, { batchSize: 2 })).deadLetters(dead).to(out).run();
+    await from(fromJsonl<{ a: number }>(path, { batchSize: 2 }))
+      .deadLetters(dead)
+      .to(out)
+      .run();
     expect(out.items).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
     expect(dead.items).toHaveLength(1);
     expect(dead.items[0].raw).toBe('{broken');
@@ -68,10 +82,14 @@ describe('sources', () => {
     // Resume: a checkpoint after the first batch, then a new run from the same state.
     const state = memoryState();
     const first = toArray<{ a: number }>();
-    const job = from(fromJsonl<{ a: number }>(path, { batchSize: 1 })).to(first).run({ state, checkpointEvery: { records: 1 } });
+    const job = from(fromJsonl<{ a: number }>(path, { batchSize: 1 }))
+      .to(first)
+      .run({ state, checkpointEvery: { records: 1 } });
     await job;
     const again = toArray<{ a: number }>();
-    const summary = await from(fromJsonl<{ a: number }>(path, { batchSize: 1 })).to(again).run({ state });
+    const summary = await from(fromJsonl<{ a: number }>(path, { batchSize: 1 }))
+      .to(again)
+      .run({ state });
     expect(summary.records).toBe(0);
     expect(again.items).toEqual([]);
   });
@@ -81,17 +99,21 @@ describe('sources', () => {
     const out = toArray<number>();
     const items = [1, 2, 3, 4, 5, 6];
     let checkpoints = 0;
-    const job = from(fromArray(items, { batchSize: 2 })).to(out).run({
-      state,
-      checkpointEvery: { records: 2 },
-      onEvent: (e) => {
-        if (e.type === 'checkpoint.completed' && ++checkpoints === 1) job.stop();
-      },
-    });
+    const job = from(fromArray(items, { batchSize: 2 }))
+      .to(out)
+      .run({
+        state,
+        checkpointEvery: { records: 2 },
+        onEvent: (e) => {
+          if (e.type === 'checkpoint.completed' && ++checkpoints === 1) job.stop();
+        },
+      });
     const first = await job;
     expect(first.stopped).toBe(true);
     const rest = toArray<number>();
-    const second = await from(fromArray(items, { batchSize: 2 })).to(rest).run({ state });
+    const second = await from(fromArray(items, { batchSize: 2 }))
+      .to(rest)
+      .run({ state });
     expect(second.restoredFrom).toBeGreaterThanOrEqual(1);
     // The second run starts where the last complete checkpoint left off: together nothing is
     // lost, and what the second run reads is a suffix of the input.
@@ -105,10 +127,16 @@ describe('sinks', () => {
   it('toJsonl appends one JSON object per line and makes them durable on flush', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'streamkit-sink-'));
     const path = join(dir, 'nested', 'out.jsonl');
-    await from(fromArray([{ id: 'a' }, { id: 'b' }])).to(toJsonl(path)).run();
-    await from(fromArray([{ id: 'c' }])).to(toJsonl(path)).run();
+    await from(fromArray([{ id: 'a' }, { id: 'b' }]))
+      .to(toJsonl(path))
+      .run();
+    await from(fromArray([{ id: 'c' }]))
+      .to(toJsonl(path))
+      .run();
     expect(readFileSync(path, 'utf8')).toBe('{"id":"a"}\n{"id":"b"}\n{"id":"c"}\n');
-    await from(fromArray([{ id: 'd' }])).to(toJsonl(path, { truncate: true })).run();
+    await from(fromArray([{ id: 'd' }]))
+      .to(toJsonl(path, { truncate: true }))
+      .run();
     expect(readFileSync(path, 'utf8')).toBe('{"id":"d"}\n');
   });
 
@@ -118,13 +146,23 @@ describe('sinks', () => {
     const items: unknown[] = [];
     for (let i = 0; i < 3000; i++) {
       const start = 1_704_085_200_000 + i * 300_000;
-      items.push({ key: i % 7 === 0 ? `zoné-${i}` : i, window: { start, end: start + 3_600_000 }, value: { trips: i, revenue: i / 3, label: i % 5 === 0 ? 'naïve "quoted"' : 'x', ok: i % 2 === 0, none: null }, pane: { index: i % 3, timing: 'on-time' }, id: i.toString(16).padStart(32, '0') });
+      items.push({
+        key: i % 7 === 0 ? `zoné-${i}` : i,
+        window: { start, end: start + 3_600_000 },
+        value: { trips: i, revenue: i / 3, label: i % 5 === 0 ? 'naïve "quoted"' : 'x', ok: i % 2 === 0, none: null },
+        pane: { index: i % 3, timing: 'on-time' },
+        id: i.toString(16).padStart(32, '0'),
+      });
       if (i % 500 === 0) items.push({ note: '😀 ünïcode', n: [1, 2, { deep: true }] }, 'a string', 42, null);
     }
-    await from(fromArray(items, { batchSize: 4096 })).to(toJsonl(path)).run();
+    await from(fromArray(items, { batchSize: 4096 }))
+      .to(toJsonl(path))
+      .run();
     expect(readFileSync(path)).toEqual(Buffer.from(items.map((item) => JSON.stringify(item) + '\n').join('')));
     const custom = join(dir, 'custom.jsonl');
-    await from(fromArray([1, 2])).to(toJsonl(custom, { stringify: (n) => `<${n}é>` })).run();
+    await from(fromArray([1, 2]))
+      .to(toJsonl(custom, { stringify: (n) => `<${n}é>` }))
+      .run();
     expect(readFileSync(custom, 'utf8')).toBe('<1é>\n<2é>\n');
   });
 
@@ -154,7 +192,9 @@ describe('sinks', () => {
     const seen: number[] = [];
     let completed = false;
     sink.observable.subscribe({ next: (v) => seen.push(v), complete: () => (completed = true) });
-    await from(fromArray([1, 2, 3])).to(sink).run();
+    await from(fromArray([1, 2, 3]))
+      .to(sink)
+      .run();
     expect(seen).toEqual([1, 2, 3]);
     expect(completed).toBe(true);
   });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateChangeCollector } from '../../src/state/state-change-collector.js';
-import type { CheckpointData, RestoredCheckpoint, StateBackend } from '../../src/state/state-backend.js';
+import type { CheckpointData, RestoredCheckpoint, StateBackend } from '../../src/core/state-backend.js';
 
 /** A store under test: `connect()` returns a backend over the same stored checkpoints each time. */
 export interface BackendFixture {
@@ -33,7 +33,14 @@ export const ACCUMULATOR_SHAPES: Array<[string, unknown]> = [
   ['avg', { sum: 10.5, count: 3 }],
   ['min-max-empty', { min: Infinity, max: -Infinity }],
   ['collect', [1, 'two', { three: 3 }, [4], null]],
-  ['map', new Map<unknown, unknown>([['a', 1], [2, 'b'], ['nested', new Map([['x', [1, 2]]])]])],
+  [
+    'map',
+    new Map<unknown, unknown>([
+      ['a', 1],
+      [2, 'b'],
+      ['nested', new Map([['x', [1, 2]]])],
+    ]),
+  ],
   ['nested', { a: { b: { c: [{ d: null, e: undefined, f: true }] } } }],
   ['null', null],
   ['string-with-nul', 'left\x00right\x00'],
@@ -57,7 +64,11 @@ export const USER_ACCUMULATOR: TopK = {
   tags: new Set(['a', '\x00b']),
 };
 
-function checkpoint(id: number, sourcePosition: unknown, operators: Record<string, { puts?: Array<[string, unknown]>; deletes?: string[]; full?: boolean }>): CheckpointData {
+function checkpoint(
+  id: number,
+  sourcePosition: unknown,
+  operators: Record<string, { puts?: Array<[string, unknown]>; deletes?: string[]; full?: boolean }>,
+): CheckpointData {
   const map = new Map<string, { puts: Map<string, unknown>; deletes: Set<string>; full: boolean }>();
   for (const [uid, c] of Object.entries(operators)) {
     const writer = new StateChangeCollector(uid, c.full ?? false);
@@ -163,15 +174,42 @@ export function describeBackendConformance(name: string, makeFixture: () => Prom
     it('applies incremental puts and deletes across checkpoints, per operator', async () => {
       let backend = await connect();
       await backend.open();
-      await backend.write(checkpoint(1, 10, { a: { puts: [['k1', 1], ['k2', 2], ['k3', 3]] }, b: { puts: [['k1', 'b1']] } }));
-      await backend.write(checkpoint(2, 20, { a: { puts: [['k2', 22], ['k4', 4]], deletes: ['k1'] } }));
+      await backend.write(
+        checkpoint(1, 10, {
+          a: {
+            puts: [
+              ['k1', 1],
+              ['k2', 2],
+              ['k3', 3],
+            ],
+          },
+          b: { puts: [['k1', 'b1']] },
+        }),
+      );
+      await backend.write(
+        checkpoint(2, 20, {
+          a: {
+            puts: [
+              ['k2', 22],
+              ['k4', 4],
+            ],
+            deletes: ['k1'],
+          },
+        }),
+      );
       ({ backend } = await reopen(backend));
       await backend.write(checkpoint(3, 30, { a: { deletes: ['k3', 'never-there'] }, b: { puts: [['k2', 'b2']] } }));
       const { restored } = await reopen(backend);
       expect(restored?.id).toBe(3);
       expect(restored?.sourcePosition).toBe(30);
-      expect(entriesOf(restored, 'a')).toEqual([['k2', 22], ['k4', 4]]);
-      expect(entriesOf(restored, 'b')).toEqual([['k1', 'b1'], ['k2', 'b2']]);
+      expect(entriesOf(restored, 'a')).toEqual([
+        ['k2', 22],
+        ['k4', 4],
+      ]);
+      expect(entriesOf(restored, 'b')).toEqual([
+        ['k1', 'b1'],
+        ['k2', 'b2'],
+      ]);
     });
 
     it('keeps operators apart even when one uid is a prefix of another', async () => {
@@ -185,11 +223,31 @@ export function describeBackendConformance(name: string, makeFixture: () => Prom
       expect(entriesOf(restored, 'a-b')).toEqual([['x', 3]]);
     });
 
-    it('replaces an operator\'s whole state on a full snapshot', async () => {
+    it("replaces an operator's whole state on a full snapshot", async () => {
       let backend = await connect();
       await backend.open();
-      await backend.write(checkpoint(1, 0, { a: { puts: [['old1', 1], ['old2', 2], ['kept', 0]] } }));
-      await backend.write(checkpoint(2, 0, { a: { full: true, puts: [['kept', 'new'], ['fresh', 3]] } }));
+      await backend.write(
+        checkpoint(1, 0, {
+          a: {
+            puts: [
+              ['old1', 1],
+              ['old2', 2],
+              ['kept', 0],
+            ],
+          },
+        }),
+      );
+      await backend.write(
+        checkpoint(2, 0, {
+          a: {
+            full: true,
+            puts: [
+              ['kept', 'new'],
+              ['fresh', 3],
+            ],
+          },
+        }),
+      );
       ({ backend } = await reopen(backend));
       await backend.write(checkpoint(3, 0, { a: { puts: [['later', 4]], deletes: ['fresh'] } }));
       await backend.write(checkpoint(4, 0, { a: { full: true, puts: [] }, c: { full: true, puts: [['c', 1]] } }));
@@ -207,12 +265,26 @@ export function describeBackendConformance(name: string, makeFixture: () => Prom
         id: 2,
         sourcePosition: 'p2',
         operators: new Map([
-          ['a', { puts: new Map<string, unknown>([['k', 2], ['j', 3]]), deletes: new Set<string>(), full: false }],
+          [
+            'a',
+            {
+              puts: new Map<string, unknown>([
+                ['k', 2],
+                ['j', 3],
+              ]),
+              deletes: new Set<string>(),
+              full: false,
+            },
+          ],
           ['b', { puts: new Map<string, unknown>([['fn', () => 1]]), deletes: new Set<string>(), full: true }],
         ]),
       };
       await expect(backend.write(bad)).rejects.toThrow(/cannot be serialized/);
-      const badPosition: CheckpointData = { id: 3, sourcePosition: Symbol('no'), operators: new Map([['a', { puts: new Map([['k', 4]]), deletes: new Set(), full: true }]]) };
+      const badPosition: CheckpointData = {
+        id: 3,
+        sourcePosition: Symbol('no'),
+        operators: new Map([['a', { puts: new Map([['k', 4]]), deletes: new Set(), full: true }]]),
+      };
       await expect(backend.write(badPosition)).rejects.toThrow();
       const { restored } = await reopen(backend);
       expect(restored?.id).toBe(1);
@@ -247,7 +319,10 @@ export function describeBackendConformance(name: string, makeFixture: () => Prom
         puts: fc.array(fc.tuple(key, fc.oneof(fc.integer(), fc.string(), fc.double()))),
         deletes: fc.array(key),
       });
-      const steps = fc.array(fc.record({ changes: fc.array(change, { maxLength: 2 }), reopen: fc.boolean() }), { minLength: 1, maxLength: 6 });
+      const steps = fc.array(fc.record({ changes: fc.array(change, { maxLength: 2 }), reopen: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 6,
+      });
       await fc.assert(
         fc.asyncProperty(steps, async (plan) => {
           await fixture?.dispose();

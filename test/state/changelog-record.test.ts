@@ -5,7 +5,7 @@ import {
   encodeMarkerKey,
   encodeStateRecordKey,
   partitionOfTask,
-} from '../../src/state/kafka-changelog/changelog-record.js';
+} from '../../src/kafka/changelog/changelog-record.js';
 
 describe('changelog record layout (format 1)', () => {
   it('is pinned byte for byte: a changelog written now must restore in later versions', () => {
@@ -15,7 +15,11 @@ describe('changelog record layout (format 1)', () => {
   });
 
   it('decodes what it encodes, including state keys holding \\x00 and non-ASCII text', () => {
-    expect(decodeChangelogKey(encodeStateRecordKey('trips/3', '2-window', 'a\u0000b/é'))).toEqual({ task: 'trips/3', uid: '2-window', key: 'a\u0000b/é' });
+    expect(decodeChangelogKey(encodeStateRecordKey('trips/3', '2-window', 'a\u0000b/é'))).toEqual({
+      task: 'trips/3',
+      uid: '2-window',
+      key: 'a\u0000b/é',
+    });
     expect(decodeChangelogKey(encodeStateRecordKey('t/0', 'b0.1/3-dedup', ''))).toEqual({ task: 't/0', uid: 'b0.1/3-dedup', key: '' });
     expect(decodeChangelogKey(encodeMarkerKey('trips/12'))).toEqual({ task: 'trips/12' });
   });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateError } from '../../src/core/errors.js';
-import type { RunOptions } from '../../src/core/runtime.js';
-import { from } from '../../src/core/stream.js';
+import type { RunOptions } from '../../src/runtime/runtime.js';
+import { from } from '../../src/pipeline/stream.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { readLevelTable, toLevel } from '../../src/sinks/level-sink.js';
@@ -84,7 +84,7 @@ describe('levelState in a running pipeline', () => {
     expect(again.items).toEqual([]);
   });
 
-  it('fails the run with a StateError, before reading anything, when the state directory is not streamkit\'s', async () => {
+  it("fails the run with a StateError, before reading anything, when the state directory is not streamkit's", async () => {
     const dir = join(root, 'not-state');
     await mkdir(dir);
     await writeFile(join(dir, 'report.csv'), 'a,b\n');

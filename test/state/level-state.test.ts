@@ -65,7 +65,10 @@ describe('levelState', () => {
   it('refuses a checkpoint written in a future format version', async () => {
     const dir = join(root, 'future');
     await rawDb(dir, (db) =>
-      db.put(META_KEY, serialize({ magic: STATE_MAGIC, formatVersion: STATE_FORMAT_VERSION + 1, checkpointId: 1, sourcePosition: 0, generations: {} })),
+      db.put(
+        META_KEY,
+        serialize({ magic: STATE_MAGIC, formatVersion: STATE_FORMAT_VERSION + 1, checkpointId: 1, sourcePosition: 0, generations: {} }),
+      ),
     );
     await expectStateError(dir, 'STATE_INCOMPATIBLE', /format 2.*upgrade streamkit/);
   });
@@ -77,7 +80,10 @@ describe('levelState', () => {
 
     const valueDir = join(root, 'bad-value');
     await rawDb(valueDir, async (db) => {
-      await db.put(META_KEY, serialize({ magic: STATE_MAGIC, formatVersion: 1, checkpointId: 1, sourcePosition: 0, generations: { op: 0 } }));
+      await db.put(
+        META_KEY,
+        serialize({ magic: STATE_MAGIC, formatVersion: 1, checkpointId: 1, sourcePosition: 0, generations: { op: 0 } }),
+      );
       await db.put(encodeStateKey('op', 0, 'k'), Buffer.from([0xff, 0x0f, 0x22, 0x10, 0x61]));
     });
     await expectStateError(valueDir, 'STATE_CORRUPT', /unreadable state value of operator op under "k"/);
@@ -127,8 +133,19 @@ describe('levelState', () => {
     const dir = join(root, 'layout');
     const backend = levelState(dir);
     await backend.open();
-    const put = (entries: Array<[string, unknown]>, full: boolean) => new Map([['op', { puts: new Map(entries), deletes: new Set<string>(), full }]]);
-    await backend.write({ id: 1, sourcePosition: { offset: 5 }, operators: put([['a', 1], ['b', 2]], false) });
+    const put = (entries: Array<[string, unknown]>, full: boolean) =>
+      new Map([['op', { puts: new Map(entries), deletes: new Set<string>(), full }]]);
+    await backend.write({
+      id: 1,
+      sourcePosition: { offset: 5 },
+      operators: put(
+        [
+          ['a', 1],
+          ['b', 2],
+        ],
+        false,
+      ),
+    });
     await backend.write({ id: 2, sourcePosition: { offset: 9 }, operators: put([['c', 3]], true) });
     await backend.close();
     const keys: string[] = [];
@@ -141,7 +158,10 @@ describe('levelState', () => {
   it('clears generations left behind by a crash between a full snapshot and its cleanup', async () => {
     const dir = join(root, 'garbage');
     await rawDb(dir, async (db) => {
-      await db.put(META_KEY, serialize({ magic: STATE_MAGIC, formatVersion: 1, checkpointId: 4, sourcePosition: 1, generations: { op: 3 } }));
+      await db.put(
+        META_KEY,
+        serialize({ magic: STATE_MAGIC, formatVersion: 1, checkpointId: 4, sourcePosition: 1, generations: { op: 3 } }),
+      );
       await db.put(encodeStateKey('op', 2, 'stale'), serialize('old'));
       await db.put(encodeStateKey('op', 3, 'live'), serialize('new'));
       await db.put(encodeStateKey('gone', 0, 'x'), serialize('orphan'));

@@ -12,7 +12,11 @@ describe('memoryState', () => {
     const shared = memoryState();
     expect(shared.lastCheckpointId).toBeUndefined();
     await shared.open();
-    await shared.write({ id: 7, sourcePosition: 3, operators: new Map([['op', { puts: new Map([['k', 1]]), deletes: new Set<string>(), full: false }]]) });
+    await shared.write({
+      id: 7,
+      sourcePosition: 3,
+      operators: new Map([['op', { puts: new Map([['k', 1]]), deletes: new Set<string>(), full: false }]]),
+    });
     await shared.close();
     expect(shared.lastCheckpointId).toBe(7);
     expect(await memoryState().open()).toBeUndefined();

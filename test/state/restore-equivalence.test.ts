@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../src/core/runtime.js';
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
@@ -22,9 +21,16 @@ type Result = WindowResult<string, { n: number; total: number }>;
 
 /** Random events with some redelivered copies (same id, same time), in random order. */
 const eventsArb = fc
-  .array(fc.record({ key: fc.constantFrom('a', 'b', 'c'), t: fc.integer({ min: 0, max: 20_000 }), v: fc.integer({ min: -50, max: 50 }) }), { minLength: 20, maxLength: 250 })
+  .array(fc.record({ key: fc.constantFrom('a', 'b', 'c'), t: fc.integer({ min: 0, max: 20_000 }), v: fc.integer({ min: -50, max: 50 }) }), {
+    minLength: 20,
+    maxLength: 250,
+  })
   .chain((base) =>
-    fc.tuple(fc.constant(base), fc.array(fc.nat(), { maxLength: 30 }), fc.array(fc.integer({ min: -3000, max: 3000 }), { minLength: base.length, maxLength: base.length })),
+    fc.tuple(
+      fc.constant(base),
+      fc.array(fc.nat(), { maxLength: 30 }),
+      fc.array(fc.integer({ min: -3000, max: 3000 }), { minLength: base.length, maxLength: base.length }),
+    ),
   )
   .map(([base, copies, jitter]) => {
     const events: Event[] = base.map((e, i) => ({ ...e, id: `e${i}` }));
@@ -43,7 +49,11 @@ const configArb = fc.record({
   lateness: fc.constantFrom(0, 1000, 5000),
 });
 
-function pipeline(events: Event[], config: { batchSize: number; windows: string; lateness: number }, out: ReturnType<typeof toArray<Result>>) {
+function pipeline(
+  events: Event[],
+  config: { batchSize: number; windows: string; lateness: number },
+  out: ReturnType<typeof toArray<Result>>,
+) {
   return from(fromArray(events, { batchSize: config.batchSize }))
     .withTimestamps((e) => e.t, boundedOutOfOrderness(1500))
     .dedup((e) => e.id, { within: '10s' })
@@ -71,7 +81,6 @@ describe('restore equivalence', () => {
         // the state object restores it and finishes. Results past the checkpoint are written twice.
         const state = memoryState();
         const first = toArray<Result>();
-        let stopped: RunSummary | undefined;
         // One credit: the source waits on the sinks, so it is still mid-input when the barrier completes.
         const job = pipeline(events, config, first).run({
           state,
@@ -81,7 +90,7 @@ describe('restore equivalence', () => {
             if (event.type === 'checkpoint.completed' && event.id === config.cut) job.stop();
           },
         });
-        stopped = await job;
+        const stopped = await job;
         const second = toArray<Result>();
         const resumed = await pipeline(events, config, second).run({ state, checkpointEvery: { records: config.every } });
         if (stopped.stopped) {

@@ -72,7 +72,14 @@ describe('encodeStateValue', () => {
 describe('encodeStateValue, flat accumulators', () => {
   it('encodes flat objects of numbers, strings, booleans and null so that v8.deserialize reads them back (property)', async () => {
     const fc = (await import('fast-check')).default;
-    const value = fc.oneof(fc.double(), fc.integer(), fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.boolean(), fc.constant(null));
+    const value = fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.string({ maxLength: 300 }),
+      fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.boolean(),
+      fc.constant(null),
+    );
     fc.assert(
       fc.property(fc.dictionary(fc.stringMatching(/^[A-Za-z_$][\w$]{0,20}$/), value, { maxKeys: 12 }), (acc) => {
         const back = deserialize(encodeStateValue(acc)) as Record<string, unknown>;
@@ -84,7 +91,16 @@ describe('encodeStateValue, flat accumulators', () => {
   });
 
   it('leaves other shapes to v8.serialize', () => {
-    for (const value of [{ nested: { a: 1 } }, { 0: 'index key' }, { u: undefined }, { big: 1n }, { s: '東京' }, Object.assign(Object.create(null), { a: 1 }), [1, 2], new Map([[1, 2]])]) {
+    for (const value of [
+      { nested: { a: 1 } },
+      { 0: 'index key' },
+      { u: undefined },
+      { big: 1n },
+      { s: '東京' },
+      Object.assign(Object.create(null), { a: 1 }),
+      [1, 2],
+      new Map([[1, 2]]),
+    ]) {
       expect(encodeStateValue(value).equals(serialize(value))).toBe(true);
     }
   });

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeStateKey, encodeStateKey, fromSortableTime, META_KEY, sortableTime, STATE_FORMAT_VERSION, statePrefix, prefixEnd } from '../../src/state/state-key.js';
+import {
+  decodeStateKey,
+  encodeStateKey,
+  fromSortableTime,
+  META_KEY,
+  sortableTime,
+  STATE_FORMAT_VERSION,
+  statePrefix,
+  prefixEnd,
+} from '../../src/state/state-key.js';
 
 // These bytes are the on-disk format: a change here breaks every checkpoint already written.
 describe('state key layout, format version 1', () => {
@@ -14,11 +23,16 @@ describe('state key layout, format version 1', () => {
 
   it('decodes what it encodes, keys with \\x00 included', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes('\x00')), fc.nat({ max: 0xffffffff }), fc.string(), (uid, gen, key) => {
-        // Lone surrogates do not survive UTF-8; real keys are well-formed strings.
-        fc.pre(Buffer.from(uid).toString() === uid && Buffer.from(key).toString() === key);
-        expect(decodeStateKey(encodeStateKey(uid, gen, key))).toEqual({ uid, generation: gen, key });
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => !s.includes('\x00')),
+        fc.nat({ max: 0xffffffff }),
+        fc.string(),
+        (uid, gen, key) => {
+          // Lone surrogates do not survive UTF-8; real keys are well-formed strings.
+          fc.pre(Buffer.from(uid).toString() === uid && Buffer.from(key).toString() === key);
+          expect(decodeStateKey(encodeStateKey(uid, gen, key))).toEqual({ uid, generation: gen, key });
+        },
+      ),
     );
     expect(decodeStateKey(META_KEY)).toBeUndefined();
   });

@@ -22,10 +22,38 @@ const trip = (pickup: string, dropoff: string, o: Parameters<typeof rawTrip>[0])
 
 /** Four trips over two days and three hours; expected values below are worked out by hand. */
 const FIXTURE: GoldTrip[] = [
-  trip('2024-01-13T08:00:00', '2024-01-13T08:30:00', { trip_distance: 10, fare_amount: 25, tip_amount: 5, total_amount: 35, passenger_count: 1, payment_type: 1 }),
-  trip('2024-01-13T08:10:00', '2024-01-13T08:20:00', { trip_distance: 2, fare_amount: 10, tip_amount: 0, total_amount: 14.5, passenger_count: 2, payment_type: 2 }),
-  trip('2024-01-13T09:05:00', '2024-01-13T09:17:00', { trip_distance: 3, fare_amount: 0, tip_amount: 0, total_amount: 4.5, passenger_count: null, payment_type: 0 }),
-  trip('2024-01-14T23:50:00', '2024-01-15T00:10:00', { trip_distance: 4, fare_amount: 20.55, tip_amount: 4.11, total_amount: 30.16, passenger_count: 3, payment_type: 1 }),
+  trip('2024-01-13T08:00:00', '2024-01-13T08:30:00', {
+    trip_distance: 10,
+    fare_amount: 25,
+    tip_amount: 5,
+    total_amount: 35,
+    passenger_count: 1,
+    payment_type: 1,
+  }),
+  trip('2024-01-13T08:10:00', '2024-01-13T08:20:00', {
+    trip_distance: 2,
+    fare_amount: 10,
+    tip_amount: 0,
+    total_amount: 14.5,
+    passenger_count: 2,
+    payment_type: 2,
+  }),
+  trip('2024-01-13T09:05:00', '2024-01-13T09:17:00', {
+    trip_distance: 3,
+    fare_amount: 0,
+    tip_amount: 0,
+    total_amount: 4.5,
+    passenger_count: null,
+    payment_type: 0,
+  }),
+  trip('2024-01-14T23:50:00', '2024-01-15T00:10:00', {
+    trip_distance: 4,
+    fare_amount: 20.55,
+    tip_amount: 4.11,
+    total_amount: 30.16,
+    passenger_count: 3,
+    payment_type: 1,
+  }),
 ];
 
 describe('batch Gold in DuckDB', () => {
@@ -65,9 +93,18 @@ describe('batch Gold in DuckDB', () => {
   it('hourly patterns per local hour, checked by hand', async () => {
     const { hourly } = await batchGold(FIXTURE);
     expect(hourly).toEqual([
-      { window: { start: Date.UTC(2024, 0, 13, 13), end: Date.UTC(2024, 0, 13, 14) }, value: { total_trips: 2, avg_distance_miles: 6, avg_duration_minutes: 20, total_revenue: 49.5 } },
-      { window: { start: Date.UTC(2024, 0, 13, 14), end: Date.UTC(2024, 0, 13, 15) }, value: { total_trips: 1, avg_distance_miles: 3, avg_duration_minutes: 12, total_revenue: 4.5 } },
-      { window: { start: Date.UTC(2024, 0, 15, 4), end: Date.UTC(2024, 0, 15, 5) }, value: { total_trips: 1, avg_distance_miles: 4, avg_duration_minutes: 20, total_revenue: 30.16 } },
+      {
+        window: { start: Date.UTC(2024, 0, 13, 13), end: Date.UTC(2024, 0, 13, 14) },
+        value: { total_trips: 2, avg_distance_miles: 6, avg_duration_minutes: 20, total_revenue: 49.5 },
+      },
+      {
+        window: { start: Date.UTC(2024, 0, 13, 14), end: Date.UTC(2024, 0, 13, 15) },
+        value: { total_trips: 1, avg_distance_miles: 3, avg_duration_minutes: 12, total_revenue: 4.5 },
+      },
+      {
+        window: { start: Date.UTC(2024, 0, 15, 4), end: Date.UTC(2024, 0, 15, 5) },
+        value: { total_trips: 1, avg_distance_miles: 4, avg_duration_minutes: 20, total_revenue: 30.16 },
+      },
     ]);
   });
 
@@ -144,7 +181,9 @@ describe('compareGold', () => {
 
   it('counts exactly, money to the cent, averages within the tolerance', () => {
     const batch = [row({ total_trips: 3, total_revenue: 54, avg_speed_mph: 15.666666666666666 })];
-    expect(compareGold([row({ total_trips: 3, total_revenue: 54.000000000001, avg_speed_mph: 15.666666666666668 })], batch).equal).toBe(true);
+    expect(compareGold([row({ total_trips: 3, total_revenue: 54.000000000001, avg_speed_mph: 15.666666666666668 })], batch).equal).toBe(
+      true,
+    );
     const off = compareGold([row({ total_trips: 4, total_revenue: 54.01, avg_speed_mph: 15.67 })], batch);
     expect(off.equal).toBe(false);
     expect(off.differences.map((d) => d.field).sort()).toEqual(['avg_speed_mph', 'total_revenue', 'total_trips']);

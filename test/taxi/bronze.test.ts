@@ -40,7 +40,9 @@ describe('Bronze', () => {
   });
 
   it('dead-letters strings for numbers and fractional ids instead of coercing them', () => {
-    expect(reason(line.replace('"fare_amount":17.7', '"fare_amount":"17.7"'))).toBe('wrong type: fare_amount must be a number or null, got "17.7"');
+    expect(reason(line.replace('"fare_amount":17.7', '"fare_amount":"17.7"'))).toBe(
+      'wrong type: fare_amount must be a number or null, got "17.7"',
+    );
     expect(reason(JSON.stringify({ ...SAMPLE_TRIP, PULocationID: '186' }))).toMatch(/^wrong type: PULocationID/);
     expect(reason(JSON.stringify({ ...SAMPLE_TRIP, passenger_count: 1.5 }))).toMatch(/^wrong type: passenger_count/);
     expect(reason(JSON.stringify({ ...SAMPLE_TRIP, store_and_fwd_flag: 'yes' }))).toMatch(/^wrong type: store_and_fwd_flag/);

@@ -15,7 +15,8 @@ async function freePort(): Promise<number> {
 
 function counter(text: string, name: string): number {
   let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').pop());
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').pop());
   return total;
 }
 
@@ -23,9 +24,13 @@ describe('taxi CLI --metrics-port', () => {
   it('serves Prometheus metrics of the running job over HTTP', async () => {
     const port = await freePort();
     const out = mkdtempSync(join(tmpdir(), 'taxi-metrics-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/taxi/cli.ts', '--events', '400000', '--metrics-port', String(port), '--no-batch-check', '--out', out], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'examples/taxi/cli.ts', '--events', '400000', '--metrics-port', String(port), '--no-batch-check', '--out', out],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     try {

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseBronze } from '../../examples/taxi/bronze.js';
-import { generateTripEvents, generateTrips, JANUARY_2024_TRIPS, TRIP_DISORDER_BOUND_MS, type TripEvent } from '../../examples/taxi/generator.js';
+import {
+  generateTripEvents,
+  generateTrips,
+  JANUARY_2024_TRIPS,
+  TRIP_DISORDER_BOUND_MS,
+  type TripEvent,
+} from '../../examples/taxi/generator.js';
 import { isPossibleTrip, tripMetrics } from '../../examples/taxi/metrics.js';
 import { RAW_TRIP_COLUMNS, type RawTrip } from '../../examples/taxi/raw-trip.js';
 import { toSilver, type SilverTrip } from '../../examples/taxi/silver.js';
@@ -65,7 +71,16 @@ describe('generator determinism and options', () => {
           const r = parseBronze(events[i].line);
           if (!r.ok) throw new Error(r.deadLetter.reason);
           const t = r.trip;
-          const parts = [t.fare_amount, t.extra, t.mta_tax, t.tip_amount, t.tolls_amount, t.improvement_surcharge, t.congestion_surcharge, t.Airport_fee];
+          const parts = [
+            t.fare_amount,
+            t.extra,
+            t.mta_tax,
+            t.tip_amount,
+            t.tolls_amount,
+            t.improvement_surcharge,
+            t.congestion_surcharge,
+            t.Airport_fee,
+          ];
           expect(Math.round((t.total_amount as number) * 100)).toBe(parts.reduce<number>((a, x) => a + Math.round((x ?? 0) * 100), 0));
         }
       }),
@@ -103,7 +118,9 @@ describe('generator calibration on 100k trips (seed 1)', () => {
     expect(share((t) => (t.fare_amount as number) < 0)).toBeCloseTo(0.0126, 3);
     expect(share((t) => t.passenger_count === null)).toBeCloseTo(0.047, 2);
     const nullPax = raws.filter((t) => t.passenger_count === null);
-    const correlated = nullPax.filter((t) => t.RatecodeID === null && t.store_and_fwd_flag === null && t.congestion_surcharge === null && t.Airport_fee === null);
+    const correlated = nullPax.filter(
+      (t) => t.RatecodeID === null && t.store_and_fwd_flag === null && t.congestion_surcharge === null && t.Airport_fee === null,
+    );
     expect(correlated.length / nullPax.length).toBeGreaterThan(0.9);
     // Refund adjustments re-type the payment as a dispute or no-charge; the rest are payment type 0.
     expect(nullPax.filter((t) => (t.fare_amount as number) >= 0).every((t) => t.payment_type === 0)).toBe(true);
@@ -117,7 +134,16 @@ describe('generator calibration on 100k trips (seed 1)', () => {
 
   it('money adds up: total = fare + extra + mta + tip + tolls + improvement + congestion + airport fee', () => {
     const wrong = raws.filter((t) => {
-      const parts = [t.fare_amount, t.extra, t.mta_tax, t.tip_amount, t.tolls_amount, t.improvement_surcharge, t.congestion_surcharge, t.Airport_fee];
+      const parts = [
+        t.fare_amount,
+        t.extra,
+        t.mta_tax,
+        t.tip_amount,
+        t.tolls_amount,
+        t.improvement_surcharge,
+        t.congestion_surcharge,
+        t.Airport_fee,
+      ];
       const cents = parts.reduce<number>((a, x) => a + Math.round((x ?? 0) * 100), 0);
       return Math.round((t.total_amount as number) * 100) !== cents || !Number.isInteger(Math.round((t.total_amount as number) * 100));
     });
@@ -145,7 +171,10 @@ describe('generator calibration on 100k trips (seed 1)', () => {
     for (const { s } of valid) zones.set(s.pickup_location_id as number, (zones.get(s.pickup_location_id as number) ?? 0) + 1);
     expect(zones.size).toBeGreaterThan(250);
     expect(zones.size).toBeLessThanOrEqual(260);
-    const top = [...zones].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([z]) => z);
+    const top = [...zones]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([z]) => z);
     expect(top).toEqual([161, 237, 132]);
     const jfk = valid.filter(({ s }) => s.pickup_location_id === 132).map(({ s }) => s.total_amount as number);
     expect(Math.abs(mean(jfk) - 80.86)).toBeLessThan(3);

@@ -49,7 +49,11 @@ describe('trip metrics (dbt int_trip_metrics)', () => {
     const fast = silver({ tpep_pickup_datetime: '2024-01-05T06:00:00', tpep_dropoff_datetime: '2024-01-05T06:30:00', trip_distance: 100 });
     expect(tripMetrics(fast).avg_speed_mph).toBe(200);
     expect(withMetrics(fast)).toBeNull();
-    const under = silver({ tpep_pickup_datetime: '2024-01-05T06:00:00', tpep_dropoff_datetime: '2024-01-05T06:30:00', trip_distance: 49.99 });
+    const under = silver({
+      tpep_pickup_datetime: '2024-01-05T06:00:00',
+      tpep_dropoff_datetime: '2024-01-05T06:30:00',
+      trip_distance: 49.99,
+    });
     expect(tripMetrics(under).avg_speed_mph).toBe(99.98);
     expect(withMetrics(under)).not.toBeNull();
   });

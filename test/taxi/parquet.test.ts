@@ -33,9 +33,18 @@ function writeTlcParquet(path: string, trips: RawTrip[], airportFeeName = 'Airpo
     { name: 'PULocationID', data: trips.map((t) => t.PULocationID), schema: { type: 'INT32' } },
     { name: 'DOLocationID', data: trips.map((t) => t.DOLocationID), schema: { type: 'INT32' } },
     { name: 'payment_type', data: trips.map((t) => big(t.payment_type)), schema: { type: 'INT64' } },
-    ...(['fare_amount', 'extra', 'mta_tax', 'tip_amount', 'tolls_amount', 'improvement_surcharge', 'total_amount', 'congestion_surcharge'] as const).map(
-      (c) => ({ name: c, data: trips.map((t) => t[c]), schema: double }),
-    ),
+    ...(
+      [
+        'fare_amount',
+        'extra',
+        'mta_tax',
+        'tip_amount',
+        'tolls_amount',
+        'improvement_surcharge',
+        'total_amount',
+        'congestion_surcharge',
+      ] as const
+    ).map((c) => ({ name: c, data: trips.map((t) => t[c]), schema: double })),
     { name: airportFeeName, data: trips.map((t) => t.Airport_fee), schema: double },
   ];
   parquetWriteFile({
@@ -56,7 +65,16 @@ describe('parquet reader', () => {
       const r = parseBronze(line);
       if (r.ok) trips.push(r.trip);
     }
-    trips.push(rawTrip({ passenger_count: null, RatecodeID: null, store_and_fwd_flag: null, congestion_surcharge: null, Airport_fee: null, payment_type: 0 }));
+    trips.push(
+      rawTrip({
+        passenger_count: null,
+        RatecodeID: null,
+        store_and_fwd_flag: null,
+        congestion_surcharge: null,
+        Airport_fee: null,
+        payment_type: 0,
+      }),
+    );
     trips.push(rawTrip({ tpep_pickup_datetime: null }));
     const path = join(dir, 'yellow_tripdata_2024-01.parquet');
     writeTlcParquet(path, trips);
@@ -79,7 +97,10 @@ describe('parquet reader', () => {
   });
 
   it('a missing or corrupt file is a SOURCE_FAILED StreamkitError', async () => {
-    await expect(readParquetTrips(join(dir, 'absent.parquet')).next()).rejects.toMatchObject({ name: 'StreamkitError', code: 'SOURCE_FAILED' });
+    await expect(readParquetTrips(join(dir, 'absent.parquet')).next()).rejects.toMatchObject({
+      name: 'StreamkitError',
+      code: 'SOURCE_FAILED',
+    });
     const path = join(dir, 'not-parquet.parquet');
     writeFileSync(path, 'PAR1 this is not a parquet file PAR1');
     await expect(readParquetTrips(path).next()).rejects.toMatchObject({ code: 'SOURCE_FAILED' });
@@ -87,7 +108,10 @@ describe('parquet reader', () => {
 
   it('reads lazily, one row group at a time', async () => {
     const path = join(dir, 'groups.parquet');
-    writeTlcParquet(path, Array.from({ length: 1500 }, (_, i) => rawTrip({ PULocationID: 1 + (i % 265) })));
+    writeTlcParquet(
+      path,
+      Array.from({ length: 1500 }, (_, i) => rawTrip({ PULocationID: 1 + (i % 265) })),
+    );
     const it = readParquetTrips(path);
     const first = await it.next();
     expect(first.value).toEqual(rawTrip({ PULocationID: 1 }));

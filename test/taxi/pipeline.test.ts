@@ -43,8 +43,16 @@ describe('taxi job (embedded)', () => {
     for (const f of ['bronze.jsonl', 'silver.jsonl', 'dead-letters.jsonl', ...GOLD_STREAMS.map((g) => `gold/${g}.jsonl`)]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
-    const daily = readFileSync(join(out, 'gold/daily.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(daily[0]).toMatchObject({ key: null, window: { start: expect.any(Number), end: expect.any(Number) }, pane: { index: 0 }, id: expect.any(String) });
+    const daily = readFileSync(join(out, 'gold/daily.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(daily[0]).toMatchObject({
+      key: null,
+      window: { start: expect.any(Number), end: expect.any(Number) },
+      pane: { index: 0 },
+      id: expect.any(String),
+    });
     expect(daily[0].value).toHaveProperty('trips');
     expect(daily[0].value).toHaveProperty('revenue');
     const silverLines = readFileSync(join(out, 'silver.jsonl'), 'utf8').trim().split('\n');

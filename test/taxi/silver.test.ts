@@ -13,11 +13,17 @@ describe('Silver predicates (the published Flink SQL)', () => {
   });
 
   it('drops pickups on 2023-12-31 23:50 and 2024-02-01 00:05, keeps the month edges', () => {
-    expect(passesSilver(rawTrip({ tpep_pickup_datetime: '2023-12-31T23:50:00', tpep_dropoff_datetime: '2024-01-01T00:10:00' }))).toBe(false);
-    expect(passesSilver(rawTrip({ tpep_pickup_datetime: '2024-02-01T00:05:00', tpep_dropoff_datetime: '2024-02-01T00:15:00' }))).toBe(false);
+    expect(passesSilver(rawTrip({ tpep_pickup_datetime: '2023-12-31T23:50:00', tpep_dropoff_datetime: '2024-01-01T00:10:00' }))).toBe(
+      false,
+    );
+    expect(passesSilver(rawTrip({ tpep_pickup_datetime: '2024-02-01T00:05:00', tpep_dropoff_datetime: '2024-02-01T00:15:00' }))).toBe(
+      false,
+    );
     expect(passesSilver(rawTrip({ tpep_pickup_datetime: '2024-01-01T00:00:00', tpep_dropoff_datetime: '2024-01-01T00:10:00' }))).toBe(true);
     expect(passesSilver(rawTrip({ tpep_pickup_datetime: '2024-01-31T23:59:59', tpep_dropoff_datetime: '2024-02-01T00:20:00' }))).toBe(true);
-    expect(passesSilver(rawTrip({ tpep_pickup_datetime: '2002-12-31T10:00:00', tpep_dropoff_datetime: '2002-12-31T10:20:00' }))).toBe(false);
+    expect(passesSilver(rawTrip({ tpep_pickup_datetime: '2002-12-31T10:00:00', tpep_dropoff_datetime: '2002-12-31T10:20:00' }))).toBe(
+      false,
+    );
   });
 
   it('a null fails (three-valued logic); zero fare and zero distance pass; negatives fail', () => {
@@ -84,26 +90,47 @@ describe('Silver rows', () => {
     const base = tripId(SAMPLE_TRIP);
     expect(tripId(rawTrip({ tip_amount: 3, passenger_count: 4, RatecodeID: 5 }))).toBe(base);
     expect(tripId(rawTrip({ fare_amount: 17.700000001 }))).toBe(base);
-    for (const change of [{ VendorID: 1 }, { PULocationID: 187 }, { DOLocationID: 80 }, { fare_amount: 17.71 }, { total_amount: 22.71 }, { tpep_dropoff_datetime: '2024-01-01T01:17:44' }]) {
+    for (const change of [
+      { VendorID: 1 },
+      { PULocationID: 187 },
+      { DOLocationID: 80 },
+      { fare_amount: 17.71 },
+      { total_amount: 22.71 },
+      { tpep_dropoff_datetime: '2024-01-01T01:17:44' },
+    ]) {
       expect(tripId(rawTrip(change))).not.toBe(base);
     }
   });
 
   it('batch Silver keeps the first copy of each trip and counts every input once', () => {
     const counts = { kept: 0, rejected: 0, duplicates: 0 };
-    const rows = [...silverTrips([SAMPLE_TRIP, rawTrip({ tip_amount: 9 }), rawTrip({ fare_amount: -1 }), rawTrip({ PULocationID: 1 })], counts)];
+    const rows = [
+      ...silverTrips([SAMPLE_TRIP, rawTrip({ tip_amount: 9 }), rawTrip({ fare_amount: -1 }), rawTrip({ PULocationID: 1 })], counts),
+    ];
     expect(rows.map((r) => r.tip_amount)).toEqual([0, 0]);
     expect(counts).toEqual({ kept: 2, rejected: 1, duplicates: 1 });
   });
 
   it('property: a trip passes iff each predicate holds', () => {
-    const ts = fc.constantFrom('2023-12-31T23:59:59', '2024-01-01T00:00:00', '2024-01-15T08:00:00', '2024-01-31T23:59:59', '2024-02-01T00:00:00', null);
+    const ts = fc.constantFrom(
+      '2023-12-31T23:59:59',
+      '2024-01-01T00:00:00',
+      '2024-01-15T08:00:00',
+      '2024-01-31T23:59:59',
+      '2024-02-01T00:00:00',
+      null,
+    );
     const num = fc.option(fc.double({ min: -100, max: 100, noNaN: true }), { nil: null });
     fc.assert(
       fc.property(ts, ts, num, num, (pickup, dropoff, distance, fare) => {
         const t = rawTrip({ tpep_pickup_datetime: pickup, tpep_dropoff_datetime: dropoff, trip_distance: distance, fare_amount: fare });
         const expected =
-          pickup !== null && dropoff !== null && distance !== null && distance >= 0 && fare !== null && fare >= 0 &&
+          pickup !== null &&
+          dropoff !== null &&
+          distance !== null &&
+          distance >= 0 &&
+          fare !== null &&
+          fare >= 0 &&
           pickup.startsWith('2024-01-');
         expect(passesSilver(t)).toBe(expected);
         expect(toSilver(t) !== null).toBe(expected);

@@ -28,7 +28,11 @@ describe('keyedEvents', () => {
   it('yields time-sorted events and an arrival permutation with bounded disorder', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 500 }).chain((maxDisorder) => fc.tuple(fc.constant(maxDisorder), keyedEvents({ keys: 4, maxDisorder, timeRange: [-1000, 1000], valueRange: [-5, 5] }))),
+        fc
+          .integer({ min: 0, max: 500 })
+          .chain((maxDisorder) =>
+            fc.tuple(fc.constant(maxDisorder), keyedEvents({ keys: 4, maxDisorder, timeRange: [-1000, 1000], valueRange: [-5, 5] })),
+          ),
         ([maxDisorder, { events, arrival }]) => {
           for (let i = 1; i < events.length; i++) expect(events[i].time).toBeGreaterThanOrEqual(events[i - 1].time);
           expect([...arrival].sort((a, b) => a.seq - b.seq)).toEqual([...events].sort((a, b) => a.seq - b.seq));
@@ -48,7 +52,10 @@ describe('keyedEvents', () => {
   it('does produce disorder up to the bound, and late arrivals when asked', () => {
     const samples = fc.sample(keyedEvents({ maxDisorder: 50, minLength: 30 }), { numRuns: 50, seed: 7 });
     expect(Math.max(...samples.map((s) => maxLag(s.arrival)))).toBeGreaterThan(0);
-    const late = fc.sample(keyedEvents({ maxDisorder: 50, minLength: 30, late: { fraction: 0.3, maxExtraDelay: 500 } }), { numRuns: 50, seed: 7 });
+    const late = fc.sample(keyedEvents({ maxDisorder: 50, minLength: 30, late: { fraction: 0.3, maxExtraDelay: 500 } }), {
+      numRuns: 50,
+      seed: 7,
+    });
     expect(Math.max(...late.map((s) => maxLag(s.arrival)))).toBeGreaterThan(50);
   });
 
@@ -96,14 +103,25 @@ describe('watermarksBefore and batchWindowsWithLateness', () => {
     ]);
     expect(late).toEqual([{ record: arrival[2], window: { start: 0, end: 10 }, watermark: 24 }]);
     // With 20 ms of allowed lateness [0,10) still accepts 7 (expires at watermark 9 + 20).
-    const tolerant = batchWindowsWithLateness(arrival, { ...byKey, assigner: tumbling(10), aggregator: count(), maxDelay: 0, allowedLateness: 20 });
+    const tolerant = batchWindowsWithLateness(arrival, {
+      ...byKey,
+      assigner: tumbling(10),
+      aggregator: count(),
+      maxDelay: 0,
+      allowedLateness: 20,
+    });
     expect(tolerant.late).toEqual([]);
     expect(tolerant.results[0].value).toBe(2);
   });
 
   it('a hopping record can be late for one window and on time for another', () => {
     const ev = (time: number, seq: number): KeyedEvent => ({ key: 'a', time, value: 1, seq });
-    const { late, results } = batchWindowsWithLateness([ev(25, 0), ev(14, 1)], { ...byKey, assigner: hopping(20, 10), aggregator: count(), maxDelay: 0 });
+    const { late, results } = batchWindowsWithLateness([ev(25, 0), ev(14, 1)], {
+      ...byKey,
+      assigner: hopping(20, 10),
+      aggregator: count(),
+      maxDelay: 0,
+    });
     expect(late.map((l) => l.window)).toEqual([{ start: 0, end: 20 }]);
     expect(results.find((r) => r.window.start === 10)?.value).toBe(2);
   });

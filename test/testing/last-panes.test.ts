@@ -40,7 +40,12 @@ describe('lastPanes', () => {
       .run();
     expect(out.items.some((x) => x.pane.timing === 'late')).toBe(true);
     const expected = batchWindowsWithLateness(arrival, {
-      assigner: tumbling(10), aggregator: sum((e: KeyedEvent) => e.value), keyOf: (e) => e.key, timeOf: (e) => e.time, maxDelay: 0, allowedLateness: 20,
+      assigner: tumbling(10),
+      aggregator: sum((e: KeyedEvent) => e.value),
+      keyOf: (e) => e.key,
+      timeOf: (e) => e.time,
+      maxDelay: 0,
+      allowedLateness: 20,
     });
     expect(lastPanes(out.items)).toEqual(expected.results);
     expect(expected.results[0]).toEqual({ key: 'k', window: { start: 0, end: 10 }, value: 4 });
@@ -57,7 +62,12 @@ describe('lastPanes', () => {
       .aggregate(sum((e: KeyedEvent) => e.value))
       .to(out)
       .run();
-    const expected = batchWindows(arrival, { assigner: session(10), aggregator: sum((e: KeyedEvent) => e.value), keyOf: (e) => e.key, timeOf: (e) => e.time });
+    const expected = batchWindows(arrival, {
+      assigner: session(10),
+      aggregator: sum((e: KeyedEvent) => e.value),
+      keyOf: (e) => e.key,
+      timeOf: (e) => e.time,
+    });
     expect(expected).toEqual([
       { key: 'k', window: { start: 0, end: 30 }, value: 3 },
       { key: 'k', window: { start: 40, end: 50 }, value: 1 },

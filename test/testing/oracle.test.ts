@@ -129,7 +129,9 @@ describe('batchWindows', () => {
 
   it('aggregates in input order and does not depend on it for order-free aggregates', () => {
     const events = [e('a', 1, 1), e('a', 2, 2), e('a', 3, 3)];
-    expect(batchWindows([...events].reverse(), { ...opts, assigner: tumbling(10), aggregator: collect((x: E) => x.v) })[0].value).toEqual([3, 2, 1]);
+    expect(batchWindows([...events].reverse(), { ...opts, assigner: tumbling(10), aggregator: collect((x: E) => x.v) })[0].value).toEqual([
+      3, 2, 1,
+    ]);
     fc.assert(
       fc.property(keyedEvents(), ({ events, arrival }) => {
         const spec = { ...byKey, assigner: hopping(300, 100), aggregator: sum((x: KeyedEvent) => x.value) };

@@ -28,7 +28,9 @@ describe('aggregator types', () => {
       .keyBy((t) => t.zone)
       .window(tumbling('5m'))
       .aggregate({ trips: count(), revenue: sum((t) => t.fare), top: max((t) => t.fare), zones: collect((t) => t.zone) });
-    expectTypeOf(results).toEqualTypeOf<Stream<WindowResult<string, { trips: number; revenue: number; top: number | null; zones: string[] }>, null>>();
+    expectTypeOf(results).toEqualTypeOf<
+      Stream<WindowResult<string, { trips: number; revenue: number; top: number | null; zones: string[] }>, null>
+    >();
     expect(results).toBeDefined();
   });
 });

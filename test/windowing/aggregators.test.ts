@@ -46,7 +46,11 @@ function referenceSum(values: readonly number[]): number {
 }
 
 const doubles = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e300, max: 1e300 });
-const wideDoubles = fc.oneof(doubles, fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e-300, max: 1e-300 }), fc.integer({ min: -1e6, max: 1e6 }));
+const wideDoubles = fc.oneof(
+  doubles,
+  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e-300, max: 1e-300 }),
+  fc.integer({ min: -1e6, max: 1e6 }),
+);
 
 describe('count', () => {
   it('counts, merges, retracts', () => {
@@ -63,7 +67,12 @@ describe('sum', () => {
   it('sums with and without a selector; empty is 0', () => {
     expect(run(sum(), [])).toBe(0);
     expect(run(sum(), [1, 2, 3])).toBe(6);
-    expect(run(sum((t: { fare: number }) => t.fare), [{ fare: 2.5 }, { fare: 4 }])).toBe(6.5);
+    expect(
+      run(
+        sum((t: { fare: number }) => t.fare),
+        [{ fare: 2.5 }, { fare: 4 }],
+      ),
+    ).toBe(6.5);
   });
 
   it('is exactly rounded where naive summation is not', () => {
@@ -77,11 +86,16 @@ describe('sum', () => {
 
   it('equals the exactly rounded sum (BigInt reference) whatever the order', () => {
     fc.assert(
-      fc.property(fc.array(wideDoubles, { maxLength: 40 }).chain((xs) => fc.tuple(fc.constant(xs), fc.shuffledSubarray(xs, { minLength: xs.length, maxLength: xs.length }))), ([xs, shuffled]) => {
-        const expected = referenceSum(xs);
-        expect(run(sum(), xs)).toBe(expected);
-        expect(run(sum(), shuffled)).toBe(expected);
-      }),
+      fc.property(
+        fc
+          .array(wideDoubles, { maxLength: 40 })
+          .chain((xs) => fc.tuple(fc.constant(xs), fc.shuffledSubarray(xs, { minLength: xs.length, maxLength: xs.length }))),
+        ([xs, shuffled]) => {
+          const expected = referenceSum(xs);
+          expect(run(sum(), xs)).toBe(expected);
+          expect(run(sum(), shuffled)).toBe(expected);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -102,7 +116,12 @@ describe('avg', () => {
   it('is null for nothing and the exact mean otherwise', () => {
     expect(run(avg(), [])).toBeNull();
     expect(run(avg(), [1, 2, 3, 4])).toBe(2.5);
-    expect(run(avg((r: { v: number }) => r.v), [{ v: 1e100 }, { v: 3 }, { v: -1e100 }])).toBe(1);
+    expect(
+      run(
+        avg((r: { v: number }) => r.v),
+        [{ v: 1e100 }, { v: 3 }, { v: -1e100 }],
+      ),
+    ).toBe(1);
     const a = avg();
     expect(a.result(a.retract!(a.retract!(fold(a, [5, 7]), 5), 7))).toBeNull();
   });
@@ -114,9 +133,24 @@ describe('min and max', () => {
     expect(run(max(), [])).toBeNull();
     expect(run(min(), [3, -1, 2])).toBe(-1);
     expect(run(max(), [3, -1, 2])).toBe(3);
-    expect(run(min((s: string) => s), ['b', 'a', 'c'])).toBe('a');
-    expect(run(max((b: bigint) => b), [1n, 10n ** 30n, 5n])).toBe(10n ** 30n);
-    expect(run(max((r: { p: number }) => r.p), [{ p: 1 }, { p: 9 }])).toBe(9);
+    expect(
+      run(
+        min((s: string) => s),
+        ['b', 'a', 'c'],
+      ),
+    ).toBe('a');
+    expect(
+      run(
+        max((b: bigint) => b),
+        [1n, 10n ** 30n, 5n],
+      ),
+    ).toBe(10n ** 30n);
+    expect(
+      run(
+        max((r: { p: number }) => r.p),
+        [{ p: 1 }, { p: 9 }],
+      ),
+    ).toBe(9);
   });
 
   it('NaN wins wherever it arrives, so order does not matter', () => {
@@ -207,12 +241,18 @@ describe('laws', () => {
     if (retractable) {
       it(`${name}: adding then retracting values is the identity`, () => {
         fc.assert(
-          fc.property(fc.array(doubles, { maxLength: 20 }), fc.array(doubles, { maxLength: 20 }).chain((ys) => fc.tuple(fc.constant(ys), fc.shuffledSubarray(ys, { minLength: ys.length, maxLength: ys.length }))), (xs, [ys, order]) => {
-            let acc = fold(agg, xs);
-            for (const y of ys) acc = agg.add(acc, y);
-            for (const y of order) acc = agg.retract!(acc, y);
-            expect(agg.result(acc)).toEqual(agg.result(fold(agg, xs)));
-          }),
+          fc.property(
+            fc.array(doubles, { maxLength: 20 }),
+            fc
+              .array(doubles, { maxLength: 20 })
+              .chain((ys) => fc.tuple(fc.constant(ys), fc.shuffledSubarray(ys, { minLength: ys.length, maxLength: ys.length }))),
+            (xs, [ys, order]) => {
+              let acc = fold(agg, xs);
+              for (const y of ys) acc = agg.add(acc, y);
+              for (const y of order) acc = agg.retract!(acc, y);
+              expect(agg.result(acc)).toEqual(agg.result(fold(agg, xs)));
+            },
+          ),
           { numRuns: 150 },
         );
       });

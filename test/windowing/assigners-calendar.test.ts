@@ -141,7 +141,7 @@ describe("tumbling('1h' | '6h', { timeZone })", () => {
     expect(local('America/New_York', first.end)).toBe('2024-03-10 06:00:00');
   });
 
-  it("in UTC equals plain tumbling for whole-hour and whole-day sizes and offsets", () => {
+  it('in UTC equals plain tumbling for whole-hour and whole-day sizes and offsets', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(1, 2, 3, 4, 6, 8, 12, 24, 48, 168),
@@ -190,9 +190,14 @@ describe('hopping with timeZone', () => {
   it('with hop = size equals calendar tumbling', () => {
     const zones = ['America/New_York', 'Europe/London', 'America/Sao_Paulo'];
     fc.assert(
-      fc.property(fc.constantFrom(...zones), fc.constantFrom('1h', '3h', '1d'), fc.integer({ min: utc(2016, 1, 1), max: utc(2025, 1, 1) }), (zone, size, t) => {
-        expect(hopping(size, size, { timeZone: zone }).assignWindows(t)).toEqual(tumbling(size, { timeZone: zone }).assignWindows(t));
-      }),
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.constantFrom('1h', '3h', '1d'),
+        fc.integer({ min: utc(2016, 1, 1), max: utc(2025, 1, 1) }),
+        (zone, size, t) => {
+          expect(hopping(size, size, { timeZone: zone }).assignWindows(t)).toEqual(tumbling(size, { timeZone: zone }).assignWindows(t));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -265,18 +270,34 @@ describe('zone arithmetic', () => {
 });
 
 describe('calendar grid caching', () => {
-  const zones = ['America/New_York', 'Europe/London', 'America/Sao_Paulo', 'America/St_Johns', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Chatham', 'Pacific/Apia', 'Asia/Beirut', 'America/Havana'];
+  const zones = [
+    'America/New_York',
+    'Europe/London',
+    'America/Sao_Paulo',
+    'America/St_Johns',
+    'Australia/Lord_Howe',
+    'Asia/Kathmandu',
+    'Pacific/Chatham',
+    'Pacific/Apia',
+    'Asia/Beirut',
+    'America/Havana',
+  ];
 
   it('per-day offset shortcuts give the same boundaries as the exact per-boundary rule', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...zones), fc.constantFrom(1, 2, 24), fc.integer({ min: 0, max: 60 * 365 * 24 }), (zone, stepHours, index) => {
-        const grid = new CalendarGrid(zone, stepHours * H, 0);
-        const j = Math.floor(index / stepHours);
-        // Touch neighbours in a scattered order so the day cache is filled from both sides.
-        grid.boundary(j + 3);
-        grid.boundary(j - 2);
-        expect(grid.boundary(j)).toBe(firstInstantAtWall(zone, j * stepHours * H));
-      }),
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.constantFrom(1, 2, 24),
+        fc.integer({ min: 0, max: 60 * 365 * 24 }),
+        (zone, stepHours, index) => {
+          const grid = new CalendarGrid(zone, stepHours * H, 0);
+          const j = Math.floor(index / stepHours);
+          // Touch neighbours in a scattered order so the day cache is filled from both sides.
+          grid.boundary(j + 3);
+          grid.boundary(j - 2);
+          expect(grid.boundary(j)).toBe(firstInstantAtWall(zone, j * stepHours * H));
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -18,7 +18,8 @@ async function pipeline(arrival: KeyedEvent[], assigner: WindowAssigner, maxDela
     .to(out)
     .run();
   const last = new Map<string, { key: unknown; window: { start: number; end: number }; value: unknown }>();
-  for (const r of out.items) last.set(`${String(r.key)}|${r.window.start}|${r.window.end}`, { key: r.key, window: r.window, value: r.value.total });
+  for (const r of out.items)
+    last.set(`${String(r.key)}|${r.window.start}|${r.window.end}`, { key: r.key, window: r.window, value: r.value.total });
   return [...last.values()].sort(compareResults);
 }
 
@@ -44,7 +45,12 @@ describe('calendar assigners in a pipeline', () => {
           const arrival = sample.arrival.map(shift);
           const events = sample.events.map(shift);
           const actual = await pipeline(arrival, make(), 2 * H, batchSize);
-          const expected = batchWindows(events, { assigner: make(), aggregator: sum((e: KeyedEvent) => e.value), keyOf: (e) => e.key, timeOf: (e) => e.time });
+          const expected = batchWindows(events, {
+            assigner: make(),
+            aggregator: sum((e: KeyedEvent) => e.value),
+            keyOf: (e) => e.key,
+            timeOf: (e) => e.time,
+          });
           expect(actual).toEqual(expected);
         },
       ),

@@ -28,13 +28,18 @@ describe('tumbling', () => {
 
   it('holds every t in exactly one aligned window', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -1e12, max: 1e12 }), fc.integer({ min: 1, max: 1e7 }), fc.double({ min: -0.999, max: 0.999, noNaN: true }), (t, size, f) => {
-        const offset = Math.trunc(f * size);
-        const [w] = tumbling(size, { offset }).assignWindows(t);
-        expect(w.end - w.start).toBe(size);
-        expect(w.start <= t && t < w.end).toBe(true);
-        expect(mod(w.start - offset, size)).toBe(0);
-      }),
+      fc.property(
+        fc.integer({ min: -1e12, max: 1e12 }),
+        fc.integer({ min: 1, max: 1e7 }),
+        fc.double({ min: -0.999, max: 0.999, noNaN: true }),
+        (t, size, f) => {
+          const offset = Math.trunc(f * size);
+          const [w] = tumbling(size, { offset }).assignWindows(t);
+          expect(w.end - w.start).toBe(size);
+          expect(w.start <= t && t < w.end).toBe(true);
+          expect(mod(w.start - offset, size)).toBe(0);
+        },
+      ),
     );
   });
 
@@ -63,7 +68,11 @@ describe('hopping', () => {
       { start: 0, end: 10 },
       { start: 5, end: 15 },
     ]);
-    expect(hopping('1h', '15m').assignWindows(0).map((w) => w.start)).toEqual([-2_700_000, -1_800_000, -900_000, 0]);
+    expect(
+      hopping('1h', '15m')
+        .assignWindows(0)
+        .map((w) => w.start),
+    ).toEqual([-2_700_000, -1_800_000, -900_000, 0]);
   });
 
   it('handles bounds: t = start is in, t = end is out', () => {
@@ -135,7 +144,7 @@ describe('hopping', () => {
 });
 
 describe('sliding', () => {
-  it("assigns a record its own window [t - size + 1, t + 1)", () => {
+  it('assigns a record its own window [t - size + 1, t + 1)', () => {
     expect(sliding(10).assignWindows(5)).toEqual([{ start: -4, end: 6 }]);
     expect(sliding('1s')).toMatchObject({ kind: 'sliding', merging: false, size: 1000 });
   });

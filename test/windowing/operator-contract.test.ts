@@ -85,7 +85,10 @@ describe('window bounds and the on-time pane', () => {
   it('sends records with a bad event time to dead letters', () => {
     const op = windowOperator({ assigner: tumbling(10) }, count());
     const h = new Harness(op);
-    op.processBatch({ values: ['x', 'y', 'z', 'w'], times: [Number.NaN, 1.5, 3, Infinity], keys: [1, 1, 1, 1], positions: [7, 8, 9, 10], partition: 2 }, h.out);
+    op.processBatch(
+      { values: ['x', 'y', 'z', 'w'], times: [Number.NaN, 1.5, 3, Infinity], keys: [1, 1, 1, 1], positions: [7, 8, 9, 10], partition: 2 },
+      h.out,
+    );
     h.watermark(100);
     expect(h.rows()).toEqual(['1 [0,10) 1 #0 on-time']);
     expect(h.dead.map((d) => [d.raw, d.position])).toEqual([
@@ -393,7 +396,10 @@ describe('result ids', () => {
   it('are the same in every run and differ between panes', () => {
     const run = () => {
       const h = harness(tumbling(10), { trigger: onWatermark({ early: afterCount(1) }), mode: 'retracting' });
-      h.add([{ zone: 1 }, 1]).add([{ zone: 1 }, 2]).add([2, 3]).watermark(Infinity);
+      h.add([{ zone: 1 }, 1])
+        .add([{ zone: 1 }, 2])
+        .add([2, 3])
+        .watermark(Infinity);
       return h.results.map((r) => r.id);
     };
     const ids = run();
@@ -405,20 +411,54 @@ describe('result ids', () => {
 describe('snapshot and restore', () => {
   type Step = { add: Rec[] } | { wm: number } | { tick: number };
   const script: Step[] = [
-    { add: [['a', 1], ['b', 2], ['a', 12]] },
+    {
+      add: [
+        ['a', 1],
+        ['b', 2],
+        ['a', 12],
+      ],
+    },
     { wm: 5 },
-    { add: [['a', 3], ['c', 14], ['a', 25]] },
+    {
+      add: [
+        ['a', 3],
+        ['c', 14],
+        ['a', 25],
+      ],
+    },
     { wm: 9 },
-    { add: [['a', 4], ['b', 17]] },
+    {
+      add: [
+        ['a', 4],
+        ['b', 17],
+      ],
+    },
     { tick: 100 },
     { wm: 21 },
-    { add: [['a', 8], ['b', 30], ['c', 31], ['a', 26]] },
+    {
+      add: [
+        ['a', 8],
+        ['b', 30],
+        ['c', 31],
+        ['a', 26],
+      ],
+    },
     { wm: 40 },
-    { add: [['a', 2], ['c', 45], ['c', 47]] },
+    {
+      add: [
+        ['a', 2],
+        ['c', 45],
+        ['c', 47],
+      ],
+    },
     { wm: Infinity },
   ];
   const configs: Array<[string, () => WindowAssigner, WindowOptions]> = [
-    ['tumbling, retracting, early', () => tumbling(10), { allowedLateness: 15, mode: 'retracting', trigger: onWatermark({ early: afterCount(2) }) }],
+    [
+      'tumbling, retracting, early',
+      () => tumbling(10),
+      { allowedLateness: 15, mode: 'retracting', trigger: onWatermark({ early: afterCount(2) }) },
+    ],
     ['hopping, discarding', () => hopping(10, 5), { allowedLateness: 15, mode: 'discarding' }],
     ['session, retracting', () => session(5), { allowedLateness: 15, mode: 'retracting' }],
     ['sliding', () => sliding(8), { allowedLateness: 15 }],

@@ -24,7 +24,10 @@ export class Harness {
   private position = 0;
   readonly out: Output<WindowResult>;
 
-  constructor(readonly op: Operator<unknown, WindowResult>, keyed = true) {
+  constructor(
+    readonly op: Operator<unknown, WindowResult>,
+    keyed = true,
+  ) {
     this.keyed = keyed;
     this.out = {
       emit: (b) => {
@@ -58,7 +61,9 @@ export class Harness {
     const values = records.map((r) => (r.length > 2 ? r[2] : r[1]));
     const times = records.map((r) => r[1]);
     const positions = records.map(() => this.position++);
-    const batch = this.keyed ? { values, times, keys: records.map((r) => r[0]), positions, partition: 0 } : { values, times, positions, partition: 0 };
+    const batch = this.keyed
+      ? { values, times, keys: records.map((r) => r[0]), positions, partition: 0 }
+      : { values, times, positions, partition: 0 };
     this.op.processBatch(batch, this.out);
     return this;
   }

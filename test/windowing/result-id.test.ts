@@ -4,8 +4,31 @@ import { murmur3x86128 } from '../../src/windowing/murmur3.js';
 
 // resultId writes the canonical text's bytes itself; it must hash exactly what the recipe says.
 const NUMBERS = [
-  0, -0, 1, -1, 9, 10, 99, 100, 99_999_999, 100_000_000, 100_000_001, 1_704_085_200_000, -1_704_085_200_000,
-  2 ** 31, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 1e21, 1.5, -0.25, Infinity, -Infinity, NaN, Number.MAX_VALUE, Number.MIN_VALUE,
+  0,
+  -0,
+  1,
+  -1,
+  9,
+  10,
+  99,
+  100,
+  99_999_999,
+  100_000_000,
+  100_000_001,
+  1_704_085_200_000,
+  -1_704_085_200_000,
+  2 ** 31,
+  2 ** 53 - 1,
+  -(2 ** 53 - 1),
+  2 ** 53,
+  1e21,
+  1.5,
+  -0.25,
+  Infinity,
+  -Infinity,
+  NaN,
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
 ];
 const KEYS = [null, undefined, 7, 'zone-7', { zone: 1, vendor: 'a' }, 'ü€😀', 12n, 'x'.repeat(300)].map(keyToJson);
 
@@ -35,7 +58,22 @@ describe('resultId', () => {
 
 describe('keyToJson', () => {
   it('renders numbers exactly as JSON.stringify does', () => {
-    for (const n of [0, -0, 7, -7, 0.1, 1e21, 1e-7, 2 ** 53, 1_704_085_200_000, Number.MAX_VALUE, Number.MIN_VALUE, NaN, Infinity, -Infinity]) {
+    for (const n of [
+      0,
+      -0,
+      7,
+      -7,
+      0.1,
+      1e21,
+      1e-7,
+      2 ** 53,
+      1_704_085_200_000,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      NaN,
+      Infinity,
+      -Infinity,
+    ]) {
       expect(keyToJson(n)).toBe(JSON.stringify(n));
     }
   });

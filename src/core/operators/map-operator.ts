@@ -26,7 +26,12 @@ export class MapOperator<I, O> implements Operator<I, O> {
  * Calls `fn` on every record. A throw sends that record to dead letters; `keep` (absent when every
  * record succeeded) flags the records whose results are valid. Undefined when none succeeded.
  */
-export function applyToEach<I, R>(batch: Batch<I>, fn: (value: I) => R, out: Output<unknown>, uid: string): { results: R[]; keep?: Uint8Array; kept: number } | undefined {
+export function applyToEach<I, R>(
+  batch: Batch<I>,
+  fn: (value: I) => R,
+  out: Output<unknown>,
+  uid: string,
+): { results: R[]; keep?: Uint8Array; kept: number } | undefined {
   const { values } = batch;
   const n = values.length;
   const results = new Array<R>(n);

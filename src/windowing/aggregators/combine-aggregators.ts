@@ -24,7 +24,13 @@ export function combineAggregators<T, S extends Record<string, Aggregator<T>>>(
   if (names.length === 0) throw new TypeError('combineAggregators: spec must name at least one aggregator');
   const parts = names.map((name) => {
     const agg = spec[name];
-    if (!agg || typeof agg.create !== 'function' || typeof agg.add !== 'function' || typeof agg.merge !== 'function' || typeof agg.result !== 'function') {
+    if (
+      !agg ||
+      typeof agg.create !== 'function' ||
+      typeof agg.add !== 'function' ||
+      typeof agg.merge !== 'function' ||
+      typeof agg.result !== 'function'
+    ) {
       throw new TypeError(`combineAggregators: '${name}' must be an aggregator { create, add, merge, result }`);
     }
     return agg;

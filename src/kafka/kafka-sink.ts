@@ -11,7 +11,7 @@ import {
   createKafkaClient,
   validateConnectionOptions,
   type KafkaConnectionOptions,
-} from '../sources/kafka/kafka-connection.js';
+} from './kafka-connection.js';
 
 /** Options of {@link toKafka}. */
 export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
@@ -125,10 +125,14 @@ class KafkaProducerSink<T> implements KafkaSink<T> {
       try {
         if (!this.failure) await producer.send({ topic: this.topic, messages, acks });
       } catch (error) {
-        this.failure ??= new StreamkitError('SINK_FAILED', `${this.who}: send of ${messages.length} messages failed: ${describeError(error)}`, {
-          cause: error,
-          retriable: (error as { retriable?: boolean }).retriable === true,
-        });
+        this.failure ??= new StreamkitError(
+          'SINK_FAILED',
+          `${this.who}: send of ${messages.length} messages failed: ${describeError(error)}`,
+          {
+            cause: error,
+            retriable: (error as { retriable?: boolean }).retriable === true,
+          },
+        );
       } finally {
         this.pending--;
         this.waiters.shift()?.();
@@ -153,8 +157,12 @@ class KafkaProducerSink<T> implements KafkaSink<T> {
   }
 }
 
-function validateSinkOptions(options: { topic?: unknown; acks?: unknown; maxPendingSends?: unknown; idempotent?: unknown }, who: string): void {
-  if (typeof options.topic !== 'string' || options.topic.length === 0) throw new TypeError(`${who}: option "topic" must be a non-empty string`);
+function validateSinkOptions(
+  options: { topic?: unknown; acks?: unknown; maxPendingSends?: unknown; idempotent?: unknown },
+  who: string,
+): void {
+  if (typeof options.topic !== 'string' || options.topic.length === 0)
+    throw new TypeError(`${who}: option "topic" must be a non-empty string`);
   if (options.acks !== undefined && options.acks !== -1 && options.acks !== 0 && options.acks !== 1) {
     throw new RangeError(`${who}: option "acks" must be -1, 0 or 1`);
   }
@@ -195,11 +203,23 @@ function defaultKey(item: unknown): string | null {
  */
 export function toKafka<T = unknown>(options: KafkaSinkOptions<T>): KafkaSink<T> {
   validateConnectionOptions(options, 'toKafka');
-  checkOptions('toKafka', options, [...CONNECTION_OPTION_NAMES, 'topic', 'key', 'serializer', 'headers', 'timestamp', 'idempotent', 'acks', 'maxPendingSends']);
+  checkOptions('toKafka', options, [
+    ...CONNECTION_OPTION_NAMES,
+    'topic',
+    'key',
+    'serializer',
+    'headers',
+    'timestamp',
+    'idempotent',
+    'acks',
+    'maxPendingSends',
+  ]);
   validateSinkOptions(options, 'toKafka');
   if (options.key !== undefined && typeof options.key !== 'function') throw new TypeError('toKafka: option "key" must be a function');
-  if (options.headers !== undefined && typeof options.headers !== 'function') throw new TypeError('toKafka: option "headers" must be a function');
-  if (options.timestamp !== undefined && typeof options.timestamp !== 'function') throw new TypeError('toKafka: option "timestamp" must be a function');
+  if (options.headers !== undefined && typeof options.headers !== 'function')
+    throw new TypeError('toKafka: option "headers" must be a function');
+  if (options.timestamp !== undefined && typeof options.timestamp !== 'function')
+    throw new TypeError('toKafka: option "timestamp" must be a function');
   if (options.serializer !== undefined && typeof options.serializer?.serialize !== 'function') {
     throw new TypeError('toKafka: option "serializer" must have a serialize(value) method');
   }
@@ -264,11 +284,13 @@ export function toKafkaDeadLetters(options: KafkaDeadLetterSinkOptions): KafkaSi
     const offset = kafka.offset ?? letter.position?.offset;
     if (offset !== undefined) headers[DEAD_LETTER_HEADERS.offset] = String(offset);
     const raw = letter.raw;
-    const value =
-      Buffer.isBuffer(raw) ? raw
-      : raw instanceof Uint8Array ? Buffer.from(raw)
-      : typeof raw === 'string' ? Buffer.from(raw, 'utf8')
-      : Buffer.from(JSON.stringify({ reason: letter.reason, raw: raw ?? null, position: letter.position ?? null }), 'utf8');
+    const value = Buffer.isBuffer(raw)
+      ? raw
+      : raw instanceof Uint8Array
+        ? Buffer.from(raw)
+        : typeof raw === 'string'
+          ? Buffer.from(raw, 'utf8')
+          : Buffer.from(JSON.stringify({ reason: letter.reason, raw: raw ?? null, position: letter.position ?? null }), 'utf8');
     return { key: Buffer.isBuffer(kafka.key) ? kafka.key : null, value, headers };
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import { PipelineError, RecordRejected } from '../../src/core/errors.js';
 import { fromArray } from '../../src/sources/index.js';
 import { toArray } from '../../src/sinks/index.js';
@@ -59,7 +59,15 @@ describe('Stream basics', () => {
   });
 
   it('sends records with bad timestamps to dead letters, never into a window', async () => {
-    const records: Array<{ at: unknown }> = [{ at: 1 }, { at: Number.NaN }, { at: '5' }, { at: new Date(0) }, { at: 1.5 }, { at: Infinity }, { at: 2 }];
+    const records: Array<{ at: unknown }> = [
+      { at: 1 },
+      { at: Number.NaN },
+      { at: '5' },
+      { at: new Date(0) },
+      { at: 1.5 },
+      { at: Infinity },
+      { at: 2 },
+    ];
     const dead = toArray<DeadLetter>();
     const out = toArray();
     await from(fromArray(records))
@@ -88,7 +96,10 @@ describe('Stream basics', () => {
     const base = from(fromArray([1, 2, 3]));
     const doubled = toArray<number>();
     const plain = toArray<number>();
-    await base.map((x) => x * 2).to(doubled).run();
+    await base
+      .map((x) => x * 2)
+      .to(doubled)
+      .run();
     await base.to(plain).run();
     expect(doubled.items).toEqual([2, 4, 6]);
     expect(plain.items).toEqual([1, 2, 3]);
@@ -100,7 +111,9 @@ describe('Stream basics', () => {
       for (let i = 0; ; i++) yield i;
     }
     const { fromIterable } = await import('../../src/sources/index.js');
-    const job = from(fromIterable(forever(), { batchSize: 10 })).to(out).run({ credits: 2 });
+    const job = from(fromIterable(forever(), { batchSize: 10 }))
+      .to(out)
+      .run({ credits: 2 });
     setTimeout(() => job.stop(), 20);
     const summary = await job;
     expect(summary.stopped).toBe(true);

@@ -1,11 +1,11 @@
-import type { Batch } from './batch.js';
-import type { DeadLetter } from './dead-letter.js';
-import { describeError, StreamkitError } from './errors.js';
-import type { MetricSample, Metrics } from './metrics.js';
-import type { Operator, OperatorContext, Output } from './operator.js';
-import type { Sink } from './sink.js';
-import type { LateRecord } from './window.js';
-import type { OperatorStateChanges } from '../state/state-backend.js';
+import type { Batch } from '../core/batch.js';
+import type { DeadLetter } from '../core/dead-letter.js';
+import { describeError, StreamkitError } from '../core/errors.js';
+import type { MetricSample, Metrics } from '../core/metrics.js';
+import type { Operator, OperatorContext, Output } from '../core/operator.js';
+import type { Sink } from '../core/sink.js';
+import type { LateRecord } from '../core/window.js';
+import type { OperatorStateChanges } from '../core/state-backend.js';
 import { StateChangeCollector } from '../state/state-change-collector.js';
 
 /** A fan-out point: every record and watermark reaching it also flows into each branch. */
@@ -143,7 +143,9 @@ class Segment {
       run();
     } catch (error) {
       if (error instanceof StreamkitError) throw error;
-      throw new StreamkitError('USER_FUNCTION_FAILED', `operator ${this.contexts[i].uid} failed: ${describeError(error)}`, { cause: error });
+      throw new StreamkitError('USER_FUNCTION_FAILED', `operator ${this.contexts[i].uid} failed: ${describeError(error)}`, {
+        cause: error,
+      });
     }
   }
 }
@@ -211,7 +213,13 @@ export class OperatorGraph {
   }
 }
 
-function build(node: PlanNode, prefix: string, inheritedLate: Sink<LateRecord>[], inheritedDead: Sink<DeadLetter>[], env: Environment): Segment {
+function build(
+  node: PlanNode,
+  prefix: string,
+  inheritedLate: Sink<LateRecord>[],
+  inheritedDead: Sink<DeadLetter>[],
+  env: Environment,
+): Segment {
   const group: SinkGroup = {
     sinks: node.sinks,
     lateSinks: node.lateSink ? [node.lateSink] : inheritedLate,

@@ -15,7 +15,7 @@ import {
   kafkajs,
   validateConnectionOptions,
   type KafkaConnectionOptions,
-} from './kafka/kafka-connection.js';
+} from './kafka-connection.js';
 
 /** One topic partition, by name and Kafka partition number. */
 export interface KafkaTopicPartition {
@@ -99,8 +99,20 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
 
 const SOURCE_OPTION_NAMES = [
   ...CONNECTION_OPTION_NAMES,
-  'topic', 'topics', 'groupId', 'fromBeginning', 'deserializer', 'batchSize', 'maxBuffered', 'maxBytesPerPartition',
-  'maxWaitTimeMs', 'maxRecords', 'stopWhenIdle', 'sessionTimeout', 'heartbeatInterval', 'onRebalance',
+  'topic',
+  'topics',
+  'groupId',
+  'fromBeginning',
+  'deserializer',
+  'batchSize',
+  'maxBuffered',
+  'maxBytesPerPartition',
+  'maxWaitTimeMs',
+  'maxRecords',
+  'stopWhenIdle',
+  'sessionTimeout',
+  'heartbeatInterval',
+  'onRebalance',
 ];
 
 /** Partition ids of topics after the first are offset by this much; Kafka topics rarely exceed a few thousand partitions. */
@@ -178,7 +190,15 @@ export class KafkaSource<T> implements Source<T> {
     if (typeof options.groupId !== 'string' || options.groupId.length === 0) {
       throw new TypeError('fromKafka: option "groupId" must be a non-empty string');
     }
-    for (const name of ['batchSize', 'maxBuffered', 'maxRecords', 'maxBytesPerPartition', 'maxWaitTimeMs', 'sessionTimeout', 'heartbeatInterval'] as const) {
+    for (const name of [
+      'batchSize',
+      'maxBuffered',
+      'maxRecords',
+      'maxBytesPerPartition',
+      'maxWaitTimeMs',
+      'sessionTimeout',
+      'heartbeatInterval',
+    ] as const) {
       const v = options[name];
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
         throw new RangeError(`fromKafka: option "${name}" must be a positive integer, got ${v}`);
@@ -339,7 +359,10 @@ export class KafkaSource<T> implements Source<T> {
    * row the source fails.
    */
   private async onCrash(error: unknown): Promise<void> {
-    const failure = () => new StreamkitError('SOURCE_FAILED', `fromKafka(${this.topics.join(', ')}): consumer stopped: ${describeError(error)}`, { cause: error });
+    const failure = () =>
+      new StreamkitError('SOURCE_FAILED', `fromKafka(${this.topics.join(', ')}): consumer stopped: ${describeError(error)}`, {
+        cause: error,
+      });
     if (this.closed || this.ctx?.signal.aborted) return;
     if (isPermanentKafkaError(error)) return this.fail(failure());
     this.ctx?.metrics?.inc('kafka_consumer_restarts', { topic: this.topics.join(',') });
@@ -441,7 +464,10 @@ export class KafkaSource<T> implements Source<T> {
   private restore(from: unknown): void {
     if (from === undefined || from === null) return;
     if (typeof from !== 'object') {
-      throw new StreamkitError('STATE_INCOMPATIBLE', `fromKafka: cannot restore from position ${JSON.stringify(from)}: not a Kafka position`);
+      throw new StreamkitError(
+        'STATE_INCOMPATIBLE',
+        `fromKafka: cannot restore from position ${JSON.stringify(from)}: not a Kafka position`,
+      );
     }
     for (const [topic, parts] of Object.entries(from as KafkaPosition)) {
       for (const [p, offset] of Object.entries(parts)) {
@@ -566,7 +592,8 @@ export class KafkaSource<T> implements Source<T> {
     if (this.stopWhenIdleMs === undefined || !this.ctx) return false;
     const now = this.ctx.now();
     // Before the group is joined nothing can arrive; allow a session timeout for the join itself.
-    const since = this.joinedAt === undefined ? this.openedAt + (this.options.sessionTimeout ?? 30_000) : Math.max(this.joinedAt, this.lastMessageAt);
+    const since =
+      this.joinedAt === undefined ? this.openedAt + (this.options.sessionTimeout ?? 30_000) : Math.max(this.joinedAt, this.lastMessageAt);
     if (now - since < this.stopWhenIdleMs) return false;
     this.ended = true;
     return true;
@@ -633,7 +660,9 @@ export class KafkaSource<T> implements Source<T> {
       try {
         listener(event);
       } catch (error) {
-        this.fail(new StreamkitError('USER_FUNCTION_FAILED', `fromKafka: onRebalance listener threw: ${describeError(error)}`, { cause: error }));
+        this.fail(
+          new StreamkitError('USER_FUNCTION_FAILED', `fromKafka: onRebalance listener threw: ${describeError(error)}`, { cause: error }),
+        );
       }
     }
   }
@@ -678,7 +707,13 @@ function setOffset(map: Map<string, Map<number, number>>, topic: string, partiti
   parts.set(partition, offset);
 }
 
-const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
+const REBALANCE_ERRORS = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+]);
 
 function isRebalanceError(error: unknown): boolean {
   const type = (error as { type?: unknown }).type;

@@ -1,14 +1,14 @@
-import type { DeadLetter } from './dead-letter.js';
-import type { Duration } from './duration.js';
-import { PipelineError } from './errors.js';
-import type { Operator } from './operator.js';
-import { FilterOperator, FlatMapOperator, KeyByOperator, MapOperator } from './operators/index.js';
-import type { PlanNode } from './operator-graph.js';
-import { runPipeline, type Job, type PipelinePlan, type RunOptions } from './runtime.js';
-import { runStages } from './run-stages.js';
-import type { Sink } from './sink.js';
-import type { Source } from './source.js';
-import type { LateRecord, WindowResult } from './window.js';
+import type { DeadLetter } from '../core/dead-letter.js';
+import type { Duration } from '../core/duration.js';
+import { PipelineError } from '../core/errors.js';
+import type { Operator } from '../core/operator.js';
+import { FilterOperator, FlatMapOperator, KeyByOperator, MapOperator } from '../core/operators/index.js';
+import type { PlanNode } from '../runtime/operator-graph.js';
+import { runPipeline, type Job, type PipelinePlan, type RunOptions } from '../runtime/runtime.js';
+import { runStages } from '../runtime/run-stages.js';
+import type { Sink } from '../core/sink.js';
+import type { Source } from '../core/source.js';
+import type { LateRecord, WindowResult } from '../core/window.js';
 import { dedup as dedupOperator } from '../delivery/dedup.js';
 import { repartitionParts, type RepartitionOptions } from '../kafka/repartition.js';
 import { TimestampOperator } from '../watermarks/timestamp-operator.js';
@@ -52,9 +52,8 @@ export interface StreamStage {
 }
 
 /** The result type of `.aggregate(spec)`: one aggregator's result, or an object of named results. */
-export type AggregateResult<S> = S extends Aggregator<any, any, infer R>
-  ? R
-  : { [K in keyof S]: S[K] extends Aggregator<any, any, infer R> ? R : never };
+export type AggregateResult<S> =
+  S extends Aggregator<any, any, infer R> ? R : { [K in keyof S]: S[K] extends Aggregator<any, any, infer R> ? R : never };
 
 /** An aggregator, or an object of named aggregators (`{ trips: count(), revenue: sum(t => t.fare) }`). */
 export type AggregateSpec<T> = Aggregator<T, any, any> | Record<string, Aggregator<T, any, any>>;
@@ -149,7 +148,7 @@ export class Stream<T, K = null> {
   dedup(idOf: (value: T) => string | number, options: { within: Duration }): Stream<T, K> {
     assertFunction(idOf, 'dedup(idOf)');
     if (!this.blueprint.traits.timestamped) {
-      throw new PipelineError("dedup() expires seen ids by event time: call .withTimestamps(…) before .dedup()");
+      throw new PipelineError('dedup() expires seen ids by event time: call .withTimestamps(…) before .dedup()');
     }
     dedupOperator(idOf, options); // validates `within` here rather than at run()
     return this.with<T>(() => dedupOperator(idOf, options) as Operator);
@@ -174,7 +173,8 @@ export class Stream<T, K = null> {
       const end = make(start);
       if (!(end instanceof Stream)) throw new TypeError(`branch(#${i + 1}): the function must return the stream it built (… .to(sink))`);
       const node = end.node();
-      if (end.blueprint.source !== this.blueprint.source) throw new PipelineError(`branch(#${i + 1}) must continue the stream it is given, not start from another source`);
+      if (end.blueprint.source !== this.blueprint.source)
+        throw new PipelineError(`branch(#${i + 1}) must continue the stream it is given, not start from another source`);
       if (!hasSink(node)) throw new PipelineError(`branch(#${i + 1}) has no sink: end it with .to(sink)`);
       return node;
     });
@@ -217,7 +217,9 @@ export class Stream<T, K = null> {
   repartition(options: RepartitionOptions<T>): Stream<T, null> {
     const who = `repartition(${typeof options?.topic === 'string' ? options.topic : '…'})`;
     if (this.blueprint.upstream) {
-      throw new PipelineError(`${who}: this stream was already repartitioned; keyBy the stage after one .repartition() by the new key instead of repartitioning again`);
+      throw new PipelineError(
+        `${who}: this stream was already repartitioned; keyBy the stage after one .repartition() by the new key instead of repartitioning again`,
+      );
     }
     const node = this.node();
     const stateful = statefulOperator(node);
@@ -227,7 +229,10 @@ export class Stream<T, K = null> {
       );
     }
     const { source, traits } = this.blueprint;
-    const parts = repartitionParts(options, { source, watermarks: traits.timestamped ? (traits.watermarks ?? boundedOutOfOrderness(0)) : undefined });
+    const parts = repartitionParts(options, {
+      source,
+      watermarks: traits.timestamped ? (traits.watermarks ?? boundedOutOfOrderness(0)) : undefined,
+    });
     // With sinks of its own, the stage before feeds the producer through a branch, so those sinks
     // keep receiving plain records.
     const upstream: PipelinePlan =
@@ -283,8 +288,13 @@ export class Stream<T, K = null> {
     const { upstream } = this.blueprint;
     if (!upstream) return runPipeline(this.plan(), options);
     const { batchSize, credits, tickInterval, clock, signal } = options;
-    const shared = Object.fromEntries(Object.entries({ batchSize, credits, tickInterval, clock, signal }).filter(([, v]) => v !== undefined));
-    return runStages(() => runPipeline(upstream.plan, { ...upstream.runOptions(), ...shared }), () => runPipeline(this.plan(), options));
+    const shared = Object.fromEntries(
+      Object.entries({ batchSize, credits, tickInterval, clock, signal }).filter(([, v]) => v !== undefined),
+    );
+    return runStages(
+      () => runPipeline(upstream.plan, { ...upstream.runOptions(), ...shared }),
+      () => runPipeline(this.plan(), options),
+    );
   }
 
   /** The plan `run` executes, for runtimes and tests that drive it themselves (with `.repartition()`: the stage after it). */
@@ -301,9 +311,20 @@ export class Stream<T, K = null> {
    */
   stages(): StreamStage[] {
     const { upstream } = this.blueprint;
-    const main: StreamStage = { name: upstream ? 'downstream' : 'main', plan: () => this.plan(), run: (options) => runPipeline(this.plan(), options) };
+    const main: StreamStage = {
+      name: upstream ? 'downstream' : 'main',
+      plan: () => this.plan(),
+      run: (options) => runPipeline(this.plan(), options),
+    };
     if (!upstream) return [main];
-    return [{ name: 'upstream', plan: () => upstream.plan, run: (options) => runPipeline(upstream.plan, { ...upstream.runOptions(), ...options }) }, main];
+    return [
+      {
+        name: 'upstream',
+        plan: () => upstream.plan,
+        run: (options) => runPipeline(upstream.plan, { ...upstream.runOptions(), ...options }),
+      },
+      main,
+    ];
   }
 
   private node(): PlanNode {
@@ -331,10 +352,14 @@ export class WindowedStream<T, K> {
    */
   aggregate<S extends AggregateSpec<T>>(spec: S | Aggregator<T, any, any>): Stream<WindowResult<K, AggregateResult<S>>, null> {
     if (typeof spec === 'function') {
-      throw new TypeError('aggregate(spec): got a function; pass an aggregator such as count() (called, with parentheses) or an object of them, { trips: count(), revenue: sum(t => t.fare) }');
+      throw new TypeError(
+        'aggregate(spec): got a function; pass an aggregator such as count() (called, with parentheses) or an object of them, { trips: count(), revenue: sum(t => t.fare) }',
+      );
     }
     if (!isAggregator(spec) && (spec === null || typeof spec !== 'object')) {
-      throw new TypeError(`aggregate(spec): expected an aggregator such as count() or an object of named aggregators, got ${spec === null ? 'null' : typeof spec}`);
+      throw new TypeError(
+        `aggregate(spec): expected an aggregator such as count() or an object of named aggregators, got ${spec === null ? 'null' : typeof spec}`,
+      );
     }
     const aggregator = isAggregator(spec) ? spec : combineAggregators(spec as Record<string, Aggregator>);
     const { assigner, options } = this;

@@ -9,10 +9,10 @@ import {
   createKafkaClient,
   validateConnectionOptions,
   type KafkaConnectionOptions,
-} from '../../sources/kafka/kafka-connection.js';
-import { EncodedStateValue, encodeStateValue } from '../state-change-collector.js';
-import { compareUtf8 } from '../state-key.js';
-import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../task-state-backend.js';
+} from '../kafka-connection.js';
+import { EncodedStateValue, encodeStateValue } from '../../state/state-change-collector.js';
+import { compareUtf8 } from '../../state/state-key.js';
+import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../../core/task-state-backend.js';
 import { readChangelog } from './changelog-reader.js';
 import { CHANGELOG_FORMAT_VERSION, encodeMarkerKey, encodeStateRecordKey, partitionOfTask, type TaskMarker } from './changelog-record.js';
 
@@ -75,10 +75,12 @@ export class KafkaChangelogState implements TaskStateBackend {
   constructor(options: KafkaChangelogOptions) {
     validateConnectionOptions(options, 'kafkaChangelog');
     checkOptions('kafkaChangelog', options, OPTION_NAMES);
-    if (typeof options.topic !== 'string' || options.topic.length === 0) throw new TypeError('kafkaChangelog: option "topic" must be a non-empty string');
+    if (typeof options.topic !== 'string' || options.topic.length === 0)
+      throw new TypeError('kafkaChangelog: option "topic" must be a non-empty string');
     for (const name of ['partitions', 'replicationFactor', 'restoreTimeoutMs'] as const) {
       const v = options[name];
-      if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new RangeError(`kafkaChangelog: option "${name}" must be a positive integer, got ${v}`);
+      if (v !== undefined && !(Number.isInteger(v) && v > 0))
+        throw new RangeError(`kafkaChangelog: option "${name}" must be a positive integer, got ${v}`);
     }
     this.options = options;
     this.name = `kafka changelog ${options.topic}`;
@@ -107,14 +109,26 @@ export class KafkaChangelogState implements TaskStateBackend {
           this.owned.delete(task);
           await earlier.producer.disconnect().catch(() => undefined);
         }
-        const producer = this.kafka!.producer({ transactionalId: `${this.options.topic}/${task}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+        const producer = this.kafka!.producer({
+          transactionalId: `${this.options.topic}/${task}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+        });
         await producer.connect();
         const init = await producer.transaction();
         await init.abort();
         this.owned.set(task, { producer, generation: ++this.generations, keys: new Map() });
       }
       const partitions = [...new Set(tasks.map((t) => this.changelogPartition(t)))];
-      const read = await readChangelog(this.kafka!, admin, this.options.topic, partitions, new Set(tasks), this.options.restoreTimeoutMs ?? 120_000);
+      const read = await readChangelog(
+        this.kafka!,
+        admin,
+        this.options.topic,
+        partitions,
+        new Set(tasks),
+        this.options.restoreTimeoutMs ?? 120_000,
+      );
       const out = new Map<string, AcquiredTask>();
       for (const task of tasks) {
         const state = read.get(task);
@@ -124,15 +138,24 @@ export class KafkaChangelogState implements TaskStateBackend {
           continue;
         }
         if (state.marker.format !== CHANGELOG_FORMAT_VERSION) {
-          throw new StateError('STATE_INCOMPATIBLE', `${this.name}: task ${task} was written in changelog format ${state.marker.format}; this version reads ${CHANGELOG_FORMAT_VERSION}`);
+          throw new StateError(
+            'STATE_INCOMPATIBLE',
+            `${this.name}: task ${task} was written in changelog format ${state.marker.format}; this version reads ${CHANGELOG_FORMAT_VERSION}`,
+          );
         }
         const operators = new Map<string, Iterable<[string, unknown]>>();
         for (const [uid, entries] of state.operators) {
           owned.keys.set(uid, new Set(entries.keys()));
           const keys = [...entries.keys()].sort(compareUtf8);
-          operators.set(uid, keys.map((k): [string, unknown] => [k, deserialize(entries.get(k)!)]));
+          operators.set(
+            uid,
+            keys.map((k): [string, unknown] => [k, deserialize(entries.get(k)!)]),
+          );
         }
-        out.set(task, { generation: owned.generation, restored: { checkpointId: state.marker.checkpointId, position: state.marker.position, operators } });
+        out.set(task, {
+          generation: owned.generation,
+          restored: { checkpointId: state.marker.checkpointId, position: state.marker.position, operators },
+        });
       }
       return out;
     });
@@ -188,7 +211,10 @@ export class KafkaChangelogState implements TaskStateBackend {
       }
       for (const [key, value] of changes.puts) {
         keys.add(key);
-        messages.push({ key: encodeStateRecordKey(task, uid, key), value: value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value) });
+        messages.push({
+          key: encodeStateRecordKey(task, uid, key),
+          value: value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value),
+        });
       }
     }
     const marker: TaskMarker = { format: CHANGELOG_FORMAT_VERSION, checkpointId, position: checkpoint.position };
@@ -209,7 +235,10 @@ export class KafkaChangelogState implements TaskStateBackend {
         await owned.producer.disconnect().catch(() => undefined);
         return false;
       }
-      throw new StreamkitError('CHECKPOINT_FAILED', `${this.name}: writing task ${task} failed: ${describeError(error)}`, { cause: error, retriable: true });
+      throw new StreamkitError('CHECKPOINT_FAILED', `${this.name}: writing task ${task} failed: ${describeError(error)}`, {
+        cause: error,
+        retriable: true,
+      });
     }
   }
 
@@ -234,12 +263,14 @@ export class KafkaChangelogState implements TaskStateBackend {
     }
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [{
-        topic,
-        numPartitions: partitions,
-        replicationFactor: this.options.replicationFactor ?? -1,
-        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-      }],
+      topics: [
+        {
+          topic,
+          numPartitions: partitions,
+          replicationFactor: this.options.replicationFactor ?? -1,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
     });
     this.partitionCount = await existing();
   }

@@ -1,9 +1,9 @@
-import type { Batch } from './batch.js';
-import { StreamkitError } from './errors.js';
-import type { Metrics } from './metrics.js';
+import type { Batch } from '../core/batch.js';
+import { StreamkitError } from '../core/errors.js';
+import type { Metrics } from '../core/metrics.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
-import type { Source } from './source.js';
-import type { TaskCheckpoint, TaskStateBackend } from '../state/task-state-backend.js';
+import type { Source } from '../core/source.js';
+import type { TaskCheckpoint, TaskStateBackend } from '../core/task-state-backend.js';
 
 /** One source partition's task: its own operators, fed only that partition's records. */
 interface Task {
@@ -42,7 +42,9 @@ export class PartitionTasks {
     private readonly backend: TaskStateBackend,
   ) {
     if (!source.taskName || !source.startPartition || !source.partitionPosition || !source.heldPartitions) {
-      throw new TypeError(`${backend.name} state runs a task per source partition, which source ${source.name} does not support (use fromKafka)`);
+      throw new TypeError(
+        `${backend.name} state runs a task per source partition, which source ${source.name} does not support (use fromKafka)`,
+      );
     }
   }
 
@@ -115,7 +117,11 @@ export class PartitionTasks {
     const task = this.tasks.get(partition);
     // The source holds a new partition's records until its task has started, and tasks stop only
     // in `sync`, between polls: a polled batch always has its task.
-    if (!task) throw new StreamkitError('SOURCE_FAILED', `${this.source.name} handed out records of partition ${partition}, which has no task on this instance`);
+    if (!task)
+      throw new StreamkitError(
+        'SOURCE_FAILED',
+        `${this.source.name} handed out records of partition ${partition}, which has no task on this instance`,
+      );
     task.graph.push(batch);
   }
 

@@ -1,9 +1,9 @@
 import type { Kafka as KafkaClient, KafkaConfig, LogEntry, RetryOptions, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
-import { StreamkitError, type StreamkitErrorCode } from '../../core/errors.js';
-import { lazyModule } from '../../core/lazy-module.js';
-import { createLogger, type Logger } from '../../observability/logger.js';
-import { maskUrlCredentials } from '../../observability/mask-secrets.js';
+import { StreamkitError, type StreamkitErrorCode } from '../core/errors.js';
+import { lazyModule } from '../core/lazy-module.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { maskUrlCredentials } from '../observability/mask-secrets.js';
 
 /**
  * kafkajs, loaded at first use: a job that never touches Kafka (the embedded taxi run, most tests)
@@ -42,7 +42,15 @@ const LOG_LEVELS = { nothing: 0, error: 1, warn: 2, info: 4, debug: 5 } as const
 
 /** Names of {@link KafkaConnectionOptions}, for unknown-option checks. */
 export const CONNECTION_OPTION_NAMES = [
-  'brokers', 'clientId', 'ssl', 'sasl', 'connectionTimeout', 'requestTimeout', 'retry', 'logLevel', 'logger',
+  'brokers',
+  'clientId',
+  'ssl',
+  'sasl',
+  'connectionTimeout',
+  'requestTimeout',
+  'retry',
+  'logLevel',
+  'logger',
 ] as const;
 
 /** Validates connection options at the call site; `who` names the factory in messages. */
@@ -54,7 +62,9 @@ export function validateConnectionOptions(options: KafkaConnectionOptions, who: 
   }
   for (const b of brokers) {
     if (typeof b !== 'string' || !/^[^\s:]+:\d+$/.test(b.replace(/^\[[^\]]+\]/, 'ipv6'))) {
-      throw new TypeError(`${who}: option "brokers" must hold "host:port" strings, got ${JSON.stringify(typeof b === 'string' ? maskUrlCredentials(b) : b)}`);
+      throw new TypeError(
+        `${who}: option "brokers" must hold "host:port" strings, got ${JSON.stringify(typeof b === 'string' ? maskUrlCredentials(b) : b)}`,
+      );
     }
   }
   for (const name of ['connectionTimeout', 'requestTimeout'] as const) {
@@ -108,11 +118,20 @@ const AUTH_ERRORS = new Set(['KafkaJSSASLAuthenticationError']);
  * Turns a kafkajs connect failure into a `StreamkitError` that names the brokers: `BROKER_UNREACHABLE`
  * when no broker answered after the retries, `failureCode` for the rest (authentication, protocol).
  */
-export function connectionError(error: unknown, options: KafkaConnectionOptions, who: string, failureCode: StreamkitErrorCode): StreamkitError {
+export function connectionError(
+  error: unknown,
+  options: KafkaConnectionOptions,
+  who: string,
+  failureCode: StreamkitErrorCode,
+): StreamkitError {
   const brokers = options.brokers.join(', ');
   const chain = causeChain(error);
   if (chain.some((e) => AUTH_ERRORS.has(e.name))) {
-    return new StreamkitError(failureCode, `${who}: authentication to Kafka brokers ${brokers} failed: ${maskUrlCredentials(innermostMessage(chain))}`, { cause: error });
+    return new StreamkitError(
+      failureCode,
+      `${who}: authentication to Kafka brokers ${brokers} failed: ${maskUrlCredentials(innermostMessage(chain))}`,
+      { cause: error },
+    );
   }
   const retries = (options.retry?.retries ?? 5) + 1;
   return new StreamkitError(
@@ -124,7 +143,9 @@ export function connectionError(error: unknown, options: KafkaConnectionOptions,
 
 /** Errors no retry fixes: bad credentials, missing rights. */
 export function isPermanentKafkaError(error: unknown): boolean {
-  return causeChain(error).some((e) => AUTH_ERRORS.has(e.name) || /AUTHORIZATION|AUTHENTICATION/.test(String((e as { type?: unknown }).type ?? '')));
+  return causeChain(error).some(
+    (e) => AUTH_ERRORS.has(e.name) || /AUTHORIZATION|AUTHENTICATION/.test(String((e as { type?: unknown }).type ?? '')),
+  );
 }
 
 /** An error and the errors it wraps (kafkajs' `originalError`, or `cause`), outermost first. */

@@ -1,4 +1,4 @@
-import type { SourcePosition } from '../core/source.js';
+import type { SourcePosition } from './source.js';
 
 /** The changes one operator made since its previous snapshot (everything, on a full snapshot). */
 export interface OperatorStateChanges {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { from } from '../../src/core/stream.js';
+import { from } from '../../src/pipeline/stream.js';
 import { PipelineError } from '../../src/core/errors.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/index.js';
@@ -17,11 +17,21 @@ interface Event {
 const events: Event[] = [];
 for (let i = 0; i < 200; i++) events.push({ key: i % 3 === 0 ? 'a' : 'b', at: i * 1000 + ((i * 7919) % 5) * 100, v: i });
 
-function build(perKey: ReturnType<typeof toArray<WindowResult>>, total: ReturnType<typeof toArray<WindowResult>>, raw: ReturnType<typeof toArray<Event>>, batchSize: number) {
+function build(
+  perKey: ReturnType<typeof toArray<WindowResult>>,
+  total: ReturnType<typeof toArray<WindowResult>>,
+  raw: ReturnType<typeof toArray<Event>>,
+  batchSize: number,
+) {
   return from(fromArray(events, { batchSize }))
     .withTimestamps((e) => e.at, boundedOutOfOrderness('1s'))
     .branch(
-      (s) => s.keyBy((e) => e.key).window(tumbling('10s')).aggregate({ n: count(), v: sum((e: Event) => e.v) }).to(perKey),
+      (s) =>
+        s
+          .keyBy((e) => e.key)
+          .window(tumbling('10s'))
+          .aggregate({ n: count(), v: sum((e: Event) => e.v) })
+          .to(perKey),
       (s) => s.window(tumbling('1m')).aggregate(count()).to(total),
     )
     .filter((e) => e.v % 2 === 0)

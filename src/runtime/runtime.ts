@@ -1,38 +1,28 @@
-import type { DeadLetter } from './dead-letter.js';
-import { parseDuration, type Duration } from './duration.js';
-import { describeError, StreamkitError } from './errors.js';
-import { Metrics } from './metrics.js';
-import { checkOptions } from './options.js';
+import type { DeadLetter } from '../core/dead-letter.js';
+import type { RunSummary, RuntimeEvent } from '../core/runtime-event.js';
+import { parseDuration, type Duration } from '../core/duration.js';
+import { describeError, StreamkitError } from '../core/errors.js';
+import { Metrics } from '../core/metrics.js';
+import { checkOptions } from '../core/options.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import { PartitionTasks } from './partition-tasks.js';
-import type { Sink } from './sink.js';
-import type { Source, SourcePoll } from './source.js';
-import type { LateRecord } from './window.js';
+import type { Sink } from '../core/sink.js';
+import type { Source, SourcePoll } from '../core/source.js';
+import type { LateRecord } from '../core/window.js';
 import { CreditChannel } from '../delivery/credit-channel.js';
 import { logRuntimeEvent } from '../observability/log-runtime-event.js';
 import type { Logger } from '../observability/logger.js';
 import { serveMetrics } from '../observability/metrics-server.js';
-import type { CheckpointData, StateBackend } from '../state/state-backend.js';
+import type { CheckpointData, StateBackend } from '../core/state-backend.js';
 import { EncodedStateValue } from '../state/state-change-collector.js';
-import { isTaskStateBackend, type TaskCheckpoint, type TaskStateBackend } from '../state/task-state-backend.js';
+import { isTaskStateBackend, type TaskCheckpoint, type TaskStateBackend } from '../core/task-state-backend.js';
+
+export type { RunSummary, RuntimeEvent } from '../core/runtime-event.js';
 
 /** A pipeline ready to run: a source and the tree of operators and sinks it feeds. */
 export interface PipelinePlan extends PlanNode {
   source: Source<unknown>;
 }
-
-/** Typed runtime events, for logs and metrics exporters. */
-export type RuntimeEvent =
-  | { type: 'job.started'; restoredFrom?: number }
-  | { type: 'metrics.server.listening'; host: string; port: number }
-  | { type: 'checkpoint.completed'; id: number; durationMs: number; entries: number }
-  | { type: 'checkpoint.restored'; id: number }
-  /** A partition's task started on this instance (per-partition state), restored from a checkpoint or empty. */
-  | { type: 'task.started'; task: string; restoredFrom?: number }
-  /** A partition's task left this instance (its partition was revoked). */
-  | { type: 'task.stopped'; task: string }
-  | { type: 'job.finished'; summary: RunSummary }
-  | { type: 'job.failed'; error: unknown };
 
 export interface RunOptions {
   /**
@@ -60,29 +50,6 @@ export interface RunOptions {
   metrics?: { port?: number; host?: string; registry?: Metrics };
 }
 
-/** What `run()` resolves with. */
-export interface RunSummary {
-  /** Records read from the source in this run. */
-  records: number;
-  /** Items written to the main sinks. */
-  results: number;
-  late: number;
-  deadLetters: number;
-  /** Records removed by `filter`. */
-  filtered: number;
-  /** Records dropped by `dedup`. */
-  duplicates: number;
-  /** Checkpoints completed in this run. */
-  checkpoints: number;
-  /** The checkpoint this run restored from, if any. */
-  restoredFrom?: number;
-  durationMs: number;
-  /** True when the run ended through `stop()` rather than the end of input. */
-  stopped: boolean;
-  /** For a stream with `.repartition()`: the summary of the stage before it (this one is the stage after). */
-  upstream?: RunSummary;
-}
-
 /** A running job: a promise of its summary, plus `stop()` and live metrics. */
 export interface Job extends Promise<RunSummary> {
   /** Stops after the current batch: sinks are flushed, windows are not fired (the input did not end). */
@@ -98,7 +65,18 @@ type SinkElement =
   | { kind: 'end' };
 
 const TICK = Symbol('tick');
-const RUN_OPTIONS = ['state', 'checkpointEvery', 'batchSize', 'credits', 'tickInterval', 'clock', 'signal', 'onEvent', 'logger', 'metrics'] as const;
+const RUN_OPTIONS = [
+  'state',
+  'checkpointEvery',
+  'batchSize',
+  'credits',
+  'tickInterval',
+  'clock',
+  'signal',
+  'onEvent',
+  'logger',
+  'metrics',
+] as const;
 const YIELD_EVERY_MS = 10;
 
 /** Starts a pipeline. Most users call `stream.run()`, which builds the plan and calls this. */
@@ -134,11 +112,22 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   const checkpointState = taskState ? undefined : (options.state as StateBackend | undefined);
 
   const summary: RunSummary = {
-    records: 0, results: 0, late: 0, deadLetters: 0, filtered: 0, duplicates: 0, checkpoints: 0, durationMs: 0, stopped: false,
+    records: 0,
+    results: 0,
+    late: 0,
+    deadLetters: 0,
+    filtered: 0,
+    duplicates: 0,
+    checkpoints: 0,
+    durationMs: 0,
+    stopped: false,
   };
 
   // Restore the last complete checkpoint before anything is read.
-  const server = options.metrics?.port !== undefined ? await serveMetrics(metrics, { port: options.metrics.port, host: options.metrics.host }) : undefined;
+  const server =
+    options.metrics?.port !== undefined
+      ? await serveMetrics(metrics, { port: options.metrics.port, host: options.metrics.host })
+      : undefined;
   if (server) emit({ type: 'metrics.server.listening', host: server.host, port: server.port });
   const abort = new AbortController();
   let restored: Awaited<ReturnType<StateBackend['open']>>;
@@ -217,9 +206,12 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
     /** Sends a barrier when one is due; with `untilComplete`, waits until the sinks stage completed it. */
     const checkpoint = async (force: boolean, untilComplete = false) => {
       if (!checkpointPolicy) return;
-      const due = force || checkpointRequested || (checkpointPolicy.records !== undefined
-        ? recordsSinceCheckpoint >= checkpointPolicy.records
-        : now() - lastCheckpoint >= checkpointPolicy.intervalMs!);
+      const due =
+        force ||
+        checkpointRequested ||
+        (checkpointPolicy.records !== undefined
+          ? recordsSinceCheckpoint >= checkpointPolicy.records
+          : now() - lastCheckpoint >= checkpointPolicy.intervalMs!);
       if (!due) return;
       const data: CheckpointData = {
         id: ++checkpointId,
@@ -328,7 +320,9 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
           metrics.set('checkpoint_last_completed_at', {}, now());
           let entries = 0;
           let bytes = 0;
-          const operatorChanges = element.tasks ? [...element.tasks.values()].flatMap((t) => [...t.operators.values()]) : element.checkpoint.operators.values();
+          const operatorChanges = element.tasks
+            ? [...element.tasks.values()].flatMap((t) => [...t.operators.values()])
+            : element.checkpoint.operators.values();
           for (const changes of operatorChanges) {
             entries += changes.puts.size + changes.deletes.size;
             for (const [key, value] of changes.puts) bytes += key.length + (value instanceof EncodedStateValue ? value.bytes.length : 0);
@@ -427,7 +421,10 @@ async function writeTo(sink: Sink<any>, items: unknown[]): Promise<void> {
   try {
     await sink.write(items);
   } catch (error) {
-    throw new StreamkitError('SINK_FAILED', `sink ${sink.name ?? 'unnamed'} failed to write: ${describeError(error)}`, { cause: error, retriable: true });
+    throw new StreamkitError('SINK_FAILED', `sink ${sink.name ?? 'unnamed'} failed to write: ${describeError(error)}`, {
+      cause: error,
+      retriable: true,
+    });
   }
 }
 
@@ -445,7 +442,10 @@ async function flushSink(sink: Sink<any>): Promise<void> {
   try {
     await sink.flush?.();
   } catch (error) {
-    throw new StreamkitError('SINK_FAILED', `sink ${sink.name ?? 'unnamed'} failed to flush: ${describeError(error)}`, { cause: error, retriable: true });
+    throw new StreamkitError('SINK_FAILED', `sink ${sink.name ?? 'unnamed'} failed to flush: ${describeError(error)}`, {
+      cause: error,
+      retriable: true,
+    });
   }
 }
 
@@ -453,7 +453,10 @@ async function writeTaskCheckpoint(state: TaskStateBackend, id: number, tasks: M
   try {
     await state.write(id, tasks);
   } catch (error) {
-    throw new StreamkitError('CHECKPOINT_FAILED', `checkpoint ${id} could not be written to ${state.name} state: ${describeError(error)}`, { cause: error, retriable: true });
+    throw new StreamkitError('CHECKPOINT_FAILED', `checkpoint ${id} could not be written to ${state.name} state: ${describeError(error)}`, {
+      cause: error,
+      retriable: true,
+    });
   }
 }
 
@@ -461,7 +464,11 @@ async function writeCheckpoint(state: StateBackend, checkpoint: CheckpointData):
   try {
     await state.write(checkpoint);
   } catch (error) {
-    throw new StreamkitError('CHECKPOINT_FAILED', `checkpoint ${checkpoint.id} could not be written to ${state.name} state: ${describeError(error)}`, { cause: error, retriable: true });
+    throw new StreamkitError(
+      'CHECKPOINT_FAILED',
+      `checkpoint ${checkpoint.id} could not be written to ${state.name} state: ${describeError(error)}`,
+      { cause: error, retriable: true },
+    );
   }
 }
 
@@ -482,4 +489,3 @@ async function awaitWithTicks<T>(pending: Promise<T>, interval: number, tick: ()
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka as KafkaClient, PartitionAssigner } from 'kafkajs';
 import { StreamkitError } from '../../core/errors.js';
-import { kafkajs } from '../../sources/kafka/kafka-connection.js';
+import { kafkajs } from '../kafka-connection.js';
 import { decodeChangelogKey, type TaskMarker } from './changelog-record.js';
 
 /** A task's state as read from the changelog: live entries per operator uid, and its marker. */
@@ -39,7 +39,12 @@ export async function readChangelog(
 
   const groupId = `streamkit-restore.${topic}.${randomUUID()}`;
   const wanted = [...end.keys()];
-  const consumer = kafka.consumer({ groupId, partitionAssigners: [exactly(topic, wanted)], allowAutoTopicCreation: false, maxWaitTimeInMs: 50 });
+  const consumer = kafka.consumer({
+    groupId,
+    partitionAssigners: [exactly(topic, wanted)],
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 50,
+  });
   const remaining = new Set(wanted);
   let finish!: () => void;
   let fail!: (error: unknown) => void;
@@ -58,7 +63,16 @@ export async function readChangelog(
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (!payload.restart) fail(payload.error);
   });
-  const timer = setTimeout(() => fail(new StreamkitError('CHECKPOINT_FAILED', `changelog ${topic}: restoring partitions ${wanted.join(', ')} took longer than ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () =>
+      fail(
+        new StreamkitError(
+          'CHECKPOINT_FAILED',
+          `changelog ${topic}: restoring partitions ${wanted.join(', ')} took longer than ${timeoutMs} ms`,
+        ),
+      ),
+    timeoutMs,
+  );
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -99,11 +113,18 @@ function exactly(topic: string, partitions: number[]): PartitionAssigner {
     async assign({ members }) {
       return members.map(({ memberId }, i) => ({
         memberId,
-        memberAssignment: kafkajs().AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: i === 0 ? { [topic]: partitions } : {}, userData: Buffer.alloc(0) }),
+        memberAssignment: kafkajs().AssignerProtocol.MemberAssignment.encode({
+          version: 0,
+          assignment: i === 0 ? { [topic]: partitions } : {},
+          userData: Buffer.alloc(0),
+        }),
       }));
     },
     protocol({ topics }) {
-      return { name: 'StreamkitRestoreAssigner', metadata: kafkajs().AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+      return {
+        name: 'StreamkitRestoreAssigner',
+        metadata: kafkajs().AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
+      };
     },
   });
 }

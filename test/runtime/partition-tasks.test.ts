@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/core/batch.js';
 import { Metrics } from '../../src/core/metrics.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../../src/core/operator.js';
-import { PartitionTasks } from '../../src/core/partition-tasks.js';
+import { PartitionTasks } from '../../src/runtime/partition-tasks.js';
 import type { Source, SourcePoll } from '../../src/core/source.js';
-import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../../src/state/task-state-backend.js';
+import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../../src/core/task-state-backend.js';
 
 /** Counts the records its task saw; the count is its state. */
 class Counter implements Operator<number, number> {
@@ -78,7 +78,10 @@ class MemoryTasks implements TaskStateBackend {
       const generation = ++this.generations;
       this.owned.set(task, generation);
       const s = this.stored.get(task);
-      out.set(task, { generation, restored: s && { checkpointId: s.id, position: s.position, operators: new Map([['0-counter', [['n', s.n]]]]) } });
+      out.set(task, {
+        generation,
+        restored: s && { checkpointId: s.id, position: s.position, operators: new Map([['0-counter', [['n', s.n]]]]) },
+      });
     }
     return out;
   }
@@ -100,8 +103,21 @@ class MemoryTasks implements TaskStateBackend {
 }
 
 const counters: Counter[] = [];
-const plan = { operators: [() => { const c = new Counter(); counters.push(c); return c as Operator; }], sinks: [] };
-const batch = (partition: number, n: number): Batch<number> => ({ values: Array.from({ length: n }, (_, i) => i), positions: Array.from({ length: n }, (_, i) => i), partition });
+const plan = {
+  operators: [
+    () => {
+      const c = new Counter();
+      counters.push(c);
+      return c as Operator;
+    },
+  ],
+  sinks: [],
+};
+const batch = (partition: number, n: number): Batch<number> => ({
+  values: Array.from({ length: n }, (_, i) => i),
+  positions: Array.from({ length: n }, (_, i) => i),
+  partition,
+});
 const noDrain = async () => {};
 
 describe('PartitionTasks', () => {
@@ -113,8 +129,14 @@ describe('PartitionTasks', () => {
     source.assign([0, 1]);
     expect(tasks.outOfDate()).toBe(true);
     const changes = await tasks.sync(noDrain);
-    expect(changes.started).toEqual([{ name: 't/0', restoredFrom: undefined }, { name: 't/1', restoredFrom: 7 }]);
-    expect(source.started).toEqual([[0, undefined], [1, 40]]);
+    expect(changes.started).toEqual([
+      { name: 't/0', restoredFrom: undefined },
+      { name: 't/1', restoredFrom: 7 },
+    ]);
+    expect(source.started).toEqual([
+      [0, undefined],
+      [1, 40],
+    ]);
     expect(tasks.outOfDate()).toBe(false);
     const [c0, c1] = counters.slice(-2);
     expect([c0.partitions, c1.partitions]).toEqual([[0], [1]]);

@@ -1,0 +1,35 @@
+/** Typed runtime events, for logs and metrics exporters. */
+export type RuntimeEvent =
+  | { type: 'job.started'; restoredFrom?: number }
+  | { type: 'metrics.server.listening'; host: string; port: number }
+  | { type: 'checkpoint.completed'; id: number; durationMs: number; entries: number }
+  | { type: 'checkpoint.restored'; id: number }
+  /** A partition's task started on this instance (per-partition state), restored from a checkpoint or empty. */
+  | { type: 'task.started'; task: string; restoredFrom?: number }
+  /** A partition's task left this instance (its partition was revoked). */
+  | { type: 'task.stopped'; task: string }
+  | { type: 'job.finished'; summary: RunSummary }
+  | { type: 'job.failed'; error: unknown };
+
+/** What `run()` resolves with. */
+export interface RunSummary {
+  /** Records read from the source in this run. */
+  records: number;
+  /** Items written to the main sinks. */
+  results: number;
+  late: number;
+  deadLetters: number;
+  /** Records removed by `filter`. */
+  filtered: number;
+  /** Records dropped by `dedup`. */
+  duplicates: number;
+  /** Checkpoints completed in this run. */
+  checkpoints: number;
+  /** The checkpoint this run restored from, if any. */
+  restoredFrom?: number;
+  durationMs: number;
+  /** True when the run ended through `stop()` rather than the end of input. */
+  stopped: boolean;
+  /** For a stream with `.repartition()`: the summary of the stage before it (this one is the stage after). */
+  upstream?: RunSummary;
+}

@@ -4,14 +4,15 @@
  *
  *   core                                  contracts and values; imports nothing of ours
  *   fast                                  hand-tuned encoders beside their plain definitions
- *   watermarks, windowing, state,         the engine's parts; each imports core (and fast),
- *   delivery, serde, observability        never one another
+ *   state                                 keyed state and checkpoint storage (memory, LevelDB)
+ *   watermarks, windowing, delivery,      the engine's parts; each imports core, fast and state,
+ *   serde, observability                  never one another
  *   sources, sinks, kafka                 integrations; may use the engine's parts
  *   runtime                               runs a plan: the run loop, operator graph, checkpoints
  *   pipeline                              the typed Stream builder users call
  *   index.ts, testing                     the public entry points
  */
-const ENGINE = '(watermarks|windowing|state|delivery|serde|observability)';
+const ENGINE = '(watermarks|windowing|delivery|serde|observability)';
 const INTEGRATIONS = '(sources|sinks|kafka)';
 
 /** A rule forbidding `from` folder(s) to import `to` folder(s). */
@@ -47,10 +48,17 @@ module.exports = {
     ),
     {
       name: 'engine-parts-apart',
-      comment: 'The engine parts import core and fast only, never each other or anything further out.',
+      comment: 'The engine parts import core, fast and state only, never each other or anything further out.',
       severity: 'error',
       from: { path: `^src/${ENGINE}/` },
-      to: { path: '^src/', pathNot: ['^src/core/', '^src/fast/', `^src/$1/`] },
+      to: { path: '^src/', pathNot: ['^src/core/', '^src/fast/', '^src/state/', `^src/$1/`] },
+    },
+    {
+      name: 'state-below-operators',
+      comment: 'State storage serves every operator; it imports core and fast only.',
+      severity: 'error',
+      from: { path: '^src/state/' },
+      to: { path: '^src/', pathNot: ['^src/core/', '^src/fast/', '^src/state/'] },
     },
     forbid(
       'integrations-inward',

@@ -120,27 +120,40 @@ export function decodeStateKey(bytes: Buffer): DecodedStateKey | undefined {
 }
 
 /**
- * Encodes an integer time (or any safe integer) as 16 hex digits of its 64-bit two's complement
- * with the sign bit flipped, so that comparing the strings compares the numbers — negative times
- * included. Use it to build state keys whose key order is time order.
- * @param t a safe integer (epoch ms).
- * @throws RangeError when `t` is not a safe integer.
+ * The one encoder of times in state keys: 16 hex digits of the 64-bit two's complement of `t`
+ * with the sign bit flipped (big-endian), so that comparing the texts compares the numbers,
+ * negative times included, and a range scan over keys is a scan in time order. Window state keys
+ * (`src/windowing/window-state-layout.ts`) and every other time-ordered key use it.
+ * @param t an integer of less than 64 bits (epoch ms are safe integers; window ends a little
+ *   past the safe range, `t + gap` near 2^53, are still exact integers and encode exactly).
+ * @throws RangeError when `t` is not such an integer.
  * @example sortableTime(0) // '8000000000000000'; sortableTime(-1) // '7fffffffffffffff'
  */
 export function sortableTime(t: number): string {
-  if (!Number.isSafeInteger(t)) throw new RangeError(`sortableTime: time must be a safe integer, got ${t}`);
-  const buf = Buffer.allocUnsafe(8);
-  buf.writeBigInt64BE(BigInt(t));
-  buf[0] ^= 0x80;
-  return buf.toString('hex');
+  if (!Number.isInteger(t) || t >= TWO_63 || t < -TWO_63) {
+    throw new RangeError(`sortableTime: time must be an integer below 2^63 in magnitude (a safe integer is exact), got ${t}`);
+  }
+  // Both halves are exact: t / 2^32 only moves the exponent, and t - hi * 2^32 is an integer
+  // below 2^32 that is a multiple of t's own precision.
+  const hi = Math.floor(t / TWO_32);
+  const lo = t - hi * TWO_32;
+  return hex8((hi ^ 0x80000000) >>> 0) + hex8(lo);
 }
 
 /** Inverse of {@link sortableTime}. */
 export function fromSortableTime(text: string): number {
-  if (!/^[0-9a-f]{16}$/.test(text)) throw new RangeError(`fromSortableTime: expected 16 lowercase hex digits, got ${JSON.stringify(text)}`);
-  const buf = Buffer.from(text, 'hex');
-  buf[0] ^= 0x80;
-  return Number(buf.readBigInt64BE());
+  if (!SORTABLE_TIME.test(text)) throw new RangeError(`fromSortableTime: expected 16 lowercase hex digits, got ${JSON.stringify(text)}`);
+  const hi = (parseInt(text.slice(0, 8), 16) ^ 0x80000000) | 0;
+  return hi * TWO_32 + parseInt(text.slice(8), 16);
+}
+
+const TWO_32 = 2 ** 32;
+const TWO_63 = 2 ** 63;
+const SORTABLE_TIME = /^[0-9a-f]{16}$/;
+
+function hex8(n: number): string {
+  const text = n.toString(16);
+  return text.length === 8 ? text : '00000000'.slice(text.length) + text;
 }
 
 /** Orders strings the way LevelDB orders their UTF-8 bytes (JS `<` compares UTF-16 units and differs above U+FFFF). */

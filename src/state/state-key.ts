@@ -133,11 +133,18 @@ export function sortableTime(t: number): string {
   if (!Number.isInteger(t) || t >= TWO_63 || t < -TWO_63) {
     throw new RangeError(`sortableTime: time must be an integer below 2^63 in magnitude (a safe integer is exact), got ${t}`);
   }
+  // Safe integers (every epoch ms) in one conversion: 2^63 + t is 8 and t's 15 hex digits for
+  // t >= 0; for t < 0 it is 0x7fe0000000000000 + (t + 2^53), whose 14th digit is e or f.
+  if (t >= 0 && t < TWO_53) return `8${pad(t.toString(16), 15)}`;
+  if (t < 0 && t > -TWO_53) {
+    const u = t + TWO_53;
+    return u >= TWO_52 ? `7ff${pad((u - TWO_52).toString(16), 13)}` : `7fe${pad(u.toString(16), 13)}`;
+  }
   // Both halves are exact: t / 2^32 only moves the exponent, and t - hi * 2^32 is an integer
   // below 2^32 that is a multiple of t's own precision.
   const hi = Math.floor(t / TWO_32);
   const lo = t - hi * TWO_32;
-  return hex8((hi ^ 0x80000000) >>> 0) + hex8(lo);
+  return pad(((hi ^ 0x80000000) >>> 0).toString(16), 8) + pad(lo.toString(16), 8);
 }
 
 /** Inverse of {@link sortableTime}. */
@@ -148,12 +155,15 @@ export function fromSortableTime(text: string): number {
 }
 
 const TWO_32 = 2 ** 32;
+const TWO_52 = 2 ** 52;
+const TWO_53 = 2 ** 53;
 const TWO_63 = 2 ** 63;
 const SORTABLE_TIME = /^[0-9a-f]{16}$/;
+const ZEROS = '000000000000000';
 
-function hex8(n: number): string {
-  const text = n.toString(16);
-  return text.length === 8 ? text : '00000000'.slice(text.length) + text;
+/** `text` left-padded with zeros to `width` (at most 15). */
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : ZEROS.slice(0, width - text.length) + text;
 }
 
 /** Orders strings the way LevelDB orders their UTF-8 bytes (JS `<` compares UTF-16 units and differs above U+FFFF). */

@@ -46,8 +46,9 @@ export class AlignedWindows extends WindowLayout {
   /** The windows of the last assigned time, valid for times in [run.from, run.until), and their buckets. */
   private readonly run: WindowRun = newWindowRun();
   private readonly runBuckets: Array<Bucket | undefined> = [];
-  /** Windows of the current record that expired: its late records, sent once it was added to the others. */
+  /** Windows of the current record that expired (the first `lateCount`): its late records, sent once it was added to the others. */
   private readonly lateWindows: number[] = [];
+  private lateCount = 0;
 
   constructor(
     c: WindowContext,
@@ -72,21 +73,22 @@ export class AlignedWindows extends WindowLayout {
     const run = this.run;
     if (!(t >= run.from && t < run.until)) {
       this.assigner.windowRun(t, run);
-      this.runBuckets.length = run.windows.length;
-      this.runBuckets.fill(undefined);
+      const buckets = this.runBuckets;
+      if (buckets.length !== run.windows.length) buckets.length = run.windows.length;
+      buckets.fill(undefined);
     }
     const windows = run.windows;
     const buckets = this.runBuckets;
     const c = this.c;
     // Late windows are sent after the adds: a record the aggregator rejects is only a dead letter.
-    this.lateWindows.length = 0;
+    this.lateCount = 0;
     for (let w = 0; w < windows.length; w++) {
       let bucket = buckets[w];
       if (bucket === undefined || !bucket.alive) {
         bucket = this.bucketFor(windows[w]);
         buckets[w] = bucket;
         if (bucket === undefined) {
-          this.lateWindows.push(w);
+          this.lateWindows[this.lateCount++] = w;
           continue;
         }
       }
@@ -101,14 +103,17 @@ export class AlignedWindows extends WindowLayout {
       }
       this.added(ws, 1);
     }
-    if (this.lateWindows.length > 0) this.sendLate(value);
+    if (this.lateCount > 0) this.sendLate(value);
   }
 
   /** Sends the record to the late output once per expired window, in start order. */
   private sendLate(value: unknown): void {
     const windows = this.run.windows;
-    for (const w of this.lateWindows) this.c.panes.late(value, windows[w].start, windows[w].end, this.c.watermark);
-    this.lateWindows.length = 0;
+    for (let i = 0; i < this.lateCount; i++) {
+      const w = windows[this.lateWindows[i]];
+      this.c.panes.late(value, w.start, w.end, this.c.watermark);
+    }
+    this.lateCount = 0;
   }
 
   /** The live bucket of `window`, created if new; undefined when it expired. */

@@ -90,7 +90,7 @@ export function hopping(size: Duration, hop: Duration, options?: HoppingOptions)
           w.end = s + sizeMs;
           n++;
         }
-        windows.length = n;
+        if (windows.length !== n) windows.length = n;
         // The same windows hold from the latest start (and the end of the window before the
         // first) until the next start or the earliest end.
         run.from = Math.max(last, first - hopMs + sizeMs);
@@ -152,7 +152,7 @@ export function hopping(size: Duration, hop: Duration, options?: HoppingOptions)
         w.end = c.end;
         n++;
       }
-      windows.length = n;
+      if (windows.length !== n) windows.length = n;
       // Local windows end at different lengths across DST changes: the run holds one time only.
       run.from = t;
       run.until = t + 1;

@@ -57,8 +57,9 @@ export class SlidingWindows extends WindowLayout {
   private timestamps!: EntryTable<TimeEntry>;
   /** Reused per record for the starts of its windows. */
   private readonly starts: number[] = [];
-  /** Starts of the current record's windows that expired: its late records, sent after its adds. */
+  /** Starts of the current record's windows that expired (the first `lateCount`): its late records, sent after its adds. */
   private readonly lateStarts: number[] = [];
+  private lateCount = 0;
 
   constructor(
     c: WindowContext,
@@ -104,13 +105,13 @@ export class SlidingWindows extends WindowLayout {
     const times = sk.times;
     const starts = this.starts;
     const idx = windowStartsHolding(times, t, size, starts);
-    this.lateStarts.length = 0;
+    this.lateCount = 0;
     for (let j = 0; j < starts.length; j++) {
       const s = starts[j];
       let ws = sk.wins.get(s);
       if (ws === undefined) {
         if (c.watermark >= s + size - 1 + c.lateness) {
-          this.lateStarts.push(s);
+          this.lateStarts[this.lateCount++] = s;
           continue;
         }
         ws = this.newWindow(sk, s);
@@ -143,7 +144,7 @@ export class SlidingWindows extends WindowLayout {
         }
       }
     }
-    for (const s of this.lateStarts) c.panes.late(value, s, s + size, c.watermark);
+    for (let j = 0; j < this.lateCount; j++) c.panes.late(value, this.lateStarts[j], this.lateStarts[j] + size, c.watermark);
   }
 
   /** Creates the sliding window starting at `s` from the records already stored for its key. */

@@ -40,12 +40,25 @@ export class TriggerPolicy {
    */
   readonly expiresEmpty: boolean;
 
+  /** The sub-trigger before the watermark reaches a window's end, at its end (first pane), and after its on-time pane. */
+  private readonly before: Phase;
+  private readonly atEnd: Phase;
+  private readonly after: Phase;
+
   constructor(readonly trigger: Trigger) {
     this.firesOnWatermark = trigger.kind === 'watermark';
     this.usesProcessingTime =
       trigger.kind === 'processing-time' ||
       (trigger.kind === 'watermark' && (trigger.early?.kind === 'processing-time' || trigger.late?.kind === 'processing-time'));
     this.expiresEmpty = trigger.kind === 'watermark' && trigger.late === undefined && !this.usesProcessingTime;
+    if (trigger.kind === 'watermark') {
+      this.before = trigger.early ?? WAIT;
+      // Past the end: the first pane is the on-time one (at once); later ones follow `late`.
+      this.atEnd = NOW;
+      this.after = trigger.late ?? NOW;
+    } else {
+      this.before = this.atEnd = this.after = trigger;
+    }
   }
 
   /** After records were added to `ws` at watermark `wm`: fire now, later, or wait. */
@@ -64,10 +77,6 @@ export class TriggerPolicy {
   }
 
   private phase(ws: WindowState, wm: number): Phase {
-    const trigger = this.trigger;
-    if (trigger.kind !== 'watermark') return trigger;
-    if (wm < ws.end - 1) return trigger.early ?? WAIT;
-    // Past the end: the first pane is the on-time one (at once); later ones follow `late`.
-    return ws.onTimeDone ? (trigger.late ?? NOW) : NOW;
+    return wm < ws.end - 1 ? this.before : ws.onTimeDone ? this.after : this.atEnd;
   }
 }

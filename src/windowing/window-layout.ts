@@ -73,15 +73,16 @@ export abstract class WindowLayout {
   protected added(ws: WindowState, count: number): void {
     ws.pending += count;
     this.windows.changed(ws);
-    this.afterAdd(ws);
-  }
-
-  /** Applies the trigger after records were added to `ws`. */
-  protected afterAdd(ws: WindowState): void {
     const c = this.c;
     const decision = c.trigger.onAdd(ws, c.watermark);
+    if (decision !== TriggerResult.CONTINUE) this.decided(ws, decision);
+  }
+
+  /** Carries out a trigger's decision to fire a window now or when a processing-time deadline passes. */
+  private decided(ws: WindowState, decision: TriggerResult): void {
+    const c = this.c;
     if (decision === TriggerResult.FIRE) this.fire(ws);
-    else if (decision === TriggerResult.FIRE_LATER) c.timers.deadline(ws, c.now() + c.trigger.processingInterval(ws, c.watermark)!);
+    else c.timers.deadline(ws, c.now() + c.trigger.processingInterval(ws, c.watermark)!);
   }
 
   /**

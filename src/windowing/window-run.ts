@@ -18,7 +18,8 @@ export function oneWindow(run: WindowRun, start: number, end: number): void {
   const w = windows[0] ?? (windows[0] = { start: 0, end: 0 });
   w.start = start;
   w.end = end;
-  windows.length = 1;
+  // Setting an array's length costs even when it does not change it.
+  if (windows.length !== 1) windows.length = 1;
   run.from = start;
   run.until = end;
 }

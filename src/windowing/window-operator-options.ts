@@ -1,4 +1,5 @@
 import { parseDuration } from '../core/duration.js';
+import { isAggregator } from './aggregators/is-aggregator.js';
 import { validateTrigger } from './triggers.js';
 import type { AccumulationMode, Aggregator, AlignedAssigner, Trigger, WindowAssigner, WindowOptions } from './types.js';
 
@@ -50,13 +51,7 @@ export function checkWindowOptions(options: WindowOperatorOptions, aggregator: A
       'window: assigner must be a window assigner such as tumbling(size), hopping(size, hop), sliding(size), session(gap) or global()',
     );
   }
-  if (
-    !aggregator ||
-    typeof aggregator.create !== 'function' ||
-    typeof aggregator.add !== 'function' ||
-    typeof aggregator.merge !== 'function' ||
-    typeof aggregator.result !== 'function'
-  ) {
+  if (!isAggregator(aggregator)) {
     throw new TypeError('window: aggregator must have create(), add(acc, x), merge(a, b) and result(acc) functions');
   }
   const trigger = options.trigger === undefined ? ({ kind: 'watermark' } as const) : validateTrigger(options.trigger);

@@ -1,4 +1,5 @@
 import type { Aggregator } from '../types.js';
+import { isAggregator } from './is-aggregator.js';
 import { noPick, splitAddOf, type SplitAdd } from './split-add.js';
 
 /** The result of {@link combineAggregators}: each name maps to its aggregator's result. */
@@ -33,15 +34,7 @@ export function combineAggregators<T, S extends Record<string, Aggregator<T>>>(
   if (names.length === 0) throw new TypeError('combineAggregators: spec must name at least one aggregator');
   const parts = names.map((name) => {
     const agg = spec[name];
-    if (
-      !agg ||
-      typeof agg.create !== 'function' ||
-      typeof agg.add !== 'function' ||
-      typeof agg.merge !== 'function' ||
-      typeof agg.result !== 'function'
-    ) {
-      throw new TypeError(`combineAggregators: '${name}' must be an aggregator { create, add, merge, result }`);
-    }
+    if (!isAggregator(agg)) throw new TypeError(`combineAggregators: '${name}' must be an aggregator { create, add, merge, result }`);
     return agg;
   });
   const combined: Aggregator<T, Record<string, unknown>, CombinedResult<S>> = names.includes('__proto__')

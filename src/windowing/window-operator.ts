@@ -1,6 +1,7 @@
 import type { Batch } from '../core/batch.js';
 import { StateError, describeError } from '../core/errors.js';
 import { keyIdentity } from '../core/key-encoding.js';
+import type { StateCell } from '../core/keyed-state.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
 import type { WindowResult } from '../core/window.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
@@ -60,7 +61,8 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
   private readonly c: WindowContext;
   private readonly layout: WindowLayout;
   private readonly state: KeyedStateService;
-  private readonly progress;
+  /** The operator's watermark and what its state was written for (`w2/m`). */
+  private readonly progress: StateCell;
   private clock: OperatorContext | undefined;
   /** Restored windows with a pending pane whose processing-time wait restarts at the next tick. */
   private restoredPending: WindowState[] = [];

@@ -6,6 +6,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
+import { Metrics } from '../../src/core/metrics.js';
+import type { Output } from '../../src/core/operator.js';
+import { RepartitionReadOperator, type IncomingRecord } from '../../src/kafka/repartition-operators.js';
 import type { LateRecord, WindowResult } from '../../src/core/window.js';
 import { from } from '../../src/pipeline/stream.js';
 import { toArray } from '../../src/sinks/index.js';
@@ -149,5 +152,26 @@ describe('PartitionWatermarks', () => {
     expect(w.partitionWatermark(0)).toBe(999);
     w.observe(0, 2_000, 0);
     expect(w.current([0])).toBe(1_999);
+  });
+});
+
+describe('the stage after a repartition', () => {
+  it('an event time restored from a message header beyond the safe range does not move its watermark', () => {
+    const op = new RepartitionReadOperator(boundedOutOfOrderness(0), { known: [0] });
+    const watermarks: number[] = [];
+    const out: Output<unknown> = { emit: () => {}, watermark: (w) => watermarks.push(w), late: () => {}, deadLetter: () => {} };
+    op.open({ uid: '1-repartitioned', now: () => 0, sourcePartitions: () => [0], metrics: new Metrics() });
+    const message = (time: number, originPosition: number): IncomingRecord => ({
+      value: time,
+      time,
+      originPartition: 0,
+      originPosition,
+      originSeq: 0,
+    });
+    op.processBatch({ values: [message(1_000, 0)], positions: [0], partition: 0 }, out);
+    op.processBatch({ values: [message(1e300, 1)], positions: [1], partition: 0 }, out);
+    op.processBatch({ values: [message(2 ** 53 + 2, 2)], positions: [2], partition: 0 }, out);
+    op.processBatch({ values: [message(2_000, 3)], positions: [3], partition: 0 }, out);
+    expect(watermarks).toEqual([999, 1_999]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { avroSerde } from '../../src/serde/avro-serde.js';
-import { toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS } from '../../src/kafka/kafka-sink.js';
+import { toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS } from '../../src/kafka/producer/index.js';
 import { brokers, createTopic, readAll, uniqueName } from './kafka-test-utils.js';
 
 describe('toKafka on a real broker', () => {

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { from } from '../../src/pipeline/stream.js';
 import { fromArray } from '../../src/sources/array-source.js';
 import { toArray } from '../../src/sinks/array-sink.js';
+import { brokers, createTopic, produce, uniqueName } from './kafka-test-utils.js';
 
 interface SilentBroker {
   address: string;
@@ -157,5 +158,41 @@ describe('a broker that accepts connections and never answers', () => {
     // kafkajs rotates the seed broker after a connection error: both were tried
     expect(first.connections).toBeGreaterThan(0);
     expect(second.connections).toBeGreaterThan(0);
+  });
+
+  it('a live broker is not cut short: a fetch it holds longer than connectionTimeout (a long poll on an empty topic) is answered', async () => {
+    const topic = uniqueName('long-poll');
+    await createTopic(topic, 1);
+    const lines: string[] = [];
+    // The fetch connection's first request is a Fetch the broker holds for maxWaitTimeMs when there is no data.
+    const source = fromKafka<{ n: number }>({
+      brokers,
+      topic,
+      groupId: uniqueName('g'),
+      fromBeginning: true,
+      connectionTimeout: 1000,
+      maxWaitTimeMs: 2500,
+      logLevel: 'error',
+      logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
+    });
+    await source.open(context());
+    try {
+      const waitUntil = Date.now() + 4000;
+      while (Date.now() < waitUntil) await source.poll();
+      await produce(
+        topic,
+        Array.from({ length: 10 }, (_, n) => ({ value: JSON.stringify({ n }) })),
+      );
+      const read: number[] = [];
+      const deadline = Date.now() + 30_000;
+      while (read.length < 10 && Date.now() < deadline) {
+        const polled = await source.poll();
+        if (polled.kind === 'batch') read.push(...polled.batch.values.map((v) => v.n));
+      }
+      expect(read).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(lines.filter((l) => l.includes('did not answer'))).toEqual([]);
+    } finally {
+      await source.close();
+    }
   });
 });

@@ -17,9 +17,10 @@ import {
 export const kafkajs = lazyModule<typeof import('kafkajs')>('kafkajs');
 
 /**
- * Makes a kafkajs client for `options`: the documented defaults, connections that must be answered
- * within `connectionTimeout` (see {@link brokerSocketFactory}), and log entries sent to the
- * streamkit logger, which masks secrets in messages and fields.
+ * Makes a kafkajs client for `options`: the documented defaults, connections whose handshake must be
+ * answered within `connectionTimeout` (see {@link brokerSocketFactory}), and log entries sent to the
+ * streamkit logger, which masks secrets in messages and fields. Every Kafka client streamkit uses
+ * is made here, so every connection is bounded the same way.
  */
 export function createKafkaClient(options: KafkaConnectionOptions): KafkaClient {
   const logger = options.logger ?? createLogger({ level: 'debug' });

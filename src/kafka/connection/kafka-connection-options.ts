@@ -15,11 +15,12 @@ export interface KafkaConnectionOptions {
   sasl?: SASLOptions;
   /**
    * Milliseconds a new connection to a broker may take, from opening the socket (TCP, then TLS) to
-   * the broker's answer to its first request (default 3000). A broker that accepts the connection
-   * and never answers is dropped after this long, as one that refuses it, and the attempt retried.
+   * the broker's answer to the handshake that opens it (`ApiVersions`, or the SASL handshake); default
+   * 3000. A broker that accepts the connection and never answers is dropped after this long, as one
+   * that refuses it, and the attempt retried.
    */
   connectionTimeout?: number;
-  /** Milliseconds to wait for the answer to any later request (default 30 000). */
+  /** Milliseconds to wait for the answer to any other request (default 30 000), a long-polling fetch included. */
   requestTimeout?: number;
   /**
    * Retries when connecting and on retriable errors (kafkajs semantics). Default

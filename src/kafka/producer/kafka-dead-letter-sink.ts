@@ -1,4 +1,5 @@
 import type { DeadLetter } from '../../core/dead-letter.js';
+import { describeError } from '../../core/errors.js';
 import { checkOptions } from '../../core/options.js';
 import { CONNECTION_OPTION_NAMES, validateConnectionOptions, type KafkaConnectionOptions } from '../connection/kafka-connection-options.js';
 import { KafkaProducerSink, validateProducerOptions, type KafkaSink } from './kafka-producer-sink.js';
@@ -55,7 +56,24 @@ export function toKafkaDeadLetters(options: KafkaDeadLetterSinkOptions): KafkaSi
         ? Buffer.from(raw)
         : typeof raw === 'string'
           ? Buffer.from(raw, 'utf8')
-          : Buffer.from(JSON.stringify({ reason: letter.reason, raw: raw ?? null, position: letter.position ?? null }), 'utf8');
+          : deadLetterJson(letter);
     return { key: Buffer.isBuffer(kafka.key) ? kafka.key : null, value, headers };
   });
+}
+
+/**
+ * The JSON `{ reason, raw, position }` of a dead letter whose raw value is not bytes. A bigint is
+ * written as its decimal text; a raw value JSON cannot hold (a cycle, nesting deeper than the stack
+ * allows) is left out with the reason in `rawError`, so the dead letter is still written.
+ */
+function deadLetterJson(letter: DeadLetter): Buffer {
+  const body = { reason: letter.reason, raw: letter.raw ?? null, position: letter.position ?? null };
+  try {
+    return Buffer.from(
+      JSON.stringify(body, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+      'utf8',
+    );
+  } catch (error) {
+    return Buffer.from(JSON.stringify({ ...body, raw: null, rawError: `raw value not written as JSON: ${describeError(error)}` }), 'utf8');
+  }
 }

@@ -5,6 +5,7 @@ import type { Operator, OperatorContext, Output, StateWriter } from '../core/ope
 import { applyToEach } from '../core/operators/map-operator.js';
 import { PartitionWatermarks } from '../watermarks/partition-watermarks.js';
 import type { WatermarkStrategy } from '../watermarks/watermark-strategy.js';
+import { packPartitionId } from './partition-id.js';
 
 /**
  * What the stage before a repartition hands its producer: the record with its message key, its
@@ -74,9 +75,6 @@ export class RepartitionWriteOperator<T> implements Operator<T, OutgoingRecord> 
     out.emit(keyed.keep ? compactBatch(result, keyed.keep, keyed.kept) : result);
   }
 }
-
-/** Origin partitions get composite watermark ids `partition * ORIGIN_STRIDE + origin index`. */
-const ORIGIN_STRIDE = 1_000_000;
 
 /**
  * State keys, layout version 1: `1/<repartition partition>/<origin partition>` holds
@@ -194,6 +192,7 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
     }
   }
 
+  /** The watermark id of an origin within a repartition partition: (partition, origin index), packed as every partition id is. */
   private composite(partition: number, origin: number): number {
     let index = this.originIndex.get(origin);
     if (index === undefined) {
@@ -202,7 +201,7 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
       // An origin the topic metadata did not list (partitions added since): tracked from now on.
       if (index === undefined) this.originIndex.set(origin, (index = this.originIndex.size));
     }
-    return partition * ORIGIN_STRIDE + index;
+    return packPartitionId(partition, index);
   }
 
   private knownOrigins(): void {
@@ -215,7 +214,7 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
   private trackedPartitions(): number[] {
     this.knownOrigins();
     const ids: number[] = [];
-    for (const p of this.ctx.sourcePartitions()) for (let i = 0; i < this.originIndex.size; i++) ids.push(p * ORIGIN_STRIDE + i);
+    for (const p of this.ctx.sourcePartitions()) for (let i = 0; i < this.originIndex.size; i++) ids.push(packPartitionId(p, i));
     return ids;
   }
 

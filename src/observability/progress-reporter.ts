@@ -44,10 +44,11 @@ const MAX_DATE_MS = 8.64e15;
  * line; otherwise it writes a line every `every`. When the job ends it writes one summary line
  * (never the last progress line again).
  *
- * `run({ progress })` makes one; use it directly to report a job you run yourself.
+ * `run({ progress })` makes one; {@link createProgressReporter} makes one for a job you report yourself.
  * @example
- * const reporter = createProgressReporter({ format: 'lines', every: '5s' }, { metrics: job.metrics });
- * await stream.run({ onEvent: (e) => reporter.onEvent(e) });
+ * const metrics = new Metrics();
+ * const reporter = createProgressReporter({ format: 'lines', every: '5s' }, { metrics });
+ * await stream.run({ metrics: { registry: metrics }, onEvent: (e) => reporter.onEvent(e) });
  */
 export class ProgressReporter {
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -217,7 +218,10 @@ export class ProgressReporter {
  * @param option `true` for the defaults, or {@link ProgressOptions}.
  * @param context the job's metrics; `clock` (default `Date.now`); `checkpointing` when the job keeps checkpoints.
  * @throws TypeError or RangeError naming a bad option.
- * @example createProgressReporter({ format: 'json', every: '30s' }, { metrics: job.metrics })
+ * @example
+ * const metrics = new Metrics();
+ * const reporter = createProgressReporter({ format: 'json', every: '30s' }, { metrics });
+ * await stream.run({ metrics: { registry: metrics }, onEvent: (e) => reporter.onEvent(e) });
  */
 export function createProgressReporter(
   option: true | ProgressOptions,

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WindowResult } from '../../src/core/window.js';
+import { kafkaChangelog } from '../../src/kafka/changelog/index.js';
 import { fromKafka } from '../../src/kafka/kafka-source.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { from } from '../../src/pipeline/stream.js';
-import type { RunOptions } from '../../src/runtime/runtime.js';
+import type { RunOptions, RuntimeEvent } from '../../src/runtime/runtime.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
 import { levelState } from '../../src/state/level-state.js';
@@ -106,6 +107,36 @@ describe('graceful stop with a Kafka source', () => {
     expect(resumed.records).toBe(CLICKS - stopped.records);
     expect(sumOf(await committedOffsets(groupId, topic))).toBe(CLICKS);
 
+    const byId = new Map([...first.items, ...second.items].map((r) => [r.id, r]));
+    expect(byId).toEqual(new Map(reference.items.map((r) => [r.id, r])));
+  });
+
+  it('with state that follows partitions (kafkaChangelog): the stop checkpoints every task, and the restart reads only the rest', async () => {
+    const reference = toArray<Result>();
+    await pipeline(fromArray(input)).to(reference).run();
+    const groupId = uniqueName('stop-tasks');
+    const state = () => kafkaChangelog({ brokers, topic: `${groupId}.changelog`, logLevel: 'nothing' });
+
+    const first = toArray<Result>();
+    let seen = 0;
+    const job = pipeline(fromKafka<Click>({ brokers, topic, groupId, fromBeginning: true, batchSize: 50, logger: silent }), () => {
+      if (++seen === 1500) void job.stop();
+    })
+      .to(first)
+      .run({ state: state(), checkpointEvery: { records: 400 } });
+    const stopped = await job;
+    expect(stopped.stopped).toBe(true);
+    expect(stopped.records).toBeLessThan(CLICKS);
+    expect(sumOf(await committedOffsets(groupId, topic))).toBe(stopped.records);
+
+    const second = toArray<Result>();
+    const events: RuntimeEvent[] = [];
+    const resumed = await pipeline(fromKafka<Click>({ brokers, topic, groupId, fromBeginning: true, stopWhenIdle: '3s', logger: silent }))
+      .to(second)
+      .run({ state: state(), checkpointEvery: { records: 400 }, onEvent: (e) => events.push(e) });
+    // Every partition's task resumed from the stop's checkpoint and read only what came after it.
+    expect(events.filter((e) => e.type === 'task.started' && e.restoredFrom !== undefined)).toHaveLength(3);
+    expect(resumed.records).toBe(CLICKS - stopped.records);
     const byId = new Map([...first.items, ...second.items].map((r) => [r.id, r]));
     expect(byId).toEqual(new Map(reference.items.map((r) => [r.id, r])));
   });

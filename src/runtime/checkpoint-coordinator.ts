@@ -57,11 +57,6 @@ export class CheckpointCoordinator {
     this.lastAt = now();
   }
 
-  /** True when the job keeps checkpoints. */
-  get enabled(): boolean {
-    return this.policy !== undefined;
-  }
-
   /** Asks for a checkpoint at the next batch boundary (a Kafka source losing partitions). */
   request(): void {
     this.requested = true;

@@ -10,6 +10,7 @@ import { listenForStopSignals } from './stop-signals.js';
  */
 export class GracefulStop {
   private readonly controller = new AbortController();
+  /** Why the stop was requested: `'stop()'`, `'abort signal'` or a process signal's name. */
   private why: string | undefined;
   private deadline: { timeoutMs: number; expired: () => void } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -31,15 +32,6 @@ export class GracefulStop {
   /** Raised when a stop is requested. */
   get signal(): AbortSignal {
     return this.controller.signal;
-  }
-
-  get requested(): boolean {
-    return this.why !== undefined;
-  }
-
-  /** Why the stop was requested: `'stop()'`, `'abort signal'` or a process signal's name. */
-  get reason(): string | undefined {
-    return this.why;
   }
 
   /** Runs `listener` at the stop request (at once if it was requested already). */

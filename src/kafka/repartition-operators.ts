@@ -120,7 +120,11 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
 
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
-    if (this.watermarks) this.watermarkGauge = ctx.metrics.gauge('watermark', { operator: ctx.uid });
+    if (this.watermarks) {
+      this.watermarkGauge = ctx.metrics.gauge('watermark', { operator: ctx.uid });
+      // No watermark until the first batch: a gauge's 0 would read as 1970-01-01.
+      this.watermarkGauge.value = -Infinity;
+    }
   }
 
   processBatch(batch: Batch<IncomingRecord>, out: Output<unknown>): void {

@@ -3,8 +3,8 @@
 // process per run, runs of the engines interleaved (A run 1, B run 1, A run 2, …).
 //   npm run bench:e2e -- [--sizes 1000000,5000000,10000000] [--jobs zone-5m,silver,sessions,dedup,zone-5m-late]
 //                        [--engines streamkit,flink-p1,flink-p2,…] [--runs 3] [--latency-rate 20000] [--append]
-// Writes bench/results/<date>.json and bench/results/latest.json after every job and size, so an
-// interrupted run keeps what it measured; `npm run bench:report` turns them into docs/benchmarks.md.
+// Writes bench/results/<date>.json and bench/results/latest.json after every round of a job and
+// size, so an interrupted run keeps what it measured; `npm run bench:report` turns them into docs/benchmarks.md.
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -511,12 +511,16 @@ async function main(): Promise<void> {
             console.log(`        ${sizeLabel(size)} ${job} run ${round}: ${engine} vs ${reference}: ${verdict}`);
           }
         }
+        // Saved after every round, so a run stopped part-way keeps the rounds it finished.
+        for (const engine of jobEngines) {
+          const kind = ENGINES[engine].kind;
+          const record = recordOf(kind === 'json-parse' ? 'parse' : job, engine, size, samples.get(engine)!, lastLine.get(engine)!);
+          const at = records.findIndex((r) => r.job === record.job && r.engine === engine && r.size === size);
+          if (at >= 0) records[at] = record;
+          else records.push(record);
+        }
+        save();
       }
-      for (const engine of jobEngines) {
-        const kind = ENGINES[engine].kind;
-        records.push(recordOf(kind === 'json-parse' ? 'parse' : job, engine, size, samples.get(engine)!, lastLine.get(engine)!));
-      }
-      save();
     }
   }
 

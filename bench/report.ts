@@ -583,7 +583,7 @@ function profileSection(): string[] {
   ];
   for (const e of entries) {
     lines.push(
-      `### ${e.batchSize === 0 ? 'Default batch size' : `${int(e.batchSize)} records per batch`}: ${e.input}, ${int(e.totalMs)} ms profiled`,
+      `### ${e.batchSize === 0 ? 'Default batch size' : `${int(e.batchSize)} records per batch`}: the generated input ${e.input.split('/').pop()}, ${int(e.totalMs)} ms of samples (wall time, on the shared machine)`,
       '',
     );
     const n = Math.max(e.modules.length, e.functions.length);

@@ -370,7 +370,7 @@ function lateTable(page: Page): string[] {
 }
 
 function latencySection(page: Page): string[] {
-  const r = page.runs.find((x) => x.job === 'latency');
+  const r = page.runs.findLast((x) => x.job === 'latency');
   if (!r) return ['Not measured in this run.', ''];
   const d = (r.detail ?? {}) as { pace?: number; latency?: { samples: number }; source?: { maxBehindMs: number } };
   const lines = [
@@ -479,7 +479,7 @@ function targets(page: Page): string[] {
       : 'not measured',
     rss.length === 0 ? dash : Math.max(...rss) <= 128 ? (largest >= 10_000_000 ? 'met' : 'not measured at 10M') : 'missed',
   ]);
-  const lat = page.runs.find((r) => r.job === 'latency');
+  const lat = page.runs.findLast((r) => r.job === 'latency');
   rows.push([
     'window-result latency p99 < 50 ms below saturation',
     orDash(lat?.latencyP99Ms, (v) => `${v.toFixed(1)} ms`),

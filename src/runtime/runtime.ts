@@ -6,6 +6,7 @@ import { Metrics } from '../core/metrics.js';
 import { checkOptions } from '../core/options.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import { PartitionTasks } from './partition-tasks.js';
+import { checkRestoreOptions, type RestoreOptions } from './restore-check.js';
 import type { Sink } from '../core/sink.js';
 import type { Source, SourcePoll } from '../core/source.js';
 import type { LateRecord } from '../core/window.js';
@@ -42,6 +43,11 @@ export interface RunOptions {
   clock?: () => number;
   /** Stops the job like `stop()`. */
   signal?: AbortSignal;
+  /**
+   * How a restore treats state the pipeline no longer has (default: it refuses to start):
+   * `{ allowDroppedState: true }` or `{ allowDroppedState: ['window#1'] }` drops it.
+   */
+  restore?: RestoreOptions;
   /** Receives typed runtime events. */
   onEvent?: (event: RuntimeEvent) => void;
   /** Logs job start, finish and failure at info/error and checkpoints at debug (see `createLogger`). */
@@ -73,6 +79,7 @@ const RUN_OPTIONS = [
   'tickInterval',
   'clock',
   'signal',
+  'restore',
   'onEvent',
   'logger',
   'metrics',
@@ -82,6 +89,7 @@ const YIELD_EVERY_MS = 10;
 /** Starts a pipeline. Most users call `stream.run()`, which builds the plan and calls this. */
 export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
   checkOptions('run', options, RUN_OPTIONS);
+  checkRestoreOptions(options.restore);
   const metrics = options.metrics?.registry ?? new Metrics();
   let stopRequested = false;
   const job = execute(plan, options, metrics, () => stopRequested) as Job;
@@ -137,12 +145,12 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   let tasks: PartitionTasks | undefined;
   let allSinks: Sink<any>[];
   try {
-    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState) : undefined;
+    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState, options.restore) : undefined;
     restored = checkpointState ? await checkpointState.open() : undefined;
     if (taskState) await taskState.open();
     graph = new OperatorGraph(plan, metrics, now, () => source.partitions());
     allSinks = graph.allSinks();
-    if (restored) graph.restore(restored.operators);
+    if (restored) graph.restore(restored, options.restore, `checkpoint ${restored.id}`);
     await allOf(allSinks, async (sink) => sink.open?.());
     await source.open({
       restoreFrom: restored?.sourcePosition,

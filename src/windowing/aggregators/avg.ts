@@ -23,6 +23,8 @@ export function avg<T>(selector?: (record: T) => number): Aggregator<T, AvgAccum
   checkSelector(selector, 'avg');
   const pick = selector ?? ((record: T) => record as unknown as number);
   return {
+    name: 'avg',
+    version: 1,
     create: () => ({ sum: exactSumCreate(), count: 0 }),
     add(acc, record) {
       acc.sum = exactSumAdd(acc.sum, pick(record));

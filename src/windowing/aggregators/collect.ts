@@ -17,6 +17,8 @@ export function collect<T, V>(selector?: (record: T) => V): Aggregator<T, V[], V
   checkSelector(selector, 'collect');
   const pick = selector ?? ((record: T) => record as unknown as V);
   return {
+    name: 'collect',
+    version: 1,
     create: () => [],
     add(acc, record) {
       acc.push(pick(record));

@@ -18,6 +18,8 @@ export function max<T, V extends Comparable>(selector?: (record: T) => V): Aggre
   checkSelector(selector, 'max');
   const pick = selector ?? ((record: T) => record as unknown as V);
   return {
+    name: 'max',
+    version: 1,
     create: () => null,
     add: (acc, record) => pickExtremum(acc, pick(record), 1),
     merge: (a, b) => pickExtremum(a, b, 1),

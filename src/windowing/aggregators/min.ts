@@ -18,6 +18,8 @@ export function min<T, V extends Comparable>(selector?: (record: T) => V): Aggre
   checkSelector(selector, 'min');
   const pick = selector ?? ((record: T) => record as unknown as V);
   return {
+    name: 'min',
+    version: 1,
     create: () => null,
     add: (acc, record) => pickExtremum(acc, pick(record), -1),
     merge: (a, b) => pickExtremum(a, b, -1),

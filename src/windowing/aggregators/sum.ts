@@ -19,6 +19,8 @@ export function sum<T>(selector?: (record: T) => number): Aggregator<T, ExactSum
   checkSelector(selector, 'sum');
   const pick = selector ?? ((record: T) => record as unknown as number);
   return {
+    name: 'sum',
+    version: 1,
     create: exactSumCreate,
     add: (acc, record) => exactSumAdd(acc, pick(record)),
     merge: exactSumMerge,

@@ -34,7 +34,9 @@ export interface LogDamage {
  *
  * What is not damage, as for LevelDB: a record cut short at the end of the file (the writer died
  * while writing it, so the checkpoint it held never completed), the zero padding at the end of a
- * block, and zeros up to the end of the file (space a crash left allocated but unwritten).
+ * block, and zeros up to the end of the file (space a crash left allocated but unwritten). Damage
+ * confined to the last record looks exactly like such a crash: LevelDB then opens the checkpoint
+ * before it, which restores exactly, as after a crash (the source replays from its position).
  * @param dir the LevelDB directory.
  * @returns the first damage found, or `undefined` when every log reads cleanly.
  * @example const damage = await checkLevelLogs('./state'); if (damage) throw …
@@ -61,8 +63,9 @@ function checkLog(bytes: Buffer): { offset: number; reason: string } | undefined
       const length = bytes[at + 4] | (bytes[at + 5] << 8);
       const type = bytes[at + 6];
       if (HEADER_SIZE + length > end - at) {
-        // Past the end of the file: a record cut short by a crash. Inside the file: damage.
-        return lastRead ? undefined : { offset: at, reason: 'bad record length' };
+        // Inside the file: damage. Past its end, a record cut short by a crash, unless whole records
+        // follow: then a damaged length hides them, and LevelDB would drop them unreported.
+        return lastRead && !recordAfter(bytes, at + 1) ? undefined : { offset: at, reason: 'bad record length' };
       }
       if (type === 0 && length === 0) {
         // LevelDB skips the rest of the block without a word; only zeros to the end of the file are harmless.
@@ -100,6 +103,18 @@ function checkLog(bytes: Buffer): { offset: number; reason: string } | undefined
   }
   // A fragmented record still open at the end of the file was being written when the writer died.
   return undefined;
+}
+
+/** True when a record with a valid checksum starts anywhere from `start` on. */
+function recordAfter(bytes: Buffer, start: number): boolean {
+  for (let at = start; at + HEADER_SIZE <= bytes.length; at++) {
+    const type = bytes[at + 6];
+    if (type < FULL || type > LAST) continue;
+    const length = bytes[at + 4] | (bytes[at + 5] << 8);
+    if (at + HEADER_SIZE + length > bytes.length) continue;
+    if (crc32c(bytes, at + 6, at + HEADER_SIZE + length) === unmaskCrc32c(bytes.readUInt32LE(at))) return true;
+  }
+  return false;
 }
 
 function zeroFrom(bytes: Buffer, start: number): boolean {

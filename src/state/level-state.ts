@@ -42,6 +42,8 @@ const FRESH_START = 'delete the directory to start from scratch (its checkpoint 
 const DAMAGED =
   'The directory is left as it was: restore it from a backup; otherwise move it aside and start from a new directory ' +
   '(its state is lost, and a Kafka source resumes from its committed offsets)';
+/** LevelDB's sorted table files. */
+const TABLE_FILE = /^\d+\.(?:ldb|sst)$/;
 /** Keys per `getMany` when a checkpoint reads the values it replaces. */
 const READ_CHUNK = 4096;
 
@@ -470,9 +472,10 @@ async function damagedTables<T>(dir: string, read: () => Promise<T>): Promise<T>
     return await read();
   } catch (error) {
     if (levelCode(error) !== 'LEVEL_CORRUPTION') throw accessDenied(error, dir, `levelState(${dir})`) ?? error;
+    const tables = (await readdir(dir).catch(() => [])).filter((name) => TABLE_FILE.test(name));
     throw new StateError(
       'STATE_CORRUPT',
-      `levelState(${dir}): a table file of the LevelDB is damaged (${describe(error)}). ${DAMAGED}`,
+      `levelState(${dir}): a table file of the LevelDB (${tables.join(', ') || 'none left'}) is damaged: ${describe(error)}. ${DAMAGED}`,
       error,
     );
   }
@@ -481,7 +484,7 @@ async function damagedTables<T>(dir: string, read: () => Promise<T>): Promise<T>
 /** True when LevelDB has written table files: data that only a checkpoint can have put there. */
 async function holdsTables(dir: string): Promise<boolean> {
   for (const name of await readdir(dir)) {
-    if (/^\d+\.(?:ldb|sst)$/.test(name) && (await stat(join(dir, name))).size > 0) return true;
+    if (TABLE_FILE.test(name) && (await stat(join(dir, name))).size > 0) return true;
   }
   return false;
 }

@@ -203,11 +203,6 @@ export class OperatorGraph {
     this.root = build(plan, '', [], [], env);
   }
 
-  /** The stateful operators' ids and fingerprints, in pipeline order. */
-  statefulOperators(): Array<{ uid: string; fingerprint: StateFingerprint }> {
-    return this.stateful.map(({ uid, fingerprint }) => ({ uid, fingerprint }));
-  }
-
   /** Every sink of every group, once each. */
   allSinks(): Sink<any>[] {
     const all = new Set<Sink<any>>();

@@ -1,7 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { crc32 } from 'node:zlib';
 import type { Level } from 'level';
 import { checkOptions } from '../core/options.js';
 import { StateError, StreamkitError } from '../core/errors.js';
@@ -9,8 +8,9 @@ import type { StateFingerprint } from '../core/operator.js';
 import type { CheckpointData, RestoredCheckpoint, StateBackend } from '../core/state-backend.js';
 import { accessDenied, inspectLevelDirectory, level, prepareLevelDirectory } from './level-directory.js';
 import { checkLevelLogs } from './level-log-check.js';
+import { crc32c } from './crc32c.js';
 import { encodeStateValue } from './state-change-collector.js';
-import { addEntry, describeDigest, emptyDigest, removeEntry, sameDigest, type StateDigest } from './state-digest.js';
+import { addToDigest, describeDigest, emptyDigest, entryChecksum, removeFromDigest, sameDigest, type StateDigest } from './state-digest.js';
 import {
   assertUid,
   type CheckpointMeta,
@@ -44,12 +44,12 @@ const DAMAGED =
   '(its state is lost, and a Kafka source resumes from its committed offsets)';
 /** LevelDB's sorted table files. */
 const TABLE_FILE = /^\d+\.(?:ldb|sst)$/;
-/** Keys per `getMany` when a checkpoint reads the values it replaces. */
-const READ_CHUNK = 4096;
 
 /** One operator of a stored checkpoint, as {@link inspectLevelState} reports it. */
 export interface StoredOperatorState extends StateDigest {
   uid: string;
+  /** Bytes of its live entries' keys and values. */
+  bytes: number;
   /** What its state means; absent in a checkpoint of state format 1. */
   fingerprint?: StateFingerprint;
 }
@@ -69,6 +69,10 @@ interface ReadCheckpoint {
   formatVersion: number;
   restored: RestoredCheckpoint;
   operators: Record<string, OperatorMeta>;
+  /** Per operator uid, each live key's {@link entryChecksum}. */
+  checksums: Map<string, Map<string, number>>;
+  /** Per operator uid, the bytes of its live keys and values. */
+  bytes: Map<string, number>;
   /** Generations no longer live (superseded or of dropped operators), to clear. */
   garbage: Map<string, Set<number>>;
 }
@@ -81,7 +85,7 @@ interface ReadCheckpoint {
  *
  * Integrity: before LevelDB opens the directory its write-ahead logs are checked as LevelDB would
  * replay them ({@link checkLevelLogs}), because LevelDB drops damaged log records silently; the
- * meta record carries a CRC-32 of itself; and every operator's entries must add up to the digest
+ * meta record carries a CRC-32C of itself; and every operator's entries must add up to the digest
  * the checkpoint recorded. Anything else is `STATE_CORRUPT`, never an empty or older start.
  */
 export class LevelStateBackend implements StateBackend {
@@ -89,6 +93,12 @@ export class LevelStateBackend implements StateBackend {
   private db: Db | undefined;
   /** What the last complete checkpoint holds per operator uid: generation, fingerprint, digest. */
   private operators: Record<string, OperatorMeta> = {};
+  /**
+   * Per operator uid, the checksum of each live entry: a checkpoint updates the digests from the
+   * entries it replaces without reading them back from LevelDB (a read per changed key cost more
+   * than the rest of an incremental checkpoint). Built at open, which reads every entry anyway.
+   */
+  private checksums = new Map<string, Map<string, number>>();
   private readonly sync: boolean;
 
   constructor(
@@ -100,10 +110,11 @@ export class LevelStateBackend implements StateBackend {
 
   async open(): Promise<RestoredCheckpoint | undefined> {
     if (this.db) throw new StateError('STATE_INCOMPATIBLE', `levelState(${this.dir}) is already open; close() it first`);
-    const db = await openStateDb(this.dir, true);
+    const db = (await openStateDb(this.dir, true))!;
     try {
       const checkpoint = await readCheckpoint(db, this.dir);
       this.operators = checkpoint?.operators ?? {};
+      this.checksums = checkpoint?.checksums ?? new Map();
       // Left over from full snapshots or dropped operators right before a crash: never read, so
       // dropping them now changes nothing but disk use.
       if (checkpoint) for (const [uid, gens] of checkpoint.garbage) for (const gen of gens) await clearGeneration(db, uid, gen);
@@ -120,9 +131,11 @@ export class LevelStateBackend implements StateBackend {
     if (!db) throw new StateError('STATE_INCOMPATIBLE', `levelState(${this.dir}): write() before open()`);
     for (const uid of checkpoint.operators.keys()) assertUid(uid);
     const operators = { ...this.operators };
+    const checksums = new Map(this.checksums);
     const retired: Array<[string, number]> = [];
-    // The values an incremental change replaces or deletes, read first: the digests subtract them.
-    const previous = await this.previousValues(db, checkpoint);
+    // Incremental changes update the checksum index in place; until the batch is written, each
+    // change is logged (index, key, previous checksum, flat) so that a failed checkpoint can undo it.
+    const undo: Undo = [];
     // A chained batch hands each operation to LevelDB's native write batch as it is added, so a
     // checkpoint of millions of entries never sits in a JS array as well.
     const batch = db.batch();
@@ -132,6 +145,7 @@ export class LevelStateBackend implements StateBackend {
         if (changes.dropped) {
           if (current) retired.push([uid, current.generation]);
           delete operators[uid];
+          checksums.delete(uid);
           continue;
         }
         let generation = current?.generation ?? 0;
@@ -139,39 +153,47 @@ export class LevelStateBackend implements StateBackend {
           generation = (current.generation + 1) >>> 0;
           retired.push([uid, current.generation]);
         }
-        const digest: StateDigest =
-          changes.full || !current ? emptyDigest() : { entries: current.entries, bytes: current.bytes, checksum: current.checksum };
-        const replaced = previous.get(uid);
+        const fresh = changes.full || !current;
+        const digest: StateDigest = fresh ? emptyDigest() : { entries: current.entries, checksum: current.checksum };
+        // A fresh index is not installed before the write succeeds, so it needs no undo log.
+        const index = fresh ? new Map<string, number>() : (checksums.get(uid) ?? new Map<string, number>());
+        const log = !fresh;
         const prefix = statePrefix(uid, generation);
-        const counted = (key: Buffer) => key.subarray(prefix.length);
         // Deletes before puts: a key in both ends up put, as in the memory backend.
         if (!changes.full) {
           for (const key of changes.deletes) {
-            const encoded = encodeKeyAfter(prefix, key);
-            batch.del(encoded);
-            const old = replaced?.get(key);
-            if (old) removeEntry(digest, counted(encoded), old);
-            replaced?.delete(key);
+            batch.del(encodeKeyAfter(prefix, key));
+            const stored = storedKey(key);
+            const old = index.get(stored);
+            if (old === undefined) continue;
+            removeFromDigest(digest, old);
+            if (log) undo.push(index, stored, old);
+            index.delete(stored);
           }
         }
         for (const [key, value] of changes.puts) {
           const encoded = encodeKeyAfter(prefix, key);
           const bytes = encodeStateValue(value);
-          const old = replaced?.get(key);
-          if (old) removeEntry(digest, counted(encoded), old);
-          replaced?.delete(key);
+          const stored = storedKey(key);
+          const old = index.get(stored);
+          if (old !== undefined) removeFromDigest(digest, old);
+          const checksum = entryChecksum(encoded, bytes, prefix.length);
+          addToDigest(digest, checksum);
+          if (log) undo.push(index, stored, old);
+          index.set(stored, checksum);
           batch.put(encoded, bytes);
-          addEntry(digest, counted(encoded), bytes);
         }
+        checksums.set(uid, index);
         const fingerprint = changes.fingerprint ?? current?.fingerprint;
         operators[uid] = fingerprint ? { generation, fingerprint, ...digest } : { generation, ...digest };
       }
       const meta: CheckpointMeta = { checkpointId: checkpoint.id, sourcePosition: checkpoint.sourcePosition, operators };
       const body = serialize(meta);
-      const envelope: MetaEnvelope = { magic: STATE_MAGIC, formatVersion: STATE_FORMAT_VERSION, body, checksum: crc32(body) };
+      const envelope: MetaEnvelope = { magic: STATE_MAGIC, formatVersion: STATE_FORMAT_VERSION, body, checksum: crc32c(body) };
       batch.put(META_KEY, serialize(envelope));
     } catch (error) {
       await batch.close();
+      rollBack(undo);
       if (error instanceof TypeError) throw error;
       throw new StateError(
         'STATE_CORRUPT',
@@ -182,6 +204,7 @@ export class LevelStateBackend implements StateBackend {
     try {
       await batch.write({ sync: this.sync });
     } catch (error) {
+      rollBack(undo);
       throw (
         accessDenied(error, this.dir, `levelState(${this.dir})`) ??
         new StreamkitError(
@@ -192,35 +215,8 @@ export class LevelStateBackend implements StateBackend {
       );
     }
     this.operators = operators;
+    this.checksums = checksums;
     for (const [uid, gen] of retired) await clearGeneration(db, uid, gen);
-  }
-
-  /** Per operator with an incremental change: the stored values of the keys it puts or deletes. */
-  private async previousValues(db: Db, checkpoint: CheckpointData): Promise<Map<string, Map<string, Buffer>>> {
-    const out = new Map<string, Map<string, Buffer>>();
-    for (const [uid, changes] of checkpoint.operators) {
-      const current = this.operators[uid];
-      if (!current || changes.full || changes.dropped) continue;
-      const keys = [...new Set([...changes.deletes, ...changes.puts.keys()])];
-      const prefix = statePrefix(uid, current.generation);
-      const values = new Map<string, Buffer>();
-      for (let from = 0; from < keys.length; from += READ_CHUNK) {
-        const chunk = keys.slice(from, from + READ_CHUNK);
-        let found: Array<Buffer | undefined>;
-        try {
-          found = await db.getMany(chunk.map((key) => encodeKeyAfter(prefix, key)));
-        } catch (error) {
-          throw new StreamkitError(
-            'CHECKPOINT_FAILED',
-            `levelState(${this.dir}): reading the state checkpoint ${checkpoint.id} replaces failed (${describe(error)}); the previous checkpoint is kept`,
-            { cause: error, retriable: true },
-          );
-        }
-        found.forEach((value, i) => value && values.set(chunk[i], value));
-      }
-      out.set(uid, values);
-    }
-    return out;
   }
 
   async close(): Promise<void> {
@@ -244,14 +240,16 @@ export class LevelStateBackend implements StateBackend {
  */
 export async function inspectLevelState(dir: string): Promise<StoredCheckpoint | undefined> {
   const db = await openStateDb(dir, false);
+  if (!db) return undefined;
   try {
     const checkpoint = await readCheckpoint(db, dir);
     if (!checkpoint) return undefined;
     const operators = Object.entries(checkpoint.operators)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([uid, { entries, bytes, checksum, fingerprint }]) =>
-        fingerprint ? { uid, fingerprint, entries, bytes, checksum } : { uid, entries, bytes, checksum },
-      );
+      .map(([uid, { entries, checksum, fingerprint }]) => {
+        const bytes = checkpoint.bytes.get(uid) ?? 0;
+        return fingerprint ? { uid, fingerprint, entries, bytes, checksum } : { uid, entries, bytes, checksum };
+      });
     return {
       formatVersion: checkpoint.formatVersion,
       checkpointId: checkpoint.restored.id,
@@ -265,9 +263,10 @@ export async function inspectLevelState(dir: string): Promise<StoredCheckpoint |
 
 /**
  * Opens the LevelDB of a state directory after the checks LevelDB does not make: the path is a
- * state directory, this process may write it, and its write-ahead logs are whole.
+ * state directory, this process may write it, and its write-ahead logs are whole. Without
+ * `create`, `undefined` for a directory that holds no database yet.
  */
-async function openStateDb(dir: string, create: boolean): Promise<Db> {
+async function openStateDb(dir: string, create: boolean): Promise<Db | undefined> {
   const what = `levelState(${dir})`;
   let kind;
   try {
@@ -288,6 +287,24 @@ async function openStateDb(dir: string, create: boolean): Promise<Db> {
     );
   }
   if (kind === 'missing' && !create) throw new StateError('STATE_INCOMPATIBLE', `${what}: there is no state directory at this path`);
+  if (kind === 'empty') {
+    // LevelDB writes CURRENT before any data: a directory with data but without it lost its CURRENT,
+    // and LevelDB would start a new database there and delete the data files as obsolete.
+    let data: string[];
+    try {
+      data = await dataFiles(dir);
+    } catch (error) {
+      throw accessDenied(error, dir, what) ?? error;
+    }
+    if (data.length > 0) {
+      throw new StateError(
+        'STATE_CORRUPT',
+        `${what}: LevelDB's CURRENT file is missing, but the directory holds its data (${data.join(', ')}); LevelDB would start ` +
+          `an empty database and delete them. ${DAMAGED}`,
+      );
+    }
+    if (!create) return undefined;
+  }
   await prepareLevelDirectory(dir, what);
   if (kind === 'leveldb') {
     let damage;
@@ -351,10 +368,14 @@ async function readCheckpoint(db: Db, dir: string): Promise<ReadCheckpoint | und
   const meta = readMeta(metaBytes, what);
   const recorded = meta.operators;
   const read = new Map<string, StateDigest>();
+  const checksums = new Map<string, Map<string, number>>();
+  const bytes = new Map<string, number>();
   const state = new Map<string, Array<[string, unknown]>>();
   for (const uid of Object.keys(recorded)) {
     state.set(uid, []);
     read.set(uid, emptyDigest());
+    checksums.set(uid, new Map());
+    bytes.set(uid, 0);
   }
   const garbage = new Map<string, Set<number>>();
   let unreadable: StateError | undefined;
@@ -379,7 +400,11 @@ async function readCheckpoint(db: Db, dir: string): Promise<ReadCheckpoint | und
           gens.add(decoded.generation);
           continue;
         }
-        addEntry(read.get(decoded.uid)!, keyBytes.subarray(keyBytes.indexOf(0x00, 1) + 5), valueBytes);
+        const keyStart = keyBytes.indexOf(0x00, 1) + 5;
+        const checksum = entryChecksum(keyBytes, valueBytes, keyStart);
+        addToDigest(read.get(decoded.uid)!, checksum);
+        checksums.get(decoded.uid)!.set(decoded.key, checksum);
+        bytes.set(decoded.uid, bytes.get(decoded.uid)! + keyBytes.length - keyStart + valueBytes.length);
         let value: unknown;
         try {
           value = deserialize(valueBytes);
@@ -419,7 +444,7 @@ async function readCheckpoint(db: Db, dir: string): Promise<ReadCheckpoint | und
       : undefined;
   const restored: RestoredCheckpoint = { id: meta.checkpointId, sourcePosition: meta.sourcePosition, operators: state };
   if (fingerprints) restored.fingerprints = fingerprints;
-  return { formatVersion: meta.formatVersion, restored, operators, garbage };
+  return { formatVersion: meta.formatVersion, restored, operators, checksums, bytes, garbage };
 }
 
 /** The meta record of either format, as format 2's body plus the format it was written in. */
@@ -454,7 +479,7 @@ function readMeta(bytes: Buffer, what: string): CheckpointMeta & { formatVersion
   }
   const { body, checksum } = envelope;
   if (!(body instanceof Uint8Array) || typeof checksum !== 'number') throw unreadable('is incomplete');
-  if (crc32(body) !== checksum) throw unreadable(`fails its checksum (CRC-32 ${crc32(body)}, recorded ${checksum})`);
+  if (crc32c(body) !== checksum) throw unreadable(`fails its checksum (CRC-32C ${crc32c(body)}, recorded ${checksum})`);
   let meta: Partial<CheckpointMeta>;
   try {
     meta = deserialize(body) as Partial<CheckpointMeta>;
@@ -487,6 +512,38 @@ async function holdsTables(dir: string): Promise<boolean> {
     if (TABLE_FILE.test(name) && (await stat(join(dir, name))).size > 0) return true;
   }
   return false;
+}
+
+/** LevelDB's table files and logs that hold data. */
+async function dataFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    if ((TABLE_FILE.test(name) || /^\d+\.log$/.test(name)) && (await stat(join(dir, name))).size > 0) found.push(name);
+  }
+  return found;
+}
+
+/**
+ * A state key as LevelDB gives it back: UTF-8 turns a lone surrogate into U+FFFD, so the checksum
+ * index keys entries by that form, as a restore reads them.
+ */
+function storedKey(key: string): string {
+  const text = key as string & { isWellFormed(): boolean; toWellFormed(): string };
+  return text.isWellFormed() ? key : text.toWellFormed();
+}
+
+/** Changes to checksum indexes, three slots each: the index, the key, the checksum it had (or undefined). */
+type Undo = Array<Map<string, number> | string | number | undefined>;
+
+/** Undoes the checksum index changes of a checkpoint that was not written, latest first. */
+function rollBack(undo: Undo): void {
+  for (let i = undo.length - 3; i >= 0; i -= 3) {
+    const index = undo[i] as Map<string, number>;
+    const key = undo[i + 1] as string;
+    const checksum = undo[i + 2] as number | undefined;
+    if (checksum === undefined) index.delete(key);
+    else index.set(key, checksum);
+  }
 }
 
 async function clearGeneration(db: Db, uid: string, gen: number): Promise<void> {

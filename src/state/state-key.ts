@@ -13,10 +13,10 @@ import type { StateDigest } from './state-digest.js';
  *
  * - The meta record is an envelope every version can read: `magic` tells a streamkit directory
  *   from any other LevelDB, `formatVersion` the layout; `body` is `v8(CheckpointMeta)` and
- *   `checksum` the CRC-32 of `body`'s bytes, so a damaged meta record never passes for another
+ *   `checksum` the CRC-32C of `body`'s bytes, so a damaged meta record never passes for another
  *   checkpoint. The body names the last complete checkpoint id, the source position as of its
- *   barrier, and per operator uid its live generation, fingerprint and digest (entries, bytes and
- *   the sum of each entry's CRC-32), which open verifies against the entries it reads.
+ *   barrier, and per operator uid its live generation, fingerprint and digest (the number of
+ *   entries and the sum of each entry's CRC-32C), which open verifies against the entries it reads.
  * - An operator uid never contains `0x00`, so the first `0x00` after the `0x01` prefix ends it and
  *   an operator's own keys may contain any character, `\x00` included.
  * - A full snapshot writes a new generation instead of deleting the old entries inside the atomic
@@ -45,7 +45,7 @@ export interface MetaEnvelope {
   formatVersion: number;
   /** `v8(CheckpointMeta)` (format 2). */
   body: Uint8Array;
-  /** CRC-32 (`zlib.crc32`) of `body`. */
+  /** CRC-32C of `body` (`crc32c.ts`). */
   checksum: number;
 }
 

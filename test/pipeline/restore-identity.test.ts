@@ -7,7 +7,7 @@ import type { StateBackend } from '../../src/core/state-backend.js';
 import type { WindowResult } from '../../src/core/window.js';
 import type { Operator, Output, StateWriter } from '../../src/core/operator.js';
 import type { Batch } from '../../src/core/batch.js';
-import { from, type Stream } from '../../src/pipeline/stream.js';
+import { from, type AggregateSpec, type Stream } from '../../src/pipeline/stream.js';
 import type { RunOptions } from '../../src/runtime/runtime.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
@@ -18,7 +18,7 @@ import { count, max, sum } from '../../src/windowing/aggregators/index.js';
 import { afterCount, onWatermark } from '../../src/windowing/triggers.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
 import { session } from '../../src/windowing/session.js';
-import type { Aggregator } from '../../src/windowing/types.js';
+import type { Aggregator, WindowOptions } from '../../src/windowing/types.js';
 
 interface Ride {
   id: string;
@@ -36,13 +36,21 @@ type Build = (source: Source) => Stream<any, null>;
 
 const timed = (s: Source) => s.withTimestamps((r) => r.t, boundedOutOfOrderness(800));
 
-/** The pipeline of the tests: dedup, then per-zone counts in 5 s windows. */
-const base: Build = (s) =>
-  timed(s)
-    .dedup((r) => r.id, { within: '10s' })
-    .keyBy((r) => r.zone)
-    .window(tumbling(5000))
-    .aggregate(count());
+interface Variant {
+  within?: string;
+  keyed?: boolean;
+  options?: WindowOptions;
+  aggregate?: AggregateSpec<Ride>;
+}
+
+/** The pipeline of the tests, dedup then per-zone counts in 5 s windows, or a variant of it. */
+const zones =
+  ({ within = '10s', keyed = true, options = {}, aggregate = count() }: Variant = {}): Build =>
+  (s) => {
+    const deduped = timed(s).dedup((r) => r.id, { within });
+    return (keyed ? deduped.keyBy((r) => r.zone) : deduped).window(tumbling(5000), options).aggregate(aggregate);
+  };
+const base = zones();
 
 function run(build: Build, state: StateBackend, options: Partial<RunOptions> = {}, out = toArray<WindowResult<unknown, unknown>>()) {
   const job = build(from(fromArray(rides, { batchSize: 25 })))
@@ -121,12 +129,7 @@ describe.each(backends)('restoring into a changed pipeline (%s)', (_name, makeSt
 
   it('refuses count() changed to sum(v), naming the operator and the difference', async () => {
     await checkpointed(base, state());
-    const changed: Build = (s) =>
-      timed(s)
-        .dedup((r) => r.id, { within: '10s' })
-        .keyBy((r) => r.zone)
-        .window(tumbling(5000))
-        .aggregate(sum((r: Ride) => r.fare));
+    const changed = zones({ aggregate: sum((r: Ride) => r.fare) });
     const error = await refusal(run(changed, state()).job);
     expect(error.code).toBe('STATE_INCOMPATIBLE');
     expect(error.message).toMatch(/operator window#0: aggregate was "count@1", now "sum@1"/);
@@ -134,12 +137,7 @@ describe.each(backends)('restoring into a changed pipeline (%s)', (_name, makeSt
 
   it('refuses count() changed to { n: count() }', async () => {
     await checkpointed(base, state());
-    const changed: Build = (s) =>
-      timed(s)
-        .dedup((r) => r.id, { within: '10s' })
-        .keyBy((r) => r.zone)
-        .window(tumbling(5000))
-        .aggregate({ n: count() });
+    const changed = zones({ aggregate: { n: count() } });
     const error = await refusal(run(changed, state()).job);
     expect(error.message).toMatch(/operator window#0: aggregate was "count@1", now "\{\\"n\\":count@1\}"/);
   });
@@ -160,12 +158,7 @@ describe.each(backends)('restoring into a changed pipeline (%s)', (_name, makeSt
         .window(tumbling(5000))
         .aggregate(count());
     await checkpointed(withSessions, state());
-    const withoutSessions: Build = (s) =>
-      timed(s)
-        .dedup((r) => r.id, { within: '10s' })
-        .keyBy((r) => r.zone)
-        .window(tumbling(5000))
-        .aggregate(count());
+    const withoutSessions = base;
     const error = await refusal(run(withoutSessions, state()).job);
     expect(error.message).toMatch(/no longer has: b0\.0\/window#0 \(window assigner=session\(2000ms\)/);
     expect(error.message).toMatch(/allowDroppedState: \["b0\.0\/window#0"\]/);
@@ -208,32 +201,13 @@ describe.each(backends)('restoring into a changed pipeline (%s)', (_name, makeSt
 
   it('refuses a changed dedup horizon and accumulation mode, and accepts a changed lateness and trigger', async () => {
     await checkpointed(base, state());
-    const within: Build = (s) =>
-      timed(s)
-        .dedup((r) => r.id, { within: '20s' })
-        .keyBy((r) => r.zone)
-        .window(tumbling(5000))
-        .aggregate(count());
+    const within = zones({ within: '20s' });
     expect((await refusal(run(within, state()).job)).message).toMatch(/operator dedup#0: within was "10000ms", now "20000ms"/);
-    const mode: Build = (s) =>
-      timed(s)
-        .dedup((r) => r.id, { within: '10s' })
-        .keyBy((r) => r.zone)
-        .window(tumbling(5000), { mode: 'retracting' })
-        .aggregate(count());
+    const mode = zones({ options: { mode: 'retracting' } });
     expect((await refusal(run(mode, state()).job)).message).toMatch(/mode was "accumulating", now "retracting"/);
-    const unkeyed: Build = (s) =>
-      timed(s)
-        .dedup((r) => r.id, { within: '10s' })
-        .window(tumbling(5000))
-        .aggregate(count());
+    const unkeyed = zones({ keyed: false });
     expect((await refusal(run(unkeyed, state()).job)).message).toMatch(/keyed was "yes", now "no"/);
-    const tuned: Build = (s) =>
-      timed(s)
-        .dedup((r) => r.id, { within: '10s' })
-        .keyBy((r) => r.zone)
-        .window(tumbling(5000), { allowedLateness: '2s', trigger: onWatermark({ early: afterCount(3) }) })
-        .aggregate(count());
+    const tuned = zones({ options: { allowedLateness: '2s', trigger: onWatermark({ early: afterCount(3) }) } });
     expect((await run(tuned, state()).job).restoredFrom).toBe(3);
   });
 });

@@ -11,7 +11,7 @@ import { from } from '../../src/pipeline/stream.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
 import { checkLevelLogs } from '../../src/state/level-log-check.js';
-import { levelState } from '../../src/state/level-state.js';
+import { inspectLevelState, levelState } from '../../src/state/level-state.js';
 import { decodeStateKey, META_KEY, type MetaEnvelope } from '../../src/state/state-key.js';
 import { crc32c, unmaskCrc32c } from '../../src/state/crc32c.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
@@ -200,8 +200,88 @@ describe('levelState integrity', () => {
     await whole.close();
   });
 
+  it('refuses a directory whose CURRENT file is lost instead of letting LevelDB start over and delete its data', async () => {
+    await checkpointTo(dir, 4);
+    await rm(join(dir, 'CURRENT'));
+    const before = await contents(dir);
+    const error = await openError(dir);
+    expect(error.code).toBe('STATE_CORRUPT');
+    expect(error.message).toMatch(/CURRENT file is missing, but the directory holds its data \(\d+\.log\)/);
+    expect(await contents(dir)).toEqual(before);
+    // A directory with no database in it yet holds no checkpoint.
+    const empty = join(root, 'empty');
+    await mkdir(empty);
+    expect(await inspectLevelState(empty)).toBeUndefined();
+  });
+
+  it('keeps its checksums right when a checkpoint fails and the same backend goes on writing', async () => {
+    const backend = levelState(dir);
+    await backend.open();
+    const changes = (puts: Array<[string, unknown]>, deletes: string[] = [], full = false) => ({
+      puts: new Map(puts),
+      deletes: new Set(deletes),
+      full,
+    });
+    await backend.write({
+      id: 1,
+      sourcePosition: 1,
+      operators: new Map([
+        [
+          'op',
+          changes(
+            [
+              ['a', 1],
+              ['b', 2],
+              ['c', 3],
+            ],
+            [],
+            true,
+          ),
+        ],
+      ]),
+    });
+    // Changes a, deletes b, then fails on a value that cannot be stored: nothing of it may count.
+    const failing = changes(
+      [
+        ['a', 10],
+        ['z', () => 0],
+      ],
+      ['b'],
+    );
+    await expect(backend.write({ id: 2, sourcePosition: 2, operators: new Map([['op', failing]]) })).rejects.toThrow(
+      /cannot be serialized/,
+    );
+    await backend.write({
+      id: 3,
+      sourcePosition: 3,
+      operators: new Map([
+        [
+          'op',
+          changes(
+            [
+              ['a', 11],
+              ['d', 4],
+            ],
+            ['c'],
+          ),
+        ],
+      ]),
+    });
+    await backend.close();
+    const reopened = levelState(dir);
+    const restored = await reopened.open();
+    await reopened.close();
+    expect(restored?.id).toBe(3);
+    expect([...restored!.operators.get('op')!]).toEqual([
+      ['a', 11],
+      ['b', 2],
+      ['d', 4],
+    ]);
+  });
+
   it('CRC-32C matches the reference value and LevelDB masking', () => {
     expect(crc32c(Buffer.from('123456789'), 0, 9)).toBe(0xe3069283);
+    expect(crc32c(Buffer.from('6789'), 0, 4, crc32c(Buffer.from('12345')))).toBe(0xe3069283);
     expect(crc32c(Buffer.alloc(32), 0, 32)).toBe(0x8a9136aa);
     const masked = ((((0xe3069283 >>> 15) | (0xe3069283 << 17)) >>> 0) + 0xa282ead8) >>> 0;
     expect(unmaskCrc32c(masked)).toBe(0xe3069283);

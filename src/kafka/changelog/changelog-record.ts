@@ -14,7 +14,7 @@ import type { StateFingerprint } from '../../core/operator.js';
  * `partition mod changelog partitions`, so one partition of the changelog is read to restore it.
  * The marker record, written last in each checkpoint's transaction, holds the checkpoint id, the
  * partition's position and, per operator uid, the fingerprint of what its state means and the
- * digest of its live entries (their number and the sum of their CRC-32s): the state and the
+ * digest of its live entries (their number and the sum of their CRC-32Cs): the state and the
  * position it covers always commit together, and a restore checks both what the state means and
  * that it reads back whole.
  *
@@ -38,7 +38,7 @@ export interface TaskOperatorMarker {
   fingerprint?: StateFingerprint;
   /** Live entries. */
   entries: number;
-  /** Sum modulo 2³² of the CRC-32 of each live entry's key bytes followed by its value bytes. */
+  /** Sum modulo 2³² of each live entry's checksum (CRC-32C of its key bytes, then its value bytes; see `state-digest.ts`). */
   checksum: number;
 }
 

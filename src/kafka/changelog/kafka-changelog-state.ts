@@ -1,5 +1,4 @@
 import { deserialize } from 'node:v8';
-import { crc32 } from 'node:zlib';
 import type { Admin, Kafka as KafkaClient, Message, Producer } from 'kafkajs';
 import { describeError, StateError, StreamkitError } from '../../core/errors.js';
 import type { StateFingerprint } from '../../core/operator.js';
@@ -13,6 +12,15 @@ import {
   type KafkaConnectionOptions,
 } from '../kafka-connection.js';
 import { EncodedStateValue, encodeStateValue } from '../../state/state-change-collector.js';
+import {
+  addToDigest,
+  describeDigest,
+  emptyDigest,
+  entryChecksum,
+  removeFromDigest,
+  sameDigest,
+  type StateDigest,
+} from '../../state/state-digest.js';
 import { compareUtf8 } from '../../state/state-key.js';
 import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../../core/task-state-backend.js';
 import { readChangelog } from './changelog-reader.js';
@@ -52,10 +60,9 @@ const FENCED = /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|INVALID_TXN_STATE|fenced/
 
 /** One operator's live state in a task's changelog, as this instance wrote or read it. */
 interface LoggedOperator {
-  /** Live keys and the CRC-32 of each entry: a full snapshot deletes the keys it no longer holds, and the digest follows every change. */
+  /** Live keys and each entry's checksum: a full snapshot deletes the keys it no longer holds, and the digest follows every change. */
   keys: Map<string, number>;
-  /** Sum modulo 2³² of the entries' CRC-32s. */
-  checksum: number;
+  digest: StateDigest;
   fingerprint?: StateFingerprint;
 }
 
@@ -166,8 +173,8 @@ export class KafkaChangelogState implements TaskStateBackend {
         // Digests first: a value that fails them is damage, whatever it deserializes to.
         const live = [...state.operators].filter(([uid, entries]) => entries.size > 0 || marker.operators?.[uid]);
         for (const [uid, entries] of live) {
-          const logged: LoggedOperator = { keys: new Map(), checksum: 0 };
-          for (const [key, value] of entries) addLogged(logged, key, value);
+          const logged: LoggedOperator = { keys: new Map(), digest: emptyDigest() };
+          for (const [key, value] of entries) addLogged(logged, key, Buffer.from(key, 'utf8'), 0, value);
           owned.operators.set(uid, logged);
         }
         if (marker.operators) this.verify(task, marker, owned.operators);
@@ -185,7 +192,7 @@ export class KafkaChangelogState implements TaskStateBackend {
           for (const [uid, recorded] of Object.entries(marker.operators)) {
             // An operator whose state is empty has no records but is still part of the checkpoint.
             if (!operators.has(uid)) operators.set(uid, []);
-            if (!owned.operators.has(uid)) owned.operators.set(uid, { keys: new Map(), checksum: 0 });
+            if (!owned.operators.has(uid)) owned.operators.set(uid, { keys: new Map(), digest: emptyDigest() });
             if (recorded.fingerprint) {
               fingerprints.set(uid, recorded.fingerprint);
               owned.operators.get(uid)!.fingerprint = recorded.fingerprint;
@@ -251,15 +258,12 @@ export class KafkaChangelogState implements TaskStateBackend {
     const recorded = marker.operators!;
     for (const uid of new Set([...Object.keys(recorded), ...read.keys()])) {
       const expected: TaskOperatorMarker | undefined = recorded[uid];
-      const logged = read.get(uid);
-      const entries = logged?.keys.size ?? 0;
-      const checksum = logged?.checksum ?? 0;
-      if (expected ? expected.entries !== entries || expected.checksum !== checksum : entries > 0) {
+      const digest = read.get(uid)?.digest ?? emptyDigest();
+      if (expected ? !sameDigest(expected, digest) : digest.entries > 0) {
         throw new StateError(
           'STATE_CORRUPT',
           `${this.name}: checksum mismatch of checkpoint ${marker.checkpointId} of task ${task}: the state of operator ${uid} reads as ` +
-            `${entries} entries with checksum ${hex(checksum)}, the checkpoint recorded ` +
-            `${expected ? `${expected.entries} entries with checksum ${hex(expected.checksum)}` : 'no such operator'}. ` +
+            `${describeDigest(digest)}, the checkpoint recorded ${expected ? describeDigest(expected) : 'no such operator'}. ` +
             `The changelog topic was altered or damaged (a retention or compaction setting that deletes live records, records written by another program)`,
         );
       }
@@ -277,13 +281,13 @@ export class KafkaChangelogState implements TaskStateBackend {
         owned.operators.delete(uid);
         continue;
       }
-      if (!logged) owned.operators.set(uid, (logged = { keys: new Map(), checksum: 0 }));
+      if (!logged) owned.operators.set(uid, (logged = { keys: new Map(), digest: emptyDigest() }));
       if (changes.fingerprint) logged.fingerprint = changes.fingerprint;
       if (changes.full) {
         for (const key of logged.keys.keys())
           if (!changes.puts.has(key)) messages.push({ key: encodeStateRecordKey(task, uid, key), value: null });
         logged.keys.clear();
-        logged.checksum = 0;
+        logged.digest = emptyDigest();
       }
       for (const key of changes.deletes) {
         if (!removeLogged(logged, key)) continue;
@@ -291,14 +295,15 @@ export class KafkaChangelogState implements TaskStateBackend {
       }
       for (const [key, value] of changes.puts) {
         const bytes = value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value);
+        const recordKey = encodeStateRecordKey(task, uid, key);
         removeLogged(logged, key);
-        addLogged(logged, key, bytes);
-        messages.push({ key: encodeStateRecordKey(task, uid, key), value: bytes });
+        addLogged(logged, key, recordKey, recordKey.length - Buffer.byteLength(key, 'utf8'), bytes);
+        messages.push({ key: recordKey, value: bytes });
       }
     }
     const operators: Record<string, TaskOperatorMarker> = {};
     for (const [uid, logged] of owned.operators) {
-      const entry: TaskOperatorMarker = { entries: logged.keys.size, checksum: logged.checksum };
+      const entry: TaskOperatorMarker = { entries: logged.digest.entries, checksum: logged.digest.checksum };
       if (logged.fingerprint) entry.fingerprint = logged.fingerprint;
       operators[uid] = entry;
     }
@@ -367,24 +372,23 @@ export class KafkaChangelogState implements TaskStateBackend {
   }
 }
 
-/** Counts an entry into an operator's live state (see `TaskOperatorMarker.checksum`). */
-function addLogged(logged: LoggedOperator, key: string, value: Buffer): void {
-  const crc = crc32(value, crc32(key));
-  logged.keys.set(key, crc);
-  logged.checksum = (logged.checksum + crc) >>> 0;
+/**
+ * Counts an entry into an operator's live state (see `TaskOperatorMarker.checksum`): `key`, whose
+ * UTF-8 bytes are `keyBytes` from `keyStart` on.
+ */
+function addLogged(logged: LoggedOperator, key: string, keyBytes: Buffer, keyStart: number, value: Buffer): void {
+  const checksum = entryChecksum(keyBytes, value, keyStart);
+  logged.keys.set(key, checksum);
+  addToDigest(logged.digest, checksum);
 }
 
 /** Counts an entry out; false when the key was not live. */
 function removeLogged(logged: LoggedOperator, key: string): boolean {
-  const crc = logged.keys.get(key);
-  if (crc === undefined) return false;
+  const checksum = logged.keys.get(key);
+  if (checksum === undefined) return false;
   logged.keys.delete(key);
-  logged.checksum = (logged.checksum - crc) >>> 0;
+  removeFromDigest(logged.digest, checksum);
   return true;
-}
-
-function hex(n: number): string {
-  return n.toString(16).padStart(8, '0');
 }
 
 /** True when a new owner's producer fenced this one (the error or one it wraps says so). */

@@ -4,7 +4,7 @@ import { StateError } from '../../src/core/errors.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { kafkaChangelog } from '../../src/kafka/changelog/index.js';
 import { encodeMarkerKey, encodeStateRecordKey } from '../../src/kafka/changelog/changelog-record.js';
-import { fromKafka } from '../../src/kafka/kafka-source.js';
+import { fromKafka } from '../../src/kafka/index.js';
 import { from, type Stream } from '../../src/pipeline/stream.js';
 import type { RuntimeEvent } from '../../src/runtime/runtime.js';
 import { toArray } from '../../src/sinks/array-sink.js';

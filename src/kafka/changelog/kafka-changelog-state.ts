@@ -10,7 +10,7 @@ import {
   createKafkaClient,
   validateConnectionOptions,
   type KafkaConnectionOptions,
-} from '../kafka-connection.js';
+} from '../connection/index.js';
 import { EncodedStateValue, encodeStateValue } from '../../state/state-change-collector.js';
 import {
   addToDigest,

@@ -1,4 +1,5 @@
 import type { Aggregator } from '../types.js';
+import { noPick, withSplitAdd } from './split-add.js';
 
 /**
  * Counts the records of a window. Retractable.
@@ -7,7 +8,7 @@ import type { Aggregator } from '../types.js';
  */
 export function count<T = unknown>(): Aggregator<T, number, number> {
   if (arguments.length > 0) throw new TypeError('count: takes no arguments; to count only some records, filter first');
-  return {
+  const agg: Aggregator<T, number, number> = {
     name: 'count',
     version: 1,
     create: () => 0,
@@ -16,4 +17,5 @@ export function count<T = unknown>(): Aggregator<T, number, number> {
     result: (acc) => acc,
     retract: (acc) => acc - 1,
   };
+  return withSplitAdd(agg, noPick, (acc: number) => acc + 1);
 }

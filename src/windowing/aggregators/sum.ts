@@ -1,6 +1,7 @@
 import type { Aggregator } from '../types.js';
 import { exactSumAdd, exactSumCreate, exactSumMerge, exactSumValue, type ExactSum } from './exact-sum.js';
 import { checkSelector } from './selector.js';
+import { withSplitAdd } from './split-add.js';
 
 /**
  * Sums numbers exactly rounded: the result is the exact sum rounded once, so it equals a batch sum
@@ -18,7 +19,7 @@ export function sum<T>(selector: (record: T) => number): Aggregator<T, ExactSum,
 export function sum<T>(selector?: (record: T) => number): Aggregator<T, ExactSum, number> {
   checkSelector(selector, 'sum');
   const pick = selector ?? ((record: T) => record as unknown as number);
-  return {
+  const agg: Aggregator<T, ExactSum, number> = {
     name: 'sum',
     version: 1,
     create: exactSumCreate,
@@ -27,4 +28,5 @@ export function sum<T>(selector?: (record: T) => number): Aggregator<T, ExactSum
     result: exactSumValue,
     retract: (acc, record) => exactSumAdd(acc, -pick(record)),
   };
+  return withSplitAdd(agg, pick, exactSumAdd);
 }

@@ -59,7 +59,13 @@ function run(build: Build, state: StateBackend, options: Partial<RunOptions> = {
   return { job, out };
 }
 
-/** Runs `first` until checkpoint `cut` completes and stops it; the state holds that checkpoint. */
+/**
+ * Runs `first` until checkpoint `cut` completes and stops it; the state holds the checkpoint the
+ * stop takes last, {@link STOPPED_AT}.
+ */
+/** The checkpoint a run stopped after checkpoint 3 restores from: the final one its stop takes. */
+const STOPPED_AT = 4;
+
 async function checkpointed(first: Build, state: StateBackend, cut = 3) {
   const out = toArray<WindowResult<unknown, unknown>>();
   const job = first(from(fromArray(rides, { batchSize: 25 })))
@@ -122,7 +128,7 @@ describe.each(backends)('restoring into a changed pipeline (%s)', (_name, makeSt
     const before = await checkpointed(base, state());
     const { job, out } = run(changed, state());
     const resumed = await job;
-    expect(resumed.restoredFrom).toBe(3);
+    expect(resumed.restoredFrom).toBe(STOPPED_AT);
     expect(resumed.records).toBeLessThan(rides.length);
     expect(upsertById([...before, ...out.items])).toEqual(upsertById(whole.out.items));
   });
@@ -168,7 +174,7 @@ describe.each(backends)('restoring into a changed pipeline (%s)', (_name, makeSt
 
     const { job } = run(withoutSessions, state(), { restore: { allowDroppedState: ['b0.0/window#0'] } });
     const dropped = await job;
-    expect(dropped.restoredFrom).toBe(3);
+    expect(dropped.restoredFrom).toBe(STOPPED_AT);
     // The run's checkpoints no longer hold the dropped state: a plain restart is accepted.
     const again = await run(withoutSessions, state()).job;
     expect(again.records).toBe(0);
@@ -195,7 +201,7 @@ describe.each(backends)('restoring into a changed pipeline (%s)', (_name, makeSt
         .uid('zone-5s')
         .aggregate(count());
     const { job, out } = run(grown, state());
-    expect((await job).restoredFrom).toBe(3);
+    expect((await job).restoredFrom).toBe(STOPPED_AT);
     expect(upsertById([...before, ...out.items])).toEqual(upsertById(whole.out.items));
   });
 
@@ -208,7 +214,7 @@ describe.each(backends)('restoring into a changed pipeline (%s)', (_name, makeSt
     const unkeyed = zones({ keyed: false });
     expect((await refusal(run(unkeyed, state()).job)).message).toMatch(/keyed was "yes", now "no"/);
     const tuned = zones({ options: { allowedLateness: '2s', trigger: onWatermark({ early: afterCount(3) }) } });
-    expect((await run(tuned, state()).job).restoredFrom).toBe(3);
+    expect((await run(tuned, state()).job).restoredFrom).toBe(STOPPED_AT);
   });
 });
 

@@ -20,6 +20,7 @@ import type { Job } from './job.js';
 import { JobFailure } from './job-failure.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import { PartitionTasks } from './partition-tasks.js';
+import { checkRestoreOptions } from './restore-check.js';
 import { RUN_OPTIONS, runSettingsOf, type RunOptions } from './run-options.js';
 import { SinkCalls } from './sink-calls.js';
 import type { SinkElement } from './sink-channel.js';
@@ -38,6 +39,7 @@ export interface PipelinePlan extends PlanNode {
 /** Starts a pipeline. Most users call `stream.run()`, which builds the plan and calls this. */
 export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
   checkOptions('run', options, RUN_OPTIONS);
+  checkRestoreOptions(options.restore);
   const metrics = options.metrics?.registry ?? new Metrics();
   const stop = new GracefulStop();
   // The job settles with the run, or rejects at once when its stop is abandoned (stopTimeout, a
@@ -142,11 +144,11 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
   let tasks: PartitionTasks | undefined;
   let checkpoints: CheckpointCoordinator;
   try {
-    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState) : undefined;
+    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState, options.restore) : undefined;
     restored = checkpointState ? await checkpointState.open() : undefined;
     if (taskState) await taskState.open();
     graph = new OperatorGraph(plan, metrics, now, () => source.partitions());
-    if (restored) graph.restore(restored.operators);
+    if (restored) graph.restore(restored, options.restore, `checkpoint ${restored.id}`);
     checkpoints = new CheckpointCoordinator(
       checkpointPolicy,
       restored ? restored.id : 0,

@@ -3,7 +3,7 @@ import { checkOptions } from '../core/options.js';
 import type { Level } from 'level';
 import { StreamkitError } from '../core/errors.js';
 import type { Sink } from '../core/sink.js';
-import { inspectLevelDirectory, level } from '../state/level-directory.js';
+import { accessDenied, inspectLevelDirectory, level, prepareLevelDirectory } from '../state/level-directory.js';
 
 /**
  * Layout of a result table, format version 1 (pinned by `test/delivery/level-sink.test.ts`):
@@ -100,7 +100,11 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
     pending = new Map();
     // An empty batch never reaches LevelDB; re-putting the meta record makes the fsync happen.
     if (ops.length === 0) ops.push({ type: 'put', key: TABLE_META_KEY, value: metaJson() });
-    await db!.batch(ops, { sync });
+    try {
+      await db!.batch(ops, { sync });
+    } catch (error) {
+      throw accessDenied(error, dir, name) ?? error;
+    }
     unsynced = !sync;
   };
 
@@ -152,7 +156,9 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
  * Opens a result table written by {@link toLevel}, for queries (`get`, ordered `entries`).
  * LevelDB allows one process per directory: read it after the job, or use the sink's `table()`.
  * @param dir the table directory.
- * @throws StreamkitError (`SINK_FAILED`) when the directory holds no streamkit table.
+ * @throws StreamkitError (`SINK_FAILED`) when the directory holds no streamkit table; AccessDeniedError
+ *   (`ACCESS_DENIED`) when the file system refuses it (read-only, no permission): LevelDB writes its
+ *   lock and log files even to read.
  * @example
  * const table = await openLevelTable<WindowResult>('./out/zone-5m');
  * for await (const [id, row] of table.entries({ limit: 10 })) console.log(id, row.value);
@@ -205,21 +211,25 @@ function metaJson(): string {
 }
 
 async function openTableDb(dir: string, create: boolean): Promise<Db> {
+  const what = `level table ${dir}`;
   const refuse = (why: string, cause?: unknown) =>
-    new StreamkitError('SINK_FAILED', `level table ${dir}: ${why}`, cause === undefined ? {} : { cause });
+    new StreamkitError('SINK_FAILED', `${what}: ${why}`, cause === undefined ? {} : { cause });
   let kind;
   try {
     kind = await inspectLevelDirectory(dir);
   } catch (error) {
-    throw refuse('cannot read the directory', error);
+    throw accessDenied(error, dir, what) ?? refuse('cannot read the directory', error);
   }
   if (kind === 'file') throw refuse('the path is a file, not a table directory');
   if (kind === 'foreign') throw refuse("the directory holds files that are not a LevelDB's; point toLevel at an empty or new directory");
   if (kind === 'missing' && !create) throw refuse('no table here (the directory does not exist)');
+  await prepareLevelDirectory(dir, what);
   const db: Db = new (level().Level)<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: create });
   try {
     await db.open();
   } catch (error) {
+    const denied = accessDenied(error, dir, what);
+    if (denied) throw denied;
     const code = (error as { cause?: { code?: string } })?.cause?.code;
     throw refuse(
       code === 'LEVEL_LOCKED'

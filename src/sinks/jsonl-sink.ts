@@ -2,8 +2,8 @@ import { createWriteStream, fsync, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Sink } from '../core/sink.js';
-import { JsonLineWriter } from './json-line-writer.js';
-import { writeWindowResultJson } from './window-result-json.js';
+import { JsonLineWriter } from '../fast/json-line-writer.js';
+import { writeWindowResultJson } from '../fast/window-result-json.js';
 
 export interface JsonlSinkOptions {
   /** Start with an empty file (default `false`: append, as a restarted job must). */

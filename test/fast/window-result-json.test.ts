@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonLineWriter } from '../../src/sinks/json-line-writer.js';
-import { writeWindowResultJson } from '../../src/sinks/window-result-json.js';
+import { JsonLineWriter } from '../../src/fast/json-line-writer.js';
+import { writeWindowResultJson } from '../../src/fast/window-result-json.js';
 
 /** The text the window-result route writes, or undefined when it declines (and writes nothing). */
 function windowResultJson(item: unknown): string | undefined {

@@ -12,6 +12,9 @@ import { JsonLineWriter } from './json-line-writer.js';
  * plain `{ index, timing }` with a number and a string; `id` a string; no `toJSON` on any of them
  * or on the key and value. A value that is a plain object of numbers, strings, booleans and nulls
  * is written directly; any other key or value goes through `JSON.stringify`.
+ *
+ * Plain definition: `JSON.stringify(item)` (pinned by `test/fast/window-result-json.test.ts`,
+ * measured by `bench/fast-paths.bench.ts`).
  * @example
  * writeWindowResultJson({ key: 7, window: { start: 0, end: 60000 }, value: 3, pane: { index: 0, timing: 'on-time' }, id: 'ab' }, out)
  * // appends '{"key":7,"window":{"start":0,"end":60000},"value":3,"pane":{"index":0,"timing":"on-time"},"id":"ab"}'

@@ -2,6 +2,9 @@
  * Writes `x` in ASCII exactly as `String(x)` would, into `bytes` at `at`; returns the position
  * after it. `bytes` must have room for {@link DECIMAL_MAX_LENGTH} more bytes. Safe integers are written from integer arithmetic, without a
  * string; other numbers go through `String`.
+ *
+ * Plain definition: the ASCII bytes of `String(x)` (pinned by `test/fast/decimal-ascii.test.ts`,
+ * measured by `bench/fast-paths.bench.ts`).
  * @example writeDecimal(bytes, 0, 1704085200000) // 13, bytes now start with "1704085200000"
  */
 export function writeDecimal(bytes: Uint8Array, at: number, x: number): number {

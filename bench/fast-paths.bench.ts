@@ -13,8 +13,8 @@ import { serialize } from 'node:v8';
 import { Bench } from 'tinybench';
 import { parseBronze } from '../examples/taxi/bronze.js';
 import { generateTrips } from '../examples/taxi/generator.js';
-import type { RawTrip } from '../examples/taxi/raw-trip.js';
-import { silverTripLine, toSilver, type SilverTrip } from '../examples/taxi/silver.js';
+import { rawTripLine, type RawTrip } from '../examples/taxi/raw-trip.js';
+import { toSilver, type SilverTrip } from '../examples/taxi/silver.js';
 import { Metrics } from '../src/core/metrics.js';
 import type { Output } from '../src/core/operator.js';
 import type { WindowResult } from '../src/core/window.js';
@@ -25,6 +25,8 @@ import { writeWindowResultJson } from '../src/fast/window-result-json.js';
 import { avg, combineAggregators, count, sum } from '../src/windowing/aggregators/index.js';
 import { tumbling } from '../src/windowing/tumbling.js';
 import { windowOperator } from '../src/windowing/window-operator.js';
+import { parseBronzeTuned } from './taxi/parse-bronze-tuned.js';
+import { rawTripLineTuned, silverTripLineTuned } from './taxi/trip-lines-tuned.js';
 
 const N = 1024;
 
@@ -99,6 +101,8 @@ function zoneResults(): WindowResult<unknown, unknown>[] {
 
 const results = zoneResults().slice(0, N);
 const rows = silverRows.slice(0, N);
+const rawTrips = trips.slice(0, N);
+const rawLines = lines.slice(0, N);
 if (results.length < N || rows.length < N) throw new Error(`too few inputs: ${results.length} results, ${rows.length} Silver rows`);
 
 // Numbers as results and checkpoints carry them: epoch milliseconds, money, small counts.
@@ -220,9 +224,9 @@ async function cases(): Promise<Case[]> {
           output: () => intoWriter(rows, JSON.stringify),
         },
         {
-          name: 'hand-written: silverTripLine (examples/taxi)',
-          run: () => intoWriter(rows, silverTripLine),
-          output: () => intoWriter(rows, silverTripLine),
+          name: 'tuned: silverTripLineTuned (bench/taxi)',
+          run: () => intoWriter(rows, silverTripLineTuned),
+          output: () => intoWriter(rows, silverTripLineTuned),
         },
         {
           name: 'JSON.stringify, lines joined, then Buffer.from',
@@ -236,6 +240,36 @@ async function cases(): Promise<Case[]> {
             output: () => intoWriter(rows, silverJson),
           },
         ),
+      ],
+    },
+    {
+      name: `raw trip lines (${N} trips)`,
+      variants: [
+        {
+          name: 'plain: rawTripLine (JSON.stringify)',
+          run: () => (sink += rawTrips.map(rawTripLine).length),
+          output: () => rawTrips.map(rawTripLine).join('\n'),
+        },
+        {
+          name: 'tuned: rawTripLineTuned (bench/taxi)',
+          run: () => (sink += rawTrips.map(rawTripLineTuned).length),
+          output: () => rawTrips.map(rawTripLineTuned).join('\n'),
+        },
+      ],
+    },
+    {
+      name: `Bronze parse (${N} raw lines)`,
+      variants: [
+        {
+          name: 'plain: parseBronze (JSON.parse, regular expression)',
+          run: () => (sink += rawLines.map(parseBronze).length),
+          output: () => JSON.stringify(rawLines.map(parseBronze)),
+        },
+        {
+          name: 'tuned: parseBronzeTuned (bench/taxi)',
+          run: () => (sink += rawLines.map(parseBronzeTuned).length),
+          output: () => JSON.stringify(rawLines.map(parseBronzeTuned)),
+        },
       ],
     },
     {

@@ -1,11 +1,32 @@
 import type { DeadLetter } from '../../src/core/dead-letter.js';
-import { parseNaiveTimestamp } from './ny-time.js';
 import { RAW_DECIMAL_COLUMNS, RAW_INTEGER_COLUMNS, type RawTrip } from './raw-trip.js';
 
 /** What Bronze makes of one raw record: a well-typed trip, or a dead letter saying why not. */
 export type BronzeResult = { ok: true; trip: RawTrip } | { ok: false; deadLetter: DeadLetter };
 
 const TIMESTAMP_COLUMNS = ['tpep_pickup_datetime', 'tpep_dropoff_datetime'] as const;
+
+/** TLC's naive timestamp text: `YYYY-MM-DDTHH:mm:ss`, nothing before or after. */
+const NAIVE_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
+
+/**
+ * Whether `text` is a naive timestamp naming a real calendar time: `Date.UTC` rolls a field out of
+ * range over into the next one (`2024-02-30` becomes March 1st, `24:00` the next day), so a
+ * time whose fields read back unchanged is real.
+ */
+function isNaiveTimestamp(text: string): boolean {
+  const match = NAIVE_TIMESTAMP.exec(text);
+  if (match === null) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number);
+  const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return (
+    time.getUTCMonth() === month - 1 &&
+    time.getUTCDate() === day &&
+    time.getUTCHours() === hour &&
+    time.getUTCMinutes() === minute &&
+    time.getUTCSeconds() === second
+  );
+}
 
 function reject(reason: string, raw: unknown): BronzeResult {
   return { ok: false, deadLetter: { reason, raw, operator: 'taxi.bronze' } };
@@ -46,7 +67,7 @@ export function parseBronze(raw: unknown): BronzeResult {
     const v = o[column];
     if (v === undefined || v === null) return reject(`missing timestamp: ${column}`, raw);
     if (typeof v !== 'string') return reject(`wrong type: ${column} must be a timestamp string, got ${typeof v}`, raw);
-    if (parseNaiveTimestamp(v) === null) return reject(`bad timestamp: ${column} = ${JSON.stringify(v)}`, raw);
+    if (!isNaiveTimestamp(v)) return reject(`bad timestamp: ${column} = ${JSON.stringify(v)}`, raw);
   }
   for (const column of RAW_INTEGER_COLUMNS) {
     const v = o[column];

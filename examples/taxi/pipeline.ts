@@ -20,8 +20,8 @@ import { GoldInputColumns } from './gold-input.js';
 import { goldBranches, GOLD_STREAMS, refundAlerts, type GoldOptions, type GoldStreamName } from './gold.js';
 import { tripVerdicts, withMetrics, type GoldTrip, type MinuteRule } from './metrics.js';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
-import { rawTripLine, type RawTrip } from './raw-trip.js';
-import { silverTripLine, toSilver, type SilverTrip } from './silver.js';
+import type { RawTrip } from './raw-trip.js';
+import { toSilver, type SilverTrip } from './silver.js';
 
 /** How far behind the newest pickup the watermark trails: every trip that is not store-and-forward is on time. */
 export const WATERMARK_DELAY_MS = TRIP_DISORDER_BOUND_MS;
@@ -95,20 +95,18 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
   };
   mkdirSync(join(options.out, 'gold'), { recursive: true });
   // Output must survive a machine crash only when a checkpoint can resume from it.
-  const file = (name: string, stringify?: (item: any) => string) =>
-    toJsonl(join(options.out, name), { truncate: !options.state, sync: options.state !== undefined, stringify });
+  const file = (name: string) => toJsonl(join(options.out, name), { truncate: !options.state, sync: options.state !== undefined });
   // Daily and hourly results are kept for the batch check; the other streams are only counted.
   const kept = new Set<GoldStreamName>(['daily', 'hourly']);
   const goldFiles = Object.fromEntries(
     GOLD_STREAMS.map((name) => [name, collecting(file(`gold/${name}.jsonl`), options.extraSinks?.[name], kept.has(name))]),
   ) as Record<GoldStreamName, CollectingSink<WindowResult>>;
-  const silverOut = collecting<SilverTrip>(file('silver.jsonl', silverTripLine), options.extraSinks?.silver, false);
+  const silverOut = collecting<SilverTrip>(file('silver.jsonl'), options.extraSinks?.silver, false);
   const goldInput = new GoldInputColumns();
   const goldInputSink: Sink<GoldTrip> = { name: 'gold-input', write: (trips) => trips.forEach((t) => goldInput.push(t)) };
   const dead = collecting<DeadLetter>(file('dead-letters.jsonl'), options.extraSinks?.deadLetters, false);
   const late = file('late.jsonl') as Sink<LateRecord>;
-  // Bronze and Silver rows are written by their own line writers: the text of JSON.stringify, faster.
-  const bronzeOut = file('bronze.jsonl', rawTripLine);
+  const bronzeOut = file('bronze.jsonl');
   const rules: SilverRuleCounts = { silver: 0, metricsKept: { rounded: 0, truncated: 0, boundary: 0 } };
   let silverRejected = 0;
 

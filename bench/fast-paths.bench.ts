@@ -19,9 +19,7 @@ import { Metrics } from '../src/core/metrics.js';
 import type { Output } from '../src/core/operator.js';
 import type { WindowResult } from '../src/core/window.js';
 import { DECIMAL_MAX_LENGTH, writeDecimal } from '../src/fast/decimal-ascii.js';
-import { JsonLineWriter } from '../src/fast/json-line-writer.js';
 import { serializeStateValue } from '../src/fast/serialize-state-value.js';
-import { writeWindowResultJson } from '../src/fast/window-result-json.js';
 import { avg, combineAggregators, count, sum } from '../src/windowing/aggregators/index.js';
 import { tumbling } from '../src/windowing/tumbling.js';
 import { windowOperator } from '../src/windowing/window-operator.js';
@@ -105,28 +103,15 @@ const rawTrips = trips.slice(0, N);
 const rawLines = lines.slice(0, N);
 if (results.length < N || rows.length < N) throw new Error(`too few inputs: ${results.length} results, ${rows.length} Silver rows`);
 
-// Numbers as results and checkpoints carry them: epoch milliseconds, money, small counts.
-const numbers = Array.from({ length: N }, (_, i) =>
-  i % 3 === 0 ? 1_704_085_200_000 + i * 300_000 : i % 3 === 1 ? (rows[i].total_amount ?? 0) : i % 50,
-);
+// Numbers as result ids carry them: window bounds in epoch milliseconds and pane indices.
+const numbers = results.flatMap((r) => [r.window.start, r.window.end, r.pane.index]).slice(0, N);
 const epochs = rows.map((s) => s.pickup_ts);
 
-const out = new JsonLineWriter();
 const decimalBytes = Buffer.alloc(N * DECIMAL_MAX_LENGTH);
 let sink = 0;
 
-/** JSON lines of `items` as one string, then UTF-8: what a sink without a byte writer does. */
-const joined = <T>(items: T[], line: (item: T) => string) => Buffer.from(items.map(line).join('\n') + '\n', 'utf8');
-
-/** JSON lines of `items` written into the byte writer. */
-function intoWriter<T>(items: T[], line: (item: T) => string): Buffer {
-  out.reset();
-  for (const item of items) {
-    out.text(line(item));
-    out.byte(0x0a);
-  }
-  return Buffer.from(out.slice());
-}
+/** JSON lines of `items` as `toJsonl` writes them: one string per line, joined, then UTF-8 bytes. */
+const jsonLines = <T>(items: T[], line: (item: T) => string) => Buffer.from(items.map((item) => line(item) + '\n').join(''), 'utf8');
 
 async function fastJsonStringify(): Promise<((schema: object) => (value: unknown) => string) | undefined> {
   try {
@@ -162,7 +147,7 @@ async function cases(): Promise<Case[]> {
 
   return [
     {
-      name: `decimal text of ${N} numbers (epoch ms, money, counts)`,
+      name: `decimal text of ${N} integers (window bounds, pane indices of result ids)`,
       variants: [
         {
           name: "plain: Buffer#write(String(x), 'latin1')",
@@ -192,25 +177,15 @@ async function cases(): Promise<Case[]> {
       name: `window results to JSON lines (${N} zone-5m results)`,
       variants: [
         {
-          name: 'plain: JSON.stringify into the byte writer',
-          run: () => intoWriter(results, JSON.stringify),
-          output: () => intoWriter(results, JSON.stringify),
-        },
-        {
-          name: 'fast: writeWindowResultJson (src/fast/window-result-json.ts)',
-          run: () => windowResultLines(),
-          output: () => windowResultLines(),
-        },
-        {
-          name: 'JSON.stringify, lines joined, then Buffer.from',
-          run: () => joined(results, JSON.stringify),
-          output: () => joined(results, JSON.stringify),
+          name: 'plain: JSON.stringify (toJsonl)',
+          run: () => jsonLines(results, JSON.stringify),
+          output: () => jsonLines(results, JSON.stringify),
         },
         ...withFjs(
           windowResultJson && {
-            name: 'fast-json-stringify (full schema) into the byte writer',
-            run: () => intoWriter(results, windowResultJson),
-            output: () => intoWriter(results, windowResultJson),
+            name: 'fast-json-stringify (full schema)',
+            run: () => jsonLines(results, windowResultJson),
+            output: () => jsonLines(results, windowResultJson),
           },
         ),
       ],
@@ -219,25 +194,20 @@ async function cases(): Promise<Case[]> {
       name: `Silver rows to JSON lines (${N} rows)`,
       variants: [
         {
-          name: 'plain: JSON.stringify into the byte writer',
-          run: () => intoWriter(rows, JSON.stringify),
-          output: () => intoWriter(rows, JSON.stringify),
+          name: 'plain: JSON.stringify (toJsonl)',
+          run: () => jsonLines(rows, JSON.stringify),
+          output: () => jsonLines(rows, JSON.stringify),
         },
         {
           name: 'tuned: silverTripLineTuned (bench/taxi)',
-          run: () => intoWriter(rows, silverTripLineTuned),
-          output: () => intoWriter(rows, silverTripLineTuned),
-        },
-        {
-          name: 'JSON.stringify, lines joined, then Buffer.from',
-          run: () => joined(rows, JSON.stringify),
-          output: () => joined(rows, JSON.stringify),
+          run: () => jsonLines(rows, silverTripLineTuned),
+          output: () => jsonLines(rows, silverTripLineTuned),
         },
         ...withFjs(
           silverJson && {
-            name: 'fast-json-stringify (full schema) into the byte writer',
-            run: () => intoWriter(rows, silverJson),
-            output: () => intoWriter(rows, silverJson),
+            name: 'fast-json-stringify (full schema)',
+            run: () => jsonLines(rows, silverJson),
+            output: () => jsonLines(rows, silverJson),
           },
         ),
       ],
@@ -292,15 +262,6 @@ async function cases(): Promise<Case[]> {
       ],
     },
   ];
-}
-
-function windowResultLines(): Buffer {
-  out.reset();
-  for (const r of results) {
-    if (!writeWindowResultJson(r, out)) out.text(JSON.stringify(r));
-    out.byte(0x0a);
-  }
-  return Buffer.from(out.slice());
 }
 
 /** Process CPU time in ms: on a shared machine, time other processes take is not counted against a variant. */

@@ -236,8 +236,9 @@ function collecting<T>(sink: Sink<T>, extra: Sink<T> | undefined, keep: boolean)
     get count() {
       return count;
     },
-    async open() {
-      for (const s of all) await s.open?.();
+    async open(context) {
+      // Each sink hands back what it cannot write through the job's context.
+      for (const s of all) await s.open?.(context);
     },
     async write(batch: T[]) {
       count += batch.length;

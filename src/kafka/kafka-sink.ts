@@ -1,10 +1,11 @@
 import type { Kafka as KafkaClient, Message, Producer } from 'kafkajs';
 import type { DeadLetter } from '../core/dead-letter.js';
 import { describeError, StreamkitError } from '../core/errors.js';
-import type { Sink } from '../core/sink.js';
+import type { Sink, SinkContext } from '../core/sink.js';
 import type { Serializer } from '../serde/serde.js';
 import { checkOptions } from '../core/options.js';
 import { jsonSerde } from '../serde/json-serde.js';
+import { describeFailure, jsonSafeValue } from '../sinks/json-safe-value.js';
 import {
   CONNECTION_OPTION_NAMES,
   connectionError,
@@ -65,6 +66,7 @@ class KafkaProducerSink<T> implements KafkaSink<T> {
   private failure?: StreamkitError;
   private closed = false;
   private readonly maxPending: number;
+  private context?: SinkContext<T>;
 
   constructor(
     private readonly options: KafkaConnectionOptions & { topic: string; idempotent?: boolean; acks?: -1 | 0 | 1; maxPendingSends?: number },
@@ -76,7 +78,8 @@ class KafkaProducerSink<T> implements KafkaSink<T> {
     this.maxPending = options.maxPendingSends ?? 4;
   }
 
-  async open(): Promise<void> {
+  async open(context?: SinkContext<T>): Promise<void> {
+    this.context = context;
     await this.connect();
   }
 
@@ -110,12 +113,20 @@ class KafkaProducerSink<T> implements KafkaSink<T> {
     if (this.failure) throw this.failure;
     if (this.closed) throw new StreamkitError('SINK_FAILED', `${this.who}: write after close`);
     if (items.length === 0) return;
-    const messages = new Array<Message>(items.length);
-    for (let i = 0; i < items.length; i++) {
-      let m = this.toMessage(items[i]);
-      if (m instanceof Promise) m = await m;
-      messages[i] = m;
+    const messages: Message[] = [];
+    for (const item of items) {
+      try {
+        let m = this.toMessage(item);
+        if (m instanceof Promise) m = await m;
+        messages.push(m);
+      } catch (error) {
+        // A serializer (or key, headers, timestamp function) refusing one item is about that item,
+        // which becomes a dead letter; a StreamkitError (a registry out of reach) is not.
+        if (!this.context || error instanceof StreamkitError) throw error;
+        this.context.deadLetter(item, `cannot be written to topic ${this.topic}: ${describeFailure(error)}`);
+      }
     }
+    if (messages.length === 0) return;
     const producer = await this.connect();
     while (this.pending >= this.maxPending) await new Promise<void>((resolve) => this.waiters.push(resolve));
     if (this.failure) throw this.failure;
@@ -290,7 +301,11 @@ export function toKafkaDeadLetters(options: KafkaDeadLetterSinkOptions): KafkaSi
         ? Buffer.from(raw)
         : typeof raw === 'string'
           ? Buffer.from(raw, 'utf8')
-          : Buffer.from(JSON.stringify({ reason: letter.reason, raw: raw ?? null, position: letter.position ?? null }), 'utf8');
+          : // Any raw record, plain JSON data or not (a bigint, a cycle, deep nesting), is written, never refused.
+            Buffer.from(
+              JSON.stringify(jsonSafeValue({ reason: letter.reason, raw: raw ?? null, position: letter.position ?? null })),
+              'utf8',
+            );
     return { key: Buffer.isBuffer(kafka.key) ? kafka.key : null, value, headers };
   });
 }

@@ -15,6 +15,7 @@ import type { Logger } from '../observability/logger.js';
 import { serveMetrics } from '../observability/metrics-server.js';
 import type { CheckpointData, StateBackend } from '../core/state-backend.js';
 import { EncodedStateValue } from '../state/state-change-collector.js';
+import { SinkDeadLetters } from '../sinks/sink-dead-letters.js';
 import { isTaskStateBackend, type TaskCheckpoint, type TaskStateBackend } from '../core/task-state-backend.js';
 
 export type { RunSummary, RuntimeEvent } from '../core/runtime-event.js';
@@ -136,6 +137,11 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
   let graph: OperatorGraph;
   let tasks: PartitionTasks | undefined;
   let allSinks: Sink<any>[];
+  // What a sink cannot write it hands back through its context: a dead letter, counted as one.
+  const handedBack = new SinkDeadLetters(writeTo, (sink, n) => {
+    summary.deadLetters += n;
+    metrics.inc('dead_letters', { operator: sink.name ?? 'sink' }, n);
+  });
   try {
     tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState) : undefined;
     restored = checkpointState ? await checkpointState.open() : undefined;
@@ -143,7 +149,7 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
     graph = new OperatorGraph(plan, metrics, now, () => source.partitions());
     allSinks = graph.allSinks();
     if (restored) graph.restore(restored.operators);
-    await allOf(allSinks, async (sink) => sink.open?.());
+    await allOf(allSinks, async (sink) => sink.open?.(handedBack.contextFor(sink)));
     await source.open({
       restoreFrom: restored?.sourcePosition,
       batchSize,
@@ -298,15 +304,17 @@ async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics
         case 'results':
           summary.results += element.items.length;
           resultsOut.value += element.items.length;
-          for (const sink of graph.groups[element.group].sinks) await writeTo(sink, element.items);
+          for (const sink of graph.groups[element.group].sinks)
+            await handedBack.write(sink, element.items, graph.groups[element.group].deadSinks);
           break;
         case 'late':
           summary.late += element.items.length;
-          for (const sink of graph.groups[element.group].lateSinks) await writeTo(sink, element.items);
+          for (const sink of graph.groups[element.group].lateSinks)
+            await handedBack.write(sink, element.items, graph.groups[element.group].deadSinks);
           break;
         case 'dead':
           summary.deadLetters += element.items.length;
-          for (const sink of graph.groups[element.group].deadSinks) await writeTo(sink, element.items);
+          for (const sink of graph.groups[element.group].deadSinks) await handedBack.writeDeadLetters(sink, element.items);
           break;
         case 'barrier': {
           await allOf(allSinks, flushSink);

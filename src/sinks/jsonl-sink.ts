@@ -1,9 +1,10 @@
 import { createWriteStream, fsync, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
-import { describeError, StreamkitError } from '../core/errors.js';
+import { StreamkitError } from '../core/errors.js';
 import { checkOptions } from '../core/options.js';
-import type { Sink } from '../core/sink.js';
+import type { Sink, SinkContext } from '../core/sink.js';
+import { describeFailure } from './json-safe-value.js';
 
 export interface JsonlSinkOptions<T = unknown> {
   /** Start with an empty file (default `false`: append, as a restarted job must). */
@@ -31,8 +32,8 @@ const COALESCE_CHARS = 1 << 16;
  * idempotently, keeping the last line per `id` (see docs/concepts/delivery.md).
  *
  * An item JSON cannot write (a bigint, a cycle, nesting deeper than `JSON.stringify` goes, a bare
- * function or `undefined`), or one `encode` throws on, fails the write, and nothing of its batch is
- * written.
+ * function or `undefined`), or one `encode` throws on, is not written: it goes to the stream's dead
+ * letters with the reason, and the job goes on.
  * @param path the file; its folder is created when missing.
  * @param options `truncate`, `encode`, `sync`.
  * @throws TypeError naming a bad option.
@@ -51,6 +52,7 @@ export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions<T> 
   let pending: string[] = [];
   let pendingChars = 0;
   let stream: WriteStream | undefined;
+  let context: SinkContext<T> | undefined;
   let failure: unknown;
 
   /** The line of `item`, or why it has none. */
@@ -59,7 +61,7 @@ export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions<T> 
     try {
       text = encode(item);
     } catch (error) {
-      return { refused: `cannot be written as JSON: ${describeError(error)}` };
+      return { refused: `cannot be written as JSON: ${describeFailure(error)}` };
     }
     // JSON has no text for undefined, a function or a symbol; an encode function must return one.
     if (typeof text !== 'string') return { refused: `has no JSON text (got ${text === null ? 'null' : typeof text})` };
@@ -81,7 +83,8 @@ export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions<T> 
 
   return {
     name,
-    async open() {
+    async open(given?: SinkContext<T>) {
+      context = given;
       mkdirSync(dirname(path), { recursive: true });
       stream = createWriteStream(path, { flags: options.truncate ? 'w' : 'a', highWaterMark: 1 << 20 });
       stream.on('error', (error) => (failure = error));
@@ -96,7 +99,10 @@ export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions<T> 
         if ('line' in result) {
           lines.push(result.line);
           chars += result.line.length;
+        } else if (context) {
+          context.deadLetter(item, result.refused);
         } else {
+          // Opened without a context, there is no dead-letter output: the batch is not written.
           throw new StreamkitError('SINK_FAILED', `${name}: an item ${result.refused}`);
         }
       }

@@ -1,9 +1,10 @@
 /**
- * What the runtime gives a sink when it opens it.
+ * What the runtime gives a sink when it opens it (see docs/how-to/write-a-sink.md).
  * @example
+ * let context: SinkContext<Row> | undefined;
  * const sink: Sink<Row> = {
- *   open(context) { this.context = context; },
- *   write(items) { for (const row of items) if (!fits(row)) this.context.deadLetter(row, 'row wider than the table'); else insert(row); },
+ *   open: (given) => void (context = given),
+ *   write: (rows) => rows.forEach((row) => (fits(row) ? insert(row) : context?.deadLetter(row, 'row wider than the table'))),
  * };
  */
 export interface SinkContext<T = unknown> {
@@ -16,7 +17,7 @@ export interface SinkContext<T = unknown> {
    *
    * Call it while `write` runs (before the promise it returned settles), once per item not written;
    * a call at any other time throws. A failure of the sink itself (a full disk, a broker that does
-   * not answer) is not about one item: `write` rejects, as before.
+   * not answer) is not about one item: `write` rejects.
    * @param item an item of the batch `write` was given.
    * @param reason why it cannot be written, shown to whoever reads the dead letters.
    */

@@ -6,6 +6,12 @@ import { describeFailure, jsonSafeValue } from './json-safe-value.js';
 /** How the runtime writes one batch to one sink (its errors wrapped as `SINK_FAILED`). */
 export type SinkWrite = (sink: Sink<any>, items: unknown[]) => Promise<void>;
 
+/** An item a sink handed back, and why (a sink written in plain JavaScript may give any reason). */
+interface HandedBack {
+  item: unknown;
+  reason: unknown;
+}
+
 /**
  * The runtime's side of {@link SinkContext}: the context each sink gets at `open`, and the routing
  * of what a sink hands back during a write. A result or late record a sink cannot write becomes a
@@ -19,7 +25,8 @@ export type SinkWrite = (sink: Sink<any>, items: unknown[]) => Promise<void>;
  * await handedBack.write(sink, results, group.deadSinks);
  */
 export class SinkDeadLetters {
-  private readonly returned = new Map<Sink<any>, unknown[][]>();
+  /** What each sink being written to has handed back so far; a sink is here only while a write to it runs. */
+  private readonly returned = new Map<Sink<any>, HandedBack[]>();
 
   /**
    * @param writeTo writes a batch to a sink.
@@ -41,7 +48,7 @@ export class SinkDeadLetters {
             `sink ${nameOf(sink)} handed an item back outside write(); call deadLetter() while write() runs`,
           );
         }
-        open.push([item, reason]);
+        open.push({ item, reason });
       },
     };
   }
@@ -54,7 +61,7 @@ export class SinkDeadLetters {
     const back = await this.writeCollecting(sink, items);
     if (back.length === 0) return;
     const operator = nameOf(sink);
-    const letters: DeadLetter[] = back.map(([item, reason]) => ({ reason: reasonText(reason), raw: item, operator }));
+    const letters: DeadLetter[] = back.map(({ item, reason }) => ({ reason: reasonText(reason), raw: item, operator }));
     this.counted(sink, letters.length);
     for (const dead of deadSinks) await this.writeDeadLetters(dead, letters);
   }
@@ -66,18 +73,19 @@ export class SinkDeadLetters {
   async writeDeadLetters(sink: Sink<DeadLetter>, letters: DeadLetter[]): Promise<void> {
     const back = await this.writeCollecting(sink, letters);
     if (back.length === 0) return;
-    const rendered = back.map(([letter, reason]) => renderDeadLetter(letter as DeadLetter, reasonText(reason)));
+    const rendered = back.map(({ item, reason }) => renderDeadLetter(item as DeadLetter, reasonText(reason)));
     const refused = await this.writeCollecting(sink, rendered);
     if (refused.length > 0) {
       throw new StreamkitError(
         'SINK_FAILED',
-        `sink ${nameOf(sink)} cannot write a dead letter even with its raw record as plain JSON data: ${reasonText(refused[0][1])}`,
+        `sink ${nameOf(sink)} cannot write a dead letter even with its raw record as plain JSON data: ${reasonText(refused[0].reason)}`,
       );
     }
   }
 
-  private async writeCollecting(sink: Sink<any>, items: unknown[]): Promise<unknown[][]> {
-    const back: unknown[][] = [];
+  /** Writes `items` to `sink` and returns what it handed back meanwhile. */
+  private async writeCollecting(sink: Sink<any>, items: unknown[]): Promise<HandedBack[]> {
+    const back: HandedBack[] = [];
     this.returned.set(sink, back);
     try {
       await this.writeTo(sink, items);

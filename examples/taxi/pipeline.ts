@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   boundedOutOfOrderness,
@@ -9,6 +9,7 @@ import {
   toJsonl,
   type DeadLetter,
   type LateRecord,
+  type RuntimeEvent,
   type RunSummary,
   type Sink,
   type Source,
@@ -52,6 +53,8 @@ export interface TaxiJobOptions {
   extraSinks?: Partial<Record<'silver' | 'deadLetters' | GoldStreamName, Sink<any>>>;
   /** Called with the number of raw records read so far, for progress displays. */
   onProgress?: (records: number) => void;
+  /** The job's runtime events (checkpoints completed and restored, …), for progress displays. */
+  onEvent?: (event: RuntimeEvent) => void;
 }
 
 export interface SilverRuleCounts {
@@ -94,8 +97,14 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     ...options.gold,
   };
   mkdirSync(join(options.out, 'gold'), { recursive: true });
+  // A run that may resume (a state folder that exists) appends to its outputs; any other starts them afresh.
+  const resuming = options.state !== undefined && existsSync(options.state);
   // Output must survive a machine crash only when a checkpoint can resume from it.
-  const file = (name: string) => toJsonl(join(options.out, name), { truncate: !options.state, sync: options.state !== undefined });
+  const file = (name: string) => {
+    const path = join(options.out, name);
+    if (resuming) cutTornLine(path);
+    return toJsonl(path, { truncate: !resuming, sync: options.state !== undefined });
+  };
   // Daily and hourly results are kept for the batch check; the other streams are only counted.
   const kept = new Set<GoldStreamName>(['daily', 'hourly']);
   const goldFiles = Object.fromEntries(
@@ -159,6 +168,7 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     state: options.state ? levelState(options.state) : undefined,
     checkpointEvery: options.state ? (options.checkpointEvery ?? '5s') : undefined,
     metrics: options.metricsPort !== undefined ? { port: options.metricsPort } : undefined,
+    onEvent: options.onEvent,
   });
 
   const goldCounts = Object.fromEntries(GOLD_STREAMS.map((name) => [name, goldFiles[name].count])) as Record<GoldStreamName, number>;
@@ -180,8 +190,16 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
   };
 }
 
-/** Raw records from the parquet file or the generator. */
-function rawRecords(options: TaxiJobOptions): Iterable<unknown> | AsyncIterable<unknown> {
+/**
+ * The raw records of a run, from the parquet file or the generator: the same sequence every time
+ * for the same options (a resumed run skips what its checkpoint covers; the batch check reads it all).
+ * @param options - the run's `parquet` file, or the generator's `events`, `seed`, `duplicates` and `bad`.
+ * @returns JSON lines (generated) or decoded rows (parquet).
+ * @example for (const line of rawRecords({ events: 10, seed: 1, duplicates: 0, bad: 0 }) as Iterable<string>) console.log(line);
+ */
+export function rawRecords(
+  options: Pick<TaxiJobOptions, 'parquet' | 'events' | 'seed' | 'duplicates' | 'bad'>,
+): Iterable<unknown> | AsyncIterable<unknown> {
   if (options.parquet) return parquetTrips(options.parquet);
   return generateTrips({ events: options.events, seed: options.seed, duplicates: options.duplicates, bad: options.bad });
 }
@@ -197,7 +215,7 @@ function pickupEpoch(t: RawTrip): number {
   return naive === null ? Number.NaN : nyNaiveToEpoch(naive);
 }
 
-/** Counts what passes and reports progress every 4,096 records. */
+/** Counts what passes and reports progress every 256 records (checkpoint lines quote the count). */
 function counted<T>(records: Iterable<T> | AsyncIterable<T>, onProgress?: (n: number) => void): Iterable<T> | AsyncIterable<T> {
   if (!onProgress) return records;
   let n = 0;
@@ -205,7 +223,7 @@ function counted<T>(records: Iterable<T> | AsyncIterable<T>, onProgress?: (n: nu
   if (Symbol.asyncIterator in records) {
     return (async function* () {
       for await (const r of records as AsyncIterable<T>) {
-        if ((++n & 4095) === 0) report();
+        if ((++n & 255) === 0) report();
         yield r;
       }
       report();
@@ -213,7 +231,7 @@ function counted<T>(records: Iterable<T> | AsyncIterable<T>, onProgress?: (n: nu
   }
   return (function* () {
     for (const r of records as Iterable<T>) {
-      if ((++n & 4095) === 0) report();
+      if ((++n & 255) === 0) report();
       yield r;
     }
     report();
@@ -252,4 +270,33 @@ function collecting<T>(sink: Sink<T>, extra: Sink<T> | undefined, keep: boolean)
       for (const s of all) await s.close?.();
     },
   };
+}
+
+/**
+ * Cuts a line a killed process left half-written at the end of an output file, before a resumed
+ * run appends to it: the line was written after the last checkpoint, so the resumed run writes it
+ * again, whole. Without the cut, its first line would be glued to the torn one.
+ */
+function cutTornLine(path: string): void {
+  if (!existsSync(path)) return;
+  const fd = openSync(path, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const block = Buffer.alloc(64 * 1024);
+    let end = size;
+    // Scan back from the end for the last newline; the file is whole if it ends with one.
+    while (end > 0) {
+      const from = Math.max(0, end - block.length);
+      const n = readSync(fd, block, 0, end - from, from);
+      const nl = block.subarray(0, n).lastIndexOf(0x0a);
+      if (nl >= 0) {
+        if (from + nl + 1 < size) ftruncateSync(fd, from + nl + 1);
+        return;
+      }
+      end = from;
+    }
+    if (size > 0) ftruncateSync(fd, 0);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -5,7 +5,7 @@ import type { Sink, SinkContext } from '../core/sink.js';
 import type { Serializer } from '../serde/serde.js';
 import { checkOptions } from '../core/options.js';
 import { jsonSerde } from '../serde/json-serde.js';
-import { describeFailure, jsonSafeValue } from '../sinks/json-safe-value.js';
+import { jsonSafeValue } from '../sinks/json-safe-value.js';
 import {
   CONNECTION_OPTION_NAMES,
   connectionError,
@@ -123,7 +123,7 @@ class KafkaProducerSink<T> implements KafkaSink<T> {
         // A serializer (or key, headers, timestamp function) refusing one item is about that item,
         // which becomes a dead letter; a StreamkitError (a registry out of reach) is not.
         if (!this.context || error instanceof StreamkitError) throw error;
-        this.context.deadLetter(item, `cannot be written to topic ${this.topic}: ${describeFailure(error)}`);
+        this.context.deadLetter(item, `cannot be written to topic ${this.topic}: ${describeError(error)}`);
       }
     }
     if (messages.length === 0) return;

@@ -47,7 +47,7 @@ function safe(value: unknown, key: string, depth: number, enclosing: Set<object>
       enclosing.delete(value);
     }
   } catch (error) {
-    return `[unreadable: ${describeFailure(error)}]`;
+    return `[unreadable: ${describeError(error)}]`;
   }
 }
 
@@ -64,7 +64,7 @@ function safeObject(object: object, depth: number, enclosing: Set<object>): Reco
     try {
       item = (object as Record<string, unknown>)[name];
     } catch (error) {
-      item = `[unreadable: ${describeFailure(error)}]`;
+      item = `[unreadable: ${describeError(error)}]`;
     }
     const rendered = safe(item, name, depth + 1, enclosing);
     if (rendered === undefined) continue;
@@ -73,17 +73,4 @@ function safeObject(object: object, depth: number, enclosing: Set<object>): Reco
     else out[name] = rendered;
   }
   return out;
-}
-
-/**
- * {@link describeError} of any thrown value, even one whose rendering throws (an object without a
- * prototype, a getter that throws): a sink states why it hands an item back without failing on it.
- * @example describeFailure(new TypeError('Do not know how to serialize a BigInt')) // 'TypeError: Do not know how to serialize a BigInt'
- */
-export function describeFailure(error: unknown): string {
-  try {
-    return describeError(error);
-  } catch {
-    return 'a thrown value that cannot be shown as text';
-  }
 }

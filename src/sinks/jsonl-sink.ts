@@ -1,10 +1,9 @@
 import { createWriteStream, fsync, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
-import { StreamkitError } from '../core/errors.js';
+import { describeError, StreamkitError } from '../core/errors.js';
 import { checkOptions } from '../core/options.js';
 import type { Sink, SinkContext } from '../core/sink.js';
-import { describeFailure } from './json-safe-value.js';
 
 export interface JsonlSinkOptions<T = unknown> {
   /** Start with an empty file (default `false`: append, as a restarted job must). */
@@ -61,7 +60,7 @@ export function toJsonl<T = unknown>(path: string, options: JsonlSinkOptions<T> 
     try {
       text = encode(item);
     } catch (error) {
-      return { refused: `cannot be written as JSON: ${describeFailure(error)}` };
+      return { refused: `cannot be written as JSON: ${describeError(error)}` };
     }
     // JSON has no text for undefined, a function or a symbol; an encode function must return one.
     if (typeof text !== 'string') return { refused: `has no JSON text (got ${text === null ? 'null' : typeof text})` };

@@ -1,10 +1,9 @@
 import type { AbstractSublevel } from 'abstract-level';
 import { checkOptions } from '../core/options.js';
 import type { Level } from 'level';
-import { StreamkitError } from '../core/errors.js';
+import { describeError, StreamkitError } from '../core/errors.js';
 import type { Sink, SinkContext } from '../core/sink.js';
 import { inspectLevelDirectory, level } from '../state/level-directory.js';
-import { describeFailure } from './json-safe-value.js';
 
 /**
  * Layout of a result table, format version 1 (pinned by `test/delivery/level-sink.test.ts`):
@@ -101,7 +100,7 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
     try {
       id = idOf(item);
     } catch (error) {
-      return `idOf threw: ${describeFailure(error)}`;
+      return `idOf threw: ${describeError(error)}`;
     }
     if (typeof id !== 'string' && typeof id !== 'number') {
       return `an item has no usable id (got ${id === null ? 'null' : typeof id}); results of window aggregates carry one, other streams need toLevel(dir, { idOf })`;
@@ -110,7 +109,7 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
     try {
       json = JSON.stringify(item);
     } catch (error) {
-      return `the item with id ${JSON.stringify(id)} cannot be stored as JSON: ${describeFailure(error)}`;
+      return `the item with id ${JSON.stringify(id)} cannot be stored as JSON: ${describeError(error)}`;
     }
     if (json === undefined) return `the item with id ${JSON.stringify(id)} cannot be stored as JSON (JSON has no text for ${typeof item})`;
     return { key: String(id), json };

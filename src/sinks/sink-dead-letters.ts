@@ -1,7 +1,7 @@
 import type { DeadLetter } from '../core/dead-letter.js';
-import { StreamkitError } from '../core/errors.js';
+import { describeError, StreamkitError } from '../core/errors.js';
 import type { Sink, SinkContext } from '../core/sink.js';
-import { describeFailure, jsonSafeValue } from './json-safe-value.js';
+import { jsonSafeValue } from './json-safe-value.js';
 
 /** How the runtime writes one batch to one sink (its errors wrapped as `SINK_FAILED`). */
 export type SinkWrite = (sink: Sink<any>, items: unknown[]) => Promise<void>;
@@ -108,7 +108,7 @@ function renderDeadLetter(letter: DeadLetter, why: string): DeadLetter {
 }
 
 function reasonText(reason: unknown): string {
-  return typeof reason === 'string' ? reason : describeFailure(reason);
+  return typeof reason === 'string' ? reason : describeError(reason);
 }
 
 function nameOf(sink: Sink<any>): string {

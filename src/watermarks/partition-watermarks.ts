@@ -14,12 +14,18 @@ export class PartitionWatermarks {
     private readonly idleTimeout: number | undefined,
   ) {}
 
-  /** Records that `partition` saw timestamps up to `maxTimestamp` at processing time `now`. */
+  /**
+   * Records that `partition` saw timestamps up to `maxTimestamp` at processing time `now`. A
+   * maximum that is not a safe integer is not an event time (`withTimestamps` dead-letters such
+   * records before they get here) and is ignored: a bad timestamp never moves the watermark,
+   * whichever stage reports it. The partition still counts as active.
+   */
   observe(partition: number, maxTimestamp: number, now: number): void {
-    const previous = this.maxSeen.get(partition);
-    if (previous === undefined || maxTimestamp > previous) this.maxSeen.set(partition, maxTimestamp);
     this.lastActivity.set(partition, now);
     this.idle.delete(partition);
+    if (!Number.isSafeInteger(maxTimestamp)) return;
+    const previous = this.maxSeen.get(partition);
+    if (previous === undefined || maxTimestamp > previous) this.maxSeen.set(partition, maxTimestamp);
   }
 
   /** Marks partitions idle whose last record is older than the idle timeout. */

@@ -1,14 +1,18 @@
 import { compactBatch, type Batch } from '../core/batch.js';
-import { describeError, RecordRejected } from '../core/errors.js';
+import { rejectionReason } from '../core/errors.js';
 import type { MetricSample } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output } from '../core/operator.js';
+import { badTimestampReason } from './bad-timestamp-reason.js';
 import { PartitionWatermarks } from './partition-watermarks.js';
 import type { WatermarkStrategy } from './watermark-strategy.js';
 
 /**
  * The `withTimestamps` stage: reads each record's event time, sends records with a bad timestamp
- * (not a finite integer, or a throwing extractor) to dead letters, and emits the stream watermark
+ * (not a safe integer, or a throwing extractor) to dead letters, and emits the stream watermark
  * after every batch. Upstream watermarks are replaced, except `+Infinity` (end of input), as in Flink.
+ *
+ * Invariant: only timestamps that passed {@link badTimestampReason} reach the watermark; a record
+ * dead-lettered here never moves it.
  */
 export class TimestampOperator<T> implements Operator<T, T> {
   readonly name = 'withTimestamps';
@@ -45,12 +49,11 @@ export class TimestampOperator<T> implements Operator<T, T> {
       let reason: string | undefined;
       try {
         t = this.timeOf(values[i]);
-        if (typeof t !== 'number' || !Number.isInteger(t)) {
-          reason = `bad timestamp: expected an integer of epoch milliseconds, got ${describeValue(t)}`;
-        }
       } catch (error) {
-        reason = error instanceof RecordRejected ? error.message : `timestamp extractor threw ${describeError(error)}`;
+        reason = rejectionReason(error, 'timestamp extractor');
       }
+      // The common case decided inline; the function words the reason.
+      if (reason === undefined && !(typeof t === 'number' && Number.isSafeInteger(t))) reason = badTimestampReason(t);
       if (reason !== undefined) {
         if (!keep) keep = new Uint8Array(n).fill(1, 0, i);
         out.deadLetter({ reason, raw: values[i], position: { partition: batch.partition, offset: positions[i] }, operator: this.ctx.uid });
@@ -102,10 +105,4 @@ export class TimestampOperator<T> implements Operator<T, T> {
       out.watermark(w);
     }
   }
-}
-
-function describeValue(value: unknown): string {
-  if (value instanceof Date) return 'a Date object (use date.getTime())';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  return String(value);
 }

@@ -1,5 +1,5 @@
 import type { Batch } from '../batch.js';
-import { describeError, RecordRejected } from '../errors.js';
+import { rejectionReason } from '../errors.js';
 import type { Operator, OperatorContext, Output } from '../operator.js';
 import { compactBatch } from '../batch.js';
 
@@ -53,7 +53,7 @@ export function applyToEach<I, R>(
 /** A dead letter for a record whose user function threw, naming the operator and the position. */
 export function userFailure(uid: string, error: unknown, raw: unknown, batch: Batch<unknown>, index: number) {
   return {
-    reason: error instanceof RecordRejected ? error.message : `${uid} threw ${describeError(error)}`,
+    reason: rejectionReason(error, uid),
     raw,
     position: { partition: batch.partition, offset: batch.positions[index] },
     operator: uid,

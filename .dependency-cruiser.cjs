@@ -6,7 +6,8 @@
  *   fast                                  hand-tuned encoders beside their plain definitions
  *   state                                 keyed state and checkpoint storage (memory, LevelDB)
  *   watermarks, windowing, delivery,      the engine's parts; each imports core, fast and state,
- *   serde, observability                  never one another
+ *   serde, observability                  never one another (observability/mask-secrets.ts, what a
+ *                                         secret looks like, is a leaf each of them may use)
  *   sources, sinks, kafka                 integrations; may use the engine's parts
  *   runtime                               runs a plan: the run loop, operator graph, checkpoints
  *   pipeline                              the typed Stream builder users call
@@ -51,7 +52,7 @@ module.exports = {
       comment: 'The engine parts import core, fast and state only, never each other or anything further out.',
       severity: 'error',
       from: { path: `^src/${ENGINE}/` },
-      to: { path: '^src/', pathNot: ['^src/core/', '^src/fast/', '^src/state/', `^src/$1/`] },
+      to: { path: '^src/', pathNot: ['^src/core/', '^src/fast/', '^src/state/', `^src/$1/`, '^src/observability/mask-secrets\\.ts$'] },
     },
     {
       name: 'state-below-operators',

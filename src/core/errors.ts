@@ -13,7 +13,10 @@ export type StreamkitErrorCode =
   | 'CHECKPOINT_FAILED'
   | 'BROKER_UNREACHABLE'
   | 'PIPELINE_INVALID'
-  | 'STOPPED';
+  /** A stop was forced (a second process signal) before the job finished stopping. */
+  | 'STOPPED'
+  /** A stop did not finish within `stopTimeout`: the message names what it waited on. */
+  | 'STOP_TIMEOUT';
 
 export interface StreamkitErrorOptions {
   cause?: unknown;

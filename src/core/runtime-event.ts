@@ -8,6 +8,12 @@ export type RuntimeEvent =
   | { type: 'task.started'; task: string; restoredFrom?: number }
   /** A partition's task left this instance (its partition was revoked). */
   | { type: 'task.stopped'; task: string }
+  /**
+   * A stop was requested: `reason` is `'stop()'`, `'abort signal'` (`run({ signal })`) or the process
+   * signal's name (`'SIGTERM'`). The job takes its final checkpoint, flushes its sinks and ends
+   * with `job.finished` (`summary.stopped`), or fails after `stopTimeout`.
+   */
+  | { type: 'job.stopping'; reason: string }
   | { type: 'job.finished'; summary: RunSummary }
   | { type: 'job.failed'; error: unknown };
 
@@ -28,7 +34,7 @@ export interface RunSummary {
   /** The checkpoint this run restored from, if any. */
   restoredFrom?: number;
   durationMs: number;
-  /** True when the run ended through `stop()` rather than the end of input. */
+  /** True when the run ended through a stop (`stop()`, `run({ signal })`, a stop signal) rather than the end of input. */
   stopped: boolean;
   /** For a stream with `.repartition()`: the summary of the stage before it (this one is the stage after). */
   upstream?: RunSummary;

@@ -12,7 +12,12 @@ export interface SourceContext {
   batchSize: number;
   /** Processing-time clock (injected, so tests run in virtual time). */
   now(): number;
-  /** An abort signal raised when the pipeline stops. */
+  /**
+   * Raised when the job stops (`stop()`, a stop signal) or fails. A `poll` that is waiting for
+   * data should then resolve promptly (with `idle`, or with what it has): the runtime waits for
+   * it only briefly, then takes its final checkpoint at the position of the last batch `poll`
+   * returned. `commit` is still called after it is raised.
+   */
   signal: AbortSignal;
   /**
    * Asks for a checkpoint at the next batch boundary (a Kafka source losing partitions in a
@@ -49,7 +54,10 @@ export interface Source<T = unknown> {
   partitions(): readonly number[];
   open(ctx: SourceContext): void | Promise<void>;
   poll(): SourcePoll<T> | Promise<SourcePoll<T>>;
-  /** The position after the last batch returned by `poll`. */
+  /**
+   * The position after the last batch returned by `poll`. It must not cover a batch before `poll`
+   * has returned it: a checkpoint may be taken while a `poll` is still pending.
+   */
   position(): SourcePosition;
   /**
    * A name of a partition that means the same in every instance (Kafka: `topic/partition`). Sources

@@ -5,6 +5,7 @@ import type { Operator, OperatorContext, Output, StateWriter } from '../core/ope
 import { applyToEach } from '../core/operators/map-operator.js';
 import { PartitionWatermarks } from '../watermarks/partition-watermarks.js';
 import type { WatermarkStrategy } from '../watermarks/watermark-strategy.js';
+import { packPartitionId } from './partition-id.js';
 
 /**
  * What the stage before a repartition hands its producer: the record with its message key, its
@@ -75,9 +76,6 @@ export class RepartitionWriteOperator<T> implements Operator<T, OutgoingRecord> 
   }
 }
 
-/** Origin partitions get composite watermark ids `partition * ORIGIN_STRIDE + origin index`. */
-const ORIGIN_STRIDE = 1_000_000;
-
 /**
  * State keys, layout version 1: `1/<repartition partition>/<origin partition>` holds
  * `[position, n]` of the last record taken from that origin in that partition.
@@ -122,7 +120,11 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
 
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
-    if (this.watermarks) this.watermarkGauge = ctx.metrics.gauge('watermark', { operator: ctx.uid });
+    if (this.watermarks) {
+      this.watermarkGauge = ctx.metrics.gauge('watermark', { operator: ctx.uid });
+      // No watermark until the first batch: a gauge's 0 would read as 1970-01-01.
+      this.watermarkGauge.value = -Infinity;
+    }
   }
 
   processBatch(batch: Batch<IncomingRecord>, out: Output<unknown>): void {
@@ -194,6 +196,7 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
     }
   }
 
+  /** The watermark id of an origin within a repartition partition: (partition, origin index), packed as every partition id is. */
   private composite(partition: number, origin: number): number {
     let index = this.originIndex.get(origin);
     if (index === undefined) {
@@ -202,7 +205,7 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
       // An origin the topic metadata did not list (partitions added since): tracked from now on.
       if (index === undefined) this.originIndex.set(origin, (index = this.originIndex.size));
     }
-    return partition * ORIGIN_STRIDE + index;
+    return packPartitionId(partition, index);
   }
 
   private knownOrigins(): void {
@@ -215,7 +218,7 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
   private trackedPartitions(): number[] {
     this.knownOrigins();
     const ids: number[] = [];
-    for (const p of this.ctx.sourcePartitions()) for (let i = 0; i < this.originIndex.size; i++) ids.push(p * ORIGIN_STRIDE + i);
+    for (const p of this.ctx.sourcePartitions()) for (let i = 0; i < this.originIndex.size; i++) ids.push(packPartitionId(p, i));
     return ids;
   }
 

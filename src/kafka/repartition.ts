@@ -8,15 +8,17 @@ import type { Source, SourceContext } from '../core/source.js';
 import type { Admin } from 'kafkajs';
 import type { Deserializer, MessageMetadata, Serializer } from '../serde/serde.js';
 import { jsonSerde } from '../serde/json-serde.js';
-import { toKafka, type KafkaSinkOptions } from './kafka-sink.js';
-import { KAFKA_TOPIC_PARTITION_STRIDE, KafkaSource, type KafkaSourceOptions } from './kafka-source.js';
+import { toKafka, type KafkaSinkOptions } from './producer/kafka-sink.js';
+import { KafkaSource } from './consumer/kafka-source.js';
+import type { KafkaSourceOptions } from './consumer/kafka-source-options.js';
+import { packPartitionId } from './partition-id.js';
 import {
   CONNECTION_OPTION_NAMES,
   connectionError,
   createKafkaClient,
   validateConnectionOptions,
   type KafkaConnectionOptions,
-} from './kafka-connection.js';
+} from './connection/index.js';
 import { memoryState } from '../state/memory-state.js';
 import type { WatermarkStrategy } from '../watermarks/watermark-strategy.js';
 import {
@@ -336,9 +338,7 @@ async function prepareTopic(
     if (upstream instanceof KafkaSource) {
       const counts = await partitionCounts(admin, upstream.topics);
       if (counts) {
-        origins.known = upstream.topics.flatMap((topic, i) =>
-          Array.from({ length: counts.get(topic)! }, (_, p) => i * KAFKA_TOPIC_PARTITION_STRIDE + p),
-        );
+        origins.known = upstream.topics.flatMap((topic, i) => Array.from({ length: counts.get(topic)! }, (_, p) => packPartitionId(i, p)));
         partitions ??= Math.max(...counts.values());
       }
     } else {

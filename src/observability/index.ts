@@ -5,3 +5,5 @@ export { createLogger, LOG_LEVELS } from './logger.js';
 export type { Logger, LoggerOptions, LogLevel, LogFields } from './logger.js';
 export { maskSecrets, maskUrlCredentials, isSecretKey, MASK } from './mask-secrets.js';
 export { logRuntimeEvent } from './log-runtime-event.js';
+export { ProgressReporter, createProgressReporter } from './progress-reporter.js';
+export type { ProgressOptions, ProgressStream, ProgressFormat } from './progress-reporter.js';

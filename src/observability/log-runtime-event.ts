@@ -37,6 +37,9 @@ export function logRuntimeEvent(logger: Logger, event: RuntimeEvent): void {
         entries: event.entries,
       });
       return;
+    case 'job.stopping':
+      logger.info('job stopping', { event: event.type, reason: event.reason });
+      return;
     case 'job.finished': {
       const { records, results, late, deadLetters, filtered, duplicates, checkpoints, durationMs, stopped } = event.summary;
       logger.info(stopped ? 'job stopped' : 'job finished', {

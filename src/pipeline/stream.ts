@@ -273,12 +273,13 @@ export class Stream<T, K = null> {
   }
 
   /**
-   * Runs the pipeline. Resolves with a summary when a bounded source is exhausted or `stop()` is
-   * called; rejects on a failure that cannot be handled per record.
+   * Runs the pipeline. Resolves with a summary when a bounded source is exhausted or the job is
+   * stopped (`job.stop()`, `signal`, `stopOnSignals`: with `state`, a final checkpoint first, so the
+   * next start replays nothing); rejects on a failure that cannot be handled per record.
    *
    * With `.repartition()`, starts both stages here and returns one job: `options` apply to the
    * stage after the repartition (`state`, `checkpointEvery`, `metrics`… belong to the stateful
-   * stage), except `batchSize`, `credits`, `tickInterval`, `clock` and `signal`, which both use.
+   * stage), except `batchSize`, `credits`, `tickInterval`, `clock`, `signal` and `stopTimeout`, which both use.
    * The job ends when the stage after ends (its `consumer` options `stopWhenIdle` / `maxRecords`,
    * or `stop()`), stopping the stage before; a bounded input ending the stage before ends nothing
    * else. The first failure stops both and rejects. The summary is the stage after's (`records`:
@@ -287,9 +288,9 @@ export class Stream<T, K = null> {
   run(options: RunOptions = {}): Job {
     const { upstream } = this.blueprint;
     if (!upstream) return runPipeline(this.plan(), options);
-    const { batchSize, credits, tickInterval, clock, signal } = options;
+    const { batchSize, credits, tickInterval, clock, signal, stopTimeout } = options;
     const shared = Object.fromEntries(
-      Object.entries({ batchSize, credits, tickInterval, clock, signal }).filter(([, v]) => v !== undefined),
+      Object.entries({ batchSize, credits, tickInterval, clock, signal, stopTimeout }).filter(([, v]) => v !== undefined),
     );
     return runStages(
       () => runPipeline(upstream.plan, { ...upstream.runOptions(), ...shared }),

@@ -1,4 +1,5 @@
-import type { Job, RunSummary } from './runtime.js';
+import type { RunSummary } from '../core/runtime-event.js';
+import type { Job } from './job.js';
 
 /**
  * Runs the two stages of a repartitioned stream in this process as one job. The job ends when the
@@ -35,9 +36,10 @@ export function runStages(startUpstream: () => Job, startDownstream: () => Job):
     return { ...down!, upstream: up };
   });
   const job = done as Job;
-  (job as { stop: () => void }).stop = () => {
+  (job as { stop: Job['stop'] }).stop = () => {
     upstream.stop();
     downstream.stop();
+    return job;
   };
   (job as { metrics: Job['metrics'] }).metrics = downstream.metrics;
   return job;

@@ -1,6 +1,7 @@
 import type { Schema, Type, Resolver } from 'avsc';
 import { lazyModule } from '../core/lazy-module.js';
 import { checkOptions } from '../core/options.js';
+import { echoMasked, maskSecretText } from '../observability/mask-secrets.js';
 import { decodeConfluentFrame, encodeConfluentFrame } from './confluent-wire-format.js';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry-client.js';
 import type { Serde } from './serde.js';
@@ -44,13 +45,13 @@ export function avroSerde<T = unknown>(schema: Schema | Type | object, options: 
   checkOptions('avroSerde', options, ['registry', 'subject', 'schemaId', 'wireFormat']);
   const { schemaId, subject } = options;
   if (schemaId !== undefined && !(Number.isInteger(schemaId) && schemaId >= 0 && schemaId <= 0xffffffff)) {
-    throw new RangeError(`avroSerde: option "schemaId" must be an integer in [0, 2^32), got ${schemaId}`);
+    throw new RangeError(`avroSerde: option "schemaId" must be an integer in [0, 2^32), got ${echoMasked(schemaId)}`);
   }
   if (subject !== undefined && (typeof subject !== 'string' || subject.length === 0)) {
     throw new TypeError('avroSerde: option "subject" must be a non-empty string');
   }
   if (options.wireFormat !== undefined && options.wireFormat !== 'confluent' && options.wireFormat !== 'raw') {
-    throw new TypeError(`avroSerde: option "wireFormat" must be 'confluent' or 'raw', got ${String(options.wireFormat)}`);
+    throw new TypeError(`avroSerde: option "wireFormat" must be 'confluent' or 'raw', got ${echoMasked(options.wireFormat)}`);
   }
   const registry =
     options.registry === undefined
@@ -125,7 +126,7 @@ function toType(schema: Schema | Type | object): Type {
       // JSON text, or a primitive type name such as 'string'
       return avsc().Type.forSchema(/^\s*[[{"]/.test(schema) ? (JSON.parse(schema) as Schema) : schema);
     } catch (cause) {
-      throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${(cause as Error).message}`, { cause });
+      throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${maskSecretText(String((cause as Error).message))}`, { cause });
     }
   }
   if (schema === null || typeof schema !== 'object') {
@@ -134,6 +135,6 @@ function toType(schema: Schema | Type | object): Type {
   try {
     return avsc().Type.forSchema(schema as Schema);
   } catch (cause) {
-    throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${(cause as Error).message}`, { cause });
+    throw new TypeError(`avroSerde: schema is not a valid Avro schema: ${maskSecretText(String((cause as Error).message))}`, { cause });
   }
 }

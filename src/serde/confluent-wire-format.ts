@@ -1,3 +1,5 @@
+import { echoMasked } from '../observability/mask-secrets.js';
+
 /**
  * The Confluent Schema Registry wire format: byte 0 is the magic byte `0`, bytes 1–4 the schema id
  * as a big-endian unsigned 32-bit integer, then the Avro binary body. Every Confluent-compatible
@@ -18,7 +20,7 @@ export const CONFLUENT_HEADER_LENGTH = 5;
  */
 export function encodeConfluentFrame(schemaId: number, body: Buffer): Buffer {
   if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > 0xffffffff) {
-    throw new RangeError(`schemaId must be an integer in [0, 2^32), got ${schemaId}`);
+    throw new RangeError(`schemaId must be an integer in [0, 2^32), got ${echoMasked(schemaId)}`);
   }
   const frame = Buffer.allocUnsafe(CONFLUENT_HEADER_LENGTH + body.length);
   frame.writeUInt8(CONFLUENT_MAGIC_BYTE, 0);

@@ -34,6 +34,8 @@ export class TimestampOperator<T> implements Operator<T, T> {
     this.ctx = ctx;
     // Looked up once: advance() runs after every batch.
     this.watermarkGauge = ctx.metrics.gauge('watermark', { operator: ctx.uid });
+    // No watermark until the first batch: a gauge's 0 would read as 1970-01-01.
+    this.watermarkGauge.value = -Infinity;
     this.lagGauge = ctx.metrics.gauge('watermark_lag_ms', { operator: ctx.uid });
   }
 

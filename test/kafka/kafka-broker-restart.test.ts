@@ -7,7 +7,7 @@ import kafkajs from 'kafkajs';
 import { from } from '../../src/pipeline/stream.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka } from '../../src/kafka/kafka-source.js';
+import { fromKafka } from '../../src/kafka/consumer/index.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
@@ -132,7 +132,7 @@ describe('broker restart', () => {
     // What kafkajs does on some errors during a broker restart ("Failed to find group coordinator"):
     // stop the consumer for good. Nothing was committed yet, so resuming from the group would count the first 300 twice.
     const gaveUp = new kafkajs.KafkaJSNonRetriableError('Failed to find group coordinator');
-    await (source as unknown as { onCrash(error: unknown): Promise<void> }).onCrash(gaveUp);
+    await (source as unknown as { group: { replace(error: unknown): Promise<void> } }).group.replace(gaveUp);
     await produce(topic, input.slice(300));
     const summary = await running;
 

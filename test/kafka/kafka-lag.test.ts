@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/core/metrics.js';
 import type { SourcePoll } from '../../src/core/source.js';
-import { fromKafka } from '../../src/kafka/kafka-source.js';
+import { fromKafka } from '../../src/kafka/consumer/index.js';
 import { brokers, createTopic, produce, uniqueName } from './kafka-test-utils.js';
 
 describe('fromKafka consumer lag', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceContext } from '../../src/core/source.js';
-import { fromKafka, type KafkaRebalanceEvent, type KafkaSource } from '../../src/kafka/kafka-source.js';
+import { fromKafka, type KafkaRebalanceEvent, type KafkaSource } from '../../src/kafka/consumer/index.js';
 import { brokers, createTopic, produce, uniqueName } from './kafka-test-utils.js';
 
 const context = (): SourceContext => ({ batchSize: 100, now: Date.now, signal: new AbortController().signal });

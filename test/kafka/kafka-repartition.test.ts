@@ -6,7 +6,7 @@ import type { Source } from '../../src/core/source.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { REPARTITION_HEADERS } from '../../src/kafka/repartition.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka, type KafkaSource } from '../../src/kafka/kafka-source.js';
+import { fromKafka, type KafkaSource } from '../../src/kafka/consumer/index.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { kafkaChangelog } from '../../src/kafka/changelog/index.js';
 import { memoryState } from '../../src/state/memory-state.js';

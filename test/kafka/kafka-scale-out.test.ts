@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { from } from '../../src/pipeline/stream.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka, type KafkaSource } from '../../src/kafka/kafka-source.js';
+import { fromKafka, type KafkaSource } from '../../src/kafka/consumer/index.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { avroSerde } from '../../src/serde/avro-serde.js';
-import { toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS } from '../../src/kafka/kafka-sink.js';
+import { toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS } from '../../src/kafka/producer/index.js';
 import { brokers, createTopic, readAll, uniqueName } from './kafka-test-utils.js';
 
 describe('toKafka on a real broker', () => {
@@ -80,6 +80,37 @@ describe('toKafka on a real broker', () => {
       [DEAD_LETTER_HEADERS.operator]: 'withTimestamps',
       [DEAD_LETTER_HEADERS.partition]: '2',
       [DEAD_LETTER_HEADERS.offset]: '9',
+    });
+  });
+
+  it('writes every dead letter, also one whose raw value JSON cannot hold as it is (a bigint, a cycle, deep nesting)', async () => {
+    const topic = uniqueName('sink-dlq-odd');
+    await createTopic(topic, 1);
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle.self = cycle;
+    let deep: unknown = 0;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const sink = toKafkaDeadLetters({ brokers, topic });
+    await sink.write([
+      { reason: 'big', raw: { n: 2n ** 70n } },
+      { reason: 'cycle', raw: cycle },
+      { reason: 'deep', raw: deep },
+    ]);
+    await sink.close?.();
+    const values = (await readAll(topic, 3)).map(
+      (m) => JSON.parse(m.value!.toString()) as { reason: string; raw: unknown; rawError?: string },
+    );
+    values.sort((x, y) => x.reason.localeCompare(y.reason));
+    expect(values[0]).toEqual({ reason: 'big', raw: { n: '1180591620717411303424' }, position: null });
+    expect(values[1]).toMatchObject({
+      reason: 'cycle',
+      raw: null,
+      rawError: expect.stringMatching(/^raw value not written as JSON: TypeError/),
+    });
+    expect(values[2]).toMatchObject({
+      reason: 'deep',
+      raw: null,
+      rawError: expect.stringMatching(/^raw value not written as JSON: RangeError/),
     });
   });
 

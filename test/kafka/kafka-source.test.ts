@@ -3,7 +3,7 @@ import { StreamkitError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { SourceContext, SourcePoll } from '../../src/core/source.js';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
-import { fromKafka, KafkaSource, type KafkaDeadLetter, type KafkaPosition } from '../../src/kafka/kafka-source.js';
+import { fromKafka, KafkaSource, type KafkaDeadLetter, type KafkaPosition } from '../../src/kafka/consumer/index.js';
 import { brokers, committedOffsets, createTopic, produce, uniqueName } from './kafka-test-utils.js';
 
 interface Event {

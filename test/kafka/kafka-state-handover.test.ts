@@ -4,7 +4,7 @@ import { from } from '../../src/pipeline/stream.js';
 import type { RuntimeEvent } from '../../src/runtime/runtime.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka } from '../../src/kafka/kafka-source.js';
+import { fromKafka } from '../../src/kafka/consumer/index.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { kafkaChangelog } from '../../src/kafka/changelog/index.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';

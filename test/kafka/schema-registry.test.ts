@@ -12,9 +12,9 @@ import { avroSerde } from '../../src/serde/avro-serde.js';
 import { decodeConfluentFrame } from '../../src/serde/confluent-wire-format.js';
 import { SchemaRegistryClient } from '../../src/serde/schema-registry-client.js';
 import { toArray } from '../../src/sinks/array-sink.js';
-import { toKafka } from '../../src/kafka/kafka-sink.js';
+import { toKafka } from '../../src/kafka/producer/index.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { fromKafka } from '../../src/kafka/kafka-source.js';
+import { fromKafka } from '../../src/kafka/consumer/index.js';
 import { brokers, createTopic, readAll, uniqueName } from './kafka-test-utils.js';
 
 const registryUrl = inject('schemaRegistryUrl');

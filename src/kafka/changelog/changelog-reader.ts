@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka as KafkaClient, PartitionAssigner } from 'kafkajs';
 import { StreamkitError } from '../../core/errors.js';
-import { kafkajs } from '../kafka-connection.js';
+import { kafkajs } from '../connection/index.js';
 import { decodeChangelogKey, type TaskMarker } from './changelog-record.js';
 
 /** A task's state as read from the changelog: live entries per operator uid, and its marker. */

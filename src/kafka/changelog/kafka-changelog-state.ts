@@ -9,7 +9,7 @@ import {
   createKafkaClient,
   validateConnectionOptions,
   type KafkaConnectionOptions,
-} from '../kafka-connection.js';
+} from '../connection/index.js';
 import { EncodedStateValue, encodeStateValue } from '../../state/state-change-collector.js';
 import { compareUtf8 } from '../../state/state-key.js';
 import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../../core/task-state-backend.js';

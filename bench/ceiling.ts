@@ -1,8 +1,8 @@
 // The practical ceiling for one JavaScript core, in two forms, each in its own process:
-//   node --import tsx bench/ceiling.ts --mode loop  --input FILE --out DIR   zone-5m as a plain loop
-//   node --import tsx bench/ceiling.ts --mode parse --input FILE             bare JSON.parse of every line
+//   node --import tsx bench/ceiling.ts --mode loop  --input FILE --out DIR [--watermark-delay-ms MS]   zone-5m as a plain loop
+//   node --import tsx bench/ceiling.ts --mode parse --input FILE                                        bare JSON.parse of every line
 // `loop` first parses the file and applies the Silver rules (not timed), then times only the
-// zone-5m arithmetic over the pre-parsed records: per-record watermark (max - 30 s - 1 ms), late
+// zone-5m arithmetic over the pre-parsed records: per-record watermark (max - delay - 1 ms), late
 // records dropped, a Map of zones per open window, each window evicted once the watermark passes
 // it. Its output rows are the reference the engines' rows are compared with. Prints one JSON line.
 import { createReadStream, mkdirSync } from 'node:fs';
@@ -15,7 +15,8 @@ import { passesSilver } from '../examples/taxi/silver.js';
 import { outputFileName, writeRows, type ZoneRow } from './e2e/output-rows.js';
 
 const WINDOW_MS = 5 * 60_000;
-const MAX_DELAY_MS = 30_000;
+/** Watermark delay, ms: --watermark-delay-ms, by default the 30 s of the late-heavy job. */
+let maxDelayMs = 30_000;
 
 /** Calls `onLines` with the non-empty lines of each chunk of a JSONL file, without holding the file in memory. */
 async function forEachChunk(file: string, onLines: (lines: string[]) => void): Promise<void> {
@@ -139,7 +140,7 @@ function zone5m(p: Parsed): { rows: ZoneRow[]; firstResultMs: number | undefined
     }
     if (ts > maxTs) {
       maxTs = ts;
-      watermark = maxTs - MAX_DELAY_MS - 1;
+      watermark = maxTs - maxDelayMs - 1;
       // Evict every window the watermark has passed, oldest first.
       while (lowest + WINDOW_MS - 1 <= watermark) {
         fire(lowest);
@@ -152,8 +153,16 @@ function zone5m(p: Parsed): { rows: ZoneRow[]; firstResultMs: number | undefined
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { mode: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { mode: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, 'watermark-delay-ms': { type: 'string' } },
+  });
   if (!values.input) throw new TypeError('--input FILE is required');
+  if (values['watermark-delay-ms'] !== undefined) {
+    maxDelayMs = Number(values['watermark-delay-ms']);
+    if (!(Number.isSafeInteger(maxDelayMs) && maxDelayMs >= 0)) {
+      throw new RangeError(`--watermark-delay-ms must be a non-negative integer, got ${values['watermark-delay-ms']}`);
+    }
+  }
   if (values.mode === 'parse') {
     let records = 0;
     let parseMs = 0;

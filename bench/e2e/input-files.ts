@@ -6,9 +6,6 @@ import { generateTrips } from '../../examples/taxi/generator.js';
 /** Where generated inputs are cached between runs (gitignored). */
 export const DATA_DIR = join(import.meta.dirname, '..', '.data');
 
-/** Share of trips delivered twice in the dedup job's input, as BENCHMARKS.md specifies. */
-export const DEDUP_DUPLICATE_RATE = 0.05;
-
 /** Seed of every benchmark input, so all engines and all runs read the same bytes. */
 export const INPUT_SEED = 1;
 

@@ -1,9 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { JOB_SPECS, type JobName, type QueryName } from './jobs.js';
 
-/** The benchmark jobs, named as in BENCHMARKS.md and bench/flink/sql. */
-export const JOBS = ['silver', 'zone-5m', 'sessions', 'dedup'] as const;
-/** One of {@link JOBS}. */
-export type JobName = (typeof JOBS)[number];
+export { outputFileName } from './jobs.js';
 
 /** One zone-5m (and dedup) output row, in the columns Flink's `zone-5m.sql` selects. */
 export interface ZoneRow {
@@ -26,30 +24,26 @@ export interface SessionRow {
   revenue: number | null;
 }
 
-/**
- * Columns that identify a row of each windowed job (the rest are compared as values), in the
- * order bench/flink/sql sorts its output, so files from both engines can also be diffed.
- */
-const KEY_COLUMNS: Record<Exclude<JobName, 'silver'>, readonly string[]> = {
+type WindowQuery = Exclude<QueryName, 'silver'>;
+
+/** Columns that identify a row of each windowed query; the others are compared as values. */
+const KEY_COLUMNS: Record<WindowQuery, readonly string[]> = {
   'zone-5m': ['windowStart', 'zone'],
   dedup: ['windowStart', 'zone'],
   sessions: ['windowStart', 'vendor', 'zone', 'windowEnd'],
 };
 
-/** The output file name every engine writes for `job` (Flink's runner sets the convention). */
-export function outputFileName(job: JobName): string {
-  return job === 'silver' ? 'silver.json' : `${job}.jsonl`;
-}
-
 /**
- * Writes rows as JSON lines sorted by their key columns, so files from two engines line up.
+ * Writes rows as JSON lines sorted by their key columns (window start first, nulls first), so two
+ * files can be diffed by eye. The engines write rows as they arrive instead; the comparison below
+ * does not depend on order.
  * @param file - destination path.
- * @param job - which job's key columns sort the rows.
+ * @param query - which query's key columns sort the rows.
  * @param rows - the output rows.
  * @example writeRows('out/zone-5m.jsonl', 'zone-5m', rows);
  */
-export function writeRows(file: string, job: Exclude<JobName, 'silver'>, rows: object[]): void {
-  const keys = KEY_COLUMNS[job];
+export function writeRows(file: string, query: WindowQuery, rows: object[]): void {
+  const keys = KEY_COLUMNS[query];
   const sorted = [...rows].sort((a, b) => compareByColumns(a as Row, b as Row, keys));
   writeFileSync(file, sorted.map((r) => JSON.stringify(r)).join('\n') + (sorted.length > 0 ? '\n' : ''));
 }
@@ -68,13 +62,28 @@ function compareByColumns(a: Row, b: Row, columns: readonly string[]): number {
   return 0;
 }
 
-/** The outcome of comparing one engine's output with the reference engine's. */
+/** The outcome of comparing one engine's output with the reference engine's, row by row. */
 export interface OutputComparison {
   equal: boolean;
   rows: number;
   referenceRows: number;
-  /** Rows whose key is on one side only, or whose values differ. */
+  /** Rows that differ: the sum of the three kinds below. */
   differences: number;
+  /** Keys in this output only. */
+  onlyHere: number;
+  /** Keys in the reference only. */
+  onlyInReference: number;
+  /** Keys on both sides whose trip counts differ (their sums and averages then differ too). */
+  tripsDiffer: number;
+  /**
+   * Keys on both sides with equal trip counts but a sum or average more than the tolerance apart:
+   * the engines read the same records and computed different numbers. Always 0 when the arithmetic
+   * agrees; anything else is a bug in one of them.
+   */
+  valuesDiffer: number;
+  /** Trips over all rows of this output, and of the reference (sessions: a merged session counts again). */
+  trips: number;
+  referenceTrips: number;
   /** The first difference, for the log. */
   example?: string;
 }
@@ -102,65 +111,119 @@ function sameValue(column: string, a: unknown, b: unknown): boolean {
 
 function readRows(file: string): Row[] {
   const text = readFileSync(file, 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim().length > 0)
-    .map((l) => JSON.parse(l) as Row);
+  const rows: Row[] = [];
+  let from = 0;
+  while (from < text.length) {
+    let nl = text.indexOf('\n', from);
+    if (nl < 0) nl = text.length;
+    if (nl > from) rows.push(JSON.parse(text.slice(from, nl)) as Row);
+    from = nl + 1;
+  }
+  return rows;
+}
+
+function sumTrips(rows: Iterable<Row>): number {
+  let n = 0;
+  for (const r of rows) n += r.trips as number;
+  return n;
 }
 
 /**
- * Compares two output files of `job`: the silver count, or windowed rows by key with values to the
- * cent (see {@link cents} and the half-cent rule for averages).
+ * Compares two output files of `job` row by row: the silver count, or window rows matched by key
+ * with trips compared exactly and money to the cent (see {@link cents}). Row order does not matter.
  * @param job - the job both files come from.
  * @param file - the output under test.
  * @param referenceFile - the reference output.
- * @returns whether they are equal, with a count and an example of the differences.
+ * @returns whether they are equal, how many rows differ and how, and the trips on each side.
  * @example compareOutputs('zone-5m', 'out/sk/zone-5m.jsonl', 'out/flink/zone-5m.jsonl').equal
  */
 export function compareOutputs(job: JobName, file: string, referenceFile: string): OutputComparison {
-  if (job === 'silver') {
+  const query = JOB_SPECS[job].query;
+  if (query === 'silver') {
     const a = (JSON.parse(readFileSync(file, 'utf8')) as { silverRows: number }).silverRows;
     const b = (JSON.parse(readFileSync(referenceFile, 'utf8')) as { silverRows: number }).silverRows;
+    const equal = a === b;
     return {
-      equal: a === b,
+      equal,
       rows: a,
       referenceRows: b,
-      differences: a === b ? 0 : 1,
-      example: a === b ? undefined : `silver rows ${a} vs ${b}`,
+      differences: equal ? 0 : Math.abs(a - b),
+      onlyHere: Math.max(0, a - b),
+      onlyInReference: Math.max(0, b - a),
+      tripsDiffer: 0,
+      valuesDiffer: 0,
+      trips: a,
+      referenceTrips: b,
+      example: equal ? undefined : `silver rows ${a} vs ${b}`,
     };
   }
-  const keys = KEY_COLUMNS[job];
-  const index = (rows: Row[]) => new Map(rows.map((r) => [keys.map((k) => String(r[k])).join('|'), r]));
+  const keys = KEY_COLUMNS[query];
+  const keyOf = (r: Row) => keys.map((k) => String(r[k])).join('|');
+  const index = (rows: Row[]) => {
+    const m = new Map<string, Row>();
+    for (const r of rows) {
+      const k = keyOf(r);
+      if (m.has(k)) throw new Error(`${file === referenceFile ? referenceFile : 'an output'} has two rows for key ${k}`);
+      m.set(k, r);
+    }
+    return m;
+  };
   const rows = readRows(file);
   const reference = readRows(referenceFile);
   const mine = index(rows);
   const theirs = index(reference);
-  let differences = 0;
-  let example: string | undefined;
-  const note = (text: string) => {
-    differences++;
-    example ??= text;
+  const result: OutputComparison = {
+    equal: false,
+    rows: rows.length,
+    referenceRows: reference.length,
+    differences: 0,
+    onlyHere: 0,
+    onlyInReference: 0,
+    tripsDiffer: 0,
+    valuesDiffer: 0,
+    trips: sumTrips(rows),
+    referenceTrips: sumTrips(reference),
   };
+  const note = (text: string) => (result.example ??= text);
   for (const [k, r] of mine) {
     const ref = theirs.get(k);
     if (!ref) {
+      result.onlyHere++;
       note(`only here: ${JSON.stringify(r)}`);
+      continue;
+    }
+    if (r.trips !== ref.trips) {
+      result.tripsDiffer++;
+      note(`${k} trips: ${JSON.stringify(r.trips)} vs ${JSON.stringify(ref.trips)}`);
       continue;
     }
     for (const column of Object.keys(ref)) {
       if (keys.includes(column)) continue;
       if (!sameValue(column, r[column], ref[column])) {
+        result.valuesDiffer++;
         note(`${k} ${column}: ${JSON.stringify(r[column])} vs ${JSON.stringify(ref[column])}`);
         break;
       }
     }
   }
-  for (const [k, r] of theirs) if (!mine.has(k)) note(`only in reference: ${JSON.stringify(r)}`);
-  return {
-    equal: differences === 0 && rows.length === reference.length,
-    rows: rows.length,
-    referenceRows: reference.length,
-    differences,
-    example,
-  };
+  for (const [k, r] of theirs) {
+    if (mine.has(k)) continue;
+    result.onlyInReference++;
+    note(`only in reference: ${JSON.stringify(r)}`);
+  }
+  result.differences = result.onlyHere + result.onlyInReference + result.tripsDiffer + result.valuesDiffer;
+  result.equal = result.differences === 0;
+  return result;
+}
+
+/**
+ * The trips over all rows of a window output file: with every record in exactly one window (zone-5m,
+ * dedup, and Flink's sessions, which never fire a session twice), the records that reached a window
+ * and were not dropped as late.
+ * @param file - a window output file.
+ * @returns the sum of its `trips` column.
+ * @example const late = windowInputRecords - outputTrips('out/flink/zone-5m.jsonl');
+ */
+export function outputTrips(file: string): number {
+  return sumTrips(readRows(file));
 }

@@ -1,5 +1,6 @@
-// Profiles one streamkit zone-5m run with `node --cpu-prof` and sums self time per source module
-// and per function: `tsx bench/e2e/profile.ts --input FILE [--batch-size 1]`. Runs the bundle that
+// Profiles one streamkit zone-5m run (on time: the job's 2h1m watermark delay) with `node --cpu-prof`
+// and sums self time per source module and per function: `tsx bench/e2e/profile.ts --input FILE
+// [--batch-size N]` (without it, streamkit's default batch size; recorded as 0). Runs the bundle that
 // `npm run bench:e2e` builds (bench/.data/build/streamkit-job.mjs), so modules keep their names
 // in the bundle's `// path` markers. Writes bench/results/profile-latest.json (appending one entry
 // per batch size) and prints the top entries.
@@ -8,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { JOB_SPECS } from './jobs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUNDLE = join(ROOT, 'bench', '.data', 'build', 'streamkit-job.mjs');
@@ -21,7 +23,9 @@ interface CpuProfile {
 /** One profiled run: shares of self time (percent) by module and by function. */
 export interface ProfileEntry {
   input: string;
+  /** Records per batch; 0 for streamkit's default. */
   batchSize: number;
+  watermarkDelayMs: number;
   totalMs: number;
   result: Record<string, unknown>;
   modules: Array<{ name: string; percent: number }>;
@@ -30,7 +34,7 @@ export interface ProfileEntry {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { input: { type: 'string' }, 'batch-size': { type: 'string', default: '1' }, top: { type: 'string', default: '15' } },
+    options: { input: { type: 'string' }, 'batch-size': { type: 'string' }, top: { type: 'string', default: '15' } },
   });
   if (!values.input) throw new TypeError('--input FILE is required');
   if (!existsSync(BUNDLE)) throw new Error('bench/.data/build/streamkit-job.mjs is missing: run `npm run bench:e2e` once first');
@@ -49,8 +53,9 @@ function main(): void {
         values.input,
         '--out',
         join(dir, 'out'),
-        '--batch-size',
-        values['batch-size'],
+        '--watermark-delay-ms',
+        String(JOB_SPECS['zone-5m'].watermarkDelayMs),
+        ...(values['batch-size'] === undefined ? [] : ['--batch-size', values['batch-size']]),
       ],
       { encoding: 'utf8' },
     );
@@ -96,7 +101,8 @@ function main(): void {
         .map(([name, t]) => ({ name, percent: Math.round((1000 * t) / total) / 10 }));
     const entry: ProfileEntry = {
       input: values.input.replace(ROOT + '/', ''),
-      batchSize: Number(values['batch-size']),
+      batchSize: values['batch-size'] === undefined ? 0 : Number(values['batch-size']),
+      watermarkDelayMs: JOB_SPECS['zone-5m'].watermarkDelayMs,
       totalMs: Math.round(total / 1000),
       result,
       modules: rank(modules),
@@ -104,8 +110,15 @@ function main(): void {
     };
     const out = join(ROOT, 'bench', 'results', 'profile-latest.json');
     const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as ProfileEntry[]) : [];
-    writeFileSync(out, JSON.stringify([...previous.filter((p) => p.batchSize !== entry.batchSize), entry], null, 2) + '\n');
-    console.log(`zone-5m, batch size ${entry.batchSize}, ${entry.totalMs} ms profiled`);
+    writeFileSync(
+      out,
+      JSON.stringify(
+        [...previous.filter((p) => p.batchSize !== entry.batchSize && p.watermarkDelayMs === entry.watermarkDelayMs), entry],
+        null,
+        2,
+      ) + '\n',
+    );
+    console.log(`zone-5m, batch size ${entry.batchSize || 'default'}, ${entry.totalMs} ms profiled`);
     for (const m of entry.modules) console.log(`${m.percent.toFixed(1).padStart(5)} %  ${m.name}`);
     console.log('');
     for (const f of entry.functions) console.log(`${f.percent.toFixed(1).padStart(5)} %  ${f.name}`);

@@ -1,8 +1,11 @@
 // One streamkit benchmark run in its own process, so each run starts cold and its peak RSS is its own:
-//   node --import tsx bench/e2e/streamkit-job.ts --job zone-5m --input FILE --out DIR [--state memory|level] [--batch-size N]
-// Prints one JSON result line on stdout, as bench/flink/run does, and writes the output rows to
-// DIR/<job>.jsonl (DIR/silver.json for the silver count).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+//   node --import tsx bench/e2e/streamkit-job.ts --job zone-5m --input FILE --out DIR
+//        [--watermark-delay-ms MS] [--state memory|level] [--batch-size N] [--pace EVENTS_PER_S --pace-records N]
+// Prints one JSON result line on stdout, as bench/flink/run does, and writes each output row to
+// DIR/<query>.jsonl as it arrives (DIR/silver.json for the silver count). Without --batch-size the
+// run uses streamkit's default. --pace replays the first records at a fixed rate instead of reading
+// the file as fast as it can, and measures window-result latency (zone-5m jobs only).
+import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseBronzeTuned as parseBronze } from '../taxi/parse-bronze-tuned.js';
@@ -22,11 +25,15 @@ import {
   tumbling,
   type RunOptions,
   type RunSummary,
-  type Sink,
+  type Source,
   type Stream,
   type WindowResult,
 } from '../../src/index.js';
-import { JOBS, outputFileName, writeRows, type JobName, type SessionRow, type ZoneRow } from './output-rows.js';
+import { JOB_SPECS, JOBS, outputFileName, type JobName } from './jobs.js';
+import type { SessionRow, ZoneRow } from './output-rows.js';
+import { pacedLines, type PacedSource, type PacedSourceStats } from './paced-source.js';
+import { CountingSink, RowFileSink } from './row-file-sink.js';
+import { WindowLatency, type LatencySummary } from './window-latency.js';
 
 /** The fields zone-5m reads, derived by the Silver rules: Flink's planner prunes the other columns too. */
 interface ZoneTrip {
@@ -69,118 +76,128 @@ const zoneAggregates = {
 };
 
 type ZoneValue = { trips: number; revenue: number; avgFare: number | null; avgDistance: number | null };
+type ZoneResult = WindowResult<number | null, ZoneValue>;
 
-function zoneRow(r: WindowResult<number | null, ZoneValue>): ZoneRow {
+function zoneRow(r: ZoneResult): ZoneRow {
   return { zone: r.key, windowStart: r.window.start, windowEnd: r.window.end, ...r.value };
 }
 
-/** A sink that keeps shaped rows and notes when the first result arrived. */
-class RowSink<T, R> implements Sink<T> {
-  readonly name = 'bench-rows';
-  readonly rows: R[] = [];
-  firstResultMs: number | undefined;
-  constructor(private readonly shape: (item: T) => R) {}
-  write(items: T[]): void {
-    if (items.length > 0 && this.firstResultMs === undefined) this.firstResultMs = performance.now();
-    for (const item of items) this.rows.push(this.shape(item));
-  }
-}
-
-/** The silver job's sink: counts rows and keeps none. */
-class CountingSink<T> implements Sink<T> {
-  readonly name = 'bench-count';
-  count = 0;
-  firstResultMs: number | undefined;
-  write(items: T[]): void {
-    if (items.length > 0 && this.firstResultMs === undefined) this.firstResultMs = performance.now();
-    this.count += items.length;
-  }
-}
+const ZONE_WINDOW_MS = 5 * 60_000;
 
 const isPresent = <T>(x: T | null): x is T => x !== null;
 
-interface Outcome {
-  summary: RunSummary;
+/** Input records the source has parsed so far (a line that fails to parse counts: it was read). */
+let recordsRead = 0;
+const countedParse = (line: string): RawTrip => {
+  recordsRead++;
+  return parseTrip(line);
+};
+
+/** What the sink saw. */
+interface SinkOutcome {
+  rows: number;
   firstResultMs: number | undefined;
-  write(dir: string): number;
+  recordsAtFirstResult: number | undefined;
 }
 
-/** zone-5m's windows (shared by the zone-5m and dedup jobs): trips per zone in tumbling 5-minute windows. */
-async function zoneWindows(trips: Stream<ZoneTrip, any>, job: 'zone-5m' | 'dedup', options: RunOptions): Promise<Outcome> {
-  const sink = new RowSink(zoneRow);
-  const summary = await trips
-    .keyBy((t) => t.zone)
-    .window(tumbling('5m'))
-    .aggregate(zoneAggregates)
-    .to(sink)
-    .run(options);
-  return {
-    summary,
-    firstResultMs: sink.firstResultMs,
-    write: (dir) => (writeRows(join(dir, outputFileName(job)), job, sink.rows), sink.rows.length),
-  };
+interface JobSetup {
+  job: JobName;
+  source: Source<RawTrip>;
+  out: string;
+  watermarkDelayMs: number;
+  options: RunOptions;
+  /** Called after each write of zone-5m results, with the time it ended. */
+  onZoneResults?: (items: ZoneResult[], now: number) => void;
 }
 
-async function runJob(job: JobName, input: string, options: RunOptions): Promise<Outcome> {
-  const raw = from(fromJsonl<RawTrip>(input, { parse: parseTrip }));
+async function runJob(setup: JobSetup): Promise<{ summary: RunSummary; sink: SinkOutcome }> {
+  const { job, out, options } = setup;
+  const query = JOB_SPECS[job].query;
+  const file = join(out, outputFileName(job));
+  const watermarks = () => boundedOutOfOrderness(setup.watermarkDelayMs);
+  const raw = from(setup.source);
   const silver = (): Stream<SilverTrip> => raw.map(toSilver).filter(isPresent);
-  if (job === 'silver') {
-    const sink = new CountingSink<SilverTrip>();
+  const zoneWindows = async (trips: Stream<ZoneTrip, any>) => {
+    const sink = new RowFileSink(file, zoneRow, () => recordsRead, setup.onZoneResults);
+    const summary = await trips
+      .keyBy((t) => t.zone)
+      .window(tumbling(ZONE_WINDOW_MS))
+      .aggregate(zoneAggregates)
+      .to(sink)
+      .run(options);
+    return { summary, sink };
+  };
+  if (query === 'silver') {
+    const sink = new CountingSink<SilverTrip>(() => recordsRead);
     const summary = await silver().to(sink).run(options);
-    return {
-      summary,
-      firstResultMs: sink.firstResultMs,
-      write: (dir) => {
-        writeFileSync(join(dir, outputFileName(job)), JSON.stringify({ silverRows: sink.count }) + '\n');
-        return sink.count;
-      },
-    };
+    writeFileSync(file, JSON.stringify({ silverRows: sink.rows }) + '\n');
+    return { summary, sink };
   }
-  if (job === 'zone-5m') {
+  if (query === 'zone-5m') {
     return zoneWindows(
       raw
         .map(toZoneTrip)
         .filter(isPresent)
-        .withTimestamps((t) => t.pickupTs, boundedOutOfOrderness('30s')),
-      job,
-      options,
+        .withTimestamps((t) => t.pickupTs, watermarks()),
     );
   }
-  if (job === 'dedup') {
-    const deduplicated = silver()
-      .withTimestamps((t) => t.pickup_ts, boundedOutOfOrderness('30s'))
-      .dedup((t) => t.trip_id, { within: '1h' })
-      .map((t): ZoneTrip => ({
-        zone: t.pickup_location_id,
-        pickupTs: t.pickup_ts,
-        total: t.total_amount,
-        fare: t.fare_amount,
-        distance: t.trip_distance_miles,
-      }));
-    return zoneWindows(deduplicated, job, options);
+  if (query === 'dedup') {
+    return zoneWindows(
+      silver()
+        .withTimestamps((t) => t.pickup_ts, watermarks())
+        .dedup((t) => t.trip_id, { within: '1h' })
+        .map((t): ZoneTrip => ({
+          zone: t.pickup_location_id,
+          pickupTs: t.pickup_ts,
+          total: t.total_amount,
+          fare: t.fare_amount,
+          distance: t.trip_distance_miles,
+        })),
+    );
   }
-  const sink = new RowSink((r: WindowResult<string, { trips: number; revenue: number }>): SessionRow => {
-    const [vendor, zone] = r.key.split('|');
-    return {
-      vendor: vendor === '' ? null : Number(vendor),
-      zone: zone === '' ? null : Number(zone),
-      windowStart: r.window.start,
-      windowEnd: r.window.end,
-      ...r.value,
-    };
-  });
+  const sink = new RowFileSink(
+    file,
+    (r: WindowResult<string, { trips: number; revenue: number }>): SessionRow => {
+      const [vendor, zone] = r.key.split('|');
+      return {
+        vendor: vendor === '' ? null : Number(vendor),
+        zone: zone === '' ? null : Number(zone),
+        windowStart: r.window.start,
+        windowEnd: r.window.end,
+        ...r.value,
+      };
+    },
+    () => recordsRead,
+  );
   const summary = await silver()
-    .withTimestamps((t) => t.pickup_ts, boundedOutOfOrderness('30s'))
+    .withTimestamps((t) => t.pickup_ts, watermarks())
     .keyBy((t) => `${t.vendor_id ?? ''}|${t.pickup_location_id ?? ''}`)
     .window(session('30m'))
     .aggregate({ trips: count(), revenue: sum((t: SilverTrip) => t.total_amount ?? 0) })
     .to(sink)
     .run(options);
-  return {
-    summary,
-    firstResultMs: sink.firstResultMs,
-    write: (dir) => (writeRows(join(dir, outputFileName('sessions')), 'sessions', sink.rows), sink.rows.length),
-  };
+  return { summary, sink };
+}
+
+/** The first `limit` non-empty lines of a file. */
+async function readLines(file: string, limit: number): Promise<string[]> {
+  const lines: string[] = [];
+  let carry = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const parts = (carry + (chunk as string)).split('\n');
+    carry = parts.pop() as string;
+    for (const line of parts) if (line.length > 0 && lines.length < limit) lines.push(line);
+    if (lines.length >= limit) return lines;
+  }
+  if (carry.length > 0 && lines.length < limit) lines.push(carry);
+  return lines;
+}
+
+/** The event time that drives the watermark per line: the pickup of a Silver trip, null otherwise. */
+function eventTimeOf(line: string): number | null {
+  const r = parseBronze(line);
+  if (!r.ok) return null;
+  return toZoneTrip(r.trip)?.pickupTs ?? null;
 }
 
 async function main(): Promise<void> {
@@ -189,9 +206,12 @@ async function main(): Promise<void> {
       job: { type: 'string' },
       input: { type: 'string' },
       out: { type: 'string' },
+      'watermark-delay-ms': { type: 'string' },
       state: { type: 'string', default: 'memory' },
       'state-dir': { type: 'string' },
       'batch-size': { type: 'string' },
+      pace: { type: 'string' },
+      'pace-records': { type: 'string', default: '300000' },
     },
   });
   const job = values.job as JobName;
@@ -199,10 +219,16 @@ async function main(): Promise<void> {
   if (!values.input) throw new TypeError('--input FILE is required');
   if (!values.out) throw new TypeError('--out DIR is required');
   if (values.state !== 'memory' && values.state !== 'level') throw new RangeError(`--state must be memory or level, got ${values.state}`);
-  const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) {
-    throw new RangeError(`--batch-size must be a positive integer, got ${values['batch-size']}`);
-  }
+  const positiveInteger = (name: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`--${name} must be a non-negative integer, got ${text}`);
+    return n;
+  };
+  const batchSize = positiveInteger('batch-size', values['batch-size']);
+  if (batchSize === 0) throw new RangeError('--batch-size must be at least 1');
+  const watermarkDelayMs = positiveInteger('watermark-delay-ms', values['watermark-delay-ms']) ?? JOB_SPECS[job].watermarkDelayMs;
+  const pace = positiveInteger('pace', values.pace);
   const options: RunOptions = { batchSize };
   if (values.state === 'level') {
     const dir = values['state-dir'] ?? join(values.out, 'level-state');
@@ -211,25 +237,67 @@ async function main(): Promise<void> {
     options.checkpointEvery = '5s';
   }
   mkdirSync(values.out, { recursive: true });
-  const outcome = await runJob(job, values.input, options);
+  const setup: JobSetup = {
+    job,
+    source: fromJsonl<RawTrip>(values.input, { parse: countedParse }),
+    out: values.out,
+    watermarkDelayMs,
+    options,
+  };
+
+  if (pace !== undefined) {
+    if (JOB_SPECS[job].query !== 'zone-5m') throw new RangeError(`--pace measures tumbling-window latency: zone-5m jobs only, got ${job}`);
+    if (pace === 0) throw new RangeError('--pace must be at least 1 event/s');
+    const lines = await readLines(values.input, positiveInteger('pace-records', values['pace-records']) ?? 300_000);
+    const source: PacedSource<RawTrip> = pacedLines(lines, pace, countedParse, (from, to) => probe.arrived(from, to));
+    const probe: WindowLatency = new WindowLatency(lines.map(eventTimeOf), ZONE_WINDOW_MS, watermarkDelayMs, (i) => source.scheduledAt(i));
+    setup.source = source;
+    setup.onZoneResults = (items, now) => {
+      for (const r of items) probe.resultOut(r.window.end, now);
+    };
+    const t0 = performance.now();
+    const outcome = await runJob(setup);
+    const pacedMs = performance.now() - t0;
+    const latency: LatencySummary = probe.summary();
+    const paced: PacedSourceStats = source.stats();
+    const { summary, sink } = outcome;
+    const line = {
+      engine: 'streamkit-paced',
+      job,
+      records: summary.records,
+      pace,
+      achievedEventsPerSecond: Math.round((summary.records * 1000) / pacedMs),
+      batchSize: batchSize ?? null,
+      watermarkDelayMs,
+      outputRows: sink.rows,
+      late: summary.late,
+      latency,
+      source: paced,
+    };
+    process.stdout.write(JSON.stringify(line) + '\n');
+    return;
+  }
+
+  const { summary, sink } = await runJob(setup);
   // Wall time counts from process start (performance.now() is relative to it), as Flink's runner
-  // counts from JVM start; writing the output file afterwards is not part of it.
+  // counts from JVM start.
   const wallMs = performance.now();
-  const outputRows = outcome.write(values.out);
-  const { summary } = outcome;
   const line = {
     engine: values.state === 'level' ? 'streamkit-level' : 'streamkit',
     job,
     records: summary.records,
     wallMs: Math.round(wallMs),
-    firstResultMs: outcome.firstResultMs === undefined ? undefined : Math.round(outcome.firstResultMs),
+    firstResultMs: sink.firstResultMs === undefined ? undefined : Math.round(sink.firstResultMs),
+    recordsAtFirstResult: sink.recordsAtFirstResult,
     processingMs: summary.durationMs,
-    outputRows,
+    outputRows: sink.rows,
     late: summary.late,
     deadLetters: summary.deadLetters,
     filtered: summary.filtered,
     duplicates: summary.duplicates,
     checkpoints: summary.checkpoints,
+    batchSize: batchSize ?? null,
+    watermarkDelayMs,
     eventsPerSec: Math.round((summary.records * 1000) / wallMs),
   };
   process.stdout.write(JSON.stringify(line) + '\n');

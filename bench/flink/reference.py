@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Recomputes a benchmark job in plain Python and compares it with the Flink runner's output.
 
-Semantics follow SEMANTICS.md, read sequentially (parallelism 1): Silver filter, watermark
-W = max pickup - 30 s - 1 ms advanced per record, a record whose window already fired
+Semantics follow docs/semantics.md, read sequentially (parallelism 1): Silver filter, watermark
+W = max pickup - delay - 1 ms advanced per record, a record whose window already fired
 (window end - 1 <= W when it arrives) is dropped as late, end of input fires everything.
-Money compares to the cent. Used to check the Flink SQL by hand:
+Money compares to the cent. Used to check the Flink SQL by hand, with the runner started with the
+same delay and a watermark per record (--watermark-interval-ms 0):
 
-  reference.py --job zone-5m --input FILE --flink OUT/zone-5m.jsonl
+  reference.py --job zone-5m --input FILE --watermark-delay-ms 30000 --flink OUT/zone-5m.jsonl
 """
 import argparse
 import datetime as dt
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 NY = ZoneInfo("America/New_York")
 JAN = dt.datetime(2024, 1, 1)
 FEB = dt.datetime(2024, 2, 1)
+# Set from --watermark-delay-ms in main(): the delay plus the 1 ms of boundedOutOfOrderness.
 DELAY_MS = 30_000 + 1
 
 
@@ -155,7 +157,10 @@ def main():
     ap.add_argument("--job", required=True, choices=["silver", "zone-5m", "sessions", "dedup"])
     ap.add_argument("--input", required=True)
     ap.add_argument("--flink", required=True, help="the runner's output file")
+    ap.add_argument("--watermark-delay-ms", type=int, default=30_000)
     args = ap.parse_args()
+    global DELAY_MS
+    DELAY_MS = args.watermark_delay_ms + 1
     rows = silver_rows(args.input)
     if args.job == "silver":
         want = sum(1 for _ in rows)

@@ -293,7 +293,7 @@ function incomingDeserializer<T>(inner: Deserializer<T>): Deserializer<IncomingR
       if (!match) throw new TypeError(`message has no valid ${REPARTITION_HEADERS.origin} header: it was not written by repartition()`);
       const timeText = header(message, REPARTITION_HEADERS.eventTime);
       const time = timeText === undefined ? undefined : Number(timeText);
-      if (time !== undefined && !Number.isInteger(time))
+      if (time !== undefined && !Number.isSafeInteger(time))
         throw new TypeError(`bad ${REPARTITION_HEADERS.eventTime} header ${JSON.stringify(timeText)}`);
       const record = (value: T): IncomingRecord => ({
         value,

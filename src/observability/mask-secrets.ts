@@ -191,30 +191,44 @@ function mask(value: unknown, seen: WeakSet<object>, depth: number, inTls: boole
     if (typeof value === 'function' || typeof value === 'symbol') return undefined;
     return value;
   }
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
   if (seen.has(value)) return '[circular]';
   if (depth >= MAX_DEPTH) return '[too deep]';
   seen.add(value);
   try {
-    if (value instanceof Error) {
-      const out: Record<string, unknown> = { name: value.name, message: maskSecretText(String(value.message)) };
-      const code = (value as { code?: unknown }).code;
-      if (code !== undefined) out.code = mask(code, seen, depth + 1, false);
-      if (value.cause !== undefined) out.cause = mask(value.cause, seen, depth + 1, false);
-      return out;
-    }
-    if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
-    if (value instanceof URL) return maskSecretText(value.href);
-    if (Array.isArray(value)) return value.map((item) => mask(item, seen, depth + 1, inTls));
-    if (value instanceof Map) return mask(Object.fromEntries(value), seen, depth, inTls);
-    if (value instanceof Set) return mask([...value], seen, depth, inTls);
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      const secret = isSecretKey(key) || (inTls && TLS_PRIVATE_FIELD.test(key));
-      out[maskSecretText(key)] = secret && item !== undefined && item !== null ? MASK : mask(item, seen, depth + 1, isTlsObjectName(key));
-    }
-    return out;
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
+    return maskObject(value, seen, depth, inTls);
+  } catch {
+    // A revoked Proxy or a throwing getter: nothing of it can be shown, so nothing of it can leak.
+    return '[unreadable]';
   } finally {
     seen.delete(value);
   }
+}
+
+function maskObject(value: object, seen: WeakSet<object>, depth: number, inTls: boolean): unknown {
+  if (value instanceof Error) {
+    const out: Record<string, unknown> = { name: value.name, message: maskSecretText(String(value.message)) };
+    const code = (value as { code?: unknown }).code;
+    if (code !== undefined) out.code = mask(code, seen, depth + 1, false);
+    if (value.cause !== undefined) out.cause = mask(value.cause, seen, depth + 1, false);
+    return out;
+  }
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (value instanceof URL) return maskSecretText(value.href);
+  if (Array.isArray(value)) return value.map((item) => mask(item, seen, depth + 1, inTls));
+  if (value instanceof Map) return mask(Object.fromEntries(value), seen, depth, inTls);
+  if (value instanceof Set) return mask([...value], seen, depth, inTls);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const secret = isSecretKey(key) || (inTls && TLS_PRIVATE_FIELD.test(key));
+    let item: unknown;
+    try {
+      item = (value as Record<string, unknown>)[key];
+    } catch {
+      out[maskSecretText(key)] = '[unreadable]';
+      continue;
+    }
+    out[maskSecretText(key)] = secret && item !== undefined && item !== null ? MASK : mask(item, seen, depth + 1, isTlsObjectName(key));
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { describeError } from '../core/errors.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from '../core/metrics.js';
@@ -36,7 +37,7 @@ export async function serveMetrics(metrics: Metrics, options: { port: number; ho
     }
     prometheusText(metrics).then(
       (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
-      (error) => res.writeHead(500).end(String(error)),
+      (error) => res.writeHead(500).end(describeError(error)),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compareOutputs, writeRows, type SessionRow, type ZoneRow } from '../../bench/e2e/output-rows.js';
+import { compareOutputs, outputTrips, writeRows, type SessionRow, type ZoneRow } from '../../bench/e2e/output-rows.js';
 
 let dir: string;
 beforeEach(() => {
@@ -91,5 +91,44 @@ describe('compareOutputs', () => {
       rows: 9855,
       referenceRows: 9766,
     });
+  });
+});
+
+describe('compareOutputs: how rows differ', () => {
+  it('tells rows with other trip counts from rows with equal trips but other sums, and sums the trips', () => {
+    const ref = write('ref.jsonl', [row(1, 0, 10), row(2, 0, 5), row(3, 0, 1)]);
+    // Zone 1 got one more trip (a record late in the reference); zone 2 has equal trips but another sum.
+    const out = write('out.jsonl', [{ ...row(1, 0, 12, 3), avgFare: 4 }, row(2, 0, 5.5), row(3, 0, 1)]);
+    expect(compareOutputs('zone-5m', out, ref)).toMatchObject({
+      equal: false,
+      differences: 2,
+      onlyHere: 0,
+      onlyInReference: 0,
+      tripsDiffer: 1,
+      valuesDiffer: 1,
+      trips: 7,
+      referenceTrips: 6,
+    });
+  });
+
+  it('counts keys on one side only, each way', () => {
+    const ref = write('ref.jsonl', [row(1, 0, 10), row(2, 0, 5)]);
+    const out = write('out.jsonl', [row(2, 0, 5), row(3, 0, 1), row(4, 0, 1)]);
+    expect(compareOutputs('zone-5m', out, ref)).toMatchObject({ onlyHere: 2, onlyInReference: 1, differences: 3 });
+  });
+
+  it('refuses a file with two rows for one key: the comparison would hide one of them', () => {
+    const ref = write('ref.jsonl', [row(1, 0, 10)]);
+    const twice = join(dir, 'twice.jsonl');
+    writeFileSync(twice, [row(1, 0, 10), row(1, 0, 10)].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    expect(() => compareOutputs('zone-5m', twice, ref)).toThrow(/two rows for key/);
+  });
+
+  it('compares the late-heavy job like zone-5m and reads rows in any order', () => {
+    const a = write('a.jsonl', [row(1, 0, 10), row(2, 300_000, 5)]);
+    const b = join(dir, 'b.jsonl');
+    writeFileSync(b, [row(2, 300_000, 5), row(1, 0, 10)].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    expect(compareOutputs('zone-5m-late', a, b)).toMatchObject({ equal: true, trips: 4 });
+    expect(outputTrips(b)).toBe(4);
   });
 });

@@ -179,4 +179,16 @@ describe('maskSecrets', () => {
       expect(isSecretKey(key), key).toBe(false);
     }
   });
+
+  it('never throws on values that cannot be read: a revoked Proxy, a throwing getter', () => {
+    const { proxy, revoke } = Proxy.revocable({ password: 'hunter2' }, {});
+    revoke();
+    const getter = Object.defineProperty({}, 'token', {
+      enumerable: true,
+      get() {
+        throw new Error('no');
+      },
+    });
+    expect(maskSecrets({ a: proxy, b: getter, c: 1 })).toEqual({ a: '[unreadable]', b: { token: '[unreadable]' }, c: 1 });
+  });
 });

@@ -15,9 +15,9 @@
 -- filter. So the event-time column is the pickup time only for rows that pass Silver and the
 -- epoch for the others: a rejected row (a 2009 pickup, a February edge) never advances the
 -- watermark, and the rowtime is never NULL, which Flink's watermark assigner rejects.
--- The watermark is max - 30 s - 1 ms, streamkit's boundedOutOfOrderness('30s'); with
--- pipeline.auto-watermark-interval = 0 (set by the runner) it advances on every record, so
--- the same records are late in both engines.
+-- The watermark is max - delay - 1 ms, streamkit's boundedOutOfOrderness(delay); the runner puts
+-- the delay in for ${watermarkDelay} (--watermark-delay-ms) as an HOUR TO SECOND literal. The
+-- watermark interval is Flink's default unless the runner is given --watermark-interval-ms.
 CREATE TABLE raw_trips (
   VendorID INT,
   tpep_pickup_datetime STRING,
@@ -60,7 +60,7 @@ CREATE TABLE raw_trips (
     THEN TO_TIMESTAMP(tpep_pickup_datetime, 'yyyy-MM-dd''T''HH:mm:ss')
     ELSE TIMESTAMP '1970-01-01 00:00:00'
   END,
-  WATERMARK FOR pickup_ts AS pickup_ts - INTERVAL '30.001' SECOND
+  WATERMARK FOR pickup_ts AS pickup_ts - INTERVAL '${watermarkDelay}' HOUR TO SECOND - INTERVAL '0.001' SECOND
 ) WITH (
   'connector' = 'filesystem',
   'path' = '${input}',

@@ -1,6 +1,5 @@
 -- dedup: Silver, keep the first arrival of each trip_id, then zone-5m.
 -- Deduplication keeps a trip_id for 1 hour of state TTL, the Flink SQL form of "dedup within 1 h".
--- sort: windowStart, zone
 SET 'table.exec.state.ttl' = '1 h';
 
 CREATE VIEW silver_deduped AS

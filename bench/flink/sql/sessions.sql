@@ -1,6 +1,5 @@
 -- sessions: Silver, keyed by vendor and pickup zone, session windows with a 30-minute gap.
 -- A session ends 30 minutes after its last trip's pickup. Bounds are epoch ms (America/New_York).
--- sort: windowStart, vendor, zone
 SELECT
   vendor_id AS vendor,
   pickup_location_id AS zone,

@@ -1,6 +1,5 @@
--- zone-5m: Silver, watermark 30 s on pickup time (declared on raw_trips), tumbling 5 minutes
+-- zone-5m: Silver, the watermark on pickup time (declared on raw_trips), tumbling 5 minutes
 -- per pickup zone. Window bounds are epoch milliseconds (America/New_York).
--- sort: windowStart, zone
 SELECT
   pickup_location_id AS zone,
   UNIX_TIMESTAMP(DATE_FORMAT(window_start, 'yyyy-MM-dd HH:mm:ss')) * 1000 AS windowStart,

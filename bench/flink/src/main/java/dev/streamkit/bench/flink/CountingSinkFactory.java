@@ -24,6 +24,10 @@ import org.apache.flink.table.factories.DynamicTableSinkFactory;
 public final class CountingSinkFactory implements DynamicTableSinkFactory {
   /** Rows received by every instance of the sink in this JVM since it started. */
   public static final AtomicLong COUNT = new AtomicLong();
+  /** Wall-clock ms when the first row reached a sink (0 until then): the silver job's first result. */
+  public static final AtomicLong FIRST_ROW_AT = new AtomicLong();
+  /** Records the source had emitted when the first row reached a sink. */
+  public static final AtomicLong SOURCE_RECORDS_AT_FIRST_ROW = new AtomicLong();
 
   @Override
   public String factoryIdentifier() {
@@ -82,6 +86,12 @@ public final class CountingSinkFactory implements DynamicTableSinkFactory {
 
     @Override
     public void write(RowData element, Context context) {
+      if (pending == 0 && FIRST_ROW_AT.get() == 0) {
+        long now = System.currentTimeMillis();
+        if (FIRST_ROW_AT.compareAndSet(0, now)) {
+          SOURCE_RECORDS_AT_FIRST_ROW.set(BenchMetricsReporter.sourceRecords());
+        }
+      }
       pending++;
     }
 

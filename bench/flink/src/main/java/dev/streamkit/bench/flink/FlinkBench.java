@@ -30,16 +30,19 @@ import org.apache.flink.util.CloseableIterator;
  * streaming mode and prints one JSON result line on stdout.
  *
  * <p>Usage: {@code run --job silver|zone-5m|sessions|dedup --input FILE --out DIR --parallelism N
- * [--sql-dir DIR]}. The job's statements are {@code sql/common.sql} (the raw source and the Silver
- * view) followed by {@code sql/<job>.sql}. A final {@code SELECT} is collected and written to
- * {@code <out>/<job>.jsonl}, one JSON object per row, sorted by the columns named in the job's
- * {@code -- sort:} line; a final {@code INSERT} into the counting sink reports its row count.
+ * --watermark-delay-ms MS [--watermark-interval-ms MS] [--sql-dir DIR]}. The job's statements are
+ * {@code sql/common.sql} (the raw source, its watermark and the Silver view) followed by
+ * {@code sql/<job>.sql}. A final {@code SELECT} is collected and each row is written to
+ * {@code <out>/<job>.jsonl} as it arrives, one JSON object per line, so the runner keeps no rows in
+ * memory; a final {@code INSERT} into the counting sink reports its row count.
+ *
+ * <p>The watermark interval is Flink's default (200 ms) unless {@code --watermark-interval-ms} sets
+ * it; 0 emits a watermark whenever it advances, i.e. after every record.
  */
 public final class FlinkBench {
   private static final List<String> JOBS = List.of("silver", "zone-5m", "sessions", "dedup");
   private static final Pattern SET =
       Pattern.compile("^SET\\s+'([^']+)'\\s*=\\s*'([^']*)'$", Pattern.CASE_INSENSITIVE);
-  private static final Pattern SORT = Pattern.compile("^--\\s*sort:\\s*(.+)$", Pattern.MULTILINE);
 
   private FlinkBench() {}
 
@@ -59,6 +62,14 @@ public final class FlinkBench {
       throw new IllegalArgumentException("--parallelism must be an integer >= 1, got " + parallelism);
     }
     Path sqlDir = Paths.get(opts.getOrDefault("sql-dir", defaultSqlDir())).toAbsolutePath();
+    long watermarkDelayMs = Long.parseLong(require(opts, "watermark-delay-ms"));
+    if (watermarkDelayMs < 0) {
+      throw new IllegalArgumentException("--watermark-delay-ms must be >= 0, got " + watermarkDelayMs);
+    }
+    String watermarkIntervalMs = opts.get("watermark-interval-ms");
+    if (watermarkIntervalMs != null && Long.parseLong(watermarkIntervalMs) < 0) {
+      throw new IllegalArgumentException("--watermark-interval-ms must be >= 0, got " + watermarkIntervalMs);
+    }
 
     // Wall time is measured from JVM start, as the other engines measure from process start.
     long startMs = ManagementFactory.getRuntimeMXBean().getStartTime();
@@ -66,8 +77,8 @@ public final class FlinkBench {
     String jobSql = Files.readString(sqlDir.resolve(job + ".sql"));
     String script = Files.readString(sqlDir.resolve("common.sql")) + "\n" + jobSql;
     script = script.replace("${input}", input.toUri().toString());
+    script = script.replace("${watermarkDelay}", hourToSecond(watermarkDelayMs));
     List<String> statements = splitStatements(script);
-    List<String> sortColumns = sortColumns(jobSql);
 
     // Flink unpacks its planner and RPC jars (about 60 MB) into the temp directory on every start
     // and does not always delete them when the JVM exits: give each run its own directory and
@@ -84,10 +95,15 @@ public final class FlinkBench {
     // Naive pickup strings are New York wall-clock time: window bounds are converted to epoch
     // milliseconds in this zone (sql/*.sql use UNIX_TIMESTAMP, which reads the session zone).
     conf.setString("table.local-time-zone", "America/New_York");
-    // 0 = emit the watermark whenever it advances (per record), streamkit's granularity; the
-    // default 200 ms already does so whenever event time jumps by more than 200 ms, which at
-    // taxi rates is nearly every record, so this costs next to nothing.
-    conf.setString("pipeline.auto-watermark-interval", "0 ms");
+    // Left at Flink's default (200 ms) unless asked: Flink SQL's watermark assigner then emits on a
+    // 200 ms processing-time timer and also whenever the watermark has advanced by more than 200 ms
+    // of event time since the last one it emitted. 0 emits whenever it advances, after every record.
+    if (watermarkIntervalMs != null) {
+      conf.setString("pipeline.auto-watermark-interval", watermarkIntervalMs + " ms");
+    }
+    // Reads Flink's own late-record and source counters; the reporter is not scheduled, so it adds
+    // no work per record.
+    conf.setString("metrics.reporter.streamkit.factory.class", BenchMetricsReporterFactory.class.getName());
     TableEnvironment tEnv = TableEnvironment.create(
         EnvironmentSettings.newInstance().inStreamingMode().withConfiguration(conf).build());
 
@@ -103,15 +119,17 @@ public final class FlinkBench {
     String last = statements.get(statements.size() - 1);
     boolean isQuery = last.regionMatches(true, 0, "SELECT", 0, 6) || last.regionMatches(true, 0, "WITH", 0, 4);
 
-    long outputRows;
+    long outputRows = 0;
     Long firstResultMs = null;
+    Long recordsAtFirstResult = null;
     long wallMs;
     Files.createDirectories(out);
     if (isQuery) {
-      List<Map<String, Object>> rows = new ArrayList<>();
       TableResult result = tEnv.executeSql(last);
       List<String> names = result.getResolvedSchema().getColumnNames();
-      try (CloseableIterator<Row> it = result.collect()) {
+      // Each row is written as it arrives: the runner holds no rows, so peak RSS is Flink's own.
+      try (CloseableIterator<Row> it = result.collect();
+          BufferedWriter w = Files.newBufferedWriter(out.resolve(job + ".jsonl"), StandardCharsets.UTF_8)) {
         while (it.hasNext()) {
           Row row = it.next();
           if (row.getKind() != RowKind.INSERT) {
@@ -121,22 +139,22 @@ public final class FlinkBench {
           }
           if (firstResultMs == null) {
             firstResultMs = System.currentTimeMillis() - startMs;
+            recordsAtFirstResult = BenchMetricsReporter.sourceRecords();
           }
-          Map<String, Object> rec = new LinkedHashMap<>();
-          for (int c = 0; c < names.size(); c++) {
-            rec.put(names.get(c), row.getField(c));
-          }
-          rows.add(rec);
+          w.write(jsonLine(names, row));
+          outputRows++;
         }
       }
       wallMs = System.currentTimeMillis() - startMs;
-      outputRows = rows.size();
-      rows.sort(rowOrder(sortColumns.isEmpty() ? names : sortColumns));
-      writeJsonl(out.resolve(job + ".jsonl"), rows);
     } else {
       tEnv.executeSql(last).await();
       wallMs = System.currentTimeMillis() - startMs;
       outputRows = CountingSinkFactory.COUNT.get();
+      long firstAt = CountingSinkFactory.FIRST_ROW_AT.get();
+      if (firstAt > 0) {
+        firstResultMs = firstAt - startMs;
+        recordsAtFirstResult = CountingSinkFactory.SOURCE_RECORDS_AT_FIRST_ROW.get();
+      }
       Files.writeString(out.resolve(job + ".json"), "{\"silverRows\":" + outputRows + "}\n");
     }
 
@@ -149,7 +167,14 @@ public final class FlinkBench {
     if (firstResultMs != null) {
       line.append(",\"firstResultMs\":").append(firstResultMs);
     }
+    if (recordsAtFirstResult != null) {
+      line.append(",\"recordsAtFirstResult\":").append(recordsAtFirstResult);
+    }
     line.append(",\"outputRows\":").append(outputRows)
+        .append(",\"windowInputRecords\":").append(BenchMetricsReporter.windowInputRecords())
+        .append(",\"lateRowsDropped\":").append(BenchMetricsReporter.lateRowsDropped())
+        .append(",\"watermarkDelayMs\":").append(watermarkDelayMs)
+        .append(",\"watermarkIntervalMs\":").append(watermarkIntervalMs == null ? "200" : watermarkIntervalMs)
         .append(",\"eventsPerSec\":").append(wallMs > 0 ? Math.round(records * 1000.0 / wallMs) : 0)
         .append(",\"flinkVersion\":").append(quote(flinkVersion()))
         .append('}');
@@ -209,56 +234,25 @@ public final class FlinkBench {
     return out;
   }
 
-  private static List<String> sortColumns(String sql) {
-    Matcher m = SORT.matcher(sql);
-    List<String> cols = new ArrayList<>();
-    if (m.find()) {
-      for (String c : m.group(1).split(",")) {
-        cols.add(c.trim());
+  /** One output row as a JSON object line, keys in the query's column order. */
+  private static String jsonLine(List<String> names, Row row) {
+    StringBuilder sb = new StringBuilder("{");
+    for (int c = 0; c < names.size(); c++) {
+      if (c > 0) {
+        sb.append(',');
       }
+      sb.append(quote(names.get(c))).append(':').append(jsonValue(row.getField(c)));
     }
-    return cols;
+    return sb.append("}\n").toString();
   }
 
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private static Comparator<Map<String, Object>> rowOrder(List<String> cols) {
-    return (a, b) -> {
-      for (String c : cols) {
-        Object x = a.get(c);
-        Object y = b.get(c);
-        if (x == y) {
-          continue;
-        }
-        if (x == null) {
-          return -1;
-        }
-        if (y == null) {
-          return 1;
-        }
-        int r = ((Comparable) x).compareTo(y);
-        if (r != 0) {
-          return r;
-        }
-      }
-      return 0;
-    };
-  }
-
-  private static void writeJsonl(Path file, List<Map<String, Object>> rows) throws IOException {
-    try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-      for (Map<String, Object> row : rows) {
-        StringBuilder sb = new StringBuilder("{");
-        boolean first = true;
-        for (Map.Entry<String, Object> e : row.entrySet()) {
-          if (!first) {
-            sb.append(',');
-          }
-          first = false;
-          sb.append(quote(e.getKey())).append(':').append(jsonValue(e.getValue()));
-        }
-        w.write(sb.append("}\n").toString());
-      }
-    }
+  /**
+   * A duration as the text of a SQL {@code INTERVAL '...' HOUR TO SECOND} literal, e.g. 7,260,000 ms
+   * as {@code 2:01:00.000}: a plain {@code SECOND} interval allows only two leading digits.
+   */
+  static String hourToSecond(long ms) {
+    return String.format(Locale.ROOT, "%d:%02d:%02d.%03d",
+        ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
   }
 
   private static String jsonValue(Object v) {

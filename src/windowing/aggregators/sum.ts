@@ -1,6 +1,7 @@
 import type { Aggregator } from '../types.js';
 import { exactSumAdd, exactSumCreate, exactSumMerge, exactSumValue, type ExactSum } from './exact-sum.js';
 import { checkSelector } from './selector.js';
+import { withSplitAdd } from './split-add.js';
 
 /**
  * Sums numbers exactly rounded: the result is the exact sum rounded once, so it equals a batch sum
@@ -18,11 +19,12 @@ export function sum<T>(selector: (record: T) => number): Aggregator<T, ExactSum,
 export function sum<T>(selector?: (record: T) => number): Aggregator<T, ExactSum, number> {
   checkSelector(selector, 'sum');
   const pick = selector ?? ((record: T) => record as unknown as number);
-  return {
+  const agg: Aggregator<T, ExactSum, number> = {
     create: exactSumCreate,
     add: (acc, record) => exactSumAdd(acc, pick(record)),
     merge: exactSumMerge,
     result: exactSumValue,
     retract: (acc, record) => exactSumAdd(acc, -pick(record)),
   };
+  return withSplitAdd(agg, pick, exactSumAdd);
 }

@@ -17,7 +17,7 @@ export { Metrics } from './core/metrics.js';
 export type { Batch } from './core/batch.js';
 export type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from './core/operator.js';
 export type { Source, SourceContext, SourcePoll, SourcePosition } from './core/source.js';
-export type { Sink } from './core/sink.js';
+export type { Sink, SinkContext } from './core/sink.js';
 export type { DeadLetter } from './core/dead-letter.js';
 export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './core/window.js';
 

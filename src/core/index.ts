@@ -8,7 +8,7 @@ export { batchOf, compactBatch } from './batch.js';
 export type { Batch } from './batch.js';
 export type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from './operator.js';
 export type { Source, SourceContext, SourcePoll, SourcePosition } from './source.js';
-export type { Sink } from './sink.js';
+export type { Sink, SinkContext } from './sink.js';
 export type { DeadLetter } from './dead-letter.js';
 export { maxTimestamp, windowsTouch } from './window.js';
 export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './window.js';

@@ -22,6 +22,7 @@ import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import { PartitionTasks } from './partition-tasks.js';
 import { checkRestoreOptions } from './restore-check.js';
 import { RUN_OPTIONS, runSettingsOf, type RunOptions } from './run-options.js';
+import { SinkDeadLetters } from '../sinks/sink-dead-letters.js';
 import { SinkCalls } from './sink-calls.js';
 import type { SinkElement } from './sink-channel.js';
 import { SinkStage } from './sink-stage.js';
@@ -127,6 +128,14 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
   let sourceLoop: SourceLoop | undefined;
   let sinkStage: SinkStage | undefined;
   const sinkCalls = new SinkCalls();
+  // What a sink cannot write it hands back through its context: a dead letter, counted as one.
+  const sinkDeadLetters = new SinkDeadLetters(
+    (sink, items) => sinkCalls.write(sink, items),
+    (sink, n) => {
+      summary.deadLetters += n;
+      metrics.inc('dead_letters', { operator: sink.name ?? 'sink' }, n);
+    },
+  );
   const waitingOn = () => sinkCalls.describePending() ?? sinkStage?.waitingOn() ?? sourceLoop?.waitingOn() ?? phase;
   let lastCheckpoint: number | undefined;
   superviseStop(stop, { timeoutMs: stopTimeoutMs, signals: stopSignals, waitingOn, lastCheckpoint: () => lastCheckpoint });
@@ -157,7 +166,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
       failure,
       now,
     );
-    await sinkCalls.openAll(graph.allSinks());
+    await sinkCalls.openAll(graph.allSinks(), (sink) => sinkDeadLetters.contextFor(sink));
     await source.open({
       restoreFrom: restored?.sourcePosition,
       batchSize,
@@ -237,6 +246,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
     groups: graph.groups,
     sinks: allSinks,
     sinkCalls,
+    sinkDeadLetters,
     metrics,
     summary,
     // Barriers exist only when a store does: the checkpoint policy needs `state`.

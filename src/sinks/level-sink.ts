@@ -1,8 +1,8 @@
 import type { AbstractSublevel } from 'abstract-level';
 import { checkOptions } from '../core/options.js';
 import type { Level } from 'level';
-import { StreamkitError } from '../core/errors.js';
-import type { Sink } from '../core/sink.js';
+import { describeError, StreamkitError } from '../core/errors.js';
+import type { Sink, SinkContext } from '../core/sink.js';
 import { accessDenied, inspectLevelDirectory, level, prepareLevelDirectory } from '../state/level-directory.js';
 
 /**
@@ -92,6 +92,28 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
   let rows: Rows | undefined;
   let pending = new Map<string, string>();
   let unsynced = false;
+  let context: SinkContext<T> | undefined;
+
+  /** The row id and JSON text of an item, or why it has none (then it is handed back as a dead letter). */
+  const rowOf = (item: T): { key: string; json: string } | string => {
+    let id: unknown;
+    try {
+      id = idOf(item);
+    } catch (error) {
+      return `idOf threw: ${describeError(error)}`;
+    }
+    if (typeof id !== 'string' && typeof id !== 'number') {
+      return `an item has no usable id (got ${id === null ? 'null' : typeof id}); results of window aggregates carry one, other streams need toLevel(dir, { idOf })`;
+    }
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(item);
+    } catch (error) {
+      return `the item with id ${JSON.stringify(id)} cannot be stored as JSON: ${describeError(error)}`;
+    }
+    if (json === undefined) return `the item with id ${JSON.stringify(id)} cannot be stored as JSON (JSON has no text for ${typeof item})`;
+    return { key: String(id), json };
+  };
 
   const writePending = async (sync: boolean) => {
     if (pending.size === 0 && !(sync && unsynced)) return;
@@ -110,7 +132,8 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
 
   return {
     name,
-    async open() {
+    async open(given?: SinkContext<T>) {
+      context = given;
       if (db) return;
       db = await openTableDb(dir, true);
       rows = db.sublevel<string, string>(ROWS, { keyEncoding: 'utf8', valueEncoding: 'utf8' }) as Rows;
@@ -118,20 +141,16 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
     async write(items: T[]) {
       if (!rows) throw new StreamkitError('SINK_FAILED', `${name}: write() before open()`);
       for (const item of items) {
-        const id = idOf(item);
-        if (typeof id !== 'string' && typeof id !== 'number') {
-          throw new StreamkitError(
-            'SINK_FAILED',
-            `${name}: an item has no usable id (got ${id === null ? 'null' : typeof id}); results of window aggregates carry one, other streams need toLevel(dir, { idOf })`,
-          );
+        const row = rowOf(item);
+        if (typeof row === 'string') {
+          // Without a context (a sink opened by other code) there is no dead-letter output.
+          if (!context) throw new StreamkitError('SINK_FAILED', `${name}: ${row}`);
+          context.deadLetter(item, row);
+          continue;
         }
-        const json = JSON.stringify(item);
-        if (json === undefined)
-          throw new StreamkitError('SINK_FAILED', `${name}: the item with id ${JSON.stringify(id)} cannot be stored as JSON`);
-        const key = String(id);
         // Re-inserting keeps the Map's order equal to the order of the last writes.
-        pending.delete(key);
-        pending.set(key, json);
+        pending.delete(row.key);
+        pending.set(row.key, row.json);
       }
       if (pending.size >= PENDING_ROWS) await writePending(false);
     },

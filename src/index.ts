@@ -8,17 +8,18 @@
 export { from, Stream, WindowedStream } from './pipeline/stream.js';
 export type { AggregateResult, AggregateSpec, StreamStage } from './pipeline/stream.js';
 export type { Job, RunOptions, RunSummary, RuntimeEvent } from './runtime/runtime.js';
+export type { RestoreOptions } from './runtime/restore-check.js';
 export { parseDuration } from './core/duration.js';
 export type { Duration } from './core/duration.js';
-export { StreamkitError, PipelineError, StateError, RecordRejected } from './core/errors.js';
+export { StreamkitError, PipelineError, StateError, AccessDeniedError, RecordRejected } from './core/errors.js';
 export type { StreamkitErrorCode } from './core/errors.js';
 export { Metrics } from './core/metrics.js';
 export { METRICS, METRIC_DEFINITIONS } from './core/metric-catalogue.js';
 export type { MetricDefinition, MetricKind } from './core/metric-catalogue.js';
 export type { Batch } from './core/batch.js';
-export type { Operator, OperatorContext, Output, StateWriter } from './core/operator.js';
+export type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from './core/operator.js';
 export type { Source, SourceContext, SourcePoll, SourcePosition } from './core/source.js';
-export type { Sink } from './core/sink.js';
+export type { Sink, SinkContext } from './core/sink.js';
 export type { DeadLetter } from './core/dead-letter.js';
 export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './core/window.js';
 
@@ -81,8 +82,8 @@ export type {
 } from './serde/index.js';
 
 // State and delivery
-export { memoryState, levelState } from './state/index.js';
-export type { LevelStateOptions } from './state/index.js';
+export { memoryState, levelState, inspectLevelState } from './state/index.js';
+export type { LevelStateOptions, StoredCheckpoint, StoredOperatorState } from './state/index.js';
 export type { StateBackend, TaskStateBackend, TaskCheckpoint, RestoredTask } from './core/index.js';
 export { dedup } from './delivery/dedup.js';
 export type { DedupOptions } from './delivery/dedup.js';

@@ -78,7 +78,7 @@ export const METRICS = Object.freeze({
     name: 'dead_letters',
     kind: 'counter',
     unit: 'records',
-    help: 'Bad records sent to the dead-letter output (operator "source" for records the source could not read)',
+    help: 'Bad records sent to the dead-letter output (operator: "source" for records the source could not read, a sink name for items it handed back)',
     labels: ['operator'],
   }),
   dedupDropped: metric({

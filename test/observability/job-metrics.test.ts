@@ -63,8 +63,10 @@ function job(input: Trip[]) {
     .withTimestamps((t) => t.at, boundedOutOfOrderness('30s'))
     .filter((t) => t.fare >= 0)
     .dedup((t) => t.id, { within: '1h' })
+    .uid('trip-dedup')
     .keyBy((t) => t.zone)
     .window(tumbling('5m'))
+    .uid('zone-5m')
     .aggregate({ trips: count(), fare: sum((t: Trip) => t.fare) })
     .late(late)
     .deadLetters(dead)
@@ -98,13 +100,13 @@ describe('the metrics of a real job', () => {
 
     expect(values.get('streamkit_records_in_total{stage="source"}')).toBe(input.length);
     expect(values.get('streamkit_records_filtered_total{operator="1-filter"}')).toBe(expected.filtered);
-    expect(values.get('streamkit_dedup_dropped_total{operator="2-dedup"}')).toBe(expected.duplicates);
+    expect(values.get('streamkit_dedup_dropped_total{operator="trip-dedup"}')).toBe(expected.duplicates);
     expect(values.get('streamkit_dead_letters_total{operator="0-withTimestamps"}')).toBe(expected.bad);
-    expect(values.get('streamkit_records_late_total{operator="4-window"}')).toBe(expected.late);
+    expect(values.get('streamkit_records_late_total{operator="zone-5m"}')).toBe(expected.late);
     expect(values.get('streamkit_results_out_total')).toBe(out.items.length);
     // The window operator's output is its panes, counted once (no second counter of the same panes).
-    expect(values.get('streamkit_records_out_total{operator="4-window"}')).toBe(out.items.length);
-    expect([...values.keys()].filter((k) => /late|panes/.test(k))).toEqual(['streamkit_records_late_total{operator="4-window"}']);
+    expect(values.get('streamkit_records_out_total{operator="zone-5m"}')).toBe(out.items.length);
+    expect([...values.keys()].filter((k) => /late|panes/.test(k))).toEqual(['streamkit_records_late_total{operator="zone-5m"}']);
 
     // Nothing lost, nothing doubled: every record read is a result's input, late, a dead letter, filtered or a duplicate.
     const inResults = out.items.reduce((n, r) => n + r.value.trips, 0);

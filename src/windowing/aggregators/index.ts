@@ -11,3 +11,4 @@ export type { ReduceAccumulator } from './reduce.js';
 export { combineAggregators } from './combine-aggregators.js';
 export type { CombinedResult } from './combine-aggregators.js';
 export type { ExactSum } from './exact-sum.js';
+export { aggregatorIdentity, checkAggregatorIdentity } from './aggregator-identity.js';

@@ -20,6 +20,8 @@ export function sum<T>(selector?: (record: T) => number): Aggregator<T, ExactSum
   checkSelector(selector, 'sum');
   const pick = selector ?? ((record: T) => record as unknown as number);
   const agg: Aggregator<T, ExactSum, number> = {
+    name: 'sum',
+    version: 1,
     create: exactSumCreate,
     add: (acc, record) => exactSumAdd(acc, pick(record)),
     merge: exactSumMerge,

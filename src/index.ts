@@ -6,7 +6,7 @@
 
 // Pipelines and the runtime
 export { from, Stream, WindowedStream } from './pipeline/stream.js';
-export type { AggregateResult, AggregateSpec, StreamStage } from './pipeline/stream.js';
+export type { AggregateResult, AggregateSpec, Collected, StreamStage } from './pipeline/stream.js';
 export type { Job, RunOptions, RunSummary, RuntimeEvent } from './runtime/runtime.js';
 export { parseDuration } from './core/duration.js';
 export type { Duration } from './core/duration.js';

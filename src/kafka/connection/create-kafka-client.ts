@@ -14,7 +14,10 @@ import {
  * kafkajs, loaded at first use: a job that never touches Kafka (the embedded taxi run, most tests)
  * does not pay its start-up.
  */
-export const kafkajs = lazyModule<typeof import('kafkajs')>('kafkajs');
+export const kafkajs = lazyModule<typeof import('kafkajs')>(
+  'kafkajs',
+  'Kafka (fromKafka, toKafka, toKafkaDeadLetters, kafkaChangelog, repartition)',
+);
 
 /**
  * Makes a kafkajs client for `options`: the documented defaults, connections whose handshake must be

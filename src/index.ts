@@ -89,6 +89,6 @@ export type { DedupOptions } from './delivery/dedup.js';
 export { prometheusText, serveMetrics, METRIC_HELP } from './observability/index.js';
 export type { MetricsServer } from './observability/index.js';
 export { createLogger, logRuntimeEvent, maskSecrets } from './observability/index.js';
-export type { Logger, LoggerOptions, LogLevel, LogFields } from './observability/index.js';
+export type { Logger, LogFn, StructuredLogger, LoggerOptions, LogLevel, LogFields } from './observability/index.js';
 export { createProgressReporter } from './observability/index.js';
 export type { ProgressReporter, ProgressOptions, ProgressStream, ProgressFormat } from './observability/index.js';

@@ -41,6 +41,7 @@ export type {
   TumblingOptions,
   HoppingOptions,
   OnWatermarkOptions,
+  SumOptions,
 } from './windowing/index.js';
 
 // Sinks

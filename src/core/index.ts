@@ -15,3 +15,15 @@ export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './w
 export type { RunSummary, RuntimeEvent } from './runtime-event.js';
 export type { CheckpointData, OperatorStateChanges, RestoredCheckpoint, StateBackend } from './state-backend.js';
 export type { TaskStateBackend, TaskCheckpoint, RestoredTask } from './task-state-backend.js';
+export { encodeKey, decodeKey, keyIdentity, UnencodableKeyError, MAX_KEY_DEPTH } from './key-encoding.js';
+export type {
+  KeyedStateStore,
+  StateCell,
+  StateCellSpec,
+  MapTable,
+  MapTableSpec,
+  EntryTable,
+  EntryTableSpec,
+  TrackedEntry,
+  LegacyLayoutSpec,
+} from './keyed-state.js';

@@ -2,7 +2,10 @@ import { compactBatch, type Batch } from '../core/batch.js';
 import { checkOptions } from '../core/options.js';
 import { parseDuration, type Duration } from '../core/duration.js';
 import { describeError, PipelineError, StateError } from '../core/errors.js';
+import type { MapTable, StateCell } from '../core/keyed-state.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
+import { TimerHeap } from '../state/timer-heap.js';
 
 /** Options of {@link dedup}. */
 export interface DedupOptions {
@@ -46,25 +49,33 @@ export class DedupOperator<T> implements Operator<T, T> {
   private readonly bucketWidth: number;
   private uid = 'dedup';
   private ctx: OperatorContext | undefined;
+  /** Its keyed state: the ids and the watermark, written incrementally. */
+  private readonly state: KeyedStateService = keyedState('dedup', STATE_VERSION);
   /** id → event time of the sighting it is deduplicated against. */
-  private readonly seen = new Map<string, number>();
+  private readonly seen: MapTable<number> = this.state.map<number>({
+    prefix: ID_PREFIX,
+    decode: (value, key) => {
+      if (typeof value !== 'number') throw incompatible(key);
+      return value;
+    },
+  });
+  private readonly progress: StateCell = this.state.cell({
+    key: META_KEY,
+    value: () => ({ watermark: this.watermark }),
+    restore: (value) => {
+      const watermark = (value as { watermark?: unknown } | null)?.watermark;
+      if (typeof watermark !== 'number') throw incompatible(META_KEY);
+      this.watermark = watermark;
+    },
+  });
   /** bucket index → ids whose expiry falls in it; an id may also sit in older buckets (stale, skipped). */
   private readonly buckets = new Map<number, string[]>();
-  /** Min-heap of the bucket indices present in `buckets`. */
-  private readonly heap: number[] = [];
-  /** Ids changed since the last snapshot (put if still seen, deleted otherwise). */
-  private readonly dirty = new Set<string>();
-  /**
-   * Whether the checkpointed state is known (after a restore or a snapshot), so that `dirty` holds
-   * exactly the difference. Until then nothing is tracked: a job without checkpoints must not
-   * accumulate every id it ever saw, and its first snapshot writes everything anyway.
-   */
-  private tracking = false;
+  /** The buckets present in `buckets`, due when the watermark reaches their end (`index * bucketWidth`). */
+  private readonly heap = new TimerHeap<number>();
   /** The bucket the previous id went to: records arrive roughly in time order, so it is usually the next one's. */
   private lastBucket = NaN;
   private lastBucketIds: string[] = [];
   private watermark = -Infinity;
-  private watermarkDirty = false;
   private dropped = 0;
 
   constructor(
@@ -158,7 +169,7 @@ export class DedupOperator<T> implements Operator<T, T> {
   processWatermark(time: number, out: Output<T>): void {
     if (time > this.watermark) {
       this.watermark = time;
-      this.watermarkDirty = true;
+      this.progress.changed();
       this.expire(time);
       this.ctx?.metrics.set('dedup_ids', { operator: this.uid }, this.seen.size);
     }
@@ -166,48 +177,21 @@ export class DedupOperator<T> implements Operator<T, T> {
   }
 
   snapshotState(writer: StateWriter, full: boolean): void {
-    if (full || this.watermarkDirty || !this.tracking) writer.put(META_KEY, { watermark: this.watermark });
-    if (full || !this.tracking) {
-      for (const [id, first] of this.seen) writer.put(ID_PREFIX + id, first);
-    } else {
-      for (const id of this.dirty) {
-        const first = this.seen.get(id);
-        if (first === undefined) writer.delete(ID_PREFIX + id);
-        else writer.put(ID_PREFIX + id, first);
-      }
-    }
-    this.dirty.clear();
-    this.watermarkDirty = false;
-    this.tracking = true;
+    this.state.snapshot(writer, full);
   }
 
   restoreState(entries: Iterable<[string, unknown]>): void {
-    for (const [key, value] of entries) {
-      if (key.startsWith(ID_PREFIX) && typeof value === 'number') {
-        const id = key.slice(ID_PREFIX.length);
-        this.seen.set(id, value);
-        this.schedule(id, value);
-      } else if (key === META_KEY && typeof (value as { watermark?: unknown })?.watermark === 'number') {
-        this.watermark = (value as { watermark: number }).watermark;
-      } else {
-        throw new StateError(
-          'STATE_INCOMPATIBLE',
-          `dedup: unknown state entry ${JSON.stringify(key)} (expected layout ${STATE_VERSION}); use a new state directory or the same pipeline`,
-        );
-      }
-    }
-    this.tracking = true;
+    this.state.restore(entries);
+    for (const [id, first] of this.seen.entries()) this.schedule(id, first);
   }
 
   private remember(id: string, first: number): void {
     this.seen.set(id, first);
-    if (this.tracking) this.dirty.add(id);
     this.schedule(id, first);
   }
 
   private forget(id: string): void {
     this.seen.delete(id);
-    if (this.tracking) this.dirty.add(id);
   }
 
   private schedule(id: string, first: number): void {
@@ -221,7 +205,7 @@ export class DedupOperator<T> implements Operator<T, T> {
     if (!ids) {
       ids = [];
       this.buckets.set(bucket, ids);
-      heapPush(this.heap, bucket);
+      this.heap.push(bucket * this.bucketWidth, 0, bucket);
     }
     ids.push(id);
     this.lastBucket = bucket;
@@ -231,16 +215,14 @@ export class DedupOperator<T> implements Operator<T, T> {
   /** Forgets every id whose expiry `first + within` is at or below the watermark, a bucket at a time. */
   private expire(watermark: number): void {
     if (watermark === Infinity) {
-      if (this.tracking) for (const id of this.seen.keys()) this.dirty.add(id);
       this.seen.clear();
       this.buckets.clear();
-      this.heap.length = 0;
+      this.heap.clear();
       this.lastBucket = NaN;
       return;
     }
-    const width = this.bucketWidth;
-    while (this.heap.length > 0 && this.heap[0] * width <= watermark) {
-      const bucket = heapPop(this.heap);
+    while (this.heap.peekTime() <= watermark) {
+      const bucket = this.heap.pop()!.ref;
       const ids = this.buckets.get(bucket)!;
       this.buckets.delete(bucket);
       if (bucket === this.lastBucket) this.lastBucket = NaN;
@@ -252,41 +234,17 @@ export class DedupOperator<T> implements Operator<T, T> {
   }
 }
 
+function incompatible(key: string): StateError {
+  return new StateError(
+    'STATE_INCOMPATIBLE',
+    `dedup: unknown state entry ${JSON.stringify(key)} (expected layout ${STATE_VERSION}); use a new state directory or the same pipeline`,
+  );
+}
+
 function idString(id: unknown): string {
   if (typeof id === 'string') return id;
   if (typeof id === 'number' || typeof id === 'bigint') return String(id);
   throw new TypeError(`the id must be a string, number or bigint, got ${id === null ? 'null' : typeof id}`);
-}
-
-function heapPush(heap: number[], value: number): void {
-  let i = heap.push(value) - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (heap[parent] <= value) break;
-    heap[i] = heap[parent];
-    i = parent;
-  }
-  heap[i] = value;
-}
-
-function heapPop(heap: number[]): number {
-  const top = heap[0];
-  const last = heap.pop()!;
-  if (heap.length > 0) {
-    let i = 0;
-    const n = heap.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && heap[r] < heap[l] ? r : l;
-      if (heap[c] >= last) break;
-      heap[i] = heap[c];
-      i = c;
-    }
-    heap[i] = last;
-  }
-  return top;
 }
 
 /**

@@ -1,8 +1,10 @@
 import { compactBatch, type Batch } from '../core/batch.js';
-import { RecordRejected } from '../core/errors.js';
+import { RecordRejected, StateError } from '../core/errors.js';
+import type { MapTable } from '../core/keyed-state.js';
 import type { MetricSample } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
 import { applyToEach } from '../core/operators/map-operator.js';
+import { keyedState } from '../state/keyed-state-service.js';
 import { PartitionWatermarks } from '../watermarks/partition-watermarks.js';
 import type { WatermarkStrategy } from '../watermarks/watermark-strategy.js';
 import { packPartitionId } from './partition-id.js';
@@ -80,7 +82,8 @@ export class RepartitionWriteOperator<T> implements Operator<T, OutgoingRecord> 
  * State keys, layout version 1: `1/<repartition partition>/<origin partition>` holds
  * `[position, n]` of the last record taken from that origin in that partition.
  */
-const STATE_PREFIX = '1/';
+const STATE_VERSION = '1';
+const STATE_PREFIX = `${STATE_VERSION}/`;
 
 /** Where the stage after a repartition learns the partitions of the stage before it (filled in when the topic is prepared). */
 export interface OriginPartitions {
@@ -105,9 +108,18 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
   private readonly watermarks?: PartitionWatermarks;
   private emitted = -Infinity;
   private readonly originIndex = new Map<number, number>();
+  /** Its keyed state, written incrementally. */
+  private readonly state = keyedState('repartitioned', STATE_VERSION);
   /** `<partition>/<origin>` → [position, n] of the last record taken. */
-  private readonly last = new Map<string, [number, number]>();
-  private readonly dirty = new Set<string>();
+  private readonly last: MapTable<[number, number]> = this.state.map<[number, number]>({
+    prefix: STATE_PREFIX,
+    decode: (value, key) => {
+      if (!Array.isArray(value) || value.length !== 2 || !value.every((n) => typeof n === 'number')) {
+        throw new StateError('STATE_CORRUPT', `repartitioned: state entry ${JSON.stringify(key)} is not [position, n]`);
+      }
+      return value as [number, number];
+    },
+  });
   private watermarkGauge?: MetricSample;
   private dropped?: MetricSample;
 
@@ -153,7 +165,6 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
       if (keep) keep[i] = 1;
       kept++;
       this.last.set(id, [r.originPosition, r.originSeq]);
-      this.dirty.add(id);
       out0[i] = r.value;
       if (times) {
         const t = r.time!;
@@ -186,14 +197,11 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
   }
 
   snapshotState(writer: StateWriter, full: boolean): void {
-    for (const id of full ? this.last.keys() : this.dirty) writer.put(STATE_PREFIX + id, this.last.get(id));
-    this.dirty.clear();
+    this.state.snapshot(writer, full);
   }
 
   restoreState(entries: Iterable<[string, unknown]>): void {
-    for (const [key, value] of entries) {
-      if (key.startsWith(STATE_PREFIX)) this.last.set(key.slice(STATE_PREFIX.length), value as [number, number]);
-    }
+    this.state.restore(entries);
   }
 
   /** The watermark id of an origin within a repartition partition: (partition, origin index), packed as every partition id is. */

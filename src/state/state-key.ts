@@ -120,27 +120,50 @@ export function decodeStateKey(bytes: Buffer): DecodedStateKey | undefined {
 }
 
 /**
- * Encodes an integer time (or any safe integer) as 16 hex digits of its 64-bit two's complement
- * with the sign bit flipped, so that comparing the strings compares the numbers — negative times
- * included. Use it to build state keys whose key order is time order.
- * @param t a safe integer (epoch ms).
- * @throws RangeError when `t` is not a safe integer.
+ * The one encoder of times in state keys: 16 hex digits of the 64-bit two's complement of `t`
+ * with the sign bit flipped (big-endian), so that comparing the texts compares the numbers,
+ * negative times included, and a range scan over keys is a scan in time order. Window state keys
+ * (`src/windowing/window-state-layout.ts`) and every other time-ordered key use it.
+ * @param t an integer of less than 64 bits (epoch ms are safe integers; window ends a little
+ *   past the safe range, `t + gap` near 2^53, are still exact integers and encode exactly).
+ * @throws RangeError when `t` is not such an integer.
  * @example sortableTime(0) // '8000000000000000'; sortableTime(-1) // '7fffffffffffffff'
  */
 export function sortableTime(t: number): string {
-  if (!Number.isSafeInteger(t)) throw new RangeError(`sortableTime: time must be a safe integer, got ${t}`);
-  const buf = Buffer.allocUnsafe(8);
-  buf.writeBigInt64BE(BigInt(t));
-  buf[0] ^= 0x80;
-  return buf.toString('hex');
+  if (!Number.isInteger(t) || t >= TWO_63 || t < -TWO_63) {
+    throw new RangeError(`sortableTime: time must be an integer below 2^63 in magnitude (a safe integer is exact), got ${t}`);
+  }
+  // Safe integers (every epoch ms) in one conversion: 2^63 + t is 8 and t's 15 hex digits for
+  // t >= 0; for t < 0 it is 0x7fe0000000000000 + (t + 2^53), whose 14th digit is e or f.
+  if (t >= 0 && t < TWO_53) return `8${pad(t.toString(16), 15)}`;
+  if (t < 0 && t > -TWO_53) {
+    const u = t + TWO_53;
+    return u >= TWO_52 ? `7ff${pad((u - TWO_52).toString(16), 13)}` : `7fe${pad(u.toString(16), 13)}`;
+  }
+  // Both halves are exact: t / 2^32 only moves the exponent, and t - hi * 2^32 is an integer
+  // below 2^32 that is a multiple of t's own precision.
+  const hi = Math.floor(t / TWO_32);
+  const lo = t - hi * TWO_32;
+  return pad(((hi ^ 0x80000000) >>> 0).toString(16), 8) + pad(lo.toString(16), 8);
 }
 
 /** Inverse of {@link sortableTime}. */
 export function fromSortableTime(text: string): number {
-  if (!/^[0-9a-f]{16}$/.test(text)) throw new RangeError(`fromSortableTime: expected 16 lowercase hex digits, got ${JSON.stringify(text)}`);
-  const buf = Buffer.from(text, 'hex');
-  buf[0] ^= 0x80;
-  return Number(buf.readBigInt64BE());
+  if (!SORTABLE_TIME.test(text)) throw new RangeError(`fromSortableTime: expected 16 lowercase hex digits, got ${JSON.stringify(text)}`);
+  const hi = (parseInt(text.slice(0, 8), 16) ^ 0x80000000) | 0;
+  return hi * TWO_32 + parseInt(text.slice(8), 16);
+}
+
+const TWO_32 = 2 ** 32;
+const TWO_52 = 2 ** 52;
+const TWO_53 = 2 ** 53;
+const TWO_63 = 2 ** 63;
+const SORTABLE_TIME = /^[0-9a-f]{16}$/;
+const ZEROS = '000000000000000';
+
+/** `text` left-padded with zeros to `width` (at most 15). */
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : ZEROS.slice(0, width - text.length) + text;
 }
 
 /** Orders strings the way LevelDB orders their UTF-8 bytes (JS `<` compares UTF-16 units and differs above U+FFFF). */

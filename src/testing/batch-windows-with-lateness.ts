@@ -1,3 +1,4 @@
+import { keyIdentity } from '../core/key-encoding.js';
 import type { LateRecord, Window } from '../core/window.js';
 import type { Aggregator, WindowAssigner } from '../windowing/types.js';
 import { compareResults, type BatchWindowResult } from './batch-windows.js';
@@ -66,12 +67,15 @@ export function batchWindowsWithLateness<E, K = null, R = unknown>(
   const allowedLateness = options.allowedLateness ?? 0;
   const keyOf = options.keyOf ?? (() => null as K);
   const watermarks = watermarksBefore(arrival.map(timeOf), maxDelay);
-  const byKey = new Map<K, Map<string, { window: Window; acc: unknown }>>();
+  // Keys compare as the window operator compares them (`keyIdentity`): objects by value.
+  const byKey = new Map<unknown, { key: K; windows: Map<string, { window: Window; acc: unknown }> }>();
   const late: LateRecord<E>[] = [];
   arrival.forEach((record, i) => {
     const key = keyOf(record);
-    let windows = byKey.get(key);
-    if (!windows) byKey.set(key, (windows = new Map()));
+    const id = keyIdentity(key);
+    let group = byKey.get(id);
+    if (!group) byKey.set(id, (group = { key, windows: new Map() }));
+    const windows = group.windows;
     for (const window of assigner.assignWindows(timeOf(record))) {
       if (watermarks[i] >= window.end - 1 + allowedLateness) {
         late.push({ record, window, watermark: watermarks[i] });
@@ -84,7 +88,7 @@ export function batchWindowsWithLateness<E, K = null, R = unknown>(
     }
   });
   const results: BatchWindowResult<K, R>[] = [];
-  for (const [key, windows] of byKey) {
+  for (const { key, windows } of byKey.values()) {
     for (const { window, acc } of windows.values()) results.push({ key, window, value: aggregator.result(acc) });
   }
   return { results: results.sort(compareResults), late };

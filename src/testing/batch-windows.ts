@@ -1,3 +1,4 @@
+import { keyIdentity } from '../core/key-encoding.js';
 import type { Window } from '../core/window.js';
 import type { Aggregator, WindowAssigner } from '../windowing/types.js';
 import { slidingWindowStarts } from '../windowing/sliding.js';
@@ -40,15 +41,17 @@ export function batchWindows<E, K = null, R = unknown>(
 ): BatchWindowResult<K, R>[] {
   const { assigner, aggregator, timeOf } = options;
   const keyOf = options.keyOf ?? (() => null as K);
-  const byKey = new Map<K, E[]>();
+  // Keys compare as the window operator compares them (`keyIdentity`): objects by value.
+  const byKey = new Map<unknown, { key: K; list: E[] }>();
   for (const event of events) {
     const key = keyOf(event);
-    let list = byKey.get(key);
-    if (!list) byKey.set(key, (list = []));
-    list.push(event);
+    const id = keyIdentity(key);
+    let group = byKey.get(id);
+    if (!group) byKey.set(id, (group = { key, list: [] }));
+    group.list.push(event);
   }
   const results: BatchWindowResult<K, R>[] = [];
-  for (const [key, list] of byKey) {
+  for (const { key, list } of byKey.values()) {
     const windowsOf = windowFunctionFor(assigner, list.map(timeOf));
     const accs = new Map<string, { window: Window; acc: unknown }>();
     for (const event of list) {

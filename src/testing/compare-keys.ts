@@ -1,7 +1,9 @@
+import { encodeKey } from '../core/key-encoding.js';
+
 /**
  * A total order on window keys so oracle output and operator output sort the same way:
  * `null`/`undefined` first, then booleans, numbers (numerically), bigints, strings, and anything
- * else by its JSON text.
+ * else (arrays, objects, Dates) by its key text (`encodeKey`).
  * @example [3, 'a', null, 1].sort(compareKeys) // [null, 1, 3, 'a']
  */
 export function compareKeys(a: unknown, b: unknown): number {
@@ -9,7 +11,11 @@ export function compareKeys(a: unknown, b: unknown): number {
   const rb = rank(b);
   if (ra !== rb) return ra - rb;
   if (ra === 0) return 0;
-  if (ra === 4) return JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0;
+  if (ra === 4) {
+    const ta = encodeKey(a);
+    const tb = encodeKey(b);
+    return ta < tb ? -1 : ta > tb ? 1 : 0;
+  }
   const x = a as number | string | bigint | boolean;
   const y = b as number | string | bigint | boolean;
   return x < y ? -1 : x > y ? 1 : 0;

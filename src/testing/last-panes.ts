@@ -1,3 +1,4 @@
+import { keyIdentity } from '../core/key-encoding.js';
 import type { Window, WindowResult } from '../core/window.js';
 import { compareResults, type BatchWindowResult } from './batch-windows.js';
 
@@ -13,10 +14,13 @@ import { compareResults, type BatchWindowResult } from './batch-windows.js';
  * @see batchWindows, compareResults
  */
 export function lastPanes<K, V>(results: readonly WindowResult<K, V>[]): BatchWindowResult<K, V>[] {
-  const byKey = new Map<K, Map<string, { window: Window; last: WindowResult<K, V> }>>();
+  // Keys compare as the window operator compares them (`keyIdentity`): objects by value.
+  const byKey = new Map<unknown, { key: K; windows: Map<string, { window: Window; last: WindowResult<K, V> }> }>();
   for (const r of results) {
-    let windows = byKey.get(r.key);
-    if (!windows) byKey.set(r.key, (windows = new Map()));
+    const identity = keyIdentity(r.key);
+    let group = byKey.get(identity);
+    if (!group) byKey.set(identity, (group = { key: r.key, windows: new Map() }));
+    const windows = group.windows;
     const id = `${r.window.start}:${r.window.end}`;
     const seen = windows.get(id);
     // The retraction of pane i carries index i and comes after it, before pane i + 1.
@@ -25,7 +29,7 @@ export function lastPanes<K, V>(results: readonly WindowResult<K, V>[]): BatchWi
     }
   }
   const out: BatchWindowResult<K, V>[] = [];
-  for (const [key, windows] of byKey) {
+  for (const { key, windows } of byKey.values()) {
     for (const { window, last } of windows.values()) {
       if (!last.retraction) out.push({ key, window: { start: window.start, end: window.end }, value: last.value });
     }

@@ -1,5 +1,6 @@
 import type { Window } from '../core/window.js';
-import type { WindowAssigner } from './types.js';
+import type { AlignedAssigner, WindowRun } from './types.js';
+import { oneWindow } from './window-run.js';
 
 /**
  * The single window of {@link global}: all of time.
@@ -8,7 +9,7 @@ import type { WindowAssigner } from './types.js';
 export const GLOBAL_WINDOW: Window = Object.freeze({ start: Number.MIN_SAFE_INTEGER, end: Number.MAX_SAFE_INTEGER });
 
 /** The global assigner: one window per key over all of time. */
-export interface GlobalAssigner extends WindowAssigner {
+export interface GlobalAssigner extends AlignedAssigner {
   readonly kind: 'global';
 }
 
@@ -26,8 +27,13 @@ export function global(): GlobalAssigner {
     merging: false,
     size: Number.POSITIVE_INFINITY,
     description: 'global()',
+    layout: 'aligned' as const,
+    closesOnWatermark: false,
     assignWindows(): Window[] {
       return [{ start: GLOBAL_WINDOW.start, end: GLOBAL_WINDOW.end }];
+    },
+    windowRun(_t: number, run: WindowRun): void {
+      oneWindow(run, GLOBAL_WINDOW.start, GLOBAL_WINDOW.end);
     },
   });
 }

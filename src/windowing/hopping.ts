@@ -1,6 +1,6 @@
 import type { Duration } from '../core/duration.js';
 import type { Window } from '../core/window.js';
-import type { WindowAssigner } from './types.js';
+import type { AlignedAssigner, WindowRun } from './types.js';
 import { checkOptions, positiveDuration, signedDuration } from './assigner-options.js';
 import { CalendarGrid, checkCalendarStep, validateTimeZone } from './calendar-windows.js';
 
@@ -13,7 +13,7 @@ export interface HoppingOptions {
 }
 
 /** A hopping assigner, with its parameters readable for oracles and docs. */
-export interface HoppingAssigner extends WindowAssigner {
+export interface HoppingAssigner extends AlignedAssigner {
   readonly kind: 'hopping';
   readonly hop: number;
   readonly offset: number;
@@ -68,12 +68,33 @@ export function hopping(size: Duration, hop: Duration, options?: HoppingOptions)
       offset,
       timeZone,
       description,
+      layout: 'aligned' as const,
+      closesOnWatermark: true,
       assignWindows(t: number): Window[] {
         const last = lastHopStart(t, hopMs, offset);
         const first = firstHopStart(t, last, sizeMs, hopMs);
         const windows: Window[] = [];
         for (let s = first; s <= last; s += hopMs) windows.push({ start: s, end: s + sizeMs });
         return windows;
+      },
+      windowRun(t: number, run: WindowRun): void {
+        // Sparse keys miss a run on almost every record, and size/hop fresh objects per record
+        // would be garbage at once: the run's window objects are rewritten in place.
+        const last = lastHopStart(t, hopMs, offset);
+        const first = firstHopStart(t, last, sizeMs, hopMs);
+        const windows = run.windows;
+        let n = 0;
+        for (let s = first; s <= last; s += hopMs) {
+          const w = windows[n] ?? (windows[n] = { start: 0, end: 0 });
+          w.start = s;
+          w.end = s + sizeMs;
+          n++;
+        }
+        if (windows.length !== n) windows.length = n;
+        // The same windows hold from the latest start (and the end of the window before the
+        // first) until the next start or the earliest end.
+        run.from = Math.max(last, first - hopMs + sizeMs);
+        run.until = Math.min(first + sizeMs, last + hopMs);
       },
     });
   }
@@ -87,6 +108,25 @@ export function hopping(size: Duration, hop: Duration, options?: HoppingOptions)
   let cellStart = 0;
   let cellEnd = 0;
   let candidates: Window[] = [];
+  const candidatesAt = (t: number): Window[] => {
+    // Records mostly arrive in the grid cell of the previous one: reuse that cell's candidates.
+    if (!(t >= cellStart && t < cellEnd)) {
+      const jLast = grid.indexAtOrBefore(t);
+      cellStart = grid.boundary(jLast);
+      cellEnd = grid.boundary(jLast + 1);
+      candidates = [];
+      for (let j = jLast - reach; j <= jLast; j++) {
+        const start = grid.boundary(j);
+        const end = grid.end(j);
+        // Two grid points inside one DST gap share a start but not an end: distinct windows.
+        const previous = candidates[candidates.length - 1];
+        if (start <= cellStart && end > cellStart && !(previous && previous.start === start && previous.end === end)) {
+          candidates.push({ start, end });
+        }
+      }
+    }
+    return candidates;
+  };
   return Object.freeze({
     kind: 'hopping' as const,
     merging: false,
@@ -95,26 +135,27 @@ export function hopping(size: Duration, hop: Duration, options?: HoppingOptions)
     offset,
     timeZone,
     description,
+    layout: 'aligned' as const,
+    closesOnWatermark: true,
     assignWindows(t: number): Window[] {
-      // Records mostly arrive in the grid cell of the previous one: reuse that cell's candidates.
-      if (!(t >= cellStart && t < cellEnd)) {
-        const jLast = grid.indexAtOrBefore(t);
-        cellStart = grid.boundary(jLast);
-        cellEnd = grid.boundary(jLast + 1);
-        candidates = [];
-        for (let j = jLast - reach; j <= jLast; j++) {
-          const start = grid.boundary(j);
-          const end = grid.end(j);
-          // Two grid points inside one DST gap share a start but not an end: distinct windows.
-          const previous = candidates[candidates.length - 1];
-          if (start <= cellStart && end > cellStart && !(previous && previous.start === start && previous.end === end)) {
-            candidates.push({ start, end });
-          }
-        }
-      }
       const windows: Window[] = [];
-      for (const w of candidates) if (t < w.end) windows.push({ start: w.start, end: w.end });
+      for (const w of candidatesAt(t)) if (t < w.end) windows.push({ start: w.start, end: w.end });
       return windows;
+    },
+    windowRun(t: number, run: WindowRun): void {
+      const windows = run.windows;
+      let n = 0;
+      for (const c of candidatesAt(t)) {
+        if (t >= c.end) continue;
+        const w = windows[n] ?? (windows[n] = { start: 0, end: 0 });
+        w.start = c.start;
+        w.end = c.end;
+        n++;
+      }
+      if (windows.length !== n) windows.length = n;
+      // Local windows end at different lengths across DST changes: the run holds one time only.
+      run.from = t;
+      run.until = t + 1;
     },
   });
 }

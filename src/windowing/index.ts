@@ -1,5 +1,7 @@
 export type {
   WindowAssigner,
+  AlignedAssigner,
+  WindowRun,
   Trigger,
   WatermarkTrigger,
   CountTrigger,
@@ -24,6 +26,13 @@ export { onWatermark, afterCount, afterProcessingTime, validateTrigger } from '.
 export type { OnWatermarkOptions } from './triggers.js';
 export { windowOperator } from './window-operator.js';
 export type { WindowOperatorOptions } from './window-operator.js';
-export { resultId, canonicalResultText, keyToJson } from './result-id.js';
-export { windowStateKey, timestampStateKey, encodeTime, decodeTime, META_STATE_KEY, WINDOW_STATE_VERSION } from './window-state.js';
-export type { StoredWindow, StoredTimestamp, StoredMeta } from './window-state.js';
+export { resultId, canonicalResultText } from './result-id.js';
+export {
+  alignedStateKey,
+  sessionStateKey,
+  slidingStateKey,
+  timestampStateKey,
+  META_STATE_KEY,
+  WINDOW_STATE_VERSION,
+} from './window-state-layout.js';
+export type { StoredWindow, StoredTimestamp, StoredMeta } from './window-state-layout.js';

@@ -2,13 +2,14 @@ import { DECIMAL_MAX_LENGTH, writeDecimal } from '../core/decimal-ascii.js';
 import { murmur3x86128, murmur3x86128Bytes } from './murmur3.js';
 
 /**
- * The canonical text of a result's identity: `keyJson|start|end|paneIndex|r` where `keyJson` is
- * {@link keyToJson} of the key, bounds and index are decimal integers and `r` is `1` for a
- * retraction, `0` otherwise.
+ * The canonical text of a result's identity: `keyText|start|end|paneIndex|r` where `keyText` is
+ * the key's text (`encodeKey` in `src/core/key-encoding.ts`: JSON's text for strings, numbers,
+ * booleans, null and plain data of them, a type-tagged text for the keys JSON cannot tell apart),
+ * bounds and index are decimal integers and `r` is `1` for a retraction, `0` otherwise.
  * @example canonicalResultText('"zone-7"', 0, 300000, 0, false) // '"zone-7"|0|300000|0|0'
  */
-export function canonicalResultText(keyJson: string, start: number, end: number, index: number, retraction: boolean): string {
-  return `${keyJson}|${start}|${end}|${index}|${retraction ? 1 : 0}`;
+export function canonicalResultText(keyText: string, start: number, end: number, index: number, retraction: boolean): string {
+  return `${keyText}|${start}|${end}|${index}|${retraction ? 1 : 0}`;
 }
 
 /**
@@ -16,18 +17,18 @@ export function canonicalResultText(keyJson: string, start: number, end: number,
  * {@link canonicalResultText}, as 32 lowercase hex digits (see `murmur3.ts`). The same (key, window, pane index,
  * retraction) gives the same id in every run, version and process, so sinks can upsert by it.
  * This recipe is part of the on-disk contract: changing it breaks idempotence across restarts.
- * @param keyJson the key as {@link keyToJson} renders it.
+ * @param keyText the key's text, `encodeKey(key)`.
  * @example resultId('null', 0, 60000, 0, false) // '31b8433de4e929d0e18c576b48c317b2'
  */
-export function resultId(keyJson: string, start: number, end: number, index: number, retraction: boolean): string {
+export function resultId(keyText: string, start: number, end: number, index: number, retraction: boolean): string {
   // Every result needs an id: write the canonical text's bytes straight into a reused buffer
   // instead of building the text and encoding it. Non-ASCII keys take the plain route.
-  const k = keyJson.length;
+  const k = keyText.length;
   if (k + ID_NUMBERS_MAX > idBytes.length) idBytes = new Uint8Array(2 * (k + ID_NUMBERS_MAX));
   const bytes = idBytes;
   for (let i = 0; i < k; i++) {
-    const c = keyJson.charCodeAt(i);
-    if (c > 0x7f) return murmur3x86128(canonicalResultText(keyJson, start, end, index, retraction));
+    const c = keyText.charCodeAt(i);
+    if (c > 0x7f) return murmur3x86128(canonicalResultText(keyText, start, end, index, retraction));
     bytes[i] = c;
   }
   let n = k;
@@ -40,21 +41,6 @@ export function resultId(keyJson: string, start: number, end: number, index: num
   bytes[n++] = PIPE;
   bytes[n++] = retraction ? DIGIT_0 + 1 : DIGIT_0;
   return murmur3x86128Bytes(bytes, n);
-}
-
-/**
- * Renders a key as stable text for result ids and state keys: `JSON.stringify(key)`, with
- * `undefined` as `undefined` and a bigint `n` as `<n>n` (JSON cannot express either).
- * @example keyToJson('a') // '"a"'; keyToJson(null) // 'null'; keyToJson({ zone: 7 }) // '{"zone":7}'
- */
-export function keyToJson(key: unknown): string {
-  // Numbers (zone ids, vendor ids) are the usual key: String() gives JSON's text for every finite
-  // number, from V8's number-string cache, without starting a JSON serializer per window.
-  if (typeof key === 'number') return Number.isFinite(key) ? String(key) : 'null';
-  if (key === undefined) return 'undefined';
-  if (typeof key === 'bigint') return `${key}n`;
-  const text = JSON.stringify(key);
-  return text === undefined ? String(key) : text;
 }
 
 const PIPE = 0x7c;

@@ -7,6 +7,7 @@ import { positiveDuration } from './assigner-options.js';
 export interface SessionAssigner extends WindowAssigner {
   readonly kind: 'session';
   readonly merging: true;
+  readonly layout: 'merging';
   /** The inactivity gap in ms (also `size`). */
   readonly gap: number;
 }
@@ -14,7 +15,7 @@ export interface SessionAssigner extends WindowAssigner {
 /**
  * Activity sessions per key: each record opens `[t, t + gap)`, and windows that overlap or touch
  * (`a.start <= b.end && b.start <= a.end`) merge into their union — also when a late record
- * bridges two sessions that already fired. The window operator does the merging.
+ * bridges two sessions that already fired. The window operator merges them (`session-merging.ts`).
  * @param gap the inactivity gap (> 0) that closes a session.
  * @throws TypeError for a bad duration; RangeError when gap <= 0.
  * @example stream.keyBy(e => e.user).window(session('30m')).aggregate(count())
@@ -31,6 +32,8 @@ export function session(gap: Duration): SessionAssigner {
     size: gapMs,
     gap: gapMs,
     description: `session(${gapMs}ms)`,
+    layout: 'merging' as const,
+    closesOnWatermark: true,
     assignWindows(t: number): Window[] {
       return [{ start: t, end: t + gapMs }];
     },

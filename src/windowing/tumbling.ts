@@ -1,8 +1,9 @@
 import type { Duration } from '../core/duration.js';
 import type { Window } from '../core/window.js';
-import type { WindowAssigner } from './types.js';
+import type { AlignedAssigner, WindowRun } from './types.js';
 import { checkOptions, positiveDuration, signedDuration } from './assigner-options.js';
 import { CalendarGrid, checkCalendarStep, validateTimeZone } from './calendar-windows.js';
+import { oneWindow } from './window-run.js';
 
 /** Options of {@link tumbling}. */
 export interface TumblingOptions {
@@ -13,7 +14,7 @@ export interface TumblingOptions {
 }
 
 /** A tumbling assigner, with its parameters readable for oracles and docs. */
-export interface TumblingAssigner extends WindowAssigner {
+export interface TumblingAssigner extends AlignedAssigner {
   readonly kind: 'tumbling';
   readonly offset: number;
   readonly timeZone: string | undefined;
@@ -43,6 +44,7 @@ export function tumbling(size: Duration, options?: TumblingOptions): TumblingAss
   const timeZone = options?.timeZone === undefined ? undefined : validateTimeZone(options.timeZone, 'tumbling');
   const description = `tumbling(${sizeMs}ms${offset ? `, offset ${offset}ms` : ''}${timeZone ? `, ${timeZone}` : ''})`;
   if (timeZone === undefined) {
+    const startOf = (t: number) => Math.floor((t - offset) / sizeMs) * sizeMs + offset;
     return Object.freeze({
       kind: 'tumbling' as const,
       merging: false,
@@ -50,9 +52,15 @@ export function tumbling(size: Duration, options?: TumblingOptions): TumblingAss
       offset,
       timeZone,
       description,
+      layout: 'aligned' as const,
+      closesOnWatermark: true,
       assignWindows(t: number): Window[] {
-        const start = Math.floor((t - offset) / sizeMs) * sizeMs + offset;
+        const start = startOf(t);
         return [{ start, end: start + sizeMs }];
+      },
+      windowRun(t: number, run: WindowRun): void {
+        const start = startOf(t);
+        oneWindow(run, start, start + sizeMs);
       },
     });
   }
@@ -60,6 +68,13 @@ export function tumbling(size: Duration, options?: TumblingOptions): TumblingAss
   const grid = new CalendarGrid(timeZone, sizeMs, offset);
   // Records mostly arrive near the previous one, so the last window answers most calls.
   let last: Window = { start: 0, end: 0 };
+  const windowAt = (t: number): Window => {
+    if (t < last.start || t >= last.end) {
+      const j = grid.indexAtOrBefore(t);
+      last = { start: grid.boundary(j), end: grid.boundary(j + 1) };
+    }
+    return last;
+  };
   return Object.freeze({
     kind: 'tumbling' as const,
     merging: false,
@@ -67,12 +82,15 @@ export function tumbling(size: Duration, options?: TumblingOptions): TumblingAss
     offset,
     timeZone,
     description,
+    layout: 'aligned' as const,
+    closesOnWatermark: true,
     assignWindows(t: number): Window[] {
-      if (t < last.start || t >= last.end) {
-        const j = grid.indexAtOrBefore(t);
-        last = { start: grid.boundary(j), end: grid.boundary(j + 1) };
-      }
-      return [{ start: last.start, end: last.end }];
+      const w = windowAt(t);
+      return [{ start: w.start, end: w.end }];
+    },
+    windowRun(t: number, run: WindowRun): void {
+      const w = windowAt(t);
+      oneWindow(run, w.start, w.end);
     },
   });
 }

@@ -1,79 +1,80 @@
-import type { PaneTiming } from '../core/window.js';
+import { encodeKey } from '../core/key-encoding.js';
+import type { TrackedEntry } from '../core/keyed-state.js';
+import type { PaneTiming, Window } from '../core/window.js';
 
 /**
- * Version of the checkpoint layout below. A checkpoint written with one layout must load in every
- * later version; a new layout gets a new prefix and a reader for the old one.
+ * The live state of one (key, window): its accumulator and its pane bookkeeping. Every layout
+ * (aligned, session, sliding) keeps its windows as these, in its own index structures; the
+ * keyed-state service records their changes (the {@link TrackedEntry} fields).
  */
-export const WINDOW_STATE_VERSION = 'w1';
-
-/**
- * Encodes an event time (a safe integer) as 15 characters whose string order is the time order,
- * negative times included: `1` + 14 hex digits of `t` when `t >= 0`, `0` + 14 hex digits of
- * `t + 2^53` when `t < 0` (both exact in doubles, unlike `t + 2^53` for odd positive `t`).
- * @example encodeTime(0) // '100000000000000'; encodeTime(-1) // '01fffffffffffff'
- */
-export function encodeTime(t: number): string {
-  return t >= 0 ? `1${t.toString(16).padStart(14, '0')}` : `0${(t + 2 ** 53).toString(16).padStart(14, '0')}`;
-}
-
-/**
- * Inverse of {@link encodeTime}.
- * @example decodeTime('01fffffffffffff') // -1
- */
-export function decodeTime(text: string): number {
-  const n = parseInt(text.slice(1), 16);
-  return text[0] === '1' ? n : n - 2 ** 53;
-}
-
-/**
- * State key of one (key, window): `w1/w/<start>/<end>/<keyJson>` with times as {@link encodeTime},
- * so a range scan over `w1/w/` visits windows in start order.
- * @example windowStateKey(0, 60000, '"a"') // 'w1/w/100000000000000/10000000000ea60/"a"'
- */
-export function windowStateKey(start: number, end: number, keyJson: string): string {
-  return `${WINDOW_STATE_VERSION}/w/${encodeTime(start)}/${encodeTime(end)}/${keyJson}`;
-}
-
-/**
- * State key of the records of one key at one timestamp (sliding windows): `w1/t/<time>/<keyJson>`.
- * @example timestampStateKey(5, '"a"') // 'w1/t/100000000000005/"a"'
- */
-export function timestampStateKey(t: number, keyJson: string): string {
-  return `${WINDOW_STATE_VERSION}/t/${encodeTime(t)}/${keyJson}`;
-}
-
-/** State key of the operator's own progress (watermark, assigner): `w1/m`. Sorts before `w1/t/` and `w1/w/`. */
-export const META_STATE_KEY = `${WINDOW_STATE_VERSION}/m`;
-
-/** What a window's state looks like in a checkpoint (short names: there may be millions). */
-export interface StoredWindow {
-  /** The key itself. */
-  k: unknown;
-  s: number;
-  e: number;
-  /** Accumulator. */
-  a: unknown;
-  /** Records added since the previous pane. */
-  p: number;
+export interface WindowState extends TrackedEntry {
+  readonly key: unknown;
+  /** The key's in-memory identity (`keyIdentity`). */
+  readonly kid: unknown;
+  /** The key's text (`encodeKey`), made when a result id or state key first needs it. */
+  keyText: string | undefined;
+  /** Bounds change only for a session extended before it emitted anything (see session-windows.ts). */
+  start: number;
+  /** The window's max timestamp is `end - 1`; not stored, to keep the many short-lived states small. */
+  end: number;
+  /** The frozen `{ start, end }` its results carry: its bucket's, or made at its first pane (bounds are final by then). */
+  window: Window | undefined;
+  acc: unknown;
+  /** Records added since the previous pane: a window fires only when this is positive. */
+  pending: number;
   /** Index of the next pane. */
-  i: number;
-  /** True once the window emitted its on-time pane, or passed its end with nothing to emit. */
-  o: boolean;
-  /** Retracting mode: the value and timing of the previous pane. */
-  l?: unknown;
-  lt?: PaneTiming;
+  index: number;
+  /** The window emitted its on-time pane, or the watermark passed its end with nothing new to emit. */
+  onTimeDone: boolean;
+  /** Retracting mode: the value and timing of the previous pane, to retract before the next. */
+  last: unknown;
+  lastTiming: PaneTiming | undefined;
+  hasLast: boolean;
+  /** Processing-time deadline of the pending pane, or `undefined` (no boxed double when none is pending). */
+  deadline: number | undefined;
+  /** False once merged away, expired or cleared: timers that still refer to it are stale. */
+  alive: boolean;
 }
 
-/** Per-timestamp records of a sliding-window key in a checkpoint. */
-export interface StoredTimestamp {
-  k: unknown;
-  t: number;
-  a: unknown;
-  n: number;
+/**
+ * A new window state (pane index 0, nothing emitted).
+ * @example newWindowState('a', 'a', 0, 10, count().create(), 0)
+ */
+export function newWindowState(key: unknown, kid: unknown, start: number, end: number, acc: unknown, pending: number): WindowState {
+  return {
+    key,
+    kid,
+    keyText: undefined,
+    start,
+    end,
+    window: undefined,
+    acc,
+    pending,
+    index: 0,
+    onTimeDone: false,
+    last: undefined,
+    lastTiming: undefined,
+    hasLast: false,
+    deadline: undefined,
+    alive: true,
+    mark: 0,
+    persisted: false,
+    stateKey: undefined,
+  };
 }
 
-/** The operator's progress in a checkpoint. */
-export interface StoredMeta {
-  watermark: number;
-  assigner: string;
+/**
+ * The key's text of a window state (`encodeKey`), made once.
+ * @example keyTextOf(ws) // '"zone-7"'
+ */
+export function keyTextOf(ws: WindowState): string {
+  return ws.keyText ?? (ws.keyText = encodeKey(ws.key));
+}
+
+/**
+ * The frozen window a state's results carry, made at its first pane when its bucket has none.
+ * @example windowOf(ws) // { start: 0, end: 10 }, frozen
+ */
+export function windowOf(ws: WindowState): Window {
+  return ws.window ?? (ws.window = Object.freeze({ start: ws.start, end: ws.end }));
 }

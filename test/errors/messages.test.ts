@@ -76,15 +76,17 @@ describe('error messages name the option and the fix', () => {
     );
   });
 
-  it('negative durations: a TypeError naming the option and the rule', async () => {
+  it('negative durations: a TypeError naming the option and the rule; a RangeError for window lengths', async () => {
+    const delay = await errorOf(() => boundedOutOfOrderness(-1));
+    expect(delay).toBeInstanceOf(TypeError);
+    expect(delay.message).toBe('boundedOutOfOrderness(maxDelay) must be a non-negative finite number of milliseconds, got -1');
     for (const [call, option] of [
       [() => tumbling(-1), 'tumbling size'],
       [() => session(-1), 'session gap'],
-      [() => boundedOutOfOrderness(-1), 'boundedOutOfOrderness(maxDelay)'],
     ] as const) {
       const error = await errorOf(call);
-      expect(error).toBeInstanceOf(TypeError);
-      expect(error.message).toBe(`${option} must be a non-negative finite number of milliseconds, got -1`);
+      expect(error).toBeInstanceOf(RangeError);
+      expect(error.message).toBe(`${option} must be > 0, got -1`);
     }
     const zero = await errorOf(() => sliding(0));
     expect(zero).toBeInstanceOf(RangeError);

@@ -22,6 +22,14 @@ describe('lastPanes', () => {
     ]);
   });
 
+  it('groups results of equal object keys as one key, as the window operator does', () => {
+    const at = (key: unknown, index: number, value: number) => ({ ...r('x', 0, index, value), key });
+    expect(lastPanes([at({ zone: 1 }, 0, 1), at({ zone: 1 }, 1, 2), at(NaN, 0, 3)])).toEqual([
+      { key: NaN, window: { start: 0, end: 10 }, value: 3 },
+      { key: { zone: 1 }, window: { start: 0, end: 10 }, value: 2 },
+    ]);
+  });
+
   it('leaves out a window whose last result retracts it', () => {
     expect(lastPanes([r('a', 0, 0, 3), r('a', 0, 0, 3, true)])).toEqual([]);
   });

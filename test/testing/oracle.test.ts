@@ -141,6 +141,23 @@ describe('batchWindows', () => {
     );
   });
 
+  it('groups keys as the window operator does: equal objects are one key, NaN and null two', () => {
+    const events = [
+      { k: { zone: 1 } as unknown, t: 1 },
+      { k: { zone: 1 }, t: 2 },
+      { k: NaN, t: 3 },
+      { k: null, t: 4 },
+      { k: { id: 5n }, t: 5 },
+    ];
+    const result = batchWindows(events, { keyOf: (x) => x.k, timeOf: (x) => x.t, assigner: tumbling(10), aggregator: count() });
+    expect(result.map((r) => [r.key, r.value])).toEqual([
+      [null, 1],
+      [NaN, 1],
+      [{ id: 5n }, 1],
+      [{ zone: 1 }, 2],
+    ]);
+  });
+
   it('compareKeys is a total order over mixed key types', () => {
     // (Array.prototype.sort moves undefined to the end by itself, so it is left out here.)
     const keys: unknown[] = ['b', 3n, { z: 1 }, false, 2, null, 'a', [1], -1n];

@@ -207,3 +207,41 @@ describe('global', () => {
     expect(() => (global as (...a: unknown[]) => unknown)(10)).toThrow(TypeError);
   });
 });
+
+describe('size, gap, hop and offset rules', () => {
+  it('a negative or infinite length is a RangeError naming the rule, as 0 is', () => {
+    const cases: Array<[() => unknown, string]> = [
+      [() => tumbling(-1000), 'tumbling size must be > 0, got -1000'],
+      [() => tumbling('-5m'), 'tumbling size must be > 0, got "-5m"'],
+      [() => tumbling(0), 'tumbling size must be > 0, got 0'],
+      [() => tumbling(-Infinity), 'tumbling size must be a finite number of milliseconds, got -Infinity'],
+      [() => tumbling(Infinity), 'tumbling size must be a finite number of milliseconds, got Infinity'],
+      [() => hopping(10, -5), 'hopping hop must be > 0, got -5'],
+      [() => hopping(-10, 5), 'hopping size must be > 0, got -10'],
+      [() => hopping('-1h', '5m'), 'hopping size must be > 0, got "-1h"'],
+      [() => session(-1), 'session gap must be > 0, got -1'],
+      [() => session('-30m'), 'session gap must be > 0, got "-30m"'],
+      [() => sliding(-1), 'sliding size must be > 0, got -1'],
+      [() => tumbling(10, { offset: Infinity }), 'tumbling offset must be a finite number of milliseconds, got Infinity'],
+      [() => hopping(10, 5, { offset: -Infinity }), 'hopping offset must be a finite number of milliseconds, got -Infinity'],
+      [() => tumbling(10, { offset: -10 }), 'tumbling: parameters must satisfy abs(offset) < size, got offset -10 ms and size 10 ms'],
+      [() => hopping(10, 5, { offset: '-5ms' }), 'hopping: parameters must satisfy abs(offset) < hop, got offset -5 ms and hop 5 ms'],
+      [() => hopping(5, 10), 'hopping: parameters must satisfy hop <= size, got hop 10 ms and size 5 ms'],
+    ];
+    for (const [call, message] of cases) {
+      expect(call, message).toThrow(RangeError);
+      expect(call).toThrow(message);
+    }
+  });
+
+  it('a value that is no duration at all stays a TypeError', () => {
+    for (const call of [
+      () => tumbling(NaN),
+      () => tumbling('5 min'),
+      () => (tumbling as (s?: unknown) => unknown)(),
+      () => session('--5m'),
+    ]) {
+      expect(call).toThrow(TypeError);
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { encodeKey } from '../../src/core/key-encoding.js';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
 import { Metrics } from '../../src/core/metrics.js';
 import type { Operator, Output, StateWriter } from '../../src/core/operator.js';
@@ -85,9 +86,9 @@ export class Harness {
   }
 }
 
-/** A compact, readable rendering of one result. */
+/** A compact, readable rendering of one result (the key as its text, `encodeKey`). */
 export function row(r: WindowResult): string {
-  return `${JSON.stringify(r.key)} [${r.window.start},${r.window.end}) ${JSON.stringify(r.value)} #${r.pane.index} ${r.pane.timing}${r.retraction ? ' R' : ''}`;
+  return `${encodeKey(r.key)} [${r.window.start},${r.window.end}) ${JSON.stringify(r.value)} #${r.pane.index} ${r.pane.timing}${r.retraction ? ' R' : ''}`;
 }
 
 /** A StateWriter that applies puts and deletes to a Map, as a checkpoint store would. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalResultText, keyToJson, resultId } from '../../src/windowing/result-id.js';
+import { encodeKey } from '../../src/core/key-encoding.js';
+import { canonicalResultText, resultId } from '../../src/windowing/result-id.js';
 import { murmur3x86128 } from '../../src/windowing/murmur3.js';
 
 // resultId writes the canonical text's bytes itself; it must hash exactly what the recipe says.
@@ -30,7 +31,7 @@ const NUMBERS = [
   Number.MAX_VALUE,
   Number.MIN_VALUE,
 ];
-const KEYS = [null, undefined, 7, 'zone-7', { zone: 1, vendor: 'a' }, 'ü€😀', 12n, 'x'.repeat(300)].map(keyToJson);
+const KEYS = [null, undefined, 7, 'zone-7', { zone: 1, vendor: 'a' }, 'ü€😀', 12n, 'x'.repeat(300)].map(encodeKey);
 
 describe('resultId', () => {
   it('is the hash of the canonical text for every kind of key and bound', () => {
@@ -56,25 +57,14 @@ describe('resultId', () => {
   });
 });
 
-describe('keyToJson', () => {
-  it('renders numbers exactly as JSON.stringify does', () => {
-    for (const n of [
-      0,
-      -0,
-      7,
-      -7,
-      0.1,
-      1e21,
-      1e-7,
-      2 ** 53,
-      1_704_085_200_000,
-      Number.MAX_VALUE,
-      Number.MIN_VALUE,
-      NaN,
-      Infinity,
-      -Infinity,
-    ]) {
-      expect(keyToJson(n)).toBe(JSON.stringify(n));
+describe('key texts of result ids', () => {
+  it('render finite numbers exactly as JSON.stringify does, -0 as 0', () => {
+    for (const n of [0, -0, 7, -7, 0.1, 1e21, 1e-7, 2 ** 53, 1_704_085_200_000, Number.MAX_VALUE, Number.MIN_VALUE]) {
+      expect(encodeKey(n)).toBe(JSON.stringify(n));
     }
+  });
+
+  it('tell NaN and the infinities apart from null and from each other', () => {
+    expect([NaN, Infinity, -Infinity, null].map(encodeKey)).toEqual(['NaN', 'Infinity', '-Infinity', 'null']);
   });
 });

@@ -1,6 +1,7 @@
 import type { Aggregator } from '../types.js';
 import { exactSumAdd, exactSumCreate, exactSumMerge, exactSumValue, type ExactSum } from './exact-sum.js';
 import { checkSelector } from './selector.js';
+import { withSplitAdd } from './split-add.js';
 
 /** The accumulator of {@link avg}: an exact sum and a count. */
 export interface AvgAccumulator {
@@ -22,13 +23,14 @@ export function avg<T>(selector: (record: T) => number): Aggregator<T, AvgAccumu
 export function avg<T>(selector?: (record: T) => number): Aggregator<T, AvgAccumulator, number | null> {
   checkSelector(selector, 'avg');
   const pick = selector ?? ((record: T) => record as unknown as number);
-  return {
+  const put = (acc: AvgAccumulator, x: number): AvgAccumulator => {
+    acc.sum = exactSumAdd(acc.sum, x);
+    acc.count++;
+    return acc;
+  };
+  const agg: Aggregator<T, AvgAccumulator, number | null> = {
     create: () => ({ sum: exactSumCreate(), count: 0 }),
-    add(acc, record) {
-      acc.sum = exactSumAdd(acc.sum, pick(record));
-      acc.count++;
-      return acc;
-    },
+    add: (acc, record) => put(acc, pick(record)),
     merge(a, b) {
       a.sum = exactSumMerge(a.sum, b.sum);
       a.count += b.count;
@@ -41,4 +43,5 @@ export function avg<T>(selector?: (record: T) => number): Aggregator<T, AvgAccum
       return acc;
     },
   };
+  return withSplitAdd(agg, pick, put);
 }

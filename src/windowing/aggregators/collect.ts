@@ -1,5 +1,6 @@
 import type { Aggregator } from '../types.js';
 import { checkSelector } from './selector.js';
+import { withSplitAdd } from './split-add.js';
 
 /**
  * Collects a window's values into an array, in the order they were added (arrival order; after a
@@ -16,16 +17,18 @@ export function collect<T, V>(selector: (record: T) => V): Aggregator<T, V[], V[
 export function collect<T, V>(selector?: (record: T) => V): Aggregator<T, V[], V[]> {
   checkSelector(selector, 'collect');
   const pick = selector ?? ((record: T) => record as unknown as V);
-  return {
+  const put = (acc: V[], value: V): V[] => {
+    acc.push(value);
+    return acc;
+  };
+  const agg: Aggregator<T, V[], V[]> = {
     create: () => [],
-    add(acc, record) {
-      acc.push(pick(record));
-      return acc;
-    },
+    add: (acc, record) => put(acc, pick(record)),
     merge(a, b) {
       for (const v of b) a.push(v);
       return a;
     },
     result: (acc) => acc.slice(),
   };
+  return withSplitAdd(agg, pick, put);
 }

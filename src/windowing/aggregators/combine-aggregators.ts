@@ -1,4 +1,6 @@
 import type { Aggregator } from '../types.js';
+import { isAggregator } from './is-aggregator.js';
+import { noPick, splitAddOf, type SplitAdd } from './split-add.js';
 
 /** The result of {@link combineAggregators}: each name maps to its aggregator's result. */
 export type CombinedResult<S extends Record<string, Aggregator>> = {
@@ -9,6 +11,14 @@ export type CombinedResult<S extends Record<string, Aggregator>> = {
  * Runs several named aggregators over the same records as one: the accumulator is
  * `{ name: accumulator }` and the result `{ name: result }`. Retractable when every part is.
  * `.aggregate({ … })` calls this for an object of aggregators.
+ *
+ * Its `add` is all-or-nothing: a part that throws on a record (a selector meeting a malformed
+ * record) leaves every part as it was, so the window operator can dead-letter the record and keep
+ * the window exact. The built-in parts pick their values first (user code, no change), then fold
+ * them in (no user code). Other parts (your own aggregators, `reduce`) cannot be split: each but
+ * the first is first tried on a fresh accumulator, then they add for real, first to last. Each of
+ * them must itself throw before it changes its accumulator, and a part whose add fails only for
+ * some accumulators can still leave the parts before it changed.
  * @param spec a non-empty object of named aggregators.
  * @throws TypeError when `spec` is empty or a member is not an aggregator.
  * @example combineAggregators({ trips: count(), revenue: sum((t: Trip) => t.fare) })
@@ -24,15 +34,7 @@ export function combineAggregators<T, S extends Record<string, Aggregator<T>>>(
   if (names.length === 0) throw new TypeError('combineAggregators: spec must name at least one aggregator');
   const parts = names.map((name) => {
     const agg = spec[name];
-    if (
-      !agg ||
-      typeof agg.create !== 'function' ||
-      typeof agg.add !== 'function' ||
-      typeof agg.merge !== 'function' ||
-      typeof agg.result !== 'function'
-    ) {
-      throw new TypeError(`combineAggregators: '${name}' must be an aggregator { create, add, merge, result }`);
-    }
+    if (!isAggregator(agg)) throw new TypeError(`combineAggregators: '${name}' must be an aggregator { create, add, merge, result }`);
     return agg;
   });
   const combined: Aggregator<T, Record<string, unknown>, CombinedResult<S>> = names.includes('__proto__')
@@ -52,32 +54,60 @@ type Parts<T> = Aggregator<T>[];
 type Combined<T> = Pick<Aggregator<T, Record<string, unknown>, any>, 'create' | 'add' | 'merge' | 'result'>;
 
 /**
+ * The order in which a combined add runs its parts: the picks of the split parts, the trial adds
+ * of every other part but the first, the real adds of those parts, then the puts of the split parts.
+ */
+interface AddPlan {
+  splits: Array<SplitAdd | undefined>;
+  /** Indices of the parts that cannot be split. */
+  opaque: number[];
+}
+
+function planAdd<T>(parts: Parts<T>): AddPlan {
+  const splits = parts.map((p) => splitAddOf(p));
+  const opaque = parts.map((_, i) => i).filter((i) => splits[i] === undefined);
+  return { splits, opaque };
+}
+
+/**
  * The combined functions written out for these names: `{ "trips": p[0].create(), … }` and
- * `acc["trips"] = p[0].add(acc["trips"], record)`. Every window state and every result goes
- * through them, and literal property names make each access a monomorphic named one, where a
- * loop over the names makes every access a megamorphic keyed one. The accumulator and result are
- * the same objects the loop would build (same keys, same order). Names are embedded as JSON string
+ * `acc["trips"] = s[0].put(acc["trips"], v0)`. Every window state and every result goes through
+ * them, and literal property names make each access a monomorphic named one, where a loop over the
+ * names makes every access a megamorphic keyed one. The accumulator and result are the same
+ * objects the loop would build (same keys, same order). Names are embedded as JSON string
  * literals, which are valid JavaScript string literals, so no name can inject code.
  */
 function specialized<T>(names: string[], parts: Parts<T>): Combined<T> {
   const lit = names.map((name) => JSON.stringify(name));
   const fields = (value: (i: number) => string) => lit.map((name, i) => `${name}: ${value(i)}`).join(', ');
   const assign = (value: (i: number) => string) => lit.map((name, i) => `acc[${name}] = ${value(i)};`).join(' ');
+  const { splits, opaque } = planAdd(parts);
+  const add: string[] = [];
+  splits.forEach((split, i) => {
+    if (split && split.pick !== noPick) add.push(`const v${i} = s[${i}].pick(record);`);
+  });
+  for (const i of opaque.slice(1)) add.push(`p[${i}].add(p[${i}].create(), record);`);
+  for (const i of opaque) add.push(`acc[${lit[i]}] = p[${i}].add(acc[${lit[i]}], record);`);
+  splits.forEach((split, i) => {
+    if (split) add.push(`acc[${lit[i]}] = s[${i}].put(acc[${lit[i]}], ${split.pick === noPick ? 'undefined' : `v${i}`});`);
+  });
   const make = new Function(
     'p',
+    's',
     `return {
       create() { return { ${fields((i) => `p[${i}].create()`)} }; },
-      add(acc, record) { ${assign((i) => `p[${i}].add(acc[${lit[i]}], record)`)} return acc; },
+      add(acc, record) { ${add.join(' ')} return acc; },
       merge(acc, b) { ${assign((i) => `p[${i}].merge(acc[${lit[i]}], b[${lit[i]}])`)} return acc; },
       result(acc) { return { ${fields((i) => `p[${i}].result(acc[${lit[i]}])`)} }; },
     };`,
-  ) as (p: Parts<T>) => Combined<T>;
-  return make(parts);
+  ) as (p: Parts<T>, s: Array<SplitAdd | undefined>) => Combined<T>;
+  return make(parts, splits);
 }
 
 /** The same functions as loops over the names: for a name such as `__proto__`, which an object literal would treat as the prototype. */
 function generic<T>(names: string[], parts: Parts<T>): Combined<T> {
   const n = names.length;
+  const { splits, opaque } = planAdd(parts);
   return {
     create() {
       const acc: Record<string, unknown> = {};
@@ -85,7 +115,13 @@ function generic<T>(names: string[], parts: Parts<T>): Combined<T> {
       return acc;
     },
     add(acc, record) {
-      for (let i = 0; i < n; i++) acc[names[i]] = parts[i].add(acc[names[i]], record);
+      const picked = splits.map((split) => split?.pick(record));
+      for (const i of opaque.slice(1)) parts[i].add(parts[i].create(), record);
+      for (const i of opaque) acc[names[i]] = parts[i].add(acc[names[i]], record);
+      for (let i = 0; i < n; i++) {
+        const split = splits[i];
+        if (split) acc[names[i]] = split.put(acc[names[i]], picked[i]);
+      }
       return acc;
     },
     merge(a, b) {

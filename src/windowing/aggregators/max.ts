@@ -1,6 +1,7 @@
 import type { Aggregator } from '../types.js';
 import { pickExtremum, type Comparable } from './extremum.js';
 import { checkSelector } from './selector.js';
+import { withSplitAdd } from './split-add.js';
 
 /**
  * The largest value of a window (numbers, strings or bigints compared with `<`); `null` for an
@@ -17,10 +18,12 @@ export function max<T, V extends Comparable = number>(selector: (record: T) => V
 export function max<T, V extends Comparable>(selector?: (record: T) => V): Aggregator<T, V | null, V | null> {
   checkSelector(selector, 'max');
   const pick = selector ?? ((record: T) => record as unknown as V);
-  return {
+  const put = (acc: V | null, x: V): V | null => pickExtremum(acc, x, 1);
+  const agg: Aggregator<T, V | null, V | null> = {
     create: () => null,
-    add: (acc, record) => pickExtremum(acc, pick(record), 1),
+    add: (acc, record) => put(acc, pick(record)),
     merge: (a, b) => pickExtremum(a, b, 1),
     result: (acc) => acc,
   };
+  return withSplitAdd(agg, pick, put);
 }

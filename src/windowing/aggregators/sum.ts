@@ -3,6 +3,7 @@ import type { Aggregator } from '../types.js';
 import { decimalSum, MAX_DECIMAL_SCALE } from './decimal-sum.js';
 import { exactSumAdd, exactSumCreate, exactSumMerge, exactSumValue, type ExactSum } from './exact-sum.js';
 import { checkSelector } from './selector.js';
+import { withSplitAdd } from './split-add.js';
 
 /** Options of {@link sum}. */
 export interface SumOptions {
@@ -53,11 +54,12 @@ export function sum<T>(selector?: (record: T) => number, options?: SumOptions): 
     }
     return decimalSum(pick, scale);
   }
-  return {
+  const agg: Aggregator<T, ExactSum, number> = {
     create: exactSumCreate,
     add: (acc: ExactSum, record: T) => exactSumAdd(acc, pick(record)),
     merge: exactSumMerge,
     result: exactSumValue,
     retract: (acc: ExactSum, record: T) => exactSumAdd(acc, -pick(record)),
   };
+  return withSplitAdd(agg, pick, exactSumAdd);
 }

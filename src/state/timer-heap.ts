@@ -1,16 +1,19 @@
 /** One pending firing: at event or processing time `time`, do `kind` to `ref`. */
 export interface Timer<R> {
   time: number;
-  /** Ties at one time run in ascending kind order (on-time before expiry before pruning). */
+  /** Ties at one time run in ascending kind order (a window's on-time pane before its expiry). */
   kind: number;
   seq: number;
   ref: R;
 }
 
 /**
- * A binary min-heap of timers ordered by (time, kind, insertion order), so a watermark touches only
- * the windows that are due. Stale timers (a window merged away or already fired) are skipped by the
- * caller rather than removed, which keeps every operation O(log n).
+ * The one timer queue of streamkit's operators: a binary min-heap of timers ordered by (time,
+ * kind, insertion order), so a watermark or a clock tick touches only what is due: windows that
+ * fire or expire, sliding-window timestamps to forget, dedup's expiry buckets. Stale timers (a
+ * window merged away or already fired) are skipped by the caller rather than removed, which keeps
+ * every operation O(log n). Timers are derived state: operators rebuild them from their keyed
+ * state on restore.
  * @example
  * const heap = new TimerHeap<string>();
  * heap.push(10, 0, 'a');

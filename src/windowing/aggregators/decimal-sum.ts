@@ -37,6 +37,9 @@ export function decimalSum<T>(pick: (record: T) => number, scale: number): Aggre
     return total;
   };
   return {
+    // The accumulator is a count of units of this scale: another scale's units mean another amount.
+    name: `sum(scale=${scale})`,
+    version: 1,
     create: () => 0,
     add: (acc, record) => checked(acc + units(pick(record))),
     merge: (a, b) => checked(a + b),

@@ -6,7 +6,7 @@
 
 // Pipelines and the runtime
 export { from, Stream, WindowedStream } from './pipeline/stream.js';
-export type { AggregateResult, AggregateSpec, StreamStage } from './pipeline/stream.js';
+export type { AggregateResult, AggregateSpec, Collected, StreamStage } from './pipeline/stream.js';
 export type { Job, RunOptions, RunSummary, RuntimeEvent } from './runtime/runtime.js';
 export type { RestoreOptions } from './runtime/restore-check.js';
 export { parseDuration } from './core/duration.js';
@@ -44,6 +44,7 @@ export type {
   TumblingOptions,
   HoppingOptions,
   OnWatermarkOptions,
+  SumOptions,
 } from './windowing/index.js';
 
 // Sinks
@@ -92,6 +93,6 @@ export type { DedupOptions } from './delivery/dedup.js';
 export { prometheusText, serveMetrics, METRIC_HELP } from './observability/index.js';
 export type { MetricsServer } from './observability/index.js';
 export { createLogger, logRuntimeEvent, maskSecrets } from './observability/index.js';
-export type { Logger, LoggerOptions, LogLevel, LogFields } from './observability/index.js';
+export type { Logger, LogFn, StructuredLogger, LoggerOptions, LogLevel, LogFields } from './observability/index.js';
 export { createProgressReporter } from './observability/index.js';
 export type { ProgressReporter, ProgressOptions, ProgressStream, ProgressFormat } from './observability/index.js';

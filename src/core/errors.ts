@@ -14,6 +14,8 @@ export type StreamkitErrorCode =
   | 'CHECKPOINT_FAILED'
   | 'BROKER_UNREACHABLE'
   | 'PIPELINE_INVALID'
+  /** An optional peer dependency a feature needs is not installed: the message names it and the install command. */
+  | 'DEPENDENCY_MISSING'
   /** A stop was forced (a second process signal) before the job finished stopping. */
   | 'STOPPED'
   /** A stop did not finish within `stopTimeout`: the message names what it waited on. */

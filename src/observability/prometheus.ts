@@ -3,7 +3,10 @@ import { lazyModule } from '../core/lazy-module.js';
 import { METRIC_DEFINITIONS, METRICS } from '../core/metric-catalogue.js';
 import type { Metrics, MetricSample } from '../core/metrics.js';
 
-const promClient = lazyModule<typeof import('prom-client')>('prom-client');
+const promClient = lazyModule<typeof import('prom-client')>(
+  'prom-client',
+  'Prometheus metrics (prometheusText, serveMetrics, run({ metrics }))',
+);
 
 const PREFIX = 'streamkit_';
 

@@ -4,10 +4,11 @@ import { PipelineError } from '../core/errors.js';
 import type { Operator } from '../core/operator.js';
 import { FilterOperator, FlatMapOperator, KeyByOperator, MapOperator } from '../core/operators/index.js';
 import type { PlanEntry, PlanNode, PlanOperator } from '../runtime/operator-graph.js';
-import { runPipeline, type Job, type PipelinePlan, type RunOptions } from '../runtime/runtime.js';
+import { runPipeline, type Job, type PipelinePlan, type RunOptions, type RunSummary } from '../runtime/runtime.js';
 import { runStages } from '../runtime/run-stages.js';
 import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
+import { toArray } from '../sinks/array-sink.js';
 import type { LateRecord, WindowResult } from '../core/window.js';
 import { dedup as dedupOperator } from '../delivery/dedup.js';
 import { repartitionParts, type RepartitionOptions } from '../kafka/repartition.js';
@@ -56,6 +57,13 @@ export interface StreamStage {
 /** The result type of `.aggregate(spec)`: one aggregator's result, or an object of named results. */
 export type AggregateResult<S> =
   S extends Aggregator<any, any, infer R> ? R : { [K in keyof S]: S[K] extends Aggregator<any, any, infer R> ? R : never };
+
+/** What {@link Stream.collect} resolves with: the stream's records, typed as the stream is, and the run's summary. */
+export interface Collected<T> {
+  /** Every record that reached the end of the stream, in the order the pipeline emitted them. */
+  items: T[];
+  summary: RunSummary;
+}
 
 /** An aggregator, or an object of named aggregators (`{ trips: count(), revenue: sum(t => t.fare) }`). */
 export type AggregateSpec<T> = Aggregator<T, any, any> | Record<string, Aggregator<T, any, any>>;
@@ -300,10 +308,39 @@ export class Stream<T, K = null> {
     return this.rebuild({ deadLetterSink: sink });
   }
 
-  /** Adds a sink for the stream's records (call again to write to several). */
+  /**
+   * Adds a sink for the stream's records (call again to write to several). To run the stream and
+   * get its records typed, call {@link Stream.collect}.
+   */
   to(sink: Sink<T>): Stream<T, K> {
     assertSink(sink, 'to(sink)');
     return this.rebuild({ sinks: [...this.blueprint.sinks, sink as Sink] });
+  }
+
+  /**
+   * Runs the pipeline, like `run(options)`, and resolves with every record that reaches the end of
+   * the stream, typed as the stream is, beside the run's summary: for examples, tests and bounded
+   * jobs whose results fit in memory. The records are kept in an array sink added beside the
+   * stream's own sinks; late records and dead letters still go to `.late(sink)` and
+   * `.deadLetters(sink)`. With an unbounded source it resolves once the job is stopped (`signal`,
+   * `stopOnSignals`).
+   * @param options as for `run()`.
+   * @returns `{ items, summary }`; after `.aggregate(…)`, `items` are `WindowResult`s whose `value`
+   *   has the aggregators' result types.
+   * @example
+   * const { items } = await from(fromArray(trips))
+   *   .withTimestamps(t => t.pickupAt, boundedOutOfOrderness('30s'))
+   *   .keyBy(t => t.zone)
+   *   .window(tumbling('5m'))
+   *   .aggregate({ trips: count(), revenue: sum((t: Trip) => t.total) })
+   *   .collect();
+   * items[0].value.revenue; // number
+   * @see Stream.run, toArray
+   */
+  async collect(options: RunOptions = {}): Promise<Collected<T>> {
+    const sink = toArray<T>();
+    const summary = await this.to(sink).run(options);
+    return { items: sink.items, summary };
   }
 
   /**

@@ -8,7 +8,10 @@ import { lazyModule } from '../core/lazy-module.js';
  * LevelDB (a native addon), loaded when a state directory or result table is first opened: jobs
  * without one do not pay its start-up.
  */
-export const level = lazyModule<typeof import('level')>('level');
+export const level = lazyModule<typeof import('level')>(
+  'level',
+  'LevelDB state and tables (levelState, toLevel, openLevelTable, readLevelTable)',
+);
 
 /** What a path holds, as far as opening a LevelDB there is concerned. */
 export type LevelDirectoryKind = 'missing' | 'empty' | 'leveldb' | 'file' | 'foreign';

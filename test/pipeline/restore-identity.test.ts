@@ -331,6 +331,10 @@ describe('operator ids', () => {
       result: (a) => a.sum / a.n,
     };
     expect(aggregatorIdentity(count())).toBe('count@1');
+    // A decimal sum keeps units of its scale, not the exact sum's parts: each scale is its own state.
+    expect(aggregatorIdentity(sum((x: number) => x))).toBe('sum@1');
+    expect(aggregatorIdentity(sum((x: number) => x, { scale: 2 }))).toBe('sum(scale=2)@1');
+    expect(aggregatorIdentity(sum((x: number) => x, { scale: 3 }))).toBe('sum(scale=3)@1');
     expect(aggregatorIdentity(p95)).toBe('p95@2');
     expect(aggregatorIdentity(anonymous)).toBe('anonymous({"n":number,"sum":number})');
     const keyed = timed(from(fromArray(rides)))

@@ -1,5 +1,6 @@
 export { count } from './count.js';
 export { sum } from './sum.js';
+export type { SumOptions } from './sum.js';
 export { avg } from './avg.js';
 export type { AvgAccumulator } from './avg.js';
 export { min } from './min.js';

@@ -54,7 +54,15 @@ export { toLevel, openLevelTable, readLevelTable } from './sinks/level-sink.js';
 export type { LevelSink, LevelSinkOptions, LevelTable } from './sinks/level-sink.js';
 
 // Kafka and Redpanda: source, sinks, changelog state, repartitioning
-export { fromKafka, toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS, kafkaChangelog, REPARTITION_HEADERS } from './kafka/index.js';
+export {
+  createTopicsWithLeaders,
+  fromKafka,
+  toKafka,
+  toKafkaDeadLetters,
+  DEAD_LETTER_HEADERS,
+  kafkaChangelog,
+  REPARTITION_HEADERS,
+} from './kafka/index.js';
 export type {
   KafkaSourceOptions,
   KafkaPosition,

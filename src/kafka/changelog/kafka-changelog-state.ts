@@ -4,6 +4,7 @@ import { describeError, StateError, StreamkitError } from '../../core/errors.js'
 import type { StateFingerprint } from '../../core/operator.js';
 import { checkOptions } from '../../core/options.js';
 import {
+  createTopicsWithLeaders,
   causeChain,
   CONNECTION_OPTION_NAMES,
   connectionError,
@@ -351,17 +352,14 @@ export class KafkaChangelogState implements TaskStateBackend {
       const sourceTopic = tasks[0]?.slice(0, tasks[0].lastIndexOf('/'));
       partitions = sourceTopic ? (await admin.fetchTopicMetadata({ topics: [sourceTopic] })).topics[0].partitions.length : 1;
     }
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: partitions,
-          replicationFactor: this.options.replicationFactor ?? -1,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
-      ],
-    });
+    await createTopicsWithLeaders(admin, [
+      {
+        topic,
+        numPartitions: partitions,
+        replicationFactor: this.options.replicationFactor ?? -1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
+    ]);
     this.partitionCount = await existing();
   }
 

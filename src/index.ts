@@ -14,6 +14,8 @@ export type { Duration } from './core/duration.js';
 export { StreamkitError, PipelineError, StateError, AccessDeniedError, RecordRejected } from './core/errors.js';
 export type { StreamkitErrorCode } from './core/errors.js';
 export { Metrics } from './core/metrics.js';
+export { METRICS, METRIC_DEFINITIONS } from './core/metric-catalogue.js';
+export type { MetricDefinition, MetricKind } from './core/metric-catalogue.js';
 export type { Batch } from './core/batch.js';
 export type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from './core/operator.js';
 export type { Source, SourceContext, SourcePoll, SourcePosition } from './core/source.js';

@@ -7,6 +7,7 @@ import type { Sink } from '../core/sink.js';
 import type { LateRecord } from '../core/window.js';
 import type { OperatorStateChanges } from '../core/state-backend.js';
 import { StateChangeCollector } from '../state/state-change-collector.js';
+import { METRICS } from '../core/metric-catalogue.js';
 import { matchRestoredState, type RestoreOptions, type StatefulOperatorIdentity } from './restore-check.js';
 
 /** A fan-out point: every record and watermark reaching it also flows into each branch. */
@@ -134,17 +135,17 @@ class Segment {
     const group = this.group;
     return {
       emit: (batch: Batch) => {
-        (out ??= metrics.counter('records_out', { operator: uid })).value += batch.values.length;
+        (out ??= metrics.counter(METRICS.recordsOut, { operator: uid })).value += batch.values.length;
         if (isLast) this.exit(batch);
         else this.call(i + 1, () => next.processBatch(batch, this.outputs[i + 1]));
       },
       watermark: (time: number) => this.forwardWatermark(i + 1, time),
       late: (item) => {
-        metrics.inc('records_late', { operator: uid });
+        metrics.inc(METRICS.recordsLate, { operator: uid });
         group.late.push(item);
       },
       deadLetter: (letter) => {
-        metrics.inc('dead_letters', { operator: uid });
+        metrics.inc(METRICS.deadLetters, { operator: uid });
         group.dead.push(letter);
       },
     };

@@ -27,6 +27,7 @@ import { SinkCalls } from './sink-calls.js';
 import type { SinkElement } from './sink-channel.js';
 import { SinkStage } from './sink-stage.js';
 import { SourceLoop } from './source-loop.js';
+import { METRICS } from '../core/metric-catalogue.js';
 
 export type { RunSummary, RuntimeEvent } from '../core/runtime-event.js';
 export type { RunOptions } from './run-options.js';
@@ -133,7 +134,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
     (sink, items) => sinkCalls.write(sink, items),
     (sink, n) => {
       summary.deadLetters += n;
-      metrics.inc('dead_letters', { operator: sink.name ?? 'sink' }, n);
+      metrics.inc(METRICS.deadLetters, { operator: sink.name ?? 'sink' }, n);
     },
   );
   const waitingOn = () => sinkCalls.describePending() ?? sinkStage?.waitingOn() ?? sourceLoop?.waitingOn() ?? phase;
@@ -277,10 +278,10 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
     throw failure.error;
   }
 
-  summary.filtered = metrics.total('records_filtered');
-  summary.duplicates = metrics.total('dedup_dropped');
-  metrics.set('channel_peak_records', {}, channel.peakRecords);
-  metrics.counter('backpressure_ms').value = channel.backpressuredMs;
+  summary.filtered = metrics.total(METRICS.recordsFiltered);
+  summary.duplicates = metrics.total(METRICS.dedupDropped);
+  metrics.set(METRICS.channelPeak, {}, channel.peakRecords);
+  metrics.counter(METRICS.backpressure).value = channel.backpressuredMs / 1000;
   summary.durationMs = now() - startedAt;
   emit({ type: 'job.finished', summary });
   return summary;

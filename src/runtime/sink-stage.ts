@@ -6,6 +6,7 @@ import type { Checkpoint, CheckpointTargets } from './checkpoint.js';
 import type { SinkGroup } from './operator-graph.js';
 import type { SinkCalls } from './sink-calls.js';
 import type { SinkChannel } from './sink-channel.js';
+import { METRICS } from '../core/metric-catalogue.js';
 
 /** What the sink stage needs. */
 export interface SinkStageContext {
@@ -34,7 +35,7 @@ export class SinkStage {
   private readonly resultsOut: MetricSample;
 
   constructor(private readonly ctx: SinkStageContext) {
-    this.resultsOut = ctx.metrics.counter('records_out', { stage: 'sink' });
+    this.resultsOut = ctx.metrics.counter(METRICS.resultsOut);
   }
 
   /** Runs until the end element has been handled; rejects with the first failure. */

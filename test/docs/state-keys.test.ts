@@ -38,7 +38,8 @@ export function layoutPattern(layout: string): RegExp {
       return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     })
     .join('');
-  return new RegExp(`^${source}$`);
+  // A layout ending in `/` is a range of keys (`w2/s/<key>/`): it matches the keys it starts.
+  return new RegExp(`^${source}${layout.endsWith('/') ? '' : '$'}`);
 }
 
 /** Every key layout quoted in a page's prose and tables, with its line. */
@@ -49,6 +50,17 @@ export function quotedLayouts(markdown: string): Array<{ layout: string; line: n
       .map((layout) => ({ layout, line })),
   );
 }
+
+/**
+ * Layouts a page quotes that this version does not write, each with where it is accounted for:
+ * state format 1, which a restore still reads, and the segmented dedup ids the architecture page
+ * describes as the store's next step.
+ */
+const NOT_WRITTEN = new Map([
+  ['w1/w/<start>/<end>/<keyJson>', 'state format 1, read on restore: test/state/state-format-1.test.ts'],
+  ['w1/t/<time>/<keyJson>', 'state format 1, read on restore: test/state/state-format-1.test.ts'],
+  ['1/i/<segment>/<id>', "docs/architecture.md: dedup's segmented ids, with the store that deletes ranges"],
+]);
 
 /** A state backend that keeps nothing but the keys each checkpoint writes. */
 function keyRecorder(keys: Set<string>): StateBackend {
@@ -92,15 +104,18 @@ describe('docs: quoted state key layouts', () => {
     expect(layoutPattern('w1/w/<start>/<end>/<keyJson>').test('w1/w/100/10a/"a/b"')).toBe(true);
     expect(layoutPattern('1/w/…').test('w1/w/100/10a/"a"')).toBe(false);
     expect(layoutPattern('w1/m').test('w1/mx')).toBe(false);
+    expect(layoutPattern('w2/s/<key>/').test('w2/s/"a"/100/200')).toBe(true);
   });
 
   it('every layout a page quotes matches a key the operators write', async () => {
     const keys = [...(await writtenKeys())];
     // The recorder sees each kind of key: a check against nothing would pass anything.
-    for (const prefix of ['w1/m', 'w1/w/', 'w1/t/', '1/m', '1/i/']) expect(keys.some((k) => k.startsWith(prefix))).toBe(true);
+    for (const prefix of ['w2/m', 'w2/a/', 'w2/s/', 'w2/l/', 'w2/t/', '1/m', '1/i/'])
+      expect(keys.some((k) => k.startsWith(prefix))).toBe(true);
     const wrong: string[] = [];
     for (const file of markdownFiles()) {
       for (const { layout, line } of quotedLayouts(readFileSync(file, 'utf8'))) {
+        if (NOT_WRITTEN.has(layout)) continue;
         const pattern = layoutPattern(layout);
         if (!keys.some((key) => pattern.test(key))) {
           wrong.push(

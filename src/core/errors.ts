@@ -75,6 +75,22 @@ export class AccessDeniedError extends StreamkitError {
 }
 
 /**
+ * `value instanceof StreamkitError` for a value a user function threw: false, instead of a
+ * `TypeError`, for a value the question throws on (a revoked Proxy, a Proxy whose
+ * `getPrototypeOf` trap throws), so the code that wraps a user's failure never fails itself.
+ * @param value - anything a `catch` clause can receive.
+ * @example if (isStreamkitError(error)) throw error;
+ */
+export function isStreamkitError(value: unknown): value is StreamkitError {
+  if (value === null || typeof value !== 'object') return false;
+  try {
+    return value instanceof StreamkitError;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Renders any thrown value as a one-line reason for dead letters, logs and error messages. Never
  * throws, whatever it is given: an `Error` (also from another realm) reads `name: message`; any
  * other value reads `thrown value: …`, as its own text or, for an object without one

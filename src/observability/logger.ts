@@ -1,3 +1,4 @@
+import { describeValue } from '../core/errors.js';
 import { maskSecrets } from './mask-secrets.js';
 
 /** Log levels, least to most severe, with pino's names; `'silent'` logs nothing. */
@@ -109,14 +110,25 @@ type LineLevel = Exclude<LogLevel, 'silent'>;
 /** The pino call shapes, taken apart: `(fields, message?)`, `(message)`, or `(error, message?)`. */
 function splitArguments(first: unknown, second: unknown): { fields: LogFields | undefined; message: string } {
   if (typeof first === 'string') return { fields: undefined, message: first };
-  const message = second === undefined ? '' : String(second);
-  if (first instanceof Error) return { fields: { err: first }, message };
+  const message = second === undefined ? '' : typeof second === 'string' ? second : describeValue(second);
+  if (isError(first)) return { fields: { err: first }, message };
   if (first === null || typeof first !== 'object') return { fields: first === undefined ? undefined : { value: first }, message };
   return { fields: first as LogFields, message };
 }
 
+/** `instanceof Error`, false for a value the question throws on (a revoked Proxy): logging never throws. */
+function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
 function maskFields(fields: object): LogFields {
-  return maskSecrets(fields) as LogFields;
+  const masked = maskSecrets(fields);
+  // An object masking cannot read (a revoked Proxy) comes back as text: it is logged as a value.
+  return masked !== null && typeof masked === 'object' ? (masked as LogFields) : { value: masked };
 }
 
 function maskMessage(message: string): string {

@@ -1,6 +1,6 @@
 import type { Batch } from '../core/batch.js';
 import type { DeadLetter } from '../core/dead-letter.js';
-import { describeError, PipelineError, StreamkitError } from '../core/errors.js';
+import { describeError, isStreamkitError, PipelineError, StreamkitError } from '../core/errors.js';
 import type { MetricSample, Metrics } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateFingerprint } from '../core/operator.js';
 import type { Sink } from '../core/sink.js';
@@ -170,7 +170,7 @@ class Segment {
     try {
       run();
     } catch (error) {
-      if (error instanceof StreamkitError) throw error;
+      if (isStreamkitError(error)) throw error;
       throw new StreamkitError('USER_FUNCTION_FAILED', `operator ${this.contexts[i].uid} failed: ${describeError(error)}`, {
         cause: error,
       });

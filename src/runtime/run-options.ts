@@ -1,4 +1,5 @@
 import { parseDuration, type Duration } from '../core/duration.js';
+import { describeValue } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import type { RuntimeEvent } from '../core/runtime-event.js';
 import type { StateBackend } from '../core/state-backend.js';
@@ -108,5 +109,26 @@ export function runSettingsOf(options: RunOptions): RunSettings {
   const stopTimeoutMs = parseDuration(options.stopTimeout ?? DEFAULT_STOP_TIMEOUT, 'stopTimeout');
   if (stopTimeoutMs <= 0) throw new RangeError(`stopTimeout must be greater than 0, got ${JSON.stringify(options.stopTimeout)}`);
   const stopSignals = options.stopOnSignals === undefined ? [] : checkStopSignals(options.stopOnSignals);
+  if (options.signal !== undefined && !isAbortSignal(options.signal)) {
+    throw new TypeError(
+      `signal must be an AbortSignal (new AbortController().signal, AbortSignal.timeout(ms)), got ${describeValue(options.signal)}`,
+    );
+  }
   return { batchSize, credits, tickIntervalMs, checkpointPolicy, stopTimeoutMs, stopSignals };
+}
+
+/**
+ * Whether `value` is an AbortSignal: what `run({ signal })` listens to (duck-typed, so a signal of
+ * another realm or polyfill counts).
+ * @example isAbortSignal(new AbortController().signal) // true
+ */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  const signal = value as AbortSignal | null | undefined;
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  );
 }

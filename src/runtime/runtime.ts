@@ -21,7 +21,7 @@ import { JobFailure } from './job-failure.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import { PartitionTasks } from './partition-tasks.js';
 import { checkRestoreOptions } from './restore-check.js';
-import { RUN_OPTIONS, runSettingsOf, type RunOptions } from './run-options.js';
+import { isAbortSignal, RUN_OPTIONS, runSettingsOf, type RunOptions } from './run-options.js';
 import { SinkDeadLetters } from '../sinks/sink-dead-letters.js';
 import { SinkCalls } from './sink-calls.js';
 import type { SinkElement } from './sink-channel.js';
@@ -53,7 +53,8 @@ export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
   };
   (job as { metrics: Metrics }).metrics = metrics;
   const signal = options.signal;
-  if (signal) {
+  // Anything else is refused by the run's option check.
+  if (isAbortSignal(signal)) {
     const aborted = () => stop.request('abort signal');
     if (signal.aborted) aborted();
     else {

@@ -88,6 +88,18 @@ describe('createLogger', () => {
     expect(capture({ level: 'info' }).logger.isLevelEnabled('debug')).toBe(false);
   });
 
+  it('never throws on what it is given to log: a revoked Proxy as the value or the message', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const { lines, logger } = capture({ json: true });
+    expect(() => logger.error(proxy)).not.toThrow();
+    expect(() => logger.info({ step: 2 }, proxy as never)).not.toThrow();
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { time: '2024-01-15T09:00:00.000Z', level: 'error', msg: '', value: '[unreadable]' },
+      { time: '2024-01-15T09:00:00.000Z', level: 'info', msg: 'a Proxy that cannot be read (revoked, or a trap throws)', step: 2 },
+    ]);
+  });
+
   it('rejects a bad level or writer, naming the option', () => {
     expect(() => createLogger({ level: 'verbose' as never })).toThrow(
       /logger level must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"/,

@@ -303,6 +303,13 @@ describe('stopTimeout', () => {
     expect((await errorOf({ stopOnSignals: ['SIGTERMINATE' as never] }))?.message).toMatch(
       /^stopOnSignals: "SIGTERMINATE" is not a signal/,
     );
+    for (const signal of [{}, 'SIGTERM', new AbortController()]) {
+      const error = await errorOf({ signal: signal as never });
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error?.message).toMatch(
+        /^signal must be an AbortSignal \(new AbortController\(\)\.signal, AbortSignal\.timeout\(ms\)\), got /,
+      );
+    }
   });
 
   it('removes its process signal listeners when the job ends', async () => {

@@ -62,6 +62,37 @@ describe('Kafka sinks and values they cannot write', () => {
     expect(messages.map((m) => m.key)).toEqual(['a', 'c']);
   });
 
+  it('toKafka hands back an item whose serializer throws a value instanceof cannot inspect (a revoked Proxy)', async () => {
+    const topic = uniqueName('sink-revoked');
+    await createTopic(topic, 1);
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const dead = toArray<DeadLetter>();
+    const sink = toKafka<number>({
+      brokers,
+      topic,
+      serializer: {
+        serialize: (n) => {
+          if (n === 2) throw proxy;
+          return Buffer.from(String(n));
+        },
+      },
+    });
+    const summary = await from(fromArray([1, 2, 3]))
+      .deadLetters(dead)
+      .to(sink)
+      .run();
+    expect(summary.deadLetters).toBe(1);
+    expect(dead.items).toEqual([
+      {
+        reason: `cannot be written to topic ${topic}: thrown value: a Proxy that cannot be read (revoked, or a trap throws)`,
+        raw: 2,
+        operator: `kafka:${topic}`,
+      },
+    ]);
+    expect((await readAll(topic, 2)).map((m) => m.value!.toString())).toEqual(['1', '3']);
+  });
+
   it('a StreamkitError from a serializer (a registry out of reach) fails the job: it is not about one item', async () => {
     const topic = uniqueName('sink-registry-down');
     const failing = toKafka<number>({

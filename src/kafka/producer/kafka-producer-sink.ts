@@ -1,5 +1,5 @@
 import type { Kafka as KafkaClient, Message, Producer } from 'kafkajs';
-import { describeError, StreamkitError } from '../../core/errors.js';
+import { describeError, isStreamkitError, StreamkitError } from '../../core/errors.js';
 import type { Sink, SinkContext } from '../../core/sink.js';
 import { maskSecretText } from '../../observability/mask-secrets.js';
 import { connectionError } from '../connection/connection-error.js';
@@ -101,7 +101,7 @@ export class KafkaProducerSink<T> implements KafkaSink<T> {
       } catch (error) {
         // A serializer (or key, headers, timestamp function) refusing one item is about that item,
         // which becomes a dead letter; a StreamkitError (a registry out of reach) is not.
-        if (!this.context || error instanceof StreamkitError) throw error;
+        if (!this.context || isStreamkitError(error)) throw error;
         this.context.deadLetter(item, `cannot be written to topic ${this.topic}: ${maskSecretText(describeError(error))}`);
       }
     }

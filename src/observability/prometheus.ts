@@ -102,6 +102,8 @@ export const METRIC_HELP: Readonly<Record<string, string>> = {
   window_panes: 'Window panes emitted',
   window_late: 'Records the window operator found late for an expired window',
   window_state_windows: 'Windows held in window state',
+  process_keys: 'Keys holding state in a keyed process function',
+  process_timers: 'Timers pending in a keyed process function (event and processing time)',
   watermark: 'Current event-time watermark (epoch ms)',
   watermark_lag_ms: 'Processing time minus watermark when the watermark last advanced (ms)',
   watermark_age_ms: 'Wall clock minus watermark at scrape time (ms); grows while the watermark stalls',

@@ -13,3 +13,5 @@ export { batchWindowsWithLateness, watermarksBefore } from './batch-windows-with
 export type { BatchWindowsWithLateness, BatchWindowsWithLatenessOptions } from './batch-windows-with-lateness.js';
 export { compareKeys } from './compare-keys.js';
 export { lastPanes } from './last-panes.js';
+export { batchTimers, batchRunningTotals } from './batch-process.js';
+export type { TimerFiring, BatchTimersOptions, BatchRunningTotalsOptions } from './batch-process.js';

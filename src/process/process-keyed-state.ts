@@ -213,21 +213,30 @@ export class ProcessKeyedState {
     const add = `state ${slot.name}.add`;
     const update = `state ${slot.name}.update`;
     return {
-      get: () => slot.table.get(this.keyText) ?? EMPTY,
+      // A list handed out is frozen: an append then copies it, so what the caller holds (or
+      // emitted) never changes under it, and the caller cannot change the state behind its back.
+      get: () => {
+        const list = slot.table.get(this.keyText);
+        return list === undefined ? EMPTY : Object.freeze(list);
+      },
       add: (element) => {
         checkStateValue(element, add);
         const keyText = this.keyText;
         const list = slot.table.get(keyText);
-        if (list === undefined) {
-          this.put(slot.table, keyText, [element]);
+        if (list === undefined || Object.isFrozen(list)) {
+          this.put(slot.table, keyText, list === undefined ? [element] : [...list, element]);
         } else {
           // Appended in place (a buffer grows by one element, not by a copy); undone by truncation.
           const length = list.length;
           list.push(element);
           slot.table.changed(keyText);
           this.journal?.push(() => {
-            list.length = length;
-            slot.table.changed(keyText);
+            // Handed out (frozen) since: the state goes back to a copy of the prefix.
+            if (Object.isFrozen(list)) slot.table.set(keyText, list.slice(0, length));
+            else {
+              list.length = length;
+              slot.table.changed(keyText);
+            }
           });
         }
         this.touch();
@@ -285,16 +294,16 @@ export class ProcessKeyedState {
       },
       entries: function* () {
         const keyText = current();
-        for (const [mapKeyText, mapKey] of [...(slot.index.get(keyText) ?? [])]) {
+        for (const [mapKeyText, mapKey] of sortedEntries(slot.index.get(keyText))) {
           yield [mapKey, slot.table.get(mapEntryKey(keyText, mapKeyText))] as [unknown, unknown];
         }
       },
       keys: function* () {
-        yield* [...(slot.index.get(current())?.values() ?? [])];
+        for (const [, mapKey] of sortedEntries(slot.index.get(current()))) yield mapKey;
       },
       values: function* () {
         const keyText = current();
-        for (const mapKeyText of [...(slot.index.get(keyText)?.keys() ?? [])]) yield slot.table.get(mapEntryKey(keyText, mapKeyText));
+        for (const [mapKeyText] of sortedEntries(slot.index.get(keyText))) yield slot.table.get(mapEntryKey(keyText, mapKeyText));
       },
       clear: () => {
         const keyText = this.keyText;
@@ -305,6 +314,19 @@ export class ProcessKeyedState {
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
+
+/**
+ * A key's map entries (map key text, map key) in ascending order of the texts: the same order in
+ * every run and after a restore (insertion order is not: a restore reads entries in key order),
+ * and the order a range scan of a disk-resident store returns them in. A copy, so the caller may
+ * change the map while iterating.
+ */
+function sortedEntries(keyMap: Map<string, unknown> | undefined): Array<[string, unknown]> {
+  if (keyMap === undefined) return [];
+  const entries = [...keyMap];
+  if (entries.length > 1) entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return entries;
+}
 
 function decodeList(value: unknown, key: string): unknown[] {
   if (!Array.isArray(value)) throw new StateError('STATE_CORRUPT', `process: the state entry ${JSON.stringify(key)} is not a list`);

@@ -86,9 +86,16 @@ export interface MapState<MK, MV> {
   delete(key: MK): void;
   /** Number of entries. */
   readonly size: number;
-  /** The entries, in the order they were first set (decoded keys after a restore). */
+  /**
+   * The entries in ascending order of the map keys' texts (`encodeKey`: strings in the order of
+   * their JSON text, numbers in the order of their decimal text, not numerically): the same order
+   * in every run and after a restore. A restored map key is the decoded text (a plain object for
+   * an object key). The map may be changed while iterating.
+   */
   entries(): IterableIterator<[MK, MV]>;
+  /** The map keys, in the order of {@link MapState.entries}. */
   keys(): IterableIterator<MK>;
+  /** The values, in the order of {@link MapState.entries}. */
   values(): IterableIterator<MV>;
   /** Removes every entry. */
   clear(): void;
@@ -96,7 +103,10 @@ export interface MapState<MK, MV> {
 
 /** The list state of the current key. */
 export interface ListState<E> {
-  /** The elements in order (empty when none). Read only: change the list with `add`, `update`, `clear`. */
+  /**
+   * The elements in order (empty when none), as a frozen array that later changes to the state
+   * do not affect: change the list with `add`, `update` and `clear`.
+   */
   get(): readonly E[];
   /** @throws TypeError for what cannot be a state value. */
   add(element: E): void;

@@ -242,9 +242,10 @@ describe('keyed process operator: typed state', () => {
     expect(h.values()).toEqual([
       {
         n: 2,
+        // In the order of the map keys' texts: '"x"' before '{"zone":7}'.
         seen: [
-          [{ zone: 7 }, 1],
           ['x', 3],
+          [{ zone: 7 }, 1],
         ],
         size: 2,
         has: true,
@@ -356,6 +357,27 @@ describe('keyed process operator: typed state', () => {
     expect(h.values()).toEqual([
       [1, 2],
       [1, 2, 10, 11],
+    ]);
+  });
+
+  it('hands out a list that later appends do not change, and rolls back appends made after handing it out', () => {
+    const h = new ProcessHarness({
+      state: { l: listState<number>() },
+      onRecord(x: number, ctx: Ctx) {
+        ctx.state.l.add(x);
+        const seen = ctx.state.l.get();
+        ctx.state.l.add(x + 1);
+        if (x < 0) throw new Error('negative');
+        ctx.emit(seen);
+        expect(() => (seen as number[]).push(0)).toThrow(TypeError);
+      },
+    });
+    h.add(['a', 1, 1], ['a', 2, -5], ['a', 3, 10]);
+    h.add(['b', 4, -1]);
+    expect(h.values()).toEqual([[1], [1, 2, 10]]);
+    expect(h.snapshot().entries()).toEqual([
+      ['p1/l/l/"a"', [1, 2, 10, 11]],
+      ['p1/m', { watermark: -Infinity, state: 'l:list;ttl=none' }],
     ]);
   });
 });
@@ -529,7 +551,8 @@ describe('keyed process operator: checkpoints', () => {
     drive(original, 3);
     drive(copy, 3);
     expect(copy.values()).toEqual(original.values().slice(emittedBefore));
-    const a = 'n=7 m=[[[2,"a/b\\"c"],"v2"],[[4,"a/b\\"c"],"v4"],[[1,"a/b\\"c"],"v1"]] l=[2,4,1]';
+    // Map entries in the order of their key texts, in the original run as in the restored one.
+    const a = 'n=7 m=[[[1,"a/b\\"c"],"v1"],[[2,"a/b\\"c"],"v2"],[[4,"a/b\\"c"],"v4"]] l=[2,4,1]';
     const k = 'n=3 m=[[[3,"a/b\\"c"],"v3"]] l=[3]';
     expect(copy.values()).toEqual([
       `processing "a"@1001 ${a}`,

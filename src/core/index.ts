@@ -1,14 +1,14 @@
 export { parseDuration } from './duration.js';
 export type { Duration } from './duration.js';
-export { StreamkitError, PipelineError, StateError, RecordRejected } from './errors.js';
+export { StreamkitError, PipelineError, StateError, AccessDeniedError, RecordRejected } from './errors.js';
 export type { StreamkitErrorCode } from './errors.js';
 export { Metrics } from './metrics.js';
 export type { MetricSample } from './metrics.js';
 export { batchOf, compactBatch } from './batch.js';
 export type { Batch } from './batch.js';
-export type { Operator, OperatorContext, Output, StateWriter } from './operator.js';
+export type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from './operator.js';
 export type { Source, SourceContext, SourcePoll, SourcePosition } from './source.js';
-export type { Sink } from './sink.js';
+export type { Sink, SinkContext } from './sink.js';
 export type { DeadLetter } from './dead-letter.js';
 export { maxTimestamp, windowsTouch } from './window.js';
 export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './window.js';

@@ -2,7 +2,10 @@ import type { Registry } from 'prom-client';
 import { lazyModule } from '../core/lazy-module.js';
 import type { Metrics, MetricSample } from '../core/metrics.js';
 
-const promClient = lazyModule<typeof import('prom-client')>('prom-client');
+const promClient = lazyModule<typeof import('prom-client')>(
+  'prom-client',
+  'Prometheus metrics (prometheusText, serveMetrics, run({ metrics }))',
+);
 
 const PREFIX = 'streamkit_';
 

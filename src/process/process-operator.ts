@@ -5,7 +5,7 @@ import { encodeKey } from '../core/key-encoding.js';
 import type { MetricSample } from '../core/metrics.js';
 import type { StateCell } from '../core/keyed-state.js';
 import { checkOptions } from '../core/options.js';
-import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from '../core/operator.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { ProcessKeyedState } from './process-keyed-state.js';
 import {
@@ -111,8 +111,14 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
   readonly name = 'process';
   /** Read by the Stream builder: timers and TTL run on event time. */
   readonly requiresTimestamps = true;
-  /** What the operator's state means (declared states and TTL): equal fingerprints restore each other's state. */
-  readonly stateFingerprint: string;
+  /**
+   * What the operator's state means, compared by the runtime on restore: the layout and the TTL.
+   * The declared states are compared by the operator itself (see `restoreProgress`), which lets a
+   * new state be declared, as Flink does, and refuses a vanished or retyped one.
+   */
+  readonly stateFingerprint: StateFingerprint;
+  /** The declared states' names and kinds and the TTL, as stored in `p1/m` (`buffer:list,total:value;ttl=none`). */
+  readonly stateDescription: string;
   private readonly ttl: number | undefined;
   private readonly service: KeyedStateService;
   private readonly keyed: ProcessKeyedState;
@@ -139,12 +145,13 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
       this.ttl = parseDuration(options.ttl, 'process ttl');
       if (this.ttl <= 0) throw new RangeError(`process ttl must be longer than 0 ms, got ${JSON.stringify(options.ttl)}`);
     }
-    this.stateFingerprint = describeProcessState(kinds, this.ttl);
+    this.stateDescription = describeProcessState(kinds, this.ttl);
+    this.stateFingerprint = { layout: PROCESS_STATE_VERSION, ttl: this.ttl === undefined ? 'none' : `${this.ttl}ms` };
     this.service = keyedState('process', PROCESS_STATE_VERSION);
     this.progress = this.service.cell({
       key: PROCESS_META_KEY,
       required: true,
-      value: () => ({ watermark: this.watermark, state: this.stateFingerprint }),
+      value: () => ({ watermark: this.watermark, state: this.stateDescription }),
       restore: (value) => this.restoreProgress(value),
     });
     this.keyed = new ProcessKeyedState(this.service, spec.state ?? {}, this.ttl);
@@ -348,7 +355,7 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
 
   private restoreProgress(value: unknown): void {
     const meta = checkProcessMeta(value);
-    const problem = incompatibility(meta.state, this.stateFingerprint);
+    const problem = incompatibility(meta.state, this.stateDescription);
     if (problem) {
       throw new StateError(
         'STATE_INCOMPATIBLE',

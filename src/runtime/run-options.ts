@@ -6,6 +6,7 @@ import type { TaskStateBackend } from '../core/task-state-backend.js';
 import type { Logger } from '../observability/logger.js';
 import type { ProgressOptions } from '../observability/progress-reporter.js';
 import { checkpointPolicyOf, type CheckpointPolicy } from './checkpoint-coordinator.js';
+import type { RestoreOptions } from './restore-check.js';
 import { checkStopSignals } from './stop-signals.js';
 
 /** Options of `stream.run(options)`. */
@@ -42,6 +43,12 @@ export interface RunOptions {
    */
   stopTimeout?: Duration;
   /**
+   * How a restore treats state the pipeline no longer has (default: it refuses to start):
+   * `{ allowDroppedState: true }` or `{ allowDroppedState: ['window#1'] }` drops it.
+   * See docs/concepts/state-and-checkpoints.md.
+   */
+  restore?: RestoreOptions;
+  /**
    * Reports progress while the job runs (records/s, watermark, lag, checkpoint age, results, late
    * records, dead letters) and a summary at the end: a live line on a terminal, a line every 10 s
    * otherwise. `true` for the defaults (stderr), or {@link ProgressOptions}.
@@ -66,6 +73,7 @@ export const RUN_OPTIONS = [
   'signal',
   'stopOnSignals',
   'stopTimeout',
+  'restore',
   'progress',
   'onEvent',
   'logger',

@@ -20,7 +20,9 @@ import type { Job } from './job.js';
 import { JobFailure } from './job-failure.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import { PartitionTasks } from './partition-tasks.js';
+import { checkRestoreOptions } from './restore-check.js';
 import { RUN_OPTIONS, runSettingsOf, type RunOptions } from './run-options.js';
+import { SinkDeadLetters } from '../sinks/sink-dead-letters.js';
 import { SinkCalls } from './sink-calls.js';
 import type { SinkElement } from './sink-channel.js';
 import { SinkStage } from './sink-stage.js';
@@ -38,6 +40,7 @@ export interface PipelinePlan extends PlanNode {
 /** Starts a pipeline. Most users call `stream.run()`, which builds the plan and calls this. */
 export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
   checkOptions('run', options, RUN_OPTIONS);
+  checkRestoreOptions(options.restore);
   const metrics = options.metrics?.registry ?? new Metrics();
   const stop = new GracefulStop();
   // The job settles with the run, or rejects at once when its stop is abandoned (stopTimeout, a
@@ -125,6 +128,14 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
   let sourceLoop: SourceLoop | undefined;
   let sinkStage: SinkStage | undefined;
   const sinkCalls = new SinkCalls();
+  // What a sink cannot write it hands back through its context: a dead letter, counted as one.
+  const sinkDeadLetters = new SinkDeadLetters(
+    (sink, items) => sinkCalls.write(sink, items),
+    (sink, n) => {
+      summary.deadLetters += n;
+      metrics.inc('dead_letters', { operator: sink.name ?? 'sink' }, n);
+    },
+  );
   const waitingOn = () => sinkCalls.describePending() ?? sinkStage?.waitingOn() ?? sourceLoop?.waitingOn() ?? phase;
   let lastCheckpoint: number | undefined;
   superviseStop(stop, { timeoutMs: stopTimeoutMs, signals: stopSignals, waitingOn, lastCheckpoint: () => lastCheckpoint });
@@ -142,11 +153,11 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
   let tasks: PartitionTasks | undefined;
   let checkpoints: CheckpointCoordinator;
   try {
-    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState) : undefined;
+    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState, options.restore) : undefined;
     restored = checkpointState ? await checkpointState.open() : undefined;
     if (taskState) await taskState.open();
     graph = new OperatorGraph(plan, metrics, now, () => source.partitions());
-    if (restored) graph.restore(restored.operators);
+    if (restored) graph.restore(restored, options.restore, `checkpoint ${restored.id}`);
     checkpoints = new CheckpointCoordinator(
       checkpointPolicy,
       restored ? restored.id : 0,
@@ -155,7 +166,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
       failure,
       now,
     );
-    await sinkCalls.openAll(graph.allSinks());
+    await sinkCalls.openAll(graph.allSinks(), (sink) => sinkDeadLetters.contextFor(sink));
     await source.open({
       restoreFrom: restored?.sourcePosition,
       batchSize,
@@ -235,6 +246,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
     groups: graph.groups,
     sinks: allSinks,
     sinkCalls,
+    sinkDeadLetters,
     metrics,
     summary,
     // Barriers exist only when a store does: the checkpoint policy needs `state`.

@@ -521,7 +521,8 @@ describe('keyed process operator: checkpoints', () => {
       ['p1/v/n/"a/\\"x"', 2],
       ['p1/x/"a/\\"x"', 5],
     ]);
-    expect(h.op.stateFingerprint).toBe('l:list,m:map,n:value;ttl=3600000');
+    expect(h.op.stateDescription).toBe('l:list,m:map,n:value;ttl=3600000');
+    expect(h.op.stateFingerprint).toEqual({ layout: 'p1', ttl: '3600000ms' });
   });
 
   it('restores state, timers of both domains, last writes and the watermark, and continues exactly as the original', () => {

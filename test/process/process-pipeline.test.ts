@@ -199,7 +199,7 @@ describe('stream.keyBy(k).process(spec) through the public API', () => {
     expect(out.items).toEqual([1, 3, 7]);
     expect(summary.deadLetters).toBe(1);
     expect(dead.items[0]).toMatchObject({
-      reason: '2-process onRecord threw RangeError: negative',
+      reason: 'process#0 onRecord threw RangeError: negative',
       raw: { v: -3, at: 2 },
       position: { offset: 2 },
     });
@@ -222,7 +222,7 @@ describe('stream.keyBy(k).process(spec) through the public API', () => {
     await expect(run).rejects.toThrow(StreamkitError);
     await expect(run).rejects.toMatchObject({
       code: 'USER_FUNCTION_FAILED',
-      message: expect.stringContaining('2-process: onTimer failed for key "k" at event time 10'),
+      message: expect.stringContaining('process#0: onTimer failed for key "k" at event time 10'),
     });
   });
 
@@ -314,6 +314,45 @@ describe('process functions: restore equivalence', () => {
       expect(resumed.records).toBeLessThan(input.length);
       expect(byId([...first.items, ...second.items])).toEqual(byId(whole.items));
     }
+  });
+
+  it('restores by .uid(name) wherever the operator moves, and refuses a checkpoint written with another ttl', async () => {
+    const input = withPauses(trips(200));
+    const counting = (ttl: string, extraStage: boolean) => {
+      const timed = from(fromArray(input, { batchSize: 10 })).withTimestamps((t) => t.at, boundedOutOfOrderness('2s'));
+      return (extraStage ? timed.dedup((t) => t.id, { within: '1m' }) : timed)
+        .keyBy((t) => t.vendor)
+        .process(
+          {
+            state: { n: valueState<number>() },
+            onRecord(_t, ctx) {
+              ctx.state.n.set((ctx.state.n.get() ?? 0) + 1);
+              ctx.emit(`${ctx.key}:${ctx.state.n.get()}`);
+            },
+          },
+          { ttl },
+        )
+        .uid('vendor-counts');
+    };
+    const state = memoryState();
+    const first = toArray<string>();
+    const job = counting('1h', false)
+      .to(first)
+      .run({
+        state,
+        credits: 1,
+        checkpointEvery: { records: 30 },
+        onEvent: (e) => e.type === 'checkpoint.completed' && e.id === 2 && job.stop(),
+      });
+    await job;
+    // A dedup before it now: its state is still found under its id, and the counts go on.
+    const second = toArray<string>();
+    await counting('1h', true).to(second).run({ state: memoryState() });
+    const resumed = toArray<string>();
+    const summary = await counting('1h', true).to(resumed).run({ state });
+    expect(summary.restoredFrom).toBeGreaterThanOrEqual(2);
+    expect([...first.items, ...resumed.items]).toEqual(second.items);
+    await expect(counting('2h', false).to(toArray()).run({ state })).rejects.toMatchObject({ code: 'STATE_INCOMPATIBLE' });
   });
 
   it('timers fire exactly once per key and time across a stop and restore at a random checkpoint (property)', async () => {

@@ -177,7 +177,7 @@ describe('a checkpoint, step by step', () => {
     await barrier(checkpoint);
     await checkpoint.complete(targets);
     const restored = await backend.open();
-    expect([...restored!.operators.get('0-counter')!]).toEqual([['n', 3]]);
+    expect([...restored!.operators.get('counter#0')!]).toEqual([['n', 3]]);
     expect(restored!.sourcePosition).toBe(3);
   });
 
@@ -291,7 +291,7 @@ describe('the checkpoint coordinator', () => {
     await coordinator.checkpointIfDue(false);
     await coordinator.checkpointIfDue(true);
     expect(sent.map((c) => c.id)).toEqual([8, 9, 10]);
-    expect(sent.map((c) => c.data.operators.get('0-counter')!.full)).toEqual([true, false, false]);
+    expect(sent.map((c) => c.data.operators.get('counter#0')!.full)).toEqual([true, false, false]);
     expect(sent.every((c) => c.status === 'barrier-sent')).toBe(true);
   });
 

@@ -143,7 +143,7 @@ describe("an aggregator's add that throws on a record", () => {
   });
 
   it('in a pipeline: the job goes on and the record reaches the dead-letter sink', async () => {
-    const out = toArray();
+    const out = toArray<{ value: { total: number } }>();
     const dead = toArray<DeadLetter>();
     const summary = await from(
       fromArray([

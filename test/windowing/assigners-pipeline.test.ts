@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { boundedOutOfOrderness, from, fromArray, hopping, sum, toArray, tumbling } from '../../src/index.js';
+import { boundedOutOfOrderness, from, fromArray, hopping, sum, tumbling } from '../../src/index.js';
 import type { WindowAssigner } from '../../src/index.js';
 import { batchWindows, compareResults, keyedEvents, type KeyedEvent } from '../../src/testing/index.js';
 
@@ -9,16 +9,14 @@ const DAY = 24 * H;
 
 /** Runs `arrival` through a keyed windowed sum and returns the last pane per (key, window), sorted. */
 async function pipeline(arrival: KeyedEvent[], assigner: WindowAssigner, maxDelay: number, batchSize: number) {
-  const out = toArray();
-  await from(fromArray(arrival, { batchSize }))
+  const { items } = await from(fromArray(arrival, { batchSize }))
     .withTimestamps((e) => e.time, boundedOutOfOrderness(maxDelay))
     .keyBy((e) => e.key)
     .window(assigner)
     .aggregate({ total: sum((e: KeyedEvent) => e.value) })
-    .to(out)
-    .run();
+    .collect();
   const last = new Map<string, { key: unknown; window: { start: number; end: number }; value: unknown }>();
-  for (const r of out.items)
+  for (const r of items)
     last.set(`${String(r.key)}|${r.window.start}|${r.window.end}`, { key: r.key, window: r.window, value: r.value.total });
   return [...last.values()].sort(compareResults);
 }

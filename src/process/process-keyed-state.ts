@@ -32,8 +32,13 @@ export class ProcessKeyedState {
   private readonly entries = new Map<string, number>();
   /** Key text → event time of its last write (only with `ttl`). */
   private readonly lastWrite: MapTable<number> | undefined;
-  /** Expiry times (`lastWrite + ttl`) per key; an entry whose key was written since is stale. */
+  /**
+   * At most one expiry per key, at or before its `lastWrite + ttl`: a key written again keeps its
+   * entry, which is moved to the new expiry when it comes due (as Flink's cleanup timers), so the
+   * heap holds one entry per key however often keys are written.
+   */
   private readonly expiries = new TimerHeap<string>();
+  private readonly scheduled = new Set<string>();
   /** Undo steps of the call in progress, newest last; undefined outside a call. */
   private journal: Array<() => void> | undefined;
 
@@ -74,6 +79,11 @@ export class ProcessKeyedState {
     return this.entries.size;
   }
 
+  /** Entries in the expiry queue: at most one per key with a last write. */
+  get expiriesQueued(): number {
+    return this.expiries.size;
+  }
+
   /** The earliest pending expiry (`+Infinity` for none). */
   nextExpiry(): number {
     return this.expiries.peekTime();
@@ -87,8 +97,13 @@ export class ProcessKeyedState {
     const lastWrite = this.lastWrite!;
     while (this.expiries.size > 0 && this.expiries.peekTime() === time) {
       const keyText = this.expiries.pop()!.ref;
+      this.scheduled.delete(keyText);
       const written = lastWrite.get(keyText);
-      if (written === undefined || written + this.ttl! > time) continue;
+      if (written === undefined) continue;
+      if (written + this.ttl! > time) {
+        this.schedule(keyText, written + this.ttl!);
+        continue;
+      }
       lastWrite.delete(keyText);
       this.clearKey(keyText);
     }
@@ -124,6 +139,7 @@ export class ProcessKeyedState {
     }
     this.lastWrite?.clear();
     this.expiries.clear();
+    this.scheduled.clear();
     this.entries.clear();
   }
 
@@ -145,7 +161,8 @@ export class ProcessKeyedState {
       }
     }
     this.expiries.clear();
-    if (this.lastWrite) for (const [keyText, written] of this.lastWrite.entries()) this.expiries.push(written + this.ttl!, 0, keyText);
+    this.scheduled.clear();
+    if (this.lastWrite) for (const [keyText, written] of this.lastWrite.entries()) this.schedule(keyText, written + this.ttl!);
   }
 
   private clearKey(keyText: string): void {
@@ -162,6 +179,11 @@ export class ProcessKeyedState {
     this.entries.delete(keyText);
   }
 
+  private schedule(keyText: string, time: number): void {
+    this.expiries.push(time, 0, keyText);
+    this.scheduled.add(keyText);
+  }
+
   private count(keyText: string, by: number): void {
     const n = (this.entries.get(keyText) ?? 0) + by;
     if (n === 0) this.entries.delete(keyText);
@@ -176,8 +198,8 @@ export class ProcessKeyedState {
     const old = lastWrite.get(keyText);
     if (old !== undefined && old >= this.writeTime) return;
     lastWrite.set(keyText, this.writeTime);
-    this.expiries.push(this.writeTime + this.ttl!, 0, keyText);
-    // A stale expiry entry left by an undone write finds the old time and is skipped.
+    if (!this.scheduled.has(keyText)) this.schedule(keyText, this.writeTime + this.ttl!);
+    // An expiry scheduled by an undone write finds the old time (or none) and moves (or drops).
     this.journal?.push(() => (old === undefined ? lastWrite.delete(keyText) : lastWrite.set(keyText, old)));
   }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StateError, StreamkitError } from '../../src/core/errors.js';
-import { listState, mapState, valueState, type ProcessContext, type TimerContext } from '../../src/process/index.js';
+import { listState, mapState, valueState, type ProcessContext, type TimerContext, type ValueState } from '../../src/process/index.js';
+import { ProcessKeyedState } from '../../src/process/process-keyed-state.js';
+import { keyedState } from '../../src/state/keyed-state-service.js';
 import { MapStateWriter } from '../windowing/operator-harness.js';
 import { ProcessHarness } from './process-harness.js';
 
@@ -469,6 +471,25 @@ describe('keyed process operator: TTL by event time', () => {
     expect(run([200])).toEqual(expected);
     expect(run([60, 99, 100, 200])).toEqual(expected);
     expect(run([Infinity])).toEqual(expected);
+  });
+
+  it('queues one expiry per key however often it is written, moving it when it comes due', () => {
+    const service = keyedState('process', 'p1');
+    const state = new ProcessKeyedState(service, { n: valueState<number>() }, 100);
+    const n = state.handles.n as ValueState<number>;
+    state.keyText = '"a"';
+    for (let t = 0; t < 1000; t++) {
+      state.writeTime = t;
+      n.set(t);
+    }
+    expect(state.expiriesQueued).toBe(1);
+    expect(state.nextExpiry()).toBe(100);
+    state.expireAt(100);
+    expect(n.get()).toBe(999);
+    expect(state.nextExpiry()).toBe(1099);
+    state.expireAt(1099);
+    expect(n.get()).toBeUndefined();
+    expect(state.expiriesQueued).toBe(0);
   });
 
   it('a write in an event-time timer counts at the timer time', () => {

@@ -41,6 +41,8 @@ export class ProcessKeyedState {
   private readonly scheduled = new Set<string>();
   /** Undo steps of the call in progress, newest last; undefined outside a call. */
   private journal: Array<() => void> | undefined;
+  /** The one journal array, reused by every call (a call allocates only its undo steps). */
+  private readonly steps: Array<() => void> = [];
 
   constructor(
     service: KeyedStateService,
@@ -111,12 +113,14 @@ export class ProcessKeyedState {
 
   /** Starts recording undo steps (a user call begins). */
   begin(): void {
-    this.journal = [];
+    this.steps.length = 0;
+    this.journal = this.steps;
   }
 
   /** Keeps the call's changes. */
   commit(): void {
     this.journal = undefined;
+    this.steps.length = 0;
   }
 
   /** Undoes the call's changes, newest first. */
@@ -124,6 +128,7 @@ export class ProcessKeyedState {
     const journal = this.journal;
     this.journal = undefined;
     if (journal) for (let i = journal.length - 1; i >= 0; i--) journal[i]();
+    this.steps.length = 0;
   }
 
   /** Records an undo step of the call in progress (timers use it too). */

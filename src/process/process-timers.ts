@@ -19,6 +19,9 @@ export interface TimerKey {
 export class DomainTimers {
   private readonly table: MapTable<number>;
   private readonly heap = new TimerHeap<TimerKey>();
+  /** The last time made into key text: records of one key often share a timer time (the next minute). */
+  private lastTime = NaN;
+  private lastTimeText = '';
 
   constructor(service: KeyedStateService, prefix: string) {
     this.table = service.map<number>({ prefix, decode: () => 1 });
@@ -34,7 +37,7 @@ export class DomainTimers {
    * @returns whether it was new (so an undo removes it).
    */
   register(time: number, key: TimerKey): boolean {
-    const id = timerKey(time, key.keyText);
+    const id = this.idOf(time, key.keyText);
     if (this.table.has(id)) return false;
     this.table.set(id, 1);
     this.heap.push(time, 0, key);
@@ -43,10 +46,19 @@ export class DomainTimers {
 
   /** @returns whether a timer at `time` for `key` was pending (so an undo registers it again). */
   delete(time: number, keyText: string): boolean {
-    const id = timerKey(time, keyText);
+    const id = this.idOf(time, keyText);
     if (!this.table.has(id)) return false;
     this.table.delete(id);
     return true;
+  }
+
+  /** `timerKey(time, keyText)`, with the time's text reused from the previous call when equal. */
+  private idOf(time: number, keyText: string): string {
+    if (time !== this.lastTime) {
+      this.lastTimeText = timerKey(time, '');
+      this.lastTime = time;
+    }
+    return this.lastTimeText + keyText;
   }
 
   /** The earliest pending time (`+Infinity` for none; a stale entry may answer early, harmlessly). */

@@ -97,6 +97,25 @@ export type { StateBackend, TaskStateBackend, TaskCheckpoint, RestoredTask } fro
 export { dedup } from './delivery/dedup.js';
 export type { DedupOptions } from './delivery/dedup.js';
 
+// Keyed process functions
+export { valueState, mapState, listState } from './process/index.js';
+export type {
+  ProcessSpec,
+  ProcessOptions,
+  ProcessContext,
+  TimerContext,
+  TimerService,
+  ValueState,
+  MapState,
+  ListState,
+  ValueStateDescriptor,
+  MapStateDescriptor,
+  ListStateDescriptor,
+  StateDescriptor,
+  StateDescriptors,
+  StateHandles,
+} from './process/index.js';
+
 // Observability
 export { prometheusText, serveMetrics, METRIC_HELP } from './observability/index.js';
 export type { MetricsServer } from './observability/index.js';

@@ -95,6 +95,20 @@ export const METRICS = Object.freeze({
     help: 'Ids dedup currently remembers',
     labels: ['operator'],
   }),
+  processKeys: metric({
+    name: 'process_keys',
+    kind: 'gauge',
+    unit: 'keys',
+    help: 'Keys holding state in a keyed process function',
+    labels: ['operator'],
+  }),
+  processTimers: metric({
+    name: 'process_timers',
+    kind: 'gauge',
+    unit: 'timers',
+    help: 'Timers pending in a keyed process function, event and processing time',
+    labels: ['operator'],
+  }),
   windowStateWindows: metric({
     name: 'window_state_windows',
     kind: 'gauge',

@@ -18,6 +18,7 @@ import { combineAggregators, count } from '../windowing/aggregators/index.js';
 import type { Aggregator, WindowAssigner, WindowOptions } from '../windowing/types.js';
 import { windowOperator } from '../windowing/window-operator.js';
 import { checkAggregatorIdentity } from '../windowing/aggregators/index.js';
+import { keyedProcess, type ProcessOptions, type ProcessSpec, type StateDescriptors } from '../process/index.js';
 import { checkOperatorUid, dedupFingerprint, windowFingerprint } from './operator-identity.js';
 
 /** What a stream knows about its records at build time, to catch mistakes before running. */
@@ -290,10 +291,45 @@ export class Stream<T, K = null> {
     });
   }
 
+  /**
+   * A keyed process function (Flink's `KeyedProcessFunction`, Kafka Streams' `Processor`): per
+   * key, typed state (`valueState`, `mapState`, `listState`) and event- or processing-time timers;
+   * `onRecord` runs per record (late ones included), `onTimer` per due timer, and what they emit
+   * continues the pipeline with the record's or the timer's time. State, timers and the watermark
+   * are checkpointed; `ttl` clears a key's state once it was not written for that long in event
+   * time. See docs/concepts/process-functions.md.
+   * @param spec `{ state?, onRecord(record, ctx), onTimer?(time, ctx) }`.
+   * @param options `ttl`: state time-to-live in event time (`'24h'`).
+   * @throws TypeError / RangeError naming a bad part of the spec or option; PipelineError without
+   *   `withTimestamps` or `keyBy` before it.
+   * @example
+   * trips.keyBy(t => t.vendor).process({
+   *   state: { count: valueState<number>() },
+   *   onRecord(t, ctx) { ctx.state.count.set((ctx.state.count.get() ?? 0) + 1); ctx.timers.atEventTime(ctx.timestamp + 60_000) },
+   *   onTimer(time, ctx) { ctx.emit({ vendor: ctx.key, count: ctx.state.count.get() }) },
+   * }, { ttl: '24h' })
+   * @see valueState, mapState, listState
+   */
+  process<S extends StateDescriptors = Record<string, never>, U = unknown>(
+    spec: ProcessSpec<T, K, S, U>,
+    options?: ProcessOptions,
+  ): Stream<U, null>;
   /** Adds a custom operator (one instance per run). */
-  process<U>(makeOperator: () => Operator<T, U>): Stream<U, K> {
-    assertFunction(makeOperator, 'process(makeOperator)');
-    return this.with<U>(makeOperator as () => Operator);
+  process<U>(makeOperator: () => Operator<T, U>): Stream<U, K>;
+  process(spec: (() => Operator) | ProcessSpec<T, K, StateDescriptors, unknown>, options?: ProcessOptions): Stream<unknown, any> {
+    if (typeof spec === 'function') return this.with<unknown>(spec);
+    if (spec === null || typeof spec !== 'object') {
+      throw new TypeError(
+        `process(spec): expected { state?, onRecord(record, ctx), onTimer?(time, ctx) } or a function making an operator, got ${spec === null ? 'null' : typeof spec}`,
+      );
+    }
+    keyedProcess(spec, options); // checks the spec and options here rather than at run()
+    const { traits } = this.blueprint;
+    if (!traits.timestamped) {
+      throw new PipelineError('process({ … }) runs timers and TTL on event time: call .withTimestamps(…) before .process()');
+    }
+    if (!traits.keyed) throw new PipelineError('process({ … }) keeps state per key: call .keyBy(…) before .process()');
+    return this.with<unknown, null>(() => keyedProcess(spec, options) as Operator, { timestamped: true, keyed: false });
   }
 
   /** Sends records dropped from expired windows to `sink` as `{ record, window, watermark }`. */

@@ -13,9 +13,12 @@ import {
   fromArray,
   global,
   hopping,
+  listState,
+  mapState,
   session,
   sliding,
   tumbling,
+  valueState,
   type StateBackend,
   type WindowAssigner,
 } from '../../src/index.js';
@@ -69,7 +72,7 @@ function keyRecorder(keys: Set<string>): StateBackend {
 }
 
 /**
- * The keys the stateful operators write: every window kind and dedup. A page that quotes the keys
+ * The keys the stateful operators write: every window kind, dedup and a process function. A page that quotes the keys
  * of another operator needs a pipeline with it here.
  */
 async function writtenKeys(): Promise<Set<string>> {
@@ -85,6 +88,24 @@ async function writtenKeys(): Promise<Set<string>> {
       .aggregate(count())
       .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
   }
+  // A process function with every kind of state, both kinds of timer (pending at the checkpoints) and a TTL.
+  await from(fromArray(events, { batchSize: 4 }))
+    .withTimestamps((e) => e.at)
+    .keyBy((e) => e.user)
+    .process(
+      {
+        state: { n: valueState<number>(), ids: mapState<string, number>(), recent: listState<string>() },
+        onRecord(e, ctx) {
+          ctx.state.n.set((ctx.state.n.get() ?? 0) + 1);
+          ctx.state.ids.set(e.id, e.at);
+          ctx.state.recent.add(e.id);
+          ctx.timers.atEventTime(e.at + 100_000);
+          ctx.timers.atProcessingTime(ctx.timers.currentProcessingTime() + 3_600_000);
+        },
+      },
+      { ttl: '1h' },
+    )
+    .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
   return keys;
 }
 
@@ -105,7 +126,22 @@ describe('docs: quoted state key layouts', () => {
   it('every layout a page quotes matches a key the operators write', async () => {
     const keys = [...(await writtenKeys())];
     // The recorder sees each kind of key: a check against nothing would pass anything.
-    for (const prefix of ['w2/m', 'w2/a/', 'w2/s/', 'w2/l/', 'w2/t/', '1/m', '1/i/'])
+    for (const prefix of [
+      'w2/m',
+      'w2/a/',
+      'w2/s/',
+      'w2/l/',
+      'w2/t/',
+      '1/m',
+      '1/i/',
+      'p1/m',
+      'p1/v/',
+      'p1/k/',
+      'p1/l/',
+      'p1/e/',
+      'p1/p/',
+      'p1/x/',
+    ])
       expect(keys.some((k) => k.startsWith(prefix))).toBe(true);
     const wrong: string[] = [];
     for (const file of markdownFiles()) {

@@ -73,7 +73,13 @@ export interface Source<T = unknown> {
   heldPartitions?(): readonly number[];
   /** The resume position of one partition after the last batch returned by `poll`. */
   partitionPosition?(partition: number): number | undefined;
-  /** Called once a checkpoint holding `position` is complete (Kafka commits offsets here). */
-  commit?(position: SourcePosition): void | Promise<void>;
+  /**
+   * Called once a checkpoint holding `position` is complete (Kafka commits offsets here).
+   * @param tasks - with a task per partition: the tasks whose state the checkpoint wrote. Only
+   *   their partitions may be committed: a task whose state was not written (its ownership moved,
+   *   or was taken again, since the barrier) resumes from its last written checkpoint, and a
+   *   committed position past it would be taken for progress that state does not hold.
+   */
+  commit?(position: SourcePosition, tasks?: ReadonlySet<string>): void | Promise<void>;
   close?(): void | Promise<void>;
 }

@@ -70,6 +70,8 @@ export class Checkpoint {
   /** The step running now (for a stop that waits on it to name it). */
   private running: CheckpointStep | undefined;
   private readonly waiters: Array<() => void> = [];
+  /** With a task per partition, the tasks whose state step 4 wrote: step 5 commits only their positions. */
+  private writtenTasks: ReadonlySet<string> | undefined;
 
   private constructor(
     /** State changes and the source position as of the snapshot; `operators` is empty when `tasks` holds them. */
@@ -133,7 +135,7 @@ export class Checkpoint {
   async writeState({ store, failure }: CheckpointTargets): Promise<void> {
     await this.run('write state', 'sinks-flushed', 'state-written', failure, async () => {
       try {
-        if (store.perTask) await store.backend.write(this.id, this.tasks!);
+        if (store.perTask) this.writtenTasks = new Set(await store.backend.write(this.id, this.tasks!));
         else await store.backend.write(this.data);
       } catch (error) {
         throw new StreamkitError(
@@ -148,7 +150,7 @@ export class Checkpoint {
   /** Step 5: the source commits the positions the durable state matches (Kafka: the group's offsets). */
   async commitSource({ source, failure }: CheckpointTargets): Promise<void> {
     await this.run('commit source positions', 'state-written', 'committed', failure, async () => {
-      await source.commit?.(this.data.sourcePosition);
+      await source.commit?.(this.data.sourcePosition, this.writtenTasks);
     });
   }
 

@@ -193,15 +193,23 @@ export class KafkaSource<T> implements Source<T> {
    * over in a rebalance under way. A commit refused because a rebalance is under way is skipped:
    * the next checkpoint commits again, and until then a new owner replays from the previous commit
    * (at-least-once).
+   *
+   * With a task per partition, `tasks` names the tasks whose state the checkpoint wrote, and only
+   * their partitions are committed. A partition whose task was not written (another instance took
+   * its task over, or this one took it again, since the barrier) keeps the offset of its last
+   * written checkpoint: its next owner restores that checkpoint, and when the changelog holds none,
+   * starts from the committed offset with empty state, which must then not be past anything read.
    */
-  async commit(position: unknown): Promise<void> {
+  async commit(position: unknown, tasks?: ReadonlySet<string>): Promise<void> {
     if (this.closed || !this.group?.running) return;
     const owned = this.membership.committable();
     const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
     for (const [topic, parts] of Object.entries((position ?? {}) as KafkaPosition)) {
       for (const [p, offset] of Object.entries(parts)) {
         const partition = Number(p);
-        if (owned.has(partitionKey(topic, partition))) offsets.push({ topic, partition, offset: String(offset) });
+        if (!owned.has(partitionKey(topic, partition))) continue;
+        if (tasks && !tasks.has(this.taskName(this.partitionId(topic, partition)))) continue;
+        offsets.push({ topic, partition, offset: String(offset) });
       }
     }
     if (offsets.length === 0) return;

@@ -13,3 +13,5 @@ export { batchWindowsWithLateness, watermarksBefore } from './batch-windows-with
 export type { BatchWindowsWithLateness, BatchWindowsWithLatenessOptions } from './batch-windows-with-lateness.js';
 export { compareKeys } from './compare-keys.js';
 export { lastPanes } from './last-panes.js';
+export { batchIntervalJoin } from './batch-interval-join.js';
+export type { BatchIntervalJoinOptions, BatchJoinResult } from './batch-interval-join.js';

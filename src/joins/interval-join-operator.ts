@@ -175,6 +175,8 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
         const p = matched[m];
         if (!p.matched) {
           p.matched = true;
+          // The stored entry is `[matched, record]`: it changes in place, and the table is told.
+          this.buffer.get(p.stateKey!)![0] = 1;
           this.buffer.changed(p.stateKey!);
         }
         results.push(made[m]);

@@ -65,7 +65,13 @@ export class UnionSource implements Source<unknown> {
       throw new TypeError(`${this.name}: a union cannot run a task per partition (kafkaChangelog()); use memoryState() or levelState()`);
     }
     const restored = ctx.restoreFrom === undefined ? undefined : this.checkPosition(ctx.restoreFrom);
-    if (restored) this.next = restored.next;
+    // A stream can run more than once: every run starts afresh.
+    this.ended.fill(false);
+    this.pending.fill(undefined);
+    this.answered.fill(undefined);
+    this.failed.fill(undefined);
+    this.endedToReport = [];
+    this.next = restored ? restored.next : 0;
     for (let i = 0; i < this.inputs.length; i++) {
       await this.inputs[i].open({ ...ctx, restoreFrom: restored?.union[i] });
     }

@@ -183,6 +183,7 @@ describe('union checkpoints and restores', () => {
   const text = (r: Result) => `${r.id} ${JSON.stringify(r.value)}`;
 
   it('a restore from a stop at any point gives the output of a run never stopped', async () => {
+    let runs = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 40 }),
@@ -192,7 +193,7 @@ describe('union checkpoints and restores', () => {
           const whole = toArray<Result>();
           await pipeline(undefined, new AbortController(), [ba, bb]).to(whole).run();
 
-          const state = join(dir, `s-${stopAt}-${ba}-${bb}`);
+          const state = join(dir, `run-${++runs}`);
           const first = toArray<Result>();
           const stop = new AbortController();
           const stopped = await pipeline(stopAt, stop, [ba, bb])

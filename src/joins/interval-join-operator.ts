@@ -92,6 +92,9 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   private seq = 0;
   private bufferedGauges!: [MetricSample, MetricSample];
   private pairs!: MetricSample;
+  /** Per side: records evicted after a pair, and without one. */
+  private matchedCounters!: [MetricSample, MetricSample];
+  private unmatchedCounters!: [MetricSample, MetricSample];
 
   constructor(
     private readonly spec: JoinSpec,
@@ -112,6 +115,12 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
       ctx.metrics.gauge('join_buffered', { operator: ctx.uid, side: 'right' }),
     ];
     this.pairs = ctx.metrics.counter('join_pairs', { operator: ctx.uid });
+    const counters = (name: string): [MetricSample, MetricSample] => [
+      ctx.metrics.counter(name, { operator: ctx.uid, side: 'left' }),
+      ctx.metrics.counter(name, { operator: ctx.uid, side: 'right' }),
+    ];
+    this.matchedCounters = counters('join_matched');
+    this.unmatchedCounters = counters('join_unmatched');
   }
 
   processBatch(): void {
@@ -204,12 +213,11 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
     while (this.evictions.size > 0 && this.evictions.peekTime() <= time) {
       const record = this.evictions.pop()!.ref;
       this.remove(record);
-      const side = SIDE_NAMES[record.side];
       if (record.matched) {
-        this.ctx.metrics.inc('join_matched', { operator: this.uid, side });
+        this.matchedCounters[record.side].value++;
         continue;
       }
-      this.ctx.metrics.inc('join_unmatched', { operator: this.uid, side });
+      this.unmatchedCounters[record.side].value++;
       if (kind === 'inner' || (kind === 'left' && record.side === RIGHT)) continue;
       try {
         results.push(record.side === LEFT ? this.join(record.value as L, null) : this.join(null, record.value as R));

@@ -142,6 +142,9 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
     const resultTimes: number[] = [];
     const resultKeys: unknown[] = [];
     const resultPositions: number[] = [];
+    // One record's partners and results, reused across the batch's records.
+    const matched: Buffered[] = [];
+    const made: O[] = [];
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
       const t = times[i];
@@ -159,8 +162,8 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
       }
       // All pairs first: a join function that throws leaves no trace of the record.
       const partners = other.get(keyText);
-      const matched: Buffered[] = [];
-      const made: O[] = [];
+      matched.length = 0;
+      made.length = 0;
       let failed: unknown;
       let threw = false;
       if (partners) {

@@ -16,9 +16,9 @@ import {
   type DeadLetter,
   type JoinOptions,
   type LateRecord,
-  type Source,
   type WindowResult,
 } from '../../src/index.js';
+import { stoppingAfter } from '../pipeline/stopping-after.js';
 
 interface Trip {
   id: string;
@@ -232,20 +232,6 @@ describe('interval join state', () => {
 
   const left: Trip[] = Array.from({ length: 240 }, (_, i) => ({ id: `t${i % 7}`, at: i * 10 - ((i * 31) % 50) }));
   const right: Tip[] = Array.from({ length: 180 }, (_, i) => ({ trip: `t${i % 5}`, at: i * 13 - ((i * 17) % 50), amount: i }));
-
-  function stoppingAfter<T>(source: Source<T>, after: number | undefined, stop: AbortController): Source<T> {
-    let polls = 0;
-    return {
-      ...source,
-      partitions: () => source.partitions(),
-      open: (ctx) => source.open(ctx),
-      poll: () => {
-        if (after !== undefined && ++polls === after) stop.abort();
-        return source.poll();
-      },
-      position: () => source.position(),
-    };
-  }
 
   const pipeline = (options: JoinOptions, stopAt: number | undefined, stop: AbortController, batches: [number, number]) =>
     from(stoppingAfter(fromArray(left, { batchSize: batches[0] }), stopAt, stop))

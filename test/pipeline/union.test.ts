@@ -15,6 +15,7 @@ import { levelState } from '../../src/state/level-state.js';
 import { boundedOutOfOrderness, monotonic } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
+import { stoppingAfter } from './stopping-after.js';
 
 interface Event {
   src: string;
@@ -151,22 +152,6 @@ describe('union checkpoints and restores', () => {
   type Result = WindowResult<string, { n: number; v: number }>;
   const inputA = events('a', 300, 10, 40);
   const inputB = events('b', 200, 13, 40);
-
-  /** Stops the job once `after` polls of this source happened (never when undefined). */
-  function stoppingAfter<T>(source: Source<T>, after: number | undefined, stop: AbortController): Source<T> {
-    let polls = 0;
-    return {
-      ...source,
-      name: source.name,
-      partitions: () => source.partitions(),
-      open: (ctx) => source.open(ctx),
-      poll: () => {
-        if (after !== undefined && ++polls === after) stop.abort();
-        return source.poll();
-      },
-      position: () => source.position(),
-    };
-  }
 
   function pipeline(stopAt: number | undefined, stop: AbortController, batches: [number, number]): Stream<Result> {
     const a = from(stoppingAfter(fromArray(inputA, { batchSize: batches[0] }), stopAt, stop)).withTimestamps(

@@ -6,14 +6,15 @@
  *   fast                                  hand-tuned encoders beside their plain definitions
  *   state                                 keyed state and checkpoint storage (memory, LevelDB)
  *   watermarks, windowing, joins,         the engine's parts; each imports core, fast and state,
- *   delivery, serde, observability        never one another (observability/mask-secrets.ts, what a
+ *   delivery, process, serde,             never one another (observability/mask-secrets.ts, what a
+ *   observability
  *                                         secret looks like, is a leaf each of them may use)
  *   sources, sinks, kafka                 integrations; may use the engine's parts
  *   runtime                               runs a plan: the run loop, operator graph, checkpoints
  *   pipeline                              the typed Stream builder users call
  *   index.ts, testing                     the public entry points
  */
-const ENGINE = '(watermarks|windowing|joins|delivery|serde|observability)';
+const ENGINE = '(watermarks|windowing|joins|delivery|process|serde|observability)';
 const INTEGRATIONS = '(sources|sinks|kafka)';
 
 /** A rule forbidding `from` folder(s) to import `to` folder(s). */

@@ -598,6 +598,12 @@ function profileSection(): string[] {
   return lines;
 }
 
+/** The start-up and memory figures, measured apart from the matrix (see the file) and kept as written. */
+function startupAndMemorySection(): string[] {
+  const file = join(ROOT, 'bench', 'results', 'startup-and-memory.md');
+  return existsSync(file) ? [readFileSync(file, 'utf8').trimEnd(), ''] : [];
+}
+
 function methodNotes(): string[] {
   return [
     '## How it is measured',
@@ -682,6 +688,7 @@ function main(): void {
     ...perRunTable(page),
     ...microSection(),
     ...profileSection(),
+    ...startupAndMemorySection(),
     ...methodNotes(),
   ].join('\n');
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), doc);

@@ -1,6 +1,6 @@
 // A first streamkit job: page views, out of order, counted per page in 1-minute event-time windows.
 // Run it with `npm run example`.
-import { boundedOutOfOrderness, count, from, fromArray, max, toArray, tumbling } from '../src/index.js';
+import { boundedOutOfOrderness, count, from, fromArray, max, tumbling } from '../src/index.js';
 
 interface PageView {
   page: string;
@@ -18,16 +18,15 @@ const views: PageView[] = [
   { page: '/home', at: t0 + 130_000, ms: 900 },
 ];
 
-const results = toArray();
-const summary = await from(fromArray(views, { batchSize: 1 }))
+// `collect()` runs the job and returns its results typed: r.value is { views: number; longestMs: number | null }.
+const { items, summary } = await from(fromArray(views, { batchSize: 1 }))
   .withTimestamps((v) => v.at, boundedOutOfOrderness('30s'))
   .keyBy((v) => v.page)
   .window(tumbling('1m'))
   .aggregate({ views: count(), longestMs: max((v: PageView) => v.ms) })
-  .to(results)
-  .run();
+  .collect();
 
-for (const r of results.items) {
+for (const r of items) {
   const start = new Date(r.window.start).toISOString().slice(11, 16);
   const end = new Date(r.window.end).toISOString().slice(11, 16);
   console.log(`${r.key.padEnd(9)} [${start}, ${end})  views=${r.value.views}  longest=${r.value.longestMs} ms  pane=${r.pane.timing}`);

@@ -7,17 +7,20 @@
 // Pipelines and the runtime
 export { from, union, Stream, WindowedStream } from './pipeline/stream.js';
 export type { JoinKind, JoinOptions } from './joins/index.js';
-export type { AggregateResult, AggregateSpec, StreamStage } from './pipeline/stream.js';
+export type { AggregateResult, AggregateSpec, Collected, StreamStage } from './pipeline/stream.js';
 export type { Job, RunOptions, RunSummary, RuntimeEvent } from './runtime/runtime.js';
+export type { RestoreOptions } from './runtime/restore-check.js';
 export { parseDuration } from './core/duration.js';
 export type { Duration } from './core/duration.js';
-export { StreamkitError, PipelineError, StateError, RecordRejected } from './core/errors.js';
+export { StreamkitError, PipelineError, StateError, AccessDeniedError, RecordRejected } from './core/errors.js';
 export type { StreamkitErrorCode } from './core/errors.js';
 export { Metrics } from './core/metrics.js';
+export { METRICS, METRIC_DEFINITIONS } from './core/metric-catalogue.js';
+export type { MetricDefinition, MetricKind } from './core/metric-catalogue.js';
 export type { Batch } from './core/batch.js';
-export type { Operator, OperatorContext, Output, StateWriter } from './core/operator.js';
+export type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from './core/operator.js';
 export type { Source, SourceContext, SourcePoll, SourcePosition } from './core/source.js';
-export type { Sink } from './core/sink.js';
+export type { Sink, SinkContext } from './core/sink.js';
 export type { DeadLetter } from './core/dead-letter.js';
 export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './core/window.js';
 
@@ -42,6 +45,7 @@ export type {
   TumblingOptions,
   HoppingOptions,
   OnWatermarkOptions,
+  SumOptions,
 } from './windowing/index.js';
 
 // Sinks
@@ -51,7 +55,15 @@ export { toLevel, openLevelTable, readLevelTable } from './sinks/level-sink.js';
 export type { LevelSink, LevelSinkOptions, LevelTable } from './sinks/level-sink.js';
 
 // Kafka and Redpanda: source, sinks, changelog state, repartitioning
-export { fromKafka, toKafka, toKafkaDeadLetters, DEAD_LETTER_HEADERS, kafkaChangelog, REPARTITION_HEADERS } from './kafka/index.js';
+export {
+  createTopicsWithLeaders,
+  fromKafka,
+  toKafka,
+  toKafkaDeadLetters,
+  DEAD_LETTER_HEADERS,
+  kafkaChangelog,
+  REPARTITION_HEADERS,
+} from './kafka/index.js';
 export type {
   KafkaSourceOptions,
   KafkaPosition,
@@ -80,16 +92,35 @@ export type {
 } from './serde/index.js';
 
 // State and delivery
-export { memoryState, levelState } from './state/index.js';
-export type { LevelStateOptions } from './state/index.js';
+export { memoryState, levelState, inspectLevelState } from './state/index.js';
+export type { LevelStateOptions, StoredCheckpoint, StoredOperatorState } from './state/index.js';
 export type { StateBackend, TaskStateBackend, TaskCheckpoint, RestoredTask } from './core/index.js';
 export { dedup } from './delivery/dedup.js';
 export type { DedupOptions } from './delivery/dedup.js';
+
+// Keyed process functions
+export { valueState, mapState, listState } from './process/index.js';
+export type {
+  ProcessSpec,
+  ProcessOptions,
+  ProcessContext,
+  TimerContext,
+  TimerService,
+  ValueState,
+  MapState,
+  ListState,
+  ValueStateDescriptor,
+  MapStateDescriptor,
+  ListStateDescriptor,
+  StateDescriptor,
+  StateDescriptors,
+  StateHandles,
+} from './process/index.js';
 
 // Observability
 export { prometheusText, serveMetrics, METRIC_HELP } from './observability/index.js';
 export type { MetricsServer } from './observability/index.js';
 export { createLogger, logRuntimeEvent, maskSecrets } from './observability/index.js';
-export type { Logger, LoggerOptions, LogLevel, LogFields } from './observability/index.js';
+export type { Logger, LogFn, StructuredLogger, LoggerOptions, LogLevel, LogFields } from './observability/index.js';
 export { createProgressReporter } from './observability/index.js';
 export type { ProgressReporter, ProgressOptions, ProgressStream, ProgressFormat } from './observability/index.js';

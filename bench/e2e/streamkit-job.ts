@@ -8,7 +8,7 @@
 import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseBronze } from '../../examples/taxi/bronze.js';
+import { parseBronzeTuned as parseBronze } from '../taxi/parse-bronze-tuned.js';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from '../../examples/taxi/ny-time.js';
 import type { RawTrip } from '../../examples/taxi/raw-trip.js';
 import { roundHalfAway } from '../../examples/taxi/round-half-away.js';

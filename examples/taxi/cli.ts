@@ -102,7 +102,7 @@ const options: TaxiJobOptions = {
 // The job's modules load once the command line is known good, so a mistake is reported at once.
 const { rawRecords, runTaxiJob } = await import('./pipeline.js');
 const { GOLD_STREAMS } = await import('./gold.js');
-// Everything is loaded by now: this is the start-up (Node, the TypeScript loader, streamkit and its
+// Everything is loaded by now: this is the start-up (Node, streamkit and its
 // dependencies), reported apart from processing.
 const startupMs = Math.round(performance.now());
 
@@ -166,7 +166,7 @@ const rows: Array<[string, string]> = [
   ['late records (beyond allowed lateness)', fmt(counts.late)],
   ...GOLD_STREAMS.map((name): [string, string] => [`Gold ${name}`, `${fmt(counts.gold[name])} rows`]),
   ['Gold vs DuckDB batch', batchCheck ? (batchCheck.equal ? 'Gold equals batch' : 'DIFFERENT (see below)') : 'skipped'],
-  ['start-up', `${fmt(startupMs)} ms (Node, TypeScript loader, module loading)`],
+  ['start-up', `${fmt(startupMs)} ms (Node and module loading)`],
   ['processing', `${fmt(summary.durationMs)} ms (the job's run, until every output file is closed; ${fmt(cpuMs)} ms CPU)`],
   ['wall time', `${fmt(wallMs)} ms (process start to the end of processing; the batch check is not included)`],
   ['throughput', `${fmt(Math.round((counts.events / Math.max(summary.durationMs, 1)) * 1000))} events/s of processing`],

@@ -39,8 +39,11 @@ export interface GoldOptions {
 
 type GoldSinks = Record<GoldStreamName, Sink<WindowResult<any, any>>> & { late: Sink<LateRecord> };
 
-/** Revenue and money sums use SQL semantics (nulls skipped), exactly rounded. */
-const revenue = () => sqlSum((t: GoldTrip) => t.total_amount);
+/** Money is summed in whole cents (decimal mode): exact, printed as cents, never with float noise. */
+const MONEY = { scale: 2 } as const;
+
+/** Revenue: SQL semantics (nulls skipped), in cents. */
+const revenue = () => sqlSum((t: GoldTrip) => t.total_amount, MONEY);
 
 /** The daily summary: the dbt `int_daily_summary` columns, per New York calendar day. */
 export function dailySummary(trips: Stream<GoldTrip, any>, sink: GoldSinks['daily']) {
@@ -50,8 +53,8 @@ export function dailySummary(trips: Stream<GoldTrip, any>, sink: GoldSinks['dail
       trips: count(),
       passengers: sqlSum((t: GoldTrip) => t.passenger_count),
       revenue: revenue(),
-      fare: sum((t: GoldTrip) => t.fare_amount),
-      tips: sqlSum((t: GoldTrip) => t.tip_amount),
+      fare: sum((t: GoldTrip) => t.fare_amount, MONEY),
+      tips: sqlSum((t: GoldTrip) => t.tip_amount, MONEY),
       avg_distance: sqlAvg((t: GoldTrip) => t.trip_distance_miles),
       avg_duration: sqlAvg((t: GoldTrip) => t.trip_duration_minutes),
       avg_speed: sqlAvg((t: GoldTrip) => t.avg_speed_mph),
@@ -106,7 +109,7 @@ export function refundAlerts(raw: Stream<RawTrip & { pickup_ts: number }, any>, 
   return raw
     .keyBy((t) => t.VendorID)
     .window(sliding('10m'), { allowedLateness: ZONE_LATENESS })
-    .aggregate({ refunds: count(), amount: sqlSum((t: RawTrip) => t.fare_amount) })
+    .aggregate({ refunds: count(), amount: sqlSum((t: RawTrip) => t.fare_amount, MONEY) })
     .filter((r) => r.value.refunds > options.refundThreshold)
     .to(sink);
 }

@@ -1,5 +1,5 @@
 import kafkajs from 'kafkajs';
-import { fromKafka, toKafka, toKafkaDeadLetters } from '../../src/index.js';
+import { createTopicsWithLeaders, fromKafka, toKafka, toKafkaDeadLetters } from '../../src/index.js';
 import { generateTrips } from './generator.js';
 import { GOLD_STREAMS } from './gold.js';
 import { runTaxiJob, type TaxiJobOptions, type TaxiJobResult } from './pipeline.js';
@@ -26,7 +26,7 @@ export async function runTaxiOnKafka(options: TaxiJobOptions, brokers: string[],
     { topic: DLQ_TOPIC, numPartitions: 1 },
     ...compacted.map((topic) => ({ topic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })),
   ].filter((t) => !existing.has(t.topic));
-  if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+  if (wanted.length > 0) await createTopicsWithLeaders(admin, wanted);
   // Right after topics are created, leaders may still be moving in: retry what the broker calls retriable.
   const before = await retrying(() => admin.fetchTopicOffsets(RAW_TOPIC));
   await admin.disconnect();

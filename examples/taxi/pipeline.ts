@@ -21,8 +21,8 @@ import { GoldInputColumns } from './gold-input.js';
 import { goldBranches, GOLD_STREAMS, refundAlerts, type GoldOptions, type GoldStreamName } from './gold.js';
 import { tripVerdicts, withMetrics, type GoldTrip, type MinuteRule } from './metrics.js';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
-import { rawTripLine, type RawTrip } from './raw-trip.js';
-import { silverTripLine, toSilver, type SilverTrip } from './silver.js';
+import type { RawTrip } from './raw-trip.js';
+import { toSilver, type SilverTrip } from './silver.js';
 
 /** How far behind the newest pickup the watermark trails: every trip that is not store-and-forward is on time. */
 export const WATERMARK_DELAY_MS = TRIP_DISORDER_BOUND_MS;
@@ -100,23 +100,22 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
   // A run that may resume (a state folder that exists) appends to its outputs; any other starts them afresh.
   const resuming = options.state !== undefined && existsSync(options.state);
   // Output must survive a machine crash only when a checkpoint can resume from it.
-  const file = (name: string, stringify?: (item: any) => string) => {
+  const file = (name: string) => {
     const path = join(options.out, name);
     if (resuming) cutTornLine(path);
-    return toJsonl(path, { truncate: !resuming, sync: options.state !== undefined, stringify });
+    return toJsonl(path, { truncate: !resuming, sync: options.state !== undefined });
   };
   // Daily and hourly results are kept for the batch check; the other streams are only counted.
   const kept = new Set<GoldStreamName>(['daily', 'hourly']);
   const goldFiles = Object.fromEntries(
     GOLD_STREAMS.map((name) => [name, collecting(file(`gold/${name}.jsonl`), options.extraSinks?.[name], kept.has(name))]),
   ) as Record<GoldStreamName, CollectingSink<WindowResult>>;
-  const silverOut = collecting<SilverTrip>(file('silver.jsonl', silverTripLine), options.extraSinks?.silver, false);
+  const silverOut = collecting<SilverTrip>(file('silver.jsonl'), options.extraSinks?.silver, false);
   const goldInput = new GoldInputColumns();
   const goldInputSink: Sink<GoldTrip> = { name: 'gold-input', write: (trips) => trips.forEach((t) => goldInput.push(t)) };
   const dead = collecting<DeadLetter>(file('dead-letters.jsonl'), options.extraSinks?.deadLetters, false);
   const late = file('late.jsonl') as Sink<LateRecord>;
-  // Bronze and Silver rows are written by their own line writers: the text of JSON.stringify, faster.
-  const bronzeOut = file('bronze.jsonl', rawTripLine);
+  const bronzeOut = file('bronze.jsonl');
   const rules: SilverRuleCounts = { silver: 0, metricsKept: { rounded: 0, truncated: 0, boundary: 0 } };
   let silverRejected = 0;
 
@@ -255,8 +254,9 @@ function collecting<T>(sink: Sink<T>, extra: Sink<T> | undefined, keep: boolean)
     get count() {
       return count;
     },
-    async open() {
-      for (const s of all) await s.open?.();
+    async open(context) {
+      // Each sink hands back what it cannot write through the job's context.
+      for (const s of all) await s.open?.(context);
     },
     async write(batch: T[]) {
       count += batch.length;

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
-import { jsonNumber, jsonPlainString, type RawTrip } from './raw-trip.js';
+import type { RawTrip } from './raw-trip.js';
 import { roundHalfAway } from './round-half-away.js';
 
 /** A cleaned trip: the published Silver table's columns (snake_case, money to the cent) plus event times. */
@@ -141,30 +141,6 @@ export function toSilver(trip: RawTrip): SilverTrip | null {
     congestion_surcharge: money(trip.congestion_surcharge),
     airport_fee: money(trip.Airport_fee),
   };
-}
-
-/**
- * The compact JSON line of a Silver row: byte-identical to `JSON.stringify` of a row built by
- * {@link toSilver} (same field order), with the Bronze writer's cached number text; the Silver
- * file's writer. Its strings are Bronze-validated timestamps, the flag and a hex id: none needs
- * escaping.
- *
- * @param s - a Silver row.
- * @returns one JSON line, without a newline.
- * @example
- * silverTripLine(toSilver(trip)!); // '{"trip_id":"3cb9…","vendor_id":2,…}'
- */
-export function silverTripLine(s: SilverTrip): string {
-  return (
-    `{"trip_id":"${s.trip_id}","vendor_id":${jsonNumber(s.vendor_id)},"pickup_datetime":"${s.pickup_datetime}","dropoff_datetime":"${s.dropoff_datetime}"` +
-    `,"pickup_date":"${s.pickup_date}","pickup_ts":${jsonNumber(s.pickup_ts)},"dropoff_ts":${jsonNumber(s.dropoff_ts)}` +
-    `,"passenger_count":${jsonNumber(s.passenger_count)},"trip_distance_miles":${jsonNumber(s.trip_distance_miles)},"rate_code_id":${jsonNumber(s.rate_code_id)}` +
-    `,"store_and_fwd_flag":${jsonPlainString(s.store_and_fwd_flag)},"pickup_location_id":${jsonNumber(s.pickup_location_id)}` +
-    `,"dropoff_location_id":${jsonNumber(s.dropoff_location_id)},"payment_type_id":${jsonNumber(s.payment_type_id)},"fare_amount":${jsonNumber(s.fare_amount)}` +
-    `,"extra_amount":${jsonNumber(s.extra_amount)},"mta_tax":${jsonNumber(s.mta_tax)},"tip_amount":${jsonNumber(s.tip_amount)},"tolls_amount":${jsonNumber(s.tolls_amount)}` +
-    `,"improvement_surcharge":${jsonNumber(s.improvement_surcharge)},"total_amount":${jsonNumber(s.total_amount)}` +
-    `,"congestion_surcharge":${jsonNumber(s.congestion_surcharge)},"airport_fee":${jsonNumber(s.airport_fee)}}`
-  );
 }
 
 /** Counts kept by {@link silverTrips}: every input trip is exactly one of these. */

@@ -1,11 +1,15 @@
-import { avg, sum, type Aggregator } from '../../src/index.js';
+import { avg, sum, type Aggregator, type SumOptions } from '../../src/index.js';
 
 /**
  * SQL's `SUM(x)`: nulls are skipped (streamkit's `sum` treats every record as a number). Built on
- * `sum`, so it is exactly rounded and order-independent like the batch engine's decimal sum.
+ * `sum`, so it is exact and order-independent like the batch engine's sum; with `{ scale: 2 }`,
+ * a money sum in whole cents, as the batch check's `sum(round(x * 100))` is.
  */
-export function sqlSum<T>(pick: (record: T) => number | null): Aggregator<T, any, number> {
-  return skippingNulls(sum(), pick);
+export function sqlSum<T>(pick: (record: T) => number | null, options: SumOptions = {}): Aggregator<T, any, number> {
+  return skippingNulls(
+    sum((x: number) => x, options),
+    pick,
+  );
 }
 
 /** SQL's `AVG(x)`: nulls are neither summed nor counted; `null` when nothing was. */

@@ -10,9 +10,12 @@ export type StreamkitErrorCode =
   | 'SINK_FAILED'
   | 'STATE_CORRUPT'
   | 'STATE_INCOMPATIBLE'
+  | 'ACCESS_DENIED'
   | 'CHECKPOINT_FAILED'
   | 'BROKER_UNREACHABLE'
   | 'PIPELINE_INVALID'
+  /** An optional peer dependency a feature needs is not installed: the message names it and the install command. */
+  | 'DEPENDENCY_MISSING'
   /** A stop was forced (a second process signal) before the job finished stopping. */
   | 'STOPPED'
   /** A stop did not finish within `stopTimeout`: the message names what it waited on. */
@@ -49,6 +52,41 @@ export class StateError extends StreamkitError {
   constructor(code: 'STATE_CORRUPT' | 'STATE_INCOMPATIBLE', message: string, cause?: unknown) {
     super(code, message, { cause });
     this.name = 'StateError';
+  }
+}
+
+/**
+ * A file or directory streamkit must read or write is read-only or not permitted to this process
+ * (`EROFS`, `EACCES`, `EPERM`): a state directory, or a `toLevel` table. Nothing is damaged; fix
+ * the mount or the permissions of `path` and run again.
+ */
+export class AccessDeniedError extends StreamkitError {
+  constructor(
+    message: string,
+    /** The path the operating system refused. */
+    readonly path: string,
+    /** The operating system's code: `EROFS`, `EACCES` or `EPERM`. */
+    readonly reason: 'EROFS' | 'EACCES' | 'EPERM',
+    cause?: unknown,
+  ) {
+    super('ACCESS_DENIED', message, { cause });
+    this.name = 'AccessDeniedError';
+  }
+}
+
+/**
+ * `value instanceof StreamkitError` for a value a user function threw: false, instead of a
+ * `TypeError`, for a value the question throws on (a revoked Proxy, a Proxy whose
+ * `getPrototypeOf` trap throws), so the code that wraps a user's failure never fails itself.
+ * @param value - anything a `catch` clause can receive.
+ * @example if (isStreamkitError(error)) throw error;
+ */
+export function isStreamkitError(value: unknown): value is StreamkitError {
+  if (value === null || typeof value !== 'object') return false;
+  try {
+    return value instanceof StreamkitError;
+  } catch {
+    return false;
   }
 }
 

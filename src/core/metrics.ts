@@ -1,3 +1,5 @@
+import type { MetricDefinition } from './metric-catalogue.js';
+
 /**
  * Counters and gauges, namespaced by stage. Cheap enough for hot paths (a Map lookup per batch, not
  * per record). Exporters (Prometheus text, typed events) read `snapshot()`.
@@ -9,6 +11,20 @@ export interface MetricSample {
   kind: 'counter' | 'gauge';
 }
 
+/** A metric to record: one of {@link METRICS}, or the name of an application's own metric. */
+export type MetricRef<K extends MetricSample['kind']> = MetricDefinition<K> | string;
+
+/** The labels a catalogued metric takes (a user's own metric takes any). */
+type LabelsOf<M> = M extends MetricDefinition<MetricSample['kind'], infer L> ? Record<L, string> : Record<string, string>;
+
+/**
+ * A registry of counters and gauges. streamkit records the metrics of {@link METRICS} through it;
+ * applications may add their own by name beside them.
+ * @example
+ * const metrics = new Metrics();
+ * metrics.inc(METRICS.recordsIn, { stage: 'source' }, 3);
+ * metrics.get(METRICS.recordsIn, { stage: 'source' }); // 3
+ */
 export class Metrics {
   /**
    * @param samples shared by every view of one registry.
@@ -43,28 +59,28 @@ export class Metrics {
   }
 
   /** The live sample of a counter, for hot paths that add to it often without a lookup. */
-  counter(name: string, labels: Record<string, string> = {}): MetricSample {
-    return this.sample('counter', name, labels);
+  counter<M extends MetricRef<'counter'>>(metric: M, labels: LabelsOf<M> = {} as LabelsOf<M>): MetricSample {
+    return this.sample('counter', nameOf(metric), labels);
   }
 
   /** The live sample of a gauge, to set often without a lookup. */
-  gauge(name: string, labels: Record<string, string> = {}): MetricSample {
-    return this.sample('gauge', name, labels);
+  gauge<M extends MetricRef<'gauge'>>(metric: M, labels: LabelsOf<M> = {} as LabelsOf<M>): MetricSample {
+    return this.sample('gauge', nameOf(metric), labels);
   }
 
   /** Adds `by` to a counter. */
-  inc(name: string, labels: Record<string, string> = {}, by = 1): void {
-    this.sample('counter', name, labels).value += by;
+  inc<M extends MetricRef<'counter'>>(metric: M, labels: LabelsOf<M> = {} as LabelsOf<M>, by = 1): void {
+    this.sample('counter', nameOf(metric), labels).value += by;
   }
 
   /** Sets a gauge. */
-  set(name: string, labels: Record<string, string>, value: number): void {
-    this.sample('gauge', name, labels).value = value;
+  set<M extends MetricRef<'gauge'>>(metric: M, labels: LabelsOf<M>, value: number): void {
+    this.sample('gauge', nameOf(metric), labels).value = value;
   }
 
   /** Reads one metric's value (0 if never touched). */
-  get(name: string, labels: Record<string, string> = {}): number {
-    return this.samples.get(labelId(name, this.labelled(labels)))?.value ?? 0;
+  get(metric: MetricRef<MetricSample['kind']>, labels: Record<string, string> = {}): number {
+    return this.samples.get(labelId(nameOf(metric), this.labelled(labels)))?.value ?? 0;
   }
 
   private labelled(labels: Record<string, string>): Record<string, string> {
@@ -72,7 +88,8 @@ export class Metrics {
   }
 
   /** Sums a counter over every label set (of every view). */
-  total(name: string): number {
+  total(metric: MetricRef<MetricSample['kind']>): number {
+    const name = nameOf(metric);
     let sum = 0;
     for (const s of this.samples.values()) if (s.name === name) sum += s.value;
     return sum;
@@ -81,6 +98,10 @@ export class Metrics {
   snapshot(): MetricSample[] {
     return [...this.samples.values()].map((s) => ({ ...s, labels: { ...s.labels } }));
   }
+}
+
+function nameOf(metric: MetricRef<MetricSample['kind']>): string {
+  return typeof metric === 'string' ? metric : metric.name;
 }
 
 function labelId(name: string, labels: Record<string, string>): string {

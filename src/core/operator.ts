@@ -18,8 +18,22 @@ export interface StateWriter {
   delete(key: string): void;
 }
 
+/**
+ * What an operator's checkpointed state means, as named parts compared one by one on restore
+ * (`{ operator: 'window', assigner: 'tumbling(300000ms)', aggregate: 'count@1', … }`). Two
+ * fingerprints are compatible when every part is equal; a restore into an operator whose
+ * fingerprint differs from the checkpoint's is refused, naming the parts that differ.
+ */
+export type StateFingerprint = Readonly<Record<string, string>>;
+
 export interface OperatorContext {
-  /** Unique, stable id of this operator in the pipeline (`3-window`): the namespace of its state. */
+  /**
+   * Unique id of this operator in the pipeline, used in metrics and messages. For an operator
+   * that keeps state it is the id its state is checkpointed under: the `.uid(name)` the pipeline
+   * gave it, or one derived from its kind and its place among the stateful operators of its kind
+   * (`window#0`, `b0.1/dedup#0` in a branch). Other operators are numbered along the pipeline
+   * (`3-map`).
+   */
   readonly uid: string;
   /** Processing-time clock (injected). */
   now(): number;
@@ -58,4 +72,11 @@ export interface Operator<I = unknown, O = unknown> {
   snapshotState?(writer: StateWriter, full: boolean): void;
   /** Loads state written by `snapshotState`, before any record arrives. */
   restoreState?(entries: Iterable<[string, unknown]>): void;
+  /**
+   * What this operator's state means, for an operator that keeps state: checkpoints record it and
+   * a restore refuses state recorded under another one. Declare a part that changes whenever the
+   * stored layout or meaning does (`{ version: '2' }`); the runtime adds `operator: name`.
+   * Without it, only the operator's kind (`name`) is compared.
+   */
+  readonly stateFingerprint?: StateFingerprint;
 }

@@ -19,17 +19,19 @@ export type RuntimeEvent =
 
 /** What `run()` resolves with. */
 export interface RunSummary {
-  /** Records read from the source in this run. */
+  /** Records read from the source in this run (the metric `records_in`). */
   records: number;
-  /** Items written to the main sinks. */
+  /** Items written to the main sinks (`results_out`). */
   results: number;
+  /** Records sent to the late output, once per expired window they missed (`records_late`). */
   late: number;
+  /** Bad records sent to the dead-letter output (`dead_letters`). */
   deadLetters: number;
-  /** Records removed by `filter`. */
+  /** Records removed by `filter` (`records_filtered`). */
   filtered: number;
-  /** Records dropped by `dedup`. */
+  /** Records dropped as duplicates by `dedup` or a repartition reader (`dedup_dropped`). */
   duplicates: number;
-  /** Checkpoints completed in this run. */
+  /** Checkpoints completed in this run (`checkpoints_completed`). */
   checkpoints: number;
   /** The checkpoint this run restored from, if any. */
   restoredFrom?: number;

@@ -1,3 +1,4 @@
+import type { StateFingerprint } from './operator.js';
 import type { SourcePosition } from './source.js';
 
 /** The changes one operator made since its previous snapshot (everything, on a full snapshot). */
@@ -6,6 +7,13 @@ export interface OperatorStateChanges {
   deletes: Set<string>;
   /** True when `puts` is the operator's whole state and older entries must be dropped. */
   full: boolean;
+  /** What the operator's state means; the backend records it with the checkpoint for the next restore to check. */
+  fingerprint?: StateFingerprint;
+  /**
+   * True for an operator that is no longer in the pipeline, whose state a restore was told to drop
+   * (`run({ restore: { allowDroppedState } })`): the backend removes all of it with this checkpoint.
+   */
+  dropped?: boolean;
 }
 
 /** What a completed checkpoint holds: its id, the source position as of the barrier, operator state. */
@@ -22,6 +30,12 @@ export interface RestoredCheckpoint {
   sourcePosition: SourcePosition;
   /** The whole state per operator uid, in key order. */
   operators: Map<string, Iterable<[string, unknown]>>;
+  /**
+   * What each operator's state means, per uid, as the checkpoint recorded it. `undefined` for a
+   * checkpoint written before fingerprints existed (state format 1), whose uids are the operators'
+   * positions in the pipeline (`3-window`).
+   */
+  fingerprints?: Map<string, StateFingerprint>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { StateFingerprint } from './operator.js';
 import type { OperatorStateChanges } from './state-backend.js';
 
 /**
@@ -25,6 +26,8 @@ export interface RestoredTask {
   position: number | undefined;
   /** The whole state per operator uid, in key order. */
   operators: Map<string, Iterable<[string, unknown]>>;
+  /** As `RestoredCheckpoint.fingerprints`: per uid; `undefined` for a task written before fingerprints existed. */
+  fingerprints?: Map<string, StateFingerprint>;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { MapTable, StateCell } from '../core/keyed-state.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { TimerHeap } from '../state/timer-heap.js';
+import { METRICS } from '../core/metric-catalogue.js';
 
 /** Options of {@link dedup}. */
 export interface DedupOptions {
@@ -160,9 +161,9 @@ export class DedupOperator<T> implements Operator<T, T> {
     }
     if (dropped > 0) {
       this.dropped += dropped;
-      this.ctx?.metrics.inc('dedup_dropped', { operator: this.uid }, dropped);
+      this.ctx?.metrics.inc(METRICS.dedupDropped, { operator: this.uid }, dropped);
     }
-    this.ctx?.metrics.set('dedup_ids', { operator: this.uid }, this.seen.size);
+    this.ctx?.metrics.set(METRICS.dedupIds, { operator: this.uid }, this.seen.size);
     if (kept > 0) out.emit(compactBatch(batch, keep, kept));
   }
 
@@ -171,7 +172,7 @@ export class DedupOperator<T> implements Operator<T, T> {
       this.watermark = time;
       this.progress.changed();
       this.expire(time);
-      this.ctx?.metrics.set('dedup_ids', { operator: this.uid }, this.seen.size);
+      this.ctx?.metrics.set(METRICS.dedupIds, { operator: this.uid }, this.seen.size);
     }
     out.watermark(time);
   }

@@ -2,6 +2,7 @@ import type { Batch } from '../core/batch.js';
 import { PipelineError, rejectionReason, StateError } from '../core/errors.js';
 import { decodeKey, encodeKey } from '../core/key-encoding.js';
 import type { MapTable, StateCell } from '../core/keyed-state.js';
+import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
@@ -111,16 +112,18 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
     this.ctx = ctx;
     this.uid = ctx.uid;
     this.bufferedGauges = [
-      ctx.metrics.gauge('join_buffered', { operator: ctx.uid, side: 'left' }),
-      ctx.metrics.gauge('join_buffered', { operator: ctx.uid, side: 'right' }),
+      ctx.metrics.gauge(METRICS.joinBuffered, { operator: ctx.uid, side: 'left' }),
+      ctx.metrics.gauge(METRICS.joinBuffered, { operator: ctx.uid, side: 'right' }),
     ];
-    this.pairs = ctx.metrics.counter('join_pairs', { operator: ctx.uid });
-    const counters = (name: string): [MetricSample, MetricSample] => [
-      ctx.metrics.counter(name, { operator: ctx.uid, side: 'left' }),
-      ctx.metrics.counter(name, { operator: ctx.uid, side: 'right' }),
+    this.pairs = ctx.metrics.counter(METRICS.joinPairs, { operator: ctx.uid });
+    this.matchedCounters = [
+      ctx.metrics.counter(METRICS.joinMatched, { operator: ctx.uid, side: 'left' }),
+      ctx.metrics.counter(METRICS.joinMatched, { operator: ctx.uid, side: 'right' }),
     ];
-    this.matchedCounters = counters('join_matched');
-    this.unmatchedCounters = counters('join_unmatched');
+    this.unmatchedCounters = [
+      ctx.metrics.counter(METRICS.joinUnmatched, { operator: ctx.uid, side: 'left' }),
+      ctx.metrics.counter(METRICS.joinUnmatched, { operator: ctx.uid, side: 'right' }),
+    ];
   }
 
   processBatch(): void {

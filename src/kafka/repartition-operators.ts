@@ -8,6 +8,7 @@ import { keyedState } from '../state/keyed-state-service.js';
 import { PartitionWatermarks } from '../watermarks/partition-watermarks.js';
 import type { WatermarkStrategy } from '../watermarks/watermark-strategy.js';
 import { packPartitionId } from './partition-id.js';
+import { METRICS } from '../core/metric-catalogue.js';
 
 /**
  * What the stage before a repartition hands its producer: the record with its message key, its
@@ -133,7 +134,7 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
     if (this.watermarks) {
-      this.watermarkGauge = ctx.metrics.gauge('watermark', { operator: ctx.uid });
+      this.watermarkGauge = ctx.metrics.gauge(METRICS.watermark, { operator: ctx.uid });
       // No watermark until the first batch: a gauge's 0 would read as 1970-01-01.
       this.watermarkGauge.value = -Infinity;
     }
@@ -173,7 +174,7 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
         if (max === undefined || t > max) maxByOrigin.set(r.originPartition, t);
       }
     }
-    if (duplicates > 0) (this.dropped ??= this.ctx.metrics.counter('dedup_dropped', { operator: this.ctx.uid })).value += duplicates;
+    if (duplicates > 0) (this.dropped ??= this.ctx.metrics.counter(METRICS.dedupDropped, { operator: this.ctx.uid })).value += duplicates;
     if (kept > 0) {
       const result: Batch<unknown> = { values: out0, times, keys: batch.keys, positions: batch.positions, partition };
       out.emit(keep ? compactBatch(result, keep, kept) : result);
@@ -232,7 +233,7 @@ export class RepartitionReadOperator implements Operator<IncomingRecord, unknown
 
   private advance(out: Output<unknown>): void {
     const w = this.watermarks!.current(this.trackedPartitions());
-    this.watermarkGauge!.value = w;
+    this.watermarkGauge!.value = w / 1000;
     this.emit(w, out);
   }
 

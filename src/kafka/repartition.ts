@@ -13,6 +13,7 @@ import { KafkaSource } from './consumer/kafka-source.js';
 import type { KafkaSourceOptions } from './consumer/kafka-source-options.js';
 import { packPartitionId } from './partition-id.js';
 import {
+  createTopicsWithLeaders,
   CONNECTION_OPTION_NAMES,
   connectionError,
   createKafkaClient,
@@ -347,20 +348,17 @@ async function prepareTopic(
     const wanted = partitions ?? DEFAULT_PARTITIONS;
     // Created only when missing; instances that race get `false` from kafkajs for an existing topic.
     if (!(await partitionCounts(admin, [options.topic])))
-      await admin.createTopics({
-        topics: [
-          {
-            topic: options.topic,
-            numPartitions: wanted,
-            replicationFactor: options.replicationFactor ?? -1,
-            configEntries: [
-              { name: 'cleanup.policy', value: 'delete' },
-              { name: 'retention.ms', value: '-1' },
-            ],
-          },
-        ],
-        waitForLeaders: true,
-      });
+      await createTopicsWithLeaders(admin, [
+        {
+          topic: options.topic,
+          numPartitions: wanted,
+          replicationFactor: options.replicationFactor ?? -1,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'delete' },
+            { name: 'retention.ms', value: '-1' },
+          ],
+        },
+      ]);
     const actual = (await partitionCounts(admin, [options.topic]))?.get(options.topic);
     if (actual === undefined) throw new StreamkitError('SINK_FAILED', `${who}: topic ${options.topic} was not created`);
     if (options.partitions !== undefined && actual !== options.partitions) {

@@ -1,8 +1,8 @@
 export { prometheusText, defaultProcessRegistry, METRIC_HELP } from './prometheus.js';
 export { serveMetrics } from './metrics-server.js';
 export type { MetricsServer } from './metrics-server.js';
-export { createLogger, LOG_LEVELS } from './logger.js';
-export type { Logger, LoggerOptions, LogLevel, LogFields } from './logger.js';
+export { createLogger, maskedLogger, LOG_LEVELS } from './logger.js';
+export type { Logger, LogFn, StructuredLogger, LoggerOptions, LogLevel, LogFields } from './logger.js';
 export { maskSecrets, maskUrlCredentials, isSecretKey, MASK } from './mask-secrets.js';
 export { logRuntimeEvent } from './log-runtime-event.js';
 export { ProgressReporter, createProgressReporter } from './progress-reporter.js';

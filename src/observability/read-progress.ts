@@ -1,18 +1,19 @@
+import { METRICS } from '../core/metric-catalogue.js';
 import type { Metrics } from '../core/metrics.js';
 
 /** A job's progress as its metrics tell it at one moment. */
 export interface Progress {
   /** Records read from the source (`records_in{stage="source"}`). */
   records: number;
-  /** Items written to the main sinks (`records_out{stage="sink"}`). */
+  /** Items written to the main sinks (`results_out`). */
   results: number;
   /** Records sent to the late output (`records_late`). */
   late: number;
   /** Bad records sent to dead letters (`dead_letters`). */
   deadLetters: number;
   /**
-   * The least advanced finite watermark of the job (`watermark`, over every `withTimestamps` stage
-   * and partition task); `undefined` before the first record.
+   * The least advanced finite watermark of the job in epoch ms (`watermark_timestamp_seconds`, over
+   * every `withTimestamps` stage and partition task); `undefined` before the first record.
    */
   watermark: number | undefined;
   /** True once a watermark reached +Infinity: the input ended and every window fired. */
@@ -21,7 +22,10 @@ export interface Progress {
   lag: number | undefined;
   /** Checkpoints completed (`checkpoints_completed`). */
   checkpoints: number;
-  /** When the last checkpoint completed, in the job's clock (`checkpoint_last_completed_at`); `undefined` before the first. */
+  /**
+   * When the last checkpoint completed, in the job's clock in epoch ms
+   * (`checkpoint_last_completed_timestamp_seconds`); `undefined` before the first.
+   */
   lastCheckpointAt: number | undefined;
 }
 
@@ -45,32 +49,37 @@ export function readProgress(metrics: Metrics): Progress {
   };
   for (const { name, labels, value } of metrics.snapshot()) {
     switch (name) {
-      case 'records_in':
+      case METRICS.recordsIn.name:
         if (labels.stage === 'source') progress.records += value;
         break;
-      case 'records_out':
-        if (labels.stage === 'sink') progress.results += value;
+      case METRICS.resultsOut.name:
+        progress.results += value;
         break;
-      case 'records_late':
+      case METRICS.recordsLate.name:
         progress.late += value;
         break;
-      case 'dead_letters':
+      case METRICS.deadLetters.name:
         progress.deadLetters += value;
         break;
-      case 'watermark':
+      case METRICS.watermark.name:
         if (value === Infinity) progress.inputEnded = true;
-        else if (Number.isFinite(value)) progress.watermark = Math.min(progress.watermark ?? Infinity, value);
+        else if (Number.isFinite(value)) progress.watermark = Math.min(progress.watermark ?? Infinity, millisOf(value));
         break;
-      case 'kafka_consumer_lag':
+      case METRICS.kafkaConsumerLag.name:
         progress.lag = (progress.lag ?? 0) + value;
         break;
-      case 'checkpoints_completed':
+      case METRICS.checkpointsCompleted.name:
         progress.checkpoints += value;
         break;
-      case 'checkpoint_last_completed_at':
-        progress.lastCheckpointAt = Math.max(progress.lastCheckpointAt ?? -Infinity, value);
+      case METRICS.checkpointLastCompleted.name:
+        progress.lastCheckpointAt = Math.max(progress.lastCheckpointAt ?? -Infinity, millisOf(value));
         break;
     }
   }
   return progress;
+}
+
+/** Epoch ms of a metric in Unix seconds: the runtime's instants are whole ms, so rounding undoes the division exactly. */
+function millisOf(seconds: number): number {
+  return Math.round(seconds * 1000);
 }

@@ -3,11 +3,12 @@ import type { Duration } from '../core/duration.js';
 import { PipelineError } from '../core/errors.js';
 import type { Operator } from '../core/operator.js';
 import { FilterOperator, FlatMapOperator, KeyByOperator, MapOperator } from '../core/operators/index.js';
-import type { PlanNode } from '../runtime/operator-graph.js';
-import { runPipeline, type Job, type PipelinePlan, type RunOptions } from '../runtime/runtime.js';
+import type { PlanEntry, PlanNode, PlanOperator } from '../runtime/operator-graph.js';
+import { runPipeline, type Job, type PipelinePlan, type RunOptions, type RunSummary } from '../runtime/runtime.js';
 import { runStages } from '../runtime/run-stages.js';
 import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
+import { toArray } from '../sinks/array-sink.js';
 import type { LateRecord, WindowResult } from '../core/window.js';
 import { dedup as dedupOperator } from '../delivery/dedup.js';
 import { intervalJoin, joinSpecOf, type JoinOptions } from '../joins/index.js';
@@ -18,6 +19,9 @@ import { boundedOutOfOrderness, type WatermarkStrategy } from '../watermarks/wat
 import { combineAggregators, count } from '../windowing/aggregators/index.js';
 import type { Aggregator, WindowAssigner, WindowOptions } from '../windowing/types.js';
 import { windowOperator } from '../windowing/window-operator.js';
+import { checkAggregatorIdentity } from '../windowing/aggregators/index.js';
+import { keyedProcess, type ProcessOptions, type ProcessSpec, type StateDescriptors } from '../process/index.js';
+import { checkOperatorUid, dedupFingerprint, windowFingerprint } from './operator-identity.js';
 
 /** What a stream knows about its records at build time, to catch mistakes before running. */
 interface Traits {
@@ -57,6 +61,13 @@ export interface StreamStage {
 export type AggregateResult<S> =
   S extends Aggregator<any, any, infer R> ? R : { [K in keyof S]: S[K] extends Aggregator<any, any, infer R> ? R : never };
 
+/** What {@link Stream.collect} resolves with: the stream's records, typed as the stream is, and the run's summary. */
+export interface Collected<T> {
+  /** Every record that reached the end of the stream, in the order the pipeline emitted them. */
+  items: T[];
+  summary: RunSummary;
+}
+
 /** An aggregator, or an object of named aggregators (`{ trips: count(), revenue: sum(t => t.fare) }`). */
 export type AggregateSpec<T> = Aggregator<T, any, any> | Record<string, Aggregator<T, any, any>>;
 
@@ -76,7 +87,7 @@ export class Stream<T, K = null> {
   /** @internal */
   constructor(private readonly blueprint: Blueprint) {}
 
-  private with<U, K2 = K>(operator: () => Operator, traits: Partial<Traits> = {}): Stream<U, K2> {
+  private with<U, K2 = K>(operator: PlanEntry, traits: Partial<Traits> = {}): Stream<U, K2> {
     return new Stream<U, K2>({
       ...this.blueprint,
       operators: [...this.blueprint.operators, operator],
@@ -139,7 +150,7 @@ export class Stream<T, K = null> {
     }
     // Build one now so a bad option (global() without a trigger, a typo) is reported here, where it was written.
     windowOperator({ assigner, ...options }, count());
-    return new WindowedStream<T, K>(this.blueprint, assigner, options);
+    return new WindowedStream<T, K>(this.blueprint, assigner, options, undefined);
   }
 
   /**
@@ -152,8 +163,40 @@ export class Stream<T, K = null> {
     if (!this.blueprint.traits.timestamped) {
       throw new PipelineError('dedup() expires seen ids by event time: call .withTimestamps(…) before .dedup()');
     }
-    dedupOperator(idOf, options); // validates `within` here rather than at run()
-    return this.with<T>(() => dedupOperator(idOf, options) as Operator);
+    const { within } = dedupOperator(idOf, options); // validates `within` here rather than at run()
+    return this.with<T>({ make: () => dedupOperator(idOf, options) as Operator, fingerprint: dedupFingerprint(within) });
+  }
+
+  /**
+   * Gives the operator before it, which keeps state (`.dedup(…)`, a window's `.aggregate(…)`, a
+   * `.process(…)` operator that checkpoints), a stable id: its state is checkpointed under `name`,
+   * and a restore finds it there wherever the operator moves in the pipeline, as Flink's `uid()`.
+   * Without it an id is derived from the operator's kind and its place among the operators of its
+   * kind (`window#0`). Ids are unique in a pipeline. See docs/concepts/state-and-checkpoints.md.
+   * @param name 1 to 200 characters without control characters, e.g. `'zone-5m'`.
+   * @throws TypeError for a bad name; PipelineError when the operator before keeps no state.
+   * @example stream.withTimestamps(t => t.at).dedup(t => t.id, { within: '1h' }).uid('trip-dedup')
+   * @see WindowedStream.uid
+   */
+  uid(name: string): Stream<T, K> {
+    checkOperatorUid(name);
+    const operators = this.blueprint.operators;
+    const last = operators[operators.length - 1];
+    if (last === undefined || (typeof last !== 'function' && !('make' in last))) {
+      throw new PipelineError(
+        `uid(${JSON.stringify(name)}) names the state of the operator right before it: call it after .dedup(…), .window(…) or .aggregate(…), or a .process(…) that keeps state`,
+      );
+    }
+    const entry: PlanOperator = typeof last === 'function' ? { make: last } : last;
+    if (entry.uid !== undefined)
+      throw new PipelineError(`uid(${JSON.stringify(name)}): this operator already has the id ${JSON.stringify(entry.uid)}`);
+    const op = entry.make();
+    if (typeof op.snapshotState !== 'function') {
+      throw new PipelineError(
+        `uid(${JSON.stringify(name)}) names the state of the operator right before it, and ${op.name} keeps none: call it after .dedup(…), .window(…) or .aggregate(…), or a .process(…) that keeps state`,
+      );
+    }
+    return new Stream<T, K>({ ...this.blueprint, operators: [...operators.slice(0, -1), { ...entry, uid: name }] });
   }
 
   /**
@@ -305,10 +348,45 @@ export class Stream<T, K = null> {
     });
   }
 
+  /**
+   * A keyed process function (Flink's `KeyedProcessFunction`, Kafka Streams' `Processor`): per
+   * key, typed state (`valueState`, `mapState`, `listState`) and event- or processing-time timers;
+   * `onRecord` runs per record (late ones included), `onTimer` per due timer, and what they emit
+   * continues the pipeline with the record's or the timer's time. State, timers and the watermark
+   * are checkpointed; `ttl` clears a key's state once it was not written for that long in event
+   * time. See docs/concepts/process-functions.md.
+   * @param spec `{ state?, onRecord(record, ctx), onTimer?(time, ctx) }`.
+   * @param options `ttl`: state time-to-live in event time (`'24h'`).
+   * @throws TypeError / RangeError naming a bad part of the spec or option; PipelineError without
+   *   `withTimestamps` or `keyBy` before it.
+   * @example
+   * trips.keyBy(t => t.vendor).process({
+   *   state: { count: valueState<number>() },
+   *   onRecord(t, ctx) { ctx.state.count.set((ctx.state.count.get() ?? 0) + 1); ctx.timers.atEventTime(ctx.timestamp + 60_000) },
+   *   onTimer(time, ctx) { ctx.emit({ vendor: ctx.key, count: ctx.state.count.get() }) },
+   * }, { ttl: '24h' })
+   * @see valueState, mapState, listState
+   */
+  process<S extends StateDescriptors = Record<string, never>, U = unknown>(
+    spec: ProcessSpec<T, K, S, U>,
+    options?: ProcessOptions,
+  ): Stream<U, null>;
   /** Adds a custom operator (one instance per run). */
-  process<U>(makeOperator: () => Operator<T, U>): Stream<U, K> {
-    assertFunction(makeOperator, 'process(makeOperator)');
-    return this.with<U>(makeOperator as () => Operator);
+  process<U>(makeOperator: () => Operator<T, U>): Stream<U, K>;
+  process(spec: (() => Operator) | ProcessSpec<T, K, StateDescriptors, unknown>, options?: ProcessOptions): Stream<unknown, any> {
+    if (typeof spec === 'function') return this.with<unknown>(spec);
+    if (spec === null || typeof spec !== 'object') {
+      throw new TypeError(
+        `process(spec): expected { state?, onRecord(record, ctx), onTimer?(time, ctx) } or a function making an operator, got ${spec === null ? 'null' : typeof spec}`,
+      );
+    }
+    keyedProcess(spec, options); // checks the spec and options here rather than at run()
+    const { traits } = this.blueprint;
+    if (!traits.timestamped) {
+      throw new PipelineError('process({ … }) runs timers and TTL on event time: call .withTimestamps(…) before .process()');
+    }
+    if (!traits.keyed) throw new PipelineError('process({ … }) keeps state per key: call .keyBy(…) before .process()');
+    return this.with<unknown, null>(() => keyedProcess(spec, options) as Operator, { timestamped: true, keyed: false });
   }
 
   /** Sends records dropped from expired windows to `sink` as `{ record, window, watermark }`. */
@@ -323,10 +401,39 @@ export class Stream<T, K = null> {
     return this.rebuild({ deadLetterSink: sink });
   }
 
-  /** Adds a sink for the stream's records (call again to write to several). */
+  /**
+   * Adds a sink for the stream's records (call again to write to several). To run the stream and
+   * get its records typed, call {@link Stream.collect}.
+   */
   to(sink: Sink<T>): Stream<T, K> {
     assertSink(sink, 'to(sink)');
     return this.rebuild({ sinks: [...this.blueprint.sinks, sink as Sink] });
+  }
+
+  /**
+   * Runs the pipeline, like `run(options)`, and resolves with every record that reaches the end of
+   * the stream, typed as the stream is, beside the run's summary: for examples, tests and bounded
+   * jobs whose results fit in memory. The records are kept in an array sink added beside the
+   * stream's own sinks; late records and dead letters still go to `.late(sink)` and
+   * `.deadLetters(sink)`. With an unbounded source it resolves once the job is stopped (`signal`,
+   * `stopOnSignals`).
+   * @param options as for `run()`.
+   * @returns `{ items, summary }`; after `.aggregate(…)`, `items` are `WindowResult`s whose `value`
+   *   has the aggregators' result types.
+   * @example
+   * const { items } = await from(fromArray(trips))
+   *   .withTimestamps(t => t.pickupAt, boundedOutOfOrderness('30s'))
+   *   .keyBy(t => t.zone)
+   *   .window(tumbling('5m'))
+   *   .aggregate({ trips: count(), revenue: sum((t: Trip) => t.total) })
+   *   .collect();
+   * items[0].value.revenue; // number
+   * @see Stream.run, toArray
+   */
+  async collect(options: RunOptions = {}): Promise<Collected<T>> {
+    const sink = toArray<T>();
+    const summary = await this.to(sink).run(options);
+    return { items: sink.items, summary };
   }
 
   /**
@@ -402,7 +509,25 @@ export class WindowedStream<T, K> {
     private readonly blueprint: Blueprint,
     private readonly assigner: WindowAssigner,
     private readonly options: WindowOptions,
+    private readonly operatorUid: string | undefined,
   ) {}
+
+  /**
+   * Gives the window operator a stable id: its state is checkpointed under `name`, and a restore
+   * finds it there wherever the window moves in the pipeline (Flink's `uid()`). Without it an id is
+   * derived from its place among the pipeline's windows (`window#0`).
+   * @param name 1 to 200 characters without control characters, e.g. `'zone-5m'`.
+   * @throws TypeError for a bad name.
+   * @example stream.keyBy(t => t.zone).window(tumbling('5m')).uid('zone-5m').aggregate({ n: count() })
+   * @see Stream.uid
+   */
+  uid(name: string): WindowedStream<T, K> {
+    checkOperatorUid(name);
+    if (this.operatorUid !== undefined) {
+      throw new PipelineError(`uid(${JSON.stringify(name)}): this window already has the id ${JSON.stringify(this.operatorUid)}`);
+    }
+    return new WindowedStream<T, K>(this.blueprint, this.assigner, this.options, name);
+  }
 
   /**
    * Aggregates each window's records; emits `{ key, window, value, pane, id }` per pane.
@@ -419,13 +544,19 @@ export class WindowedStream<T, K> {
         `aggregate(spec): expected an aggregator such as count() or an object of named aggregators, got ${spec === null ? 'null' : typeof spec}`,
       );
     }
+    if (isAggregator(spec)) checkAggregatorIdentity(spec, 'aggregate(spec)');
     const aggregator = isAggregator(spec) ? spec : combineAggregators(spec as Record<string, Aggregator>);
     const { assigner, options } = this;
     // Build one now so configuration errors (global() without a trigger…) surface here, not at run.
     windowOperator({ assigner, ...options }, aggregator);
+    const window: PlanOperator = {
+      make: () => windowOperator({ assigner, ...options }, aggregator) as Operator,
+      fingerprint: windowFingerprint(assigner, options, aggregator, this.blueprint.traits.keyed),
+    };
+    if (this.operatorUid !== undefined) window.uid = this.operatorUid;
     return new Stream<WindowResult<K, AggregateResult<S>>, null>({
       ...this.blueprint,
-      operators: [...this.blueprint.operators, () => windowOperator({ assigner, ...options }, aggregator) as Operator],
+      operators: [...this.blueprint.operators, window],
       // Results carry the window's max timestamp as their event time, so windows can follow windows.
       traits: { timestamped: true, keyed: false },
     });
@@ -506,8 +637,8 @@ function fanIn(streams: ReadonlyArray<Stream<any, any>>): Blueprint {
 /** The name of the first operator (branches and union inputs included) that checkpoints state, if any. */
 function statefulOperator(node: PlanNode): string | undefined {
   for (const entry of node.operators) {
-    if (typeof entry === 'function') {
-      const op = entry();
+    if (typeof entry === 'function' || 'make' in entry) {
+      const op = typeof entry === 'function' ? entry() : entry.make();
       if (typeof op.snapshotState === 'function') return op.name;
     } else {
       for (const branch of 'union' in entry ? entry.union : entry.branches) {

@@ -27,6 +27,7 @@ import type { JobFailure } from './job-failure.js';
 import type { OperatorGraph } from './operator-graph.js';
 import type { PartitionTasks } from './partition-tasks.js';
 import type { SinkCalls } from './sink-calls.js';
+import { METRICS } from '../core/metric-catalogue.js';
 
 /** The steps of a checkpoint, in the order they run. */
 export const CHECKPOINT_STEPS = ['snapshot', 'barrier', 'flush sinks', 'write state', 'commit source positions', 'record'] as const;
@@ -75,7 +76,7 @@ export class Checkpoint {
     readonly data: CheckpointData,
     /** Each partition task's changes and position, when state follows partitions. */
     readonly tasks: Map<string, TaskCheckpoint> | undefined,
-    /** Processing time right after the snapshot: `checkpoint_duration_ms` runs from here to the record. */
+    /** Processing time right after the snapshot: `checkpoint_duration_seconds` runs from here to the record. */
     readonly startedAt: number,
   ) {}
 
@@ -160,13 +161,13 @@ export class Checkpoint {
     this.expect('record', 'committed');
     summary.checkpoints++;
     const durationMs = now() - this.startedAt;
-    metrics.inc('checkpoints_completed');
-    metrics.set('checkpoint_duration_ms', {}, durationMs);
-    metrics.set('checkpoint_last_completed_at', {}, now());
+    metrics.inc(METRICS.checkpointsCompleted);
+    metrics.set(METRICS.checkpointDuration, {}, durationMs / 1000);
+    metrics.set(METRICS.checkpointLastCompleted, {}, now() / 1000);
     const { entries, bytes } = this.size();
-    metrics.set('checkpoint_entries', {}, entries);
-    metrics.set('checkpoint_bytes', {}, bytes);
-    metrics.inc('checkpoint_bytes_written', {}, bytes);
+    metrics.set(METRICS.checkpointEntries, {}, entries);
+    metrics.set(METRICS.checkpointSize, {}, bytes);
+    metrics.inc(METRICS.checkpointWritten, {}, bytes);
     this.current = 'completed';
     emit({ type: 'checkpoint.completed', id: this.id, durationMs, entries });
     for (const resume of this.waiters.splice(0)) resume();

@@ -1,13 +1,15 @@
 import type { Batch } from '../core/batch.js';
 import type { DeadLetter } from '../core/dead-letter.js';
-import { describeError, StreamkitError } from '../core/errors.js';
+import { describeError, isStreamkitError, PipelineError, StreamkitError } from '../core/errors.js';
 import { inputOfPartition } from '../core/input-partition.js';
 import type { MetricSample, Metrics } from '../core/metrics.js';
-import type { Operator, OperatorContext, Output } from '../core/operator.js';
+import type { Operator, OperatorContext, Output, StateFingerprint } from '../core/operator.js';
 import type { Sink } from '../core/sink.js';
 import type { LateRecord } from '../core/window.js';
 import type { OperatorStateChanges } from '../core/state-backend.js';
 import { StateChangeCollector } from '../state/state-change-collector.js';
+import { METRICS } from '../core/metric-catalogue.js';
+import { matchRestoredState, type RestoreOptions, type StatefulOperatorIdentity } from './restore-check.js';
 
 /** A fan-out point: every record and watermark reaching it also flows into each branch. */
 export interface PlanBranch {
@@ -23,10 +25,29 @@ export interface PlanUnion {
   union: PlanNode[];
 }
 
+/** An operator of a plan with what identifies its state; a bare factory is one with neither set. */
+export interface PlanOperator {
+  /** Makes the operator; called once per run (and per partition task), so every run gets a fresh one. */
+  make: () => Operator;
+  /** The id its state is checkpointed under (`.uid(name)`); derived from its kind and place when absent. */
+  uid?: string;
+  /**
+   * What its state means, for a restore to compare (the window's assigner and aggregators, dedup's
+   * horizon). Default: the operator's own `stateFingerprint`. `operator: <name>` is always added.
+   */
+  fingerprint?: StateFingerprint;
+}
+
+/**
+ * One entry of a plan node: an operator factory, an operator with its identity, a fan-out point, or
+ * (only first) a fan-in point.
+ */
+export type PlanEntry = (() => Operator) | PlanOperator | PlanBranch | PlanUnion;
+
 /** A linear run of operators (with fan-out and fan-in points) and where its results go. */
 export interface PlanNode {
-  /** Operator factories, so every run gets fresh operators; `PlanBranch` entries fan out, a leading `PlanUnion` fans in. */
-  operators: Array<(() => Operator) | PlanBranch | PlanUnion>;
+  /** The operators in order; `PlanBranch` entries fan out, a leading `PlanUnion` fans in. */
+  operators: PlanEntry[];
   sinks: Sink[];
   /** Late records of this node's windows; a branch without one uses its parent's. */
   lateSink?: Sink<LateRecord>;
@@ -44,6 +65,17 @@ export interface SinkGroup {
   dead: DeadLetter[];
 }
 
+/** A checkpoint as a graph restores it: the state per uid and, from state format 2 on, the fingerprints. */
+export interface RestoredGraphState {
+  operators: ReadonlyMap<string, Iterable<[string, unknown]>>;
+  fingerprints?: ReadonlyMap<string, StateFingerprint>;
+}
+
+/** A stateful operator of the running graph with its identity. */
+interface StatefulOperator extends StatefulOperatorIdentity {
+  op: Operator;
+}
+
 interface Environment {
   metrics: Metrics;
   now: () => number;
@@ -51,7 +83,9 @@ interface Environment {
   /** The partitions of one input of a union source. */
   inputPartitions: (input: number) => readonly number[];
   groups: SinkGroup[];
-  operators: Array<{ op: Operator; uid: string }>;
+  stateful: StatefulOperator[];
+  /** Every operator id handed out, to refuse a `.uid()` given twice. */
+  uids: Set<string>;
 }
 
 /** Where a segment's output goes: the next segments, or one input of a union's merge. */
@@ -83,10 +117,7 @@ class Segment implements Downstream {
     this.lastWatermark = operators.map(() => -Infinity);
     this.contexts = operators.map((_, i) => ({ uid: uids[i], now: env.now, sourcePartitions: env.partitions, metrics: env.metrics }));
     this.outputs = operators.map((_, i) => this.outputOf(i, env.metrics));
-    operators.forEach((op, i) => {
-      env.operators.push({ op, uid: uids[i] });
-      op.open?.(this.contexts[i]);
-    });
+    operators.forEach((op, i) => op.open?.(this.contexts[i]));
   }
 
   push(batch: Batch): void {
@@ -142,17 +173,17 @@ class Segment implements Downstream {
     const group = this.group;
     return {
       emit: (batch: Batch) => {
-        (out ??= metrics.counter('records_out', { operator: uid })).value += batch.values.length;
+        (out ??= metrics.counter(METRICS.recordsOut, { operator: uid })).value += batch.values.length;
         if (isLast) this.exit(batch);
         else this.call(i + 1, () => next.processBatch(batch, this.outputs[i + 1]));
       },
       watermark: (time: number) => this.forwardWatermark(i + 1, time),
       late: (item) => {
-        metrics.inc('records_late', { operator: uid });
+        metrics.inc(METRICS.recordsLate, { operator: uid });
         group.late.push(item);
       },
       deadLetter: (letter) => {
-        metrics.inc('dead_letters', { operator: uid });
+        metrics.inc(METRICS.deadLetters, { operator: uid });
         group.dead.push(letter);
       },
     };
@@ -177,7 +208,7 @@ class Segment implements Downstream {
     try {
       run();
     } catch (error) {
-      if (error instanceof StreamkitError) throw error;
+      if (isStreamkitError(error)) throw error;
       throw new StreamkitError('USER_FUNCTION_FAILED', `operator ${this.contexts[i].uid} failed: ${describeError(error)}`, {
         cause: error,
       });
@@ -189,14 +220,22 @@ class Segment implements Downstream {
  * The running operators of a pipeline: a tree of segments rooted at the source, with a sink group
  * per plan node. Everything here is synchronous; the runtime drains the groups between awaits.
  *
- * Operator uids (the namespaces of their state) are `<i>-<name>` on the main line, numbered along
- * it, and `<parent prefix>b<fan-out index>.<branch index>/<i>-<name>` in branches: stable as long
- * as the pipeline's shape is.
+ * Operator ids. An operator that keeps state (it has `snapshotState`) is checkpointed under a
+ * stable id, so that stateless changes (a `.map()` added or removed) leave it where it was:
+ * - the `.uid(name)` the pipeline gave it, unique in the pipeline, kept wherever it moves;
+ * - otherwise `<kind>#<n>`, the n-th operator of its kind without a `.uid()` along its line,
+ *   prefixed in a branch by the branch path: `window#0`, `dedup#0`, `b0.1/window#0` (the second
+ *   branch of the line's first fan-out). Adding, removing or moving an operator of another kind,
+ *   or one with a `.uid()`, changes no derived id.
+ * Stateless operators are numbered along their line, `<i>-<name>` (`0-withTimestamps`), as in
+ * metrics. State format 1 named stateful operators that way too; {@link matchRestoredState} maps it.
  */
 export class OperatorGraph {
   readonly groups: SinkGroup[] = [];
-  private readonly operators: Array<{ op: Operator; uid: string }> = [];
+  private readonly stateful: StatefulOperator[] = [];
   private readonly root: Segment | UnionRouter;
+  /** Checkpointed uids the next snapshot removes from the backend (dropped, or rewritten under a new id). */
+  private retiring: string[] = [];
 
   constructor(
     plan: PlanNode,
@@ -205,7 +244,15 @@ export class OperatorGraph {
     partitions: () => readonly number[],
     inputPartitions: (input: number) => readonly number[] = () => [],
   ) {
-    const env: Environment = { metrics, now, partitions, inputPartitions, groups: this.groups, operators: this.operators };
+    const env: Environment = {
+      metrics,
+      now,
+      partitions,
+      inputPartitions,
+      groups: this.groups,
+      stateful: this.stateful,
+      uids: new Set(),
+    };
     this.root = build(plan, '', [], [], env, 0, partitions).head;
   }
 
@@ -242,24 +289,43 @@ export class OperatorGraph {
     for (const input of inputs) this.root.endInput(input);
   }
 
+  /**
+   * Every stateful operator's changes since the last snapshot (all of its state when `full`), with
+   * its fingerprint; after a restore that dropped or renamed state, also a `dropped` entry for each
+   * uid the backend must remove.
+   */
   snapshot(full: boolean): Map<string, OperatorStateChanges> {
     const changes = new Map<string, OperatorStateChanges>();
-    for (const { op, uid } of this.operators) {
-      if (!op.snapshotState) continue;
+    for (const { op, uid, fingerprint } of this.stateful) {
       // Encodes each value as it is put: operators keep mutating their live state while the
       // barrier waits for the sinks, and the checkpoint must hold the state as of the barrier.
       const writer = new StateChangeCollector(uid, full);
-      op.snapshotState(writer, full);
-      changes.set(uid, writer.changes());
+      op.snapshotState!(writer, full);
+      changes.set(uid, { ...writer.changes(), fingerprint });
     }
+    for (const uid of this.retiring) {
+      if (!changes.has(uid)) changes.set(uid, { puts: new Map(), deletes: new Set(), full: true, dropped: true });
+    }
+    this.retiring = [];
     return changes;
   }
 
-  restore(state: Map<string, Iterable<[string, unknown]>>): void {
-    for (const { op, uid } of this.operators) {
-      const entries = state.get(uid);
+  /**
+   * Loads a checkpoint into the operators, after checking that it restores exactly
+   * ({@link matchRestoredState}): state maps by operator id, and a fingerprint that changed or an
+   * operator that vanished is refused with a `StateError`, unless `options` drops its state.
+   * @param restored the checkpoint's state per uid, and its fingerprints.
+   * @param options `run({ restore })`.
+   * @param where names the checkpoint in messages (`checkpoint 12`).
+   */
+  restore(restored: RestoredGraphState, options: RestoreOptions = {}, where = 'the checkpoint'): void {
+    const { sources, retired } = matchRestoredState(this.stateful, restored, options, where);
+    for (const { op, uid } of this.stateful) {
+      const source = sources.get(uid);
+      const entries = source === undefined ? undefined : restored.operators.get(source);
       if (entries && op.restoreState) op.restoreState(entries);
     }
+    this.retiring = retired;
   }
 }
 
@@ -337,11 +403,36 @@ function build(
     });
     fanIn = { inputs, counts, merge: new UnionMerge(inputs.map((input) => input.idle)) };
   }
+  const kinds = new Map<string, number>();
   for (const entry of entries) {
-    if (typeof entry === 'function') {
-      const op = entry();
+    if (typeof entry === 'function' || 'make' in entry) {
+      const { make, uid, fingerprint } = typeof entry === 'function' ? { make: entry } : (entry as PlanOperator);
+      const op = make();
+      const position = `${prefix}${index++}-${op.name}`;
+      let id = position;
+      if (typeof op.snapshotState === 'function') {
+        if (uid === undefined) {
+          const n = kinds.get(op.name) ?? 0;
+          kinds.set(op.name, n + 1);
+          id = `${prefix}${op.name}#${n}`;
+        } else id = uid;
+        env.stateful.push({
+          op,
+          uid: id,
+          legacyUid: position,
+          fingerprint: { operator: op.name, ...(fingerprint ?? op.stateFingerprint) },
+        });
+      } else if (uid !== undefined) {
+        throw new PipelineError(`.uid(${JSON.stringify(uid)}) names the state of operator ${op.name}, which keeps none`);
+      }
+      if (env.uids.has(id)) {
+        throw new PipelineError(
+          `operator id ${JSON.stringify(id)} is used twice in this pipeline: give each stateful operator its own .uid(…)`,
+        );
+      }
+      env.uids.add(id);
       pending.push(op);
-      pendingUids.push(`${prefix}${index++}-${op.name}`);
+      pendingUids.push(id);
       continue;
     }
     if ('union' in entry) throw new TypeError('a union can only start a stream');

@@ -2,6 +2,7 @@ import type { Batch } from '../core/batch.js';
 import { StreamkitError } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
+import type { RestoreOptions } from './restore-check.js';
 import type { Source } from '../core/source.js';
 import type { TaskCheckpoint, TaskStateBackend } from '../core/task-state-backend.js';
 
@@ -40,6 +41,7 @@ export class PartitionTasks {
     private readonly now: () => number,
     private readonly source: Source<unknown>,
     private readonly backend: TaskStateBackend,
+    private readonly restoreOptions: RestoreOptions = {},
   ) {
     if (!source.taskName || !source.startPartition || !source.partitionPosition || !source.heldPartitions) {
       throw new TypeError(
@@ -105,7 +107,7 @@ export class PartitionTasks {
       const name = names[i];
       const graph = new OperatorGraph(this.plan, this.metrics.withLabels({ task: name }), this.now, () => [partition]);
       const { generation, restored: state } = acquired.get(name)!;
-      if (state) graph.restore(state.operators);
+      if (state) graph.restore(state, this.restoreOptions, `task ${name} at checkpoint ${state.checkpointId}`);
       this.tasks.set(partition, { name, graph, generation, firstSnapshot: true });
       this.source.startPartition!(partition, state?.position);
       changes.started.push({ name, restoredFrom: state?.checkpointId });

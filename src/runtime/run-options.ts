@@ -1,4 +1,5 @@
 import { parseDuration, type Duration } from '../core/duration.js';
+import { describeValue } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import type { RuntimeEvent } from '../core/runtime-event.js';
 import type { StateBackend } from '../core/state-backend.js';
@@ -6,6 +7,7 @@ import type { TaskStateBackend } from '../core/task-state-backend.js';
 import type { Logger } from '../observability/logger.js';
 import type { ProgressOptions } from '../observability/progress-reporter.js';
 import { checkpointPolicyOf, type CheckpointPolicy } from './checkpoint-coordinator.js';
+import type { RestoreOptions } from './restore-check.js';
 import { checkStopSignals } from './stop-signals.js';
 
 /** Options of `stream.run(options)`. */
@@ -42,6 +44,12 @@ export interface RunOptions {
    */
   stopTimeout?: Duration;
   /**
+   * How a restore treats state the pipeline no longer has (default: it refuses to start):
+   * `{ allowDroppedState: true }` or `{ allowDroppedState: ['window#1'] }` drops it.
+   * See docs/concepts/state-and-checkpoints.md.
+   */
+  restore?: RestoreOptions;
+  /**
    * Reports progress while the job runs (records/s, watermark, lag, checkpoint age, results, late
    * records, dead letters) and a summary at the end: a live line on a terminal, a line every 10 s
    * otherwise. `true` for the defaults (stderr), or {@link ProgressOptions}.
@@ -66,6 +74,7 @@ export const RUN_OPTIONS = [
   'signal',
   'stopOnSignals',
   'stopTimeout',
+  'restore',
   'progress',
   'onEvent',
   'logger',
@@ -100,5 +109,26 @@ export function runSettingsOf(options: RunOptions): RunSettings {
   const stopTimeoutMs = parseDuration(options.stopTimeout ?? DEFAULT_STOP_TIMEOUT, 'stopTimeout');
   if (stopTimeoutMs <= 0) throw new RangeError(`stopTimeout must be greater than 0, got ${JSON.stringify(options.stopTimeout)}`);
   const stopSignals = options.stopOnSignals === undefined ? [] : checkStopSignals(options.stopOnSignals);
+  if (options.signal !== undefined && !isAbortSignal(options.signal)) {
+    throw new TypeError(
+      `signal must be an AbortSignal (new AbortController().signal, AbortSignal.timeout(ms)), got ${describeValue(options.signal)}`,
+    );
+  }
   return { batchSize, credits, tickIntervalMs, checkpointPolicy, stopTimeoutMs, stopSignals };
+}
+
+/**
+ * Whether `value` is an AbortSignal: what `run({ signal })` listens to (duck-typed, so a signal of
+ * another realm or polyfill counts).
+ * @example isAbortSignal(new AbortController().signal) // true
+ */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  const signal = value as AbortSignal | null | undefined;
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  );
 }

@@ -20,11 +20,14 @@ import type { Job } from './job.js';
 import { JobFailure } from './job-failure.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import { PartitionTasks } from './partition-tasks.js';
-import { RUN_OPTIONS, runSettingsOf, type RunOptions } from './run-options.js';
+import { checkRestoreOptions } from './restore-check.js';
+import { isAbortSignal, RUN_OPTIONS, runSettingsOf, type RunOptions } from './run-options.js';
+import { SinkDeadLetters } from '../sinks/sink-dead-letters.js';
 import { SinkCalls } from './sink-calls.js';
 import type { SinkElement } from './sink-channel.js';
 import { SinkStage } from './sink-stage.js';
 import { SourceLoop } from './source-loop.js';
+import { METRICS } from '../core/metric-catalogue.js';
 
 export type { RunSummary, RuntimeEvent } from '../core/runtime-event.js';
 export type { RunOptions } from './run-options.js';
@@ -38,6 +41,7 @@ export interface PipelinePlan extends PlanNode {
 /** Starts a pipeline. Most users call `stream.run()`, which builds the plan and calls this. */
 export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
   checkOptions('run', options, RUN_OPTIONS);
+  checkRestoreOptions(options.restore);
   const metrics = options.metrics?.registry ?? new Metrics();
   const stop = new GracefulStop();
   // The job settles with the run, or rejects at once when its stop is abandoned (stopTimeout, a
@@ -49,7 +53,8 @@ export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
   };
   (job as { metrics: Metrics }).metrics = metrics;
   const signal = options.signal;
-  if (signal) {
+  // Anything else is refused by the run's option check.
+  if (isAbortSignal(signal)) {
     const aborted = () => stop.request('abort signal');
     if (signal.aborted) aborted();
     else {
@@ -125,6 +130,14 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
   let sourceLoop: SourceLoop | undefined;
   let sinkStage: SinkStage | undefined;
   const sinkCalls = new SinkCalls();
+  // What a sink cannot write it hands back through its context: a dead letter, counted as one.
+  const sinkDeadLetters = new SinkDeadLetters(
+    (sink, items) => sinkCalls.write(sink, items),
+    (sink, n) => {
+      summary.deadLetters += n;
+      metrics.inc(METRICS.deadLetters, { operator: sink.name ?? 'sink' }, n);
+    },
+  );
   const waitingOn = () => sinkCalls.describePending() ?? sinkStage?.waitingOn() ?? sourceLoop?.waitingOn() ?? phase;
   let lastCheckpoint: number | undefined;
   superviseStop(stop, { timeoutMs: stopTimeoutMs, signals: stopSignals, waitingOn, lastCheckpoint: () => lastCheckpoint });
@@ -142,7 +155,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
   let tasks: PartitionTasks | undefined;
   let checkpoints: CheckpointCoordinator;
   try {
-    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState) : undefined;
+    tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState, options.restore) : undefined;
     restored = checkpointState ? await checkpointState.open() : undefined;
     if (taskState) await taskState.open();
     graph = new OperatorGraph(
@@ -152,7 +165,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
       () => source.partitions(),
       (input) => source.inputPartitions?.(input) ?? [],
     );
-    if (restored) graph.restore(restored.operators);
+    if (restored) graph.restore(restored, options.restore, `checkpoint ${restored.id}`);
     checkpoints = new CheckpointCoordinator(
       checkpointPolicy,
       restored ? restored.id : 0,
@@ -161,7 +174,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
       failure,
       now,
     );
-    await sinkCalls.openAll(graph.allSinks());
+    await sinkCalls.openAll(graph.allSinks(), (sink) => sinkDeadLetters.contextFor(sink));
     await source.open({
       restoreFrom: restored?.sourcePosition,
       batchSize,
@@ -241,6 +254,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
     groups: graph.groups,
     sinks: allSinks,
     sinkCalls,
+    sinkDeadLetters,
     metrics,
     summary,
     // Barriers exist only when a store does: the checkpoint policy needs `state`.
@@ -271,10 +285,10 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
     throw failure.error;
   }
 
-  summary.filtered = metrics.total('records_filtered');
-  summary.duplicates = metrics.total('dedup_dropped');
-  metrics.set('channel_peak_records', {}, channel.peakRecords);
-  metrics.counter('backpressure_ms').value = channel.backpressuredMs;
+  summary.filtered = metrics.total(METRICS.recordsFiltered);
+  summary.duplicates = metrics.total(METRICS.dedupDropped);
+  metrics.set(METRICS.channelPeak, {}, channel.peakRecords);
+  metrics.counter(METRICS.backpressure).value = channel.backpressuredMs / 1000;
   summary.durationMs = now() - startedAt;
   emit({ type: 'job.finished', summary });
   return summary;

@@ -1,5 +1,5 @@
 import { describeError, StreamkitError } from '../core/errors.js';
-import type { Sink } from '../core/sink.js';
+import type { Sink, SinkContext } from '../core/sink.js';
 
 type SinkCall = 'open' | 'write' | 'flush' | 'close';
 
@@ -41,9 +41,9 @@ export class SinkCalls {
     });
   }
 
-  /** Opens every sink. */
-  openAll(sinks: readonly Sink<any>[]): Promise<void> {
-    return this.onEach(sinks, 'open', async (sink) => sink.open?.());
+  /** Opens every sink, each with the context `contextOf` gives it. */
+  openAll(sinks: readonly Sink<any>[], contextOf?: (sink: Sink<any>) => SinkContext<any>): Promise<void> {
+    return this.onEach(sinks, 'open', async (sink) => sink.open?.(contextOf?.(sink)));
   }
 
   /** Closes every sink. */

@@ -1,10 +1,12 @@
 import type { Metrics, MetricSample } from '../core/metrics.js';
 import type { RunSummary } from '../core/runtime-event.js';
 import type { Sink } from '../core/sink.js';
+import type { SinkDeadLetters } from '../sinks/sink-dead-letters.js';
 import type { Checkpoint, CheckpointTargets } from './checkpoint.js';
 import type { SinkGroup } from './operator-graph.js';
 import type { SinkCalls } from './sink-calls.js';
 import type { SinkChannel } from './sink-channel.js';
+import { METRICS } from '../core/metric-catalogue.js';
 
 /** What the sink stage needs. */
 export interface SinkStageContext {
@@ -14,6 +16,8 @@ export interface SinkStageContext {
   /** Every sink, once each: flushed at the end. */
   sinks: readonly Sink<any>[];
   sinkCalls: SinkCalls;
+  /** Writes to the sinks and routes what they hand back (see `SinkContext`). */
+  sinkDeadLetters: SinkDeadLetters;
   /** What a barrier's checkpoint completes against (steps 3–6). */
   checkpointTargets: CheckpointTargets;
   metrics: Metrics;
@@ -31,12 +35,12 @@ export class SinkStage {
   private readonly resultsOut: MetricSample;
 
   constructor(private readonly ctx: SinkStageContext) {
-    this.resultsOut = ctx.metrics.counter('records_out', { stage: 'sink' });
+    this.resultsOut = ctx.metrics.counter(METRICS.resultsOut);
   }
 
   /** Runs until the end element has been handled; rejects with the first failure. */
   async run(): Promise<void> {
-    const { channel, groups, sinkCalls, summary } = this.ctx;
+    const { channel, groups, sinkCalls, sinkDeadLetters, summary } = this.ctx;
     const resultsOut = this.resultsOut;
     for (;;) {
       const element = await channel.receive();
@@ -44,15 +48,16 @@ export class SinkStage {
         case 'results':
           summary.results += element.items.length;
           resultsOut.value += element.items.length;
-          for (const sink of groups[element.group].sinks) await sinkCalls.write(sink, element.items);
+          for (const sink of groups[element.group].sinks) await sinkDeadLetters.write(sink, element.items, groups[element.group].deadSinks);
           break;
         case 'late':
           summary.late += element.items.length;
-          for (const sink of groups[element.group].lateSinks) await sinkCalls.write(sink, element.items);
+          for (const sink of groups[element.group].lateSinks)
+            await sinkDeadLetters.write(sink, element.items, groups[element.group].deadSinks);
           break;
         case 'dead':
           summary.deadLetters += element.items.length;
-          for (const sink of groups[element.group].deadSinks) await sinkCalls.write(sink, element.items);
+          for (const sink of groups[element.group].deadSinks) await sinkDeadLetters.writeDeadLetters(sink, element.items);
           break;
         case 'barrier':
           this.checkpoint = element.checkpoint;

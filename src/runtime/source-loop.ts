@@ -7,6 +7,7 @@ import type { OperatorGraph } from './operator-graph.js';
 import type { PartitionTasks } from './partition-tasks.js';
 import { drainToSinks, type SinkChannel } from './sink-channel.js';
 import { syncPartitionTasks } from './task-sync.js';
+import { METRICS } from '../core/metric-catalogue.js';
 
 /** What the source loop needs. */
 export interface SourceLoopContext {
@@ -51,10 +52,10 @@ export class SourceLoop {
 
   constructor(private readonly ctx: SourceLoopContext) {
     this.single = [ctx.graph];
-    this.recordsIn = ctx.metrics.counter('records_in', { stage: 'source' });
-    this.inFlight = ctx.metrics.gauge('channel_in_flight_records');
-    // A counter of total ms waited, so Prometheus' rate() gives the fraction of time a sink held the job back.
-    this.backpressure = ctx.metrics.counter('backpressure_ms');
+    this.recordsIn = ctx.metrics.counter(METRICS.recordsIn, { stage: 'source' });
+    this.inFlight = ctx.metrics.gauge(METRICS.channelInFlight);
+    // A counter of total seconds waited, so Prometheus' rate() gives the fraction of time a sink held the job back.
+    this.backpressure = ctx.metrics.counter(METRICS.backpressure);
   }
 
   /** Runs until the input ends, a stop is requested or the job fails; then sends the end to the sink stage. */
@@ -88,7 +89,7 @@ export class SourceLoop {
       }
       if (polled.kind === 'idle') await sleep(Math.min(this.ctx.tickInterval, 20));
       if (polled.deadLetters?.length) {
-        metrics.inc('dead_letters', { operator: 'source' }, polled.deadLetters.length);
+        metrics.inc(METRICS.deadLetters, { operator: 'source' }, polled.deadLetters.length);
         graph.sourceDeadLetters(polled.deadLetters);
       }
       // Before the batch: an input that ended stops holding the union's watermark back.
@@ -106,7 +107,7 @@ export class SourceLoop {
       tick();
       await this.drainAll();
       this.inFlight.value = channel.inFlightRecords;
-      this.backpressure.value = channel.backpressuredMs;
+      this.backpressure.value = channel.backpressuredMs / 1000;
       await checkpoints.checkpointIfDue(false);
       // A synchronous source never gives the event loop a turn by itself; timers (stop, metrics
       // scrapes, Kafka heartbeats) must still run.

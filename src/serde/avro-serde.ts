@@ -6,7 +6,7 @@ import { decodeConfluentFrame, encodeConfluentFrame } from './confluent-wire-for
 import { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry-client.js';
 import type { Serde } from './serde.js';
 
-const avsc = lazyModule<typeof import('avsc')>('avsc');
+const avsc = lazyModule<typeof import('avsc')>('avsc', 'avroSerde()');
 
 /** Options of {@link avroSerde}. */
 export interface AvroSerdeOptions {

@@ -1,9 +1,9 @@
 import type { AbstractSublevel } from 'abstract-level';
 import { checkOptions } from '../core/options.js';
 import type { Level } from 'level';
-import { StreamkitError } from '../core/errors.js';
-import type { Sink } from '../core/sink.js';
-import { inspectLevelDirectory, level } from '../state/level-directory.js';
+import { describeError, StreamkitError } from '../core/errors.js';
+import type { Sink, SinkContext } from '../core/sink.js';
+import { accessDenied, inspectLevelDirectory, level, prepareLevelDirectory } from '../state/level-directory.js';
 
 /**
  * Layout of a result table, format version 1 (pinned by `test/delivery/level-sink.test.ts`):
@@ -92,6 +92,28 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
   let rows: Rows | undefined;
   let pending = new Map<string, string>();
   let unsynced = false;
+  let context: SinkContext<T> | undefined;
+
+  /** The row id and JSON text of an item, or why it has none (then it is handed back as a dead letter). */
+  const rowOf = (item: T): { key: string; json: string } | string => {
+    let id: unknown;
+    try {
+      id = idOf(item);
+    } catch (error) {
+      return `idOf threw: ${describeError(error)}`;
+    }
+    if (typeof id !== 'string' && typeof id !== 'number') {
+      return `an item has no usable id (got ${id === null ? 'null' : typeof id}); results of window aggregates carry one, other streams need toLevel(dir, { idOf })`;
+    }
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(item);
+    } catch (error) {
+      return `the item with id ${JSON.stringify(id)} cannot be stored as JSON: ${describeError(error)}`;
+    }
+    if (json === undefined) return `the item with id ${JSON.stringify(id)} cannot be stored as JSON (JSON has no text for ${typeof item})`;
+    return { key: String(id), json };
+  };
 
   const writePending = async (sync: boolean) => {
     if (pending.size === 0 && !(sync && unsynced)) return;
@@ -100,13 +122,18 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
     pending = new Map();
     // An empty batch never reaches LevelDB; re-putting the meta record makes the fsync happen.
     if (ops.length === 0) ops.push({ type: 'put', key: TABLE_META_KEY, value: metaJson() });
-    await db!.batch(ops, { sync });
+    try {
+      await db!.batch(ops, { sync });
+    } catch (error) {
+      throw accessDenied(error, dir, name) ?? error;
+    }
     unsynced = !sync;
   };
 
   return {
     name,
-    async open() {
+    async open(given?: SinkContext<T>) {
+      context = given;
       if (db) return;
       db = await openTableDb(dir, true);
       rows = db.sublevel<string, string>(ROWS, { keyEncoding: 'utf8', valueEncoding: 'utf8' }) as Rows;
@@ -114,20 +141,16 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
     async write(items: T[]) {
       if (!rows) throw new StreamkitError('SINK_FAILED', `${name}: write() before open()`);
       for (const item of items) {
-        const id = idOf(item);
-        if (typeof id !== 'string' && typeof id !== 'number') {
-          throw new StreamkitError(
-            'SINK_FAILED',
-            `${name}: an item has no usable id (got ${id === null ? 'null' : typeof id}); results of window aggregates carry one, other streams need toLevel(dir, { idOf })`,
-          );
+        const row = rowOf(item);
+        if (typeof row === 'string') {
+          // Without a context (a sink opened by other code) there is no dead-letter output.
+          if (!context) throw new StreamkitError('SINK_FAILED', `${name}: ${row}`);
+          context.deadLetter(item, row);
+          continue;
         }
-        const json = JSON.stringify(item);
-        if (json === undefined)
-          throw new StreamkitError('SINK_FAILED', `${name}: the item with id ${JSON.stringify(id)} cannot be stored as JSON`);
-        const key = String(id);
         // Re-inserting keeps the Map's order equal to the order of the last writes.
-        pending.delete(key);
-        pending.set(key, json);
+        pending.delete(row.key);
+        pending.set(row.key, row.json);
       }
       if (pending.size >= PENDING_ROWS) await writePending(false);
     },
@@ -152,7 +175,9 @@ export function toLevel<T = unknown>(dir: string, options: LevelSinkOptions<T> =
  * Opens a result table written by {@link toLevel}, for queries (`get`, ordered `entries`).
  * LevelDB allows one process per directory: read it after the job, or use the sink's `table()`.
  * @param dir the table directory.
- * @throws StreamkitError (`SINK_FAILED`) when the directory holds no streamkit table.
+ * @throws StreamkitError (`SINK_FAILED`) when the directory holds no streamkit table; AccessDeniedError
+ *   (`ACCESS_DENIED`) when the file system refuses it (read-only, no permission): LevelDB writes its
+ *   lock and log files even to read.
  * @example
  * const table = await openLevelTable<WindowResult>('./out/zone-5m');
  * for await (const [id, row] of table.entries({ limit: 10 })) console.log(id, row.value);
@@ -205,21 +230,25 @@ function metaJson(): string {
 }
 
 async function openTableDb(dir: string, create: boolean): Promise<Db> {
+  const what = `level table ${dir}`;
   const refuse = (why: string, cause?: unknown) =>
-    new StreamkitError('SINK_FAILED', `level table ${dir}: ${why}`, cause === undefined ? {} : { cause });
+    new StreamkitError('SINK_FAILED', `${what}: ${why}`, cause === undefined ? {} : { cause });
   let kind;
   try {
     kind = await inspectLevelDirectory(dir);
   } catch (error) {
-    throw refuse('cannot read the directory', error);
+    throw accessDenied(error, dir, what) ?? refuse('cannot read the directory', error);
   }
   if (kind === 'file') throw refuse('the path is a file, not a table directory');
   if (kind === 'foreign') throw refuse("the directory holds files that are not a LevelDB's; point toLevel at an empty or new directory");
   if (kind === 'missing' && !create) throw refuse('no table here (the directory does not exist)');
+  await prepareLevelDirectory(dir, what);
   const db: Db = new (level().Level)<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: create });
   try {
     await db.open();
   } catch (error) {
+    const denied = accessDenied(error, dir, what);
+    if (denied) throw denied;
     const code = (error as { cause?: { code?: string } })?.cause?.code;
     throw refuse(
       code === 'LEVEL_LOCKED'

@@ -2,7 +2,7 @@ import type { Observable } from 'rxjs';
 import { lazyModule } from '../core/lazy-module.js';
 import type { Sink } from '../core/sink.js';
 
-const rxjs = lazyModule<typeof import('rxjs')>('rxjs');
+const rxjs = lazyModule<typeof import('rxjs')>('rxjs', 'toObservable()');
 
 /** A sink that is also an Observable of every item written; it completes when the job ends. */
 export interface ObservableSink<T> extends Sink<T> {

@@ -38,6 +38,9 @@ const CARRIAGE_RETURN = 0x0d;
  * its first {@link TOO_LONG_HEAD_BYTES} bytes are kept (as text, for a reader) and the rest is
  * skipped up to the next newline, so memory stays bounded by the limit plus one chunk.
  *
+ * `push` keeps no reference to the chunk once it returns (what it holds of an unfinished line is a
+ * copy), so a reader may read the next bytes into the same buffer.
+ *
  * Invariant: lines come out in file order, each `at` is the previous line's `end` (plus 3 for a
  * byte-order mark), and the last `end` is the offset of the first byte not yet part of a line.
  * @example
@@ -174,7 +177,8 @@ export class LineSplitter {
       this.pending = [];
       this.pendingBytes = 0;
     } else {
-      this.pending.push(chunk.subarray(from));
+      // A copy: the caller reuses the chunk's buffer, and a view would also keep all of it alive.
+      this.pending.push(Buffer.from(chunk.subarray(from)));
       this.pendingBytes += rest;
     }
   }

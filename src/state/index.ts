@@ -1,5 +1,12 @@
 export { memoryState, MemoryStateBackend } from './memory-state.js';
-export { levelState, LevelStateBackend, type LevelStateOptions } from './level-state.js';
+export {
+  levelState,
+  inspectLevelState,
+  LevelStateBackend,
+  type LevelStateOptions,
+  type StoredCheckpoint,
+  type StoredOperatorState,
+} from './level-state.js';
 export { StateChangeCollector, EncodedStateValue, encodeStateValue } from './state-change-collector.js';
 export { sortableTime, fromSortableTime, STATE_FORMAT_VERSION } from './state-key.js';
 export { keyedState, KeyedStateService } from './keyed-state-service.js';

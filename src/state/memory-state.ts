@@ -1,5 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
 import { StateError } from '../core/errors.js';
+import type { StateFingerprint } from '../core/operator.js';
 import type { CheckpointData, RestoredCheckpoint, StateBackend } from '../core/state-backend.js';
 import { EncodedStateValue, encodeStateValue } from './state-change-collector.js';
 import { assertUid, compareUtf8 } from './state-key.js';
@@ -8,6 +9,8 @@ interface StoredCheckpoint {
   id: number;
   sourcePosition: Buffer;
   operators: Map<string, Map<string, Buffer>>;
+  /** What each operator's state means, as the pipeline that wrote it described it. */
+  fingerprints: Map<string, StateFingerprint>;
 }
 
 /**
@@ -40,14 +43,21 @@ export class MemoryStateBackend implements StateBackend {
         keys.map((k): [string, unknown] => [k, deserialize(entries.get(k)!)]),
       );
     }
-    return { id: stored.id, sourcePosition: deserialize(stored.sourcePosition), operators };
+    return { id: stored.id, sourcePosition: deserialize(stored.sourcePosition), operators, fingerprints: new Map(stored.fingerprints) };
   }
 
   async write(checkpoint: CheckpointData): Promise<void> {
     // Encode everything before touching the stored checkpoint: a value that cannot be serialized
     // leaves the previous checkpoint exactly as it was (the atomicity LevelDB's batch gives).
     let sourcePosition: Buffer;
-    const encoded: Array<{ uid: string; full: boolean; puts: Iterable<[string, unknown]>; deletes: Iterable<string> }> = [];
+    const encoded: Array<{
+      uid: string;
+      full: boolean;
+      dropped: boolean;
+      fingerprint?: StateFingerprint;
+      puts: Iterable<[string, unknown]>;
+      deletes: Iterable<string>;
+    }> = [];
     try {
       sourcePosition = serialize(checkpoint.sourcePosition);
       for (const [uid, changes] of checkpoint.operators) {
@@ -63,7 +73,14 @@ export class MemoryStateBackend implements StateBackend {
             break;
           }
         }
-        encoded.push({ uid, full: changes.full, puts, deletes: changes.deletes });
+        encoded.push({
+          uid,
+          full: changes.full,
+          dropped: changes.dropped === true,
+          fingerprint: changes.fingerprint,
+          puts,
+          deletes: changes.deletes,
+        });
       }
     } catch (error) {
       if (error instanceof TypeError) throw error;
@@ -74,7 +91,14 @@ export class MemoryStateBackend implements StateBackend {
       );
     }
     const operators = this.stored?.operators ?? new Map<string, Map<string, Buffer>>();
-    for (const { uid, full, puts, deletes } of encoded) {
+    const fingerprints = this.stored?.fingerprints ?? new Map<string, StateFingerprint>();
+    for (const { uid, full, dropped, fingerprint, puts, deletes } of encoded) {
+      if (dropped) {
+        operators.delete(uid);
+        fingerprints.delete(uid);
+        continue;
+      }
+      if (fingerprint) fingerprints.set(uid, fingerprint);
       let entries = operators.get(uid);
       if (!entries || full) {
         entries = new Map();
@@ -84,7 +108,7 @@ export class MemoryStateBackend implements StateBackend {
       if (!full) for (const key of deletes) entries.delete(key);
       for (const [key, value] of puts) entries.set(key, value instanceof EncodedStateValue ? value.bytes : (value as Buffer));
     }
-    this.stored = { id: checkpoint.id, sourcePosition, operators };
+    this.stored = { id: checkpoint.id, sourcePosition, operators, fingerprints };
   }
 
   async close(): Promise<void> {}

@@ -1,24 +1,35 @@
+import type { StateFingerprint } from '../core/operator.js';
+import type { StateDigest } from './state-digest.js';
+
 /**
- * The on-disk key layout of {@link levelState}, format version 1. It is written down here, where it
- * is defined, and pinned byte for byte by `test/state/state-key.test.ts`, because a checkpoint
+ * The on-disk layout of {@link levelState}, format version 2. It is written down here, where it is
+ * defined, and pinned byte for byte by `test/state/state-key.test.ts`, because a checkpoint
  * written by one version of streamkit must load in the next.
  *
  * ```
- * 0x00 "meta"                                   → v8(CheckpointMeta)
+ * 0x00 "meta"                                              → v8({ magic, formatVersion: 2, body, checksum })
  * 0x01 <uid, UTF-8> 0x00 <generation, u32 BE> <key, UTF-8> → v8(value)
  * ```
  *
- * - The meta record names the format (`magic`, `formatVersion`), the last complete checkpoint id,
- *   the source position as of its barrier, and the live generation of each operator uid.
+ * - The meta record is an envelope every version can read: `magic` tells a streamkit directory
+ *   from any other LevelDB, `formatVersion` the layout; `body` is `v8(CheckpointMeta)` and
+ *   `checksum` the CRC-32C of `body`'s bytes, so a damaged meta record never passes for another
+ *   checkpoint. The body names the last complete checkpoint id, the source position as of its
+ *   barrier, and per operator uid its live generation, fingerprint and digest (the number of
+ *   entries and the sum of each entry's CRC-32C), which open verifies against the entries it reads.
  * - An operator uid never contains `0x00`, so the first `0x00` after the `0x01` prefix ends it and
  *   an operator's own keys may contain any character, `\x00` included.
  * - A full snapshot writes a new generation instead of deleting the old entries inside the atomic
- *   batch (that would double its size); older generations are garbage, cleared after the write and
- *   again at open, and never read.
+ *   batch (that would double its size); older generations, and operators the meta record no longer
+ *   names, are garbage, cleared after the write and again at open, and never read.
  * - LevelDB orders keys bytewise, so one operator's entries of one generation are contiguous and in
  *   UTF-8 byte order of their keys; {@link sortableTime} makes time-ordered keys out of numbers.
+ *
+ * Format 1 (read, never written): the meta record was `v8({ magic, formatVersion: 1, checkpointId,
+ * sourcePosition, generations })`, without fingerprints or digests, and operator uids were their
+ * positions in the pipeline (`3-window`).
  */
-export const STATE_FORMAT_VERSION = 1;
+export const STATE_FORMAT_VERSION = 2;
 
 /** Tells a streamkit state directory from any other LevelDB. */
 export const STATE_MAGIC = 'streamkit-state';
@@ -28,10 +39,36 @@ export const META_KEY: Buffer = Buffer.from([0x00, 0x6d, 0x65, 0x74, 0x61]); // 
 
 const STATE_PREFIX = 0x01;
 
-/** What the meta record holds. */
-export interface CheckpointMeta {
+/** The meta record as stored: an envelope around the body, readable by every format version. */
+export interface MetaEnvelope {
   magic: string;
   formatVersion: number;
+  /** `v8(CheckpointMeta)` (format 2). */
+  body: Uint8Array;
+  /** CRC-32C of `body` (`crc32c.ts`). */
+  checksum: number;
+}
+
+/** What the meta record holds (format 2). */
+export interface CheckpointMeta {
+  checkpointId: number;
+  sourcePosition: unknown;
+  /** Per operator uid: where its state lives, what it means and what it must add up to. */
+  operators: Record<string, OperatorMeta>;
+}
+
+/** One operator's entry in the meta record. */
+export interface OperatorMeta extends StateDigest {
+  /** The live generation of its entries. */
+  generation: number;
+  /** What its state means, as the pipeline that wrote it described it. */
+  fingerprint?: StateFingerprint;
+}
+
+/** The meta record of format 1 (read only). */
+export interface CheckpointMetaV1 {
+  magic: string;
+  formatVersion: 1;
   checkpointId: number;
   sourcePosition: unknown;
   /** Live generation per operator uid. */

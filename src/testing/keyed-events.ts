@@ -1,4 +1,5 @@
-import fc from 'fast-check';
+import type { Arbitrary } from 'fast-check';
+import { fastCheck } from './fast-check.js';
 
 /** A generated event: integer `value`s keep sums exact; `seq` is unique per generated input. */
 export interface KeyedEvent<K = string> {
@@ -42,14 +43,15 @@ export interface KeyedEventsOptions<K = string> {
  * arrives before `boundedOutOfOrderness(maxDisorder)`'s watermark (`maxSeen - maxDisorder - 1`)
  * passes it: for every record, every record that arrived before it is at most `maxDisorder` ms newer.
  * @param options keys, time range, disorder, value range, lengths, late arrivals.
- * @throws RangeError for an empty key set, a reversed range or a negative disorder.
+ * @throws RangeError for an empty key set, a reversed range or a negative disorder; `StreamkitError`
+ *   `DEPENDENCY_MISSING` without fast-check installed.
  * @example
  * fc.assert(fc.property(keyedEvents({ keys: 3, maxDisorder: 50 }), ({ events, arrival }) => {
  *   // run `arrival` through the pipeline, compare with batchWindows(events, …)
  * }))
  * @see batchWindows, batchSizes
  */
-export function keyedEvents<K = string>(options: KeyedEventsOptions<K> = {}): fc.Arbitrary<KeyedEventsSample<K>> {
+export function keyedEvents<K = string>(options: KeyedEventsOptions<K> = {}): Arbitrary<KeyedEventsSample<K>> {
   const keys = (
     typeof options.keys === 'number' ? Array.from({ length: options.keys }, (_, i) => `k${i}`) : (options.keys ?? ['a', 'b', 'c'])
   ) as K[];
@@ -70,6 +72,7 @@ export function keyedEvents<K = string>(options: KeyedEventsOptions<K> = {}): fc
   if (late && !(late.fraction >= 0 && late.fraction <= 1 && Number.isSafeInteger(late.maxExtraDelay) && late.maxExtraDelay >= 1)) {
     throw new RangeError('keyedEvents: late must be { fraction in [0, 1], maxExtraDelay: integer >= 1 }');
   }
+  const fc = fastCheck();
   const lateScale = 1_000_000;
   const draft = fc.record({
     key: fc.constantFrom(...keys),

@@ -5,6 +5,7 @@ import type { Operator, OperatorContext, Output } from '../core/operator.js';
 import { badTimestampReason } from './bad-timestamp-reason.js';
 import { PartitionWatermarks } from './partition-watermarks.js';
 import type { WatermarkStrategy } from './watermark-strategy.js';
+import { METRICS } from '../core/metric-catalogue.js';
 
 /**
  * The `withTimestamps` stage: reads each record's event time, sends records with a bad timestamp
@@ -33,10 +34,10 @@ export class TimestampOperator<T> implements Operator<T, T> {
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
     // Looked up once: advance() runs after every batch.
-    this.watermarkGauge = ctx.metrics.gauge('watermark', { operator: ctx.uid });
+    this.watermarkGauge = ctx.metrics.gauge(METRICS.watermark, { operator: ctx.uid });
     // No watermark until the first batch: a gauge's 0 would read as 1970-01-01.
     this.watermarkGauge.value = -Infinity;
-    this.lagGauge = ctx.metrics.gauge('watermark_lag_ms', { operator: ctx.uid });
+    this.lagGauge = ctx.metrics.gauge(METRICS.watermarkLag, { operator: ctx.uid });
   }
 
   processBatch(batch: Batch<T>, out: Output<T>): void {
@@ -91,17 +92,17 @@ export class TimestampOperator<T> implements Operator<T, T> {
 
   private advance(out: Output<T>): void {
     const w = this.watermarks.current(this.ctx.sourcePartitions());
-    this.watermarkGauge.value = w;
-    if (Number.isFinite(w)) this.lagGauge.value = this.ctx.now() - w;
+    this.watermarkGauge.value = w / 1000;
+    if (Number.isFinite(w)) this.lagGauge.value = (this.ctx.now() - w) / 1000;
     // Per partition, so a stalled or idle partition holding the stream back is visible.
     for (const p of this.ctx.sourcePartitions()) {
       let gauges = this.partitionGauges.get(p);
       if (!gauges) {
         const labels = { operator: this.ctx.uid, partition: String(p) };
-        gauges = [this.ctx.metrics.gauge('partition_watermark', labels), this.ctx.metrics.gauge('partition_idle', labels)];
+        gauges = [this.ctx.metrics.gauge(METRICS.partitionWatermark, labels), this.ctx.metrics.gauge(METRICS.partitionIdle, labels)];
         this.partitionGauges.set(p, gauges);
       }
-      gauges[0].value = this.watermarks.partitionWatermark(p);
+      gauges[0].value = this.watermarks.partitionWatermark(p) / 1000;
       gauges[1].value = this.watermarks.isIdle(p) ? 1 : 0;
     }
     this.emit(w, out);

@@ -21,7 +21,7 @@ export type { SessionAssigner } from './session.js';
 export { global, GLOBAL_WINDOW } from './global.js';
 export type { GlobalAssigner } from './global.js';
 export { count, sum, avg, min, max, collect, reduce, combineAggregators } from './aggregators/index.js';
-export type { AvgAccumulator, Comparable, ReduceAccumulator, CombinedResult, ExactSum } from './aggregators/index.js';
+export type { AvgAccumulator, Comparable, ReduceAccumulator, CombinedResult, ExactSum, SumOptions } from './aggregators/index.js';
 export { onWatermark, afterCount, afterProcessingTime, validateTrigger } from './triggers.js';
 export type { OnWatermarkOptions } from './triggers.js';
 export { windowOperator } from './window-operator.js';

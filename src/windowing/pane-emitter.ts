@@ -3,6 +3,7 @@ import type { Output } from '../core/operator.js';
 import type { PaneInfo, PaneTiming, WindowResult } from '../core/window.js';
 import { resultId } from './result-id.js';
 import { keyTextOf, windowOf, type WindowState } from './window-state.js';
+import { METRICS } from '../core/metric-catalogue.js';
 
 /**
  * Results share frozen `window` and `pane` values (windows are values: copy one to change it):
@@ -21,8 +22,9 @@ function paneInfo(index: number, timing: PaneTiming): PaneInfo {
 /**
  * Pane emission: turns a window's pane into a {@link WindowResult} (its value, frozen window and
  * pane info, and deterministic id), a retraction of its previous pane, or a late record, and
- * hands what one batch, watermark or tick produced downstream as one batch, with the operator's
- * metrics (`window.panes`, `window.late`, `window.state.windows`).
+ * hands what one batch, watermark or tick produced downstream as one batch, with the number of
+ * windows it holds (`window_state_windows`). Its panes are counted as the operator's `records_out`,
+ * its late records as `records_late`, where they leave the operator: counted once.
  *
  * Results carry `times[i] = window.end - 1` (a window's results belong to its last instant) and no
  * keys; they are not source records, so their positions are -1.
@@ -33,8 +35,7 @@ function paneInfo(index: number, timing: PaneTiming): PaneInfo {
 export class PaneEmitter<R> {
   private values: WindowResult<unknown, R>[] = [];
   private times: number[] = [];
-  private lateCount = 0;
-  private labels: Record<string, string> = {};
+  private labels = { operator: '' };
   private metrics: Metrics | undefined;
   /** Where late records go: the output of the call being served. */
   out: Output<WindowResult<unknown, R>> | undefined;
@@ -73,7 +74,6 @@ export class PaneEmitter<R> {
 
   /** Sends a record dropped from the expired window `[start, end)` to the late output. */
   late(record: unknown, start: number, end: number, watermark: number): void {
-    this.lateCount++;
     this.out!.late({ record, window: { start, end }, watermark });
   }
 
@@ -82,11 +82,8 @@ export class PaneEmitter<R> {
     const n = this.values.length;
     const metrics = this.metrics;
     if (metrics) {
-      if (n > 0) metrics.inc('window.panes', this.labels, n);
-      if (this.lateCount > 0) metrics.inc('window.late', this.labels, this.lateCount);
-      metrics.set('window.state.windows', this.labels, liveWindows);
+      metrics.set(METRICS.windowStateWindows, this.labels, liveWindows);
     }
-    this.lateCount = 0;
     if (n === 0) return;
     const values = this.values;
     const times = this.times;

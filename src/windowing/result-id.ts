@@ -1,4 +1,4 @@
-import { DECIMAL_MAX_LENGTH, writeDecimal } from '../core/decimal-ascii.js';
+import { DECIMAL_MAX_LENGTH, writeDecimal } from '../fast/decimal-ascii.js';
 import { murmur3x86128, murmur3x86128Bytes } from './murmur3.js';
 
 /**

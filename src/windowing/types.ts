@@ -89,6 +89,15 @@ export type AccumulationMode = 'accumulating' | 'discarding' | 'retracting';
  * `add` and `merge` may mutate and return their first argument.
  */
 export interface Aggregator<T = any, A = any, R = any> {
+  /**
+   * The aggregator's name, recorded in checkpoints with `version`: a restore refuses accumulators
+   * that another aggregator wrote. The built-ins have one (`count`, `sum`…). Give yours a name and
+   * bump `version` whenever its accumulator changes; without one, only the shape of `create()`'s
+   * result is compared.
+   */
+  readonly name?: string;
+  /** The version of the accumulator kept under `name`, a positive integer (default: none). */
+  readonly version?: number;
   create(): A;
   add(acc: A, value: T): A;
   merge(a: A, b: A): A;

@@ -1,4 +1,4 @@
-import { describeError, StreamkitError } from '../core/errors.js';
+import { describeError, isStreamkitError, StreamkitError } from '../core/errors.js';
 import type { Aggregator } from './types.js';
 
 /**
@@ -71,7 +71,7 @@ export class WindowAggregator<T = unknown, A = unknown, R = unknown> {
   }
 
   private failed(fn: string, error: unknown): StreamkitError {
-    if (error instanceof StreamkitError) return error;
+    if (isStreamkitError(error)) return error;
     return new StreamkitError('USER_FUNCTION_FAILED', `${this.uid}: the aggregator's ${fn} failed: ${describeError(error)}`, {
       cause: error,
     });

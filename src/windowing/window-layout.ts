@@ -22,7 +22,7 @@ export interface WindowContext {
   readonly lateness: number;
   /** The operator's watermark (the layouts read it; the operator advances it). */
   watermark: number;
-  /** Live window states, for the `window.state.windows` gauge. */
+  /** Live window states, for the `window_state_windows` gauge. */
   live: number;
   /** Processing-time clock. */
   now(): number;

@@ -10,7 +10,7 @@ import { PaneEmitter } from './pane-emitter.js';
 import { SessionWindows } from './session-windows.js';
 import { SlidingWindows } from './sliding-windows.js';
 import { TriggerPolicy } from './trigger-policy.js';
-import type { AlignedAssigner, Aggregator } from './types.js';
+import type { AlignedAssigner, Aggregator, WindowAssigner } from './types.js';
 import { RejectedRecord, WindowAggregator } from './window-aggregator.js';
 import type { WindowContext, WindowLayout } from './window-layout.js';
 import { checkWindowOptions, type WindowConfig, type WindowOperatorOptions } from './window-operator-options.js';
@@ -119,6 +119,15 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
         });
         continue;
       }
+      if (((t as number) > NEAR_SAFE_EDGE || (t as number) < -NEAR_SAFE_EDGE) && windowsLeaveSafeRange(this.config.assigner, t as number)) {
+        this.reject(
+          `${c.agg.uid}: event time ${t} is too close to the edge of the safe-integer range: a ${this.config.assigner.description} window holding it would reach beyond ±${Number.MAX_SAFE_INTEGER}, where window bounds cannot be exact`,
+          batch,
+          i,
+          out,
+        );
+        continue;
+      }
       const key = keys ? keys[i] : null;
       let kid: unknown;
       try {
@@ -221,6 +230,21 @@ function layoutFor(c: WindowContext, config: WindowConfig): WindowLayout {
     default:
       return new AlignedWindows(c, assigner as AlignedAssigner);
   }
+}
+
+/** Beyond ±2^52 a window may end past the safe-integer range; only there are a record's windows checked. */
+const NEAR_SAFE_EDGE = 2 ** 52;
+
+/**
+ * Whether a window holding a record at `t` would have a bound that is not a safe integer: such a
+ * bound is rounded (a session `[t, t + gap)` ending at an odd number past 2^53 would end one ms
+ * off), so the record is a dead letter. Global windows span the safe range and take any time.
+ */
+function windowsLeaveSafeRange(assigner: WindowAssigner, t: number): boolean {
+  if (assigner.kind === 'global') return false;
+  // Sliding windows of a record lie within [t - size + 1, t + 1 + size).
+  if (assigner.layout === 'sliding') return !Number.isSafeInteger(t - assigner.size + 1) || !Number.isSafeInteger(t + 1 + assigner.size);
+  return assigner.assignWindows(t).some((w) => !Number.isSafeInteger(w.start) || !Number.isSafeInteger(w.end));
 }
 
 function describeTime(t: unknown): string {

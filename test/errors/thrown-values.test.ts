@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeError, describeValue, rejectionReason, RecordRejected } from '../../src/core/errors.js';
+import { describeError, describeValue, isStreamkitError, rejectionReason, RecordRejected, StreamkitError } from '../../src/core/errors.js';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
 import { from } from '../../src/pipeline/stream.js';
 import { toArray } from '../../src/sinks/index.js';
 import { fromArray, fromJsonl } from '../../src/sources/index.js';
+import { session, tumbling } from '../../src/windowing/index.js';
+import type { Aggregator } from '../../src/windowing/types.js';
+import { boundedOutOfOrderness } from '../../src/watermarks/index.js';
 
 function revokedProxy(): object {
   const { proxy, revoke } = Proxy.revocable({}, {});
@@ -170,4 +173,68 @@ describe('a hostile thrown value is a dead letter, never a failed job', () => {
       },
     ]);
   });
+});
+
+describe('a hostile thrown value where it fails the job', () => {
+  it('isStreamkitError answers for any value, also one instanceof throws on', () => {
+    expect(isStreamkitError(new StreamkitError('SINK_FAILED', 'x'))).toBe(true);
+    for (const [, value] of hostileValues()) expect(isStreamkitError(value)).toBe(false);
+  });
+
+  /** Rejects with what the job failed with. */
+  async function failure(job: Promise<unknown>): Promise<unknown> {
+    return job.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+  }
+
+  it.each(hostileValues())(
+    "%s thrown by a custom operator, or by an aggregator's merge or result: a StreamkitError naming who threw it",
+    async (_, value) => {
+      const thrower = () => ({
+        name: 'thrower',
+        processBatch: () => {
+          throw value;
+        },
+      });
+      const operator = await failure(
+        from(fromArray([1, 2]))
+          .process(thrower)
+          .to(toArray())
+          .run(),
+      );
+      expect(operator).toBeInstanceOf(StreamkitError);
+      expect((operator as StreamkitError).code).toBe('USER_FUNCTION_FAILED');
+      expect((operator as Error).message).toBe(`operator 0-thrower failed: ${describeError(value)}`);
+
+      const failing = (fn: 'merge' | 'result'): Aggregator<number, number, number> => ({
+        create: () => 0,
+        add: (a) => a + 1,
+        merge: (a, b) => {
+          if (fn === 'merge') throw value;
+          return a + b;
+        },
+        result: (a) => {
+          if (fn === 'result') throw value;
+          return a;
+        },
+      });
+      for (const [fn, assigner] of [
+        ['merge', session(10)],
+        ['result', tumbling(10)],
+      ] as const) {
+        const error = await failure(
+          from(fromArray([0, 20, 10], { batchSize: 1 }))
+            .withTimestamps((t) => t, boundedOutOfOrderness(100))
+            .window(assigner)
+            .aggregate(failing(fn))
+            .to(toArray())
+            .run(),
+        );
+        expect(error).toBeInstanceOf(StreamkitError);
+        expect((error as Error).message).toBe(`window#0: the aggregator's ${fn} failed: ${describeError(value)}`);
+      }
+    },
+  );
 });

@@ -137,8 +137,8 @@ describe('interval join against the nested-loop oracle', () => {
           ['right', c.right],
         ] as const) {
           const lateHere = input.filter((e) => lateSeqs.has(e.seq)).length;
-          const matched = metrics.get('join_matched', { operator: '0-join', side });
-          const notMatched = metrics.get('join_unmatched', { operator: '0-join', side });
+          const matched = metrics.get('join_matched', { operator: 'join#0', side });
+          const notMatched = metrics.get('join_unmatched', { operator: 'join#0', side });
           expect(matched + notMatched + lateHere).toBe(input.length);
           expect(matched).toBe(input.filter((e) => paired.has(String(e.seq))).length);
         }

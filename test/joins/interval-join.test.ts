@@ -196,7 +196,7 @@ describe('interval join', () => {
     expect(dead.items).toHaveLength(1);
     expect(dead.items[0].raw).toEqual({ trip: 'a', at: 12, amount: -1 });
     expect(dead.items[0].reason).toMatch(/join function threw Error: negative tip/);
-    expect(job.metrics.get('join_pairs', { operator: '0-join' })).toBe(2);
+    expect(job.metrics.get('join_pairs', { operator: 'join#0' })).toBe(2);
   });
 
   it('holds the watermark back by before + after + allowedLateness, so no result is late after it', async () => {

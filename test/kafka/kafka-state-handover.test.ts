@@ -11,6 +11,7 @@ import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.j
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
 import { brokers, createTopic, produce, uniqueName, waitUntil } from './kafka-test-utils.js';
+import { METRICS } from '../../src/core/metric-catalogue.js';
 
 interface Click {
   user: string;
@@ -98,7 +99,7 @@ describe('keyed state follows partitions (kafkaChangelog)', () => {
     const summaryB = await runB;
     expect(summaryB.stopped).toBe(false);
     // Each task reports its own watermark, labelled with the task.
-    const taskWatermarks = runB.metrics.snapshot().filter((m) => m.name === 'watermark' && m.labels.task !== undefined);
+    const taskWatermarks = runB.metrics.snapshot().filter((m) => m.name === METRICS.watermark.name && m.labels.task !== undefined);
     expect(new Set(taskWatermarks.map((m) => m.labels.task))).toEqual(new Set([0, 1, 2, 3].map((p) => `${topic}/${p}`)));
 
     const single = toArray<Result>();

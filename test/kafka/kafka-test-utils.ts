@@ -1,4 +1,5 @@
 /** Helpers for the Kafka integration tests: a real broker (started by the global setup), never mocks. */
+import { createTopicsWithLeaders } from '../../src/kafka/connection/index.js';
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
@@ -32,7 +33,7 @@ export async function createTopic(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions, replicationFactor: 1, configEntries }]);
   } finally {
     await admin.disconnect();
   }

@@ -101,7 +101,7 @@ describe('maskSecrets', () => {
     for (const json of [false, true]) {
       const lines: string[] = [];
       const log = createLogger({ level: 'debug', json, write: (line) => lines.push(line) });
-      log.info('connecting', { kafka: { brokers: ['b1:9093'], ssl: { key: PEM_KEY, cert: PEM_CERT } } });
+      log.info({ kafka: { brokers: ['b1:9093'], ssl: { key: PEM_KEY, cert: PEM_CERT } } }, 'connecting');
       log.error(`tls options ${PEM_KEY}`);
       expect(lines).toHaveLength(2);
       for (const line of lines) expect(line).not.toContain(KEY_BODY);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StreamkitError } from '../../src/core/errors.js';
+import { METRICS } from '../../src/core/metric-catalogue.js';
 import { Metrics } from '../../src/core/metrics.js';
 import type { RunSummary } from '../../src/core/runtime-event.js';
 import { createProgressReporter, type ProgressOptions, type ProgressStream } from '../../src/observability/progress-reporter.js';
@@ -40,18 +41,18 @@ const summary: RunSummary = {
 /** A registry holding what a running job's would. */
 function busyMetrics(now: number): Metrics {
   const metrics = new Metrics();
-  metrics.inc('records_in', { stage: 'source' }, 5000);
-  metrics.inc('records_out', { stage: 'sink' }, 120);
-  metrics.inc('records_out', { operator: '0-map' }, 5000); // an operator's output, not results
-  metrics.inc('records_late', { operator: '3-window' }, 2);
-  metrics.inc('dead_letters', { operator: 'source' }, 1);
-  metrics.inc('dead_letters', { operator: '0-withTimestamps' }, 2);
+  metrics.inc(METRICS.recordsIn, { stage: 'source' }, 5000);
+  metrics.inc(METRICS.resultsOut, {}, 120);
+  metrics.inc(METRICS.recordsOut, { operator: '0-map' }, 5000); // an operator's output, not results
+  metrics.inc(METRICS.recordsLate, { operator: '3-window' }, 2);
+  metrics.inc(METRICS.deadLetters, { operator: 'source' }, 1);
+  metrics.inc(METRICS.deadLetters, { operator: '0-withTimestamps' }, 2);
   // Two partition tasks: the job's watermark is the least advanced one.
-  metrics.set('watermark', { operator: '0-withTimestamps', task: 't/0' }, T + 5 * 60_000);
-  metrics.set('watermark', { operator: '0-withTimestamps', task: 't/1' }, T + 3 * 60_000);
-  metrics.set('watermark', { operator: '0-withTimestamps', task: 't/2' }, -Infinity);
-  metrics.inc('checkpoints_completed', {}, 3);
-  metrics.set('checkpoint_last_completed_at', {}, now - 1500);
+  metrics.withLabels({ task: 't/0' }).set(METRICS.watermark, { operator: '0-withTimestamps' }, (T + 5 * 60_000) / 1000);
+  metrics.withLabels({ task: 't/1' }).set(METRICS.watermark, { operator: '0-withTimestamps' }, (T + 3 * 60_000) / 1000);
+  metrics.withLabels({ task: 't/2' }).set(METRICS.watermark, { operator: '0-withTimestamps' }, -Infinity);
+  metrics.inc(METRICS.checkpointsCompleted, {}, 3);
+  metrics.set(METRICS.checkpointLastCompleted, {}, (now - 1500) / 1000);
   return metrics;
 }
 
@@ -66,7 +67,7 @@ describe('progress reporter', () => {
     expect(stream.chunks).toEqual([]); // the first line comes after `every`, not at once
     now += 2000;
     reporter.report();
-    metrics.inc('records_in', { stage: 'source' }, 1000);
+    metrics.inc(METRICS.recordsIn, { stage: 'source' }, 1000);
     now += 500;
     reporter.report();
     reporter.onEvent({ type: 'checkpoint.completed', id: 4, durationMs: 3, entries: 10 });
@@ -84,8 +85,8 @@ describe('progress reporter', () => {
     let now = T;
     const stream = fakeStream(60);
     const metrics = busyMetrics(now);
-    metrics.set('kafka_consumer_lag', { topic: 'trips', partition: '0' }, 1200);
-    metrics.set('kafka_consumer_lag', { topic: 'trips', partition: '1' }, 34);
+    metrics.set(METRICS.kafkaConsumerLag, { topic: 'trips', partition: '0' }, 1200);
+    metrics.set(METRICS.kafkaConsumerLag, { topic: 'trips', partition: '1' }, 34);
     const reporter = createProgressReporter({ stream }, { metrics, clock: () => now, checkpointing: true });
     expect(reporter.format).toBe('live');
     expect(reporter.everyMs).toBe(1000);
@@ -147,9 +148,9 @@ describe('progress reporter', () => {
     const metrics = new Metrics();
     const reporter = createProgressReporter({ stream, every: 10 }, { metrics, clock: () => now, checkpointing: true });
     reporter.onEvent({ type: 'job.started' });
-    metrics.set('watermark', { operator: '0-withTimestamps' }, -Infinity);
+    metrics.set(METRICS.watermark, { operator: '0-withTimestamps' }, -Infinity);
     reporter.report();
-    metrics.set('watermark', { operator: '0-withTimestamps' }, Infinity);
+    metrics.set(METRICS.watermark, { operator: '0-withTimestamps' }, Infinity);
     reporter.report();
     now += 61_000;
     reporter.onEvent({

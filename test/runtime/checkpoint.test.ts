@@ -12,6 +12,7 @@ import { JobFailure } from '../../src/runtime/job-failure.js';
 import { OperatorGraph } from '../../src/runtime/operator-graph.js';
 import { SinkCalls } from '../../src/runtime/sink-calls.js';
 import { memoryState } from '../../src/state/memory-state.js';
+import { METRICS } from '../../src/core/metric-catalogue.js';
 
 /** Counts records; the count is its state. */
 class Counter implements Operator<number, number> {
@@ -165,8 +166,8 @@ describe('a checkpoint, step by step', () => {
     expect(log).toEqual(['barrier 1', 'flush a', 'flush b', 'write 1', 'commit 5', 'event checkpoint.completed']);
     expect(events).toEqual([{ type: 'checkpoint.completed', id: 1, durationMs: 0, entries: 1 }]);
     expect(summary.checkpoints).toBe(1);
-    expect(metrics.get('checkpoints_completed')).toBe(1);
-    expect(metrics.get('checkpoint_last_completed_at')).toBe(1000);
+    expect(metrics.get(METRICS.checkpointsCompleted)).toBe(1);
+    expect(metrics.get(METRICS.checkpointLastCompleted)).toBe(1);
     expect(await backend.last()).toBe(1);
   });
 
@@ -177,7 +178,7 @@ describe('a checkpoint, step by step', () => {
     await barrier(checkpoint);
     await checkpoint.complete(targets);
     const restored = await backend.open();
-    expect([...restored!.operators.get('0-counter')!]).toEqual([['n', 3]]);
+    expect([...restored!.operators.get('counter#0')!]).toEqual([['n', 3]]);
     expect(restored!.sourcePosition).toBe(3);
   });
 
@@ -291,7 +292,7 @@ describe('the checkpoint coordinator', () => {
     await coordinator.checkpointIfDue(false);
     await coordinator.checkpointIfDue(true);
     expect(sent.map((c) => c.id)).toEqual([8, 9, 10]);
-    expect(sent.map((c) => c.data.operators.get('0-counter')!.full)).toEqual([true, false, false]);
+    expect(sent.map((c) => c.data.operators.get('counter#0')!.full)).toEqual([true, false, false]);
     expect(sent.every((c) => c.status === 'barrier-sent')).toBe(true);
   });
 

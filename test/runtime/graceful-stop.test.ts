@@ -18,6 +18,7 @@ import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
+import { METRICS } from '../../src/core/metric-catalogue.js';
 
 interface Event {
   id: string;
@@ -96,7 +97,7 @@ describe('graceful stop', () => {
     const finalId = (eventsOfFirst.filter((e) => e.type === 'checkpoint.completed').at(-1) as { id: number }).id;
     expect(state.lastCheckpointId).toBe(finalId);
     // No window fired early: every result was due under the watermark the stop left.
-    const watermark = job.metrics.get('watermark', { operator: '0-withTimestamps' });
+    const watermark = job.metrics.get(METRICS.watermark, { operator: '0-withTimestamps' }) * 1000;
     expect(first.items.length).toBeGreaterThan(0);
     for (const r of first.items) expect(r.window.end - 1).toBeLessThanOrEqual(watermark);
 
@@ -302,6 +303,13 @@ describe('stopTimeout', () => {
     expect((await errorOf({ stopOnSignals: ['SIGTERMINATE' as never] }))?.message).toMatch(
       /^stopOnSignals: "SIGTERMINATE" is not a signal/,
     );
+    for (const signal of [{}, 'SIGTERM', new AbortController()]) {
+      const error = await errorOf({ signal: signal as never });
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error?.message).toMatch(
+        /^signal must be an AbortSignal \(new AbortController\(\)\.signal, AbortSignal\.timeout\(ms\)\), got /,
+      );
+    }
   });
 
   it('removes its process signal listeners when the job ends', async () => {

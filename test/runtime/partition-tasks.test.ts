@@ -2,7 +2,7 @@ import { deserialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/core/batch.js';
 import { Metrics } from '../../src/core/metrics.js';
-import type { Operator, OperatorContext, Output, StateWriter } from '../../src/core/operator.js';
+import type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from '../../src/core/operator.js';
 import { PartitionTasks } from '../../src/runtime/partition-tasks.js';
 import type { Source, SourcePoll } from '../../src/core/source.js';
 import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../../src/core/task-state-backend.js';
@@ -67,7 +67,7 @@ class MovingSource implements Source<number> {
 class MemoryTasks implements TaskStateBackend {
   readonly name = 'memory tasks';
   readonly perTask = true as const;
-  readonly stored = new Map<string, { id: number; position: number | undefined; n: number }>();
+  readonly stored = new Map<string, { id: number; position: number | undefined; n: number; fingerprint: StateFingerprint }>();
   readonly owned = new Map<string, number>();
   released: string[] = [];
   private generations = 0;
@@ -80,7 +80,12 @@ class MemoryTasks implements TaskStateBackend {
       const s = this.stored.get(task);
       out.set(task, {
         generation,
-        restored: s && { checkpointId: s.id, position: s.position, operators: new Map([['0-counter', [['n', s.n]]]]) },
+        restored: s && {
+          checkpointId: s.id,
+          position: s.position,
+          operators: new Map([['counter#0', [['n', s.n]]]]),
+          fingerprints: new Map([['counter#0', s.fingerprint]]),
+        },
       });
     }
     return out;
@@ -89,8 +94,9 @@ class MemoryTasks implements TaskStateBackend {
     const written: string[] = [];
     for (const [task, cp] of tasks) {
       if (this.owned.get(task) !== cp.generation) continue;
-      const n = cp.operators.get('0-counter')!.puts.get('n');
-      this.stored.set(task, { id, position: cp.position, n: deserialize((n as { bytes: Buffer }).bytes) as number });
+      const changes = cp.operators.get('counter#0')!;
+      const n = deserialize((changes.puts.get('n') as { bytes: Buffer }).bytes) as number;
+      this.stored.set(task, { id, position: cp.position, n, fingerprint: changes.fingerprint! });
       written.push(task);
     }
     return written;
@@ -124,7 +130,7 @@ describe('PartitionTasks', () => {
   it('starts a task per held partition with its restored state and position, each seeing only its partition', async () => {
     const source = new MovingSource();
     const backend = new MemoryTasks();
-    backend.stored.set('t/1', { id: 7, position: 40, n: 40 });
+    backend.stored.set('t/1', { id: 7, position: 40, n: 40, fingerprint: { operator: 'counter' } });
     const tasks = new PartitionTasks(plan, new Metrics(), () => 0, source, backend);
     source.assign([0, 1]);
     expect(tasks.outOfDate()).toBe(true);

@@ -7,9 +7,9 @@ import {
   partitionOfTask,
 } from '../../src/kafka/changelog/changelog-record.js';
 
-describe('changelog record layout (format 1)', () => {
+describe('changelog record layout (format 2)', () => {
   it('is pinned byte for byte: a changelog written now must restore in later versions', () => {
-    expect(CHANGELOG_FORMAT_VERSION).toBe(1);
+    expect(CHANGELOG_FORMAT_VERSION).toBe(2);
     expect(encodeStateRecordKey('trips/3', '2-window', 'k').toString('hex')).toBe('74726970732f3300322d77696e646f77006b');
     expect(encodeMarkerKey('trips/3').toString('hex')).toBe('74726970732f3300');
   });

@@ -13,6 +13,7 @@ import { levelState } from '../../src/state/level-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
+import { METRICS } from '../../src/core/metric-catalogue.js';
 
 interface Reading {
   id: string;
@@ -65,8 +66,8 @@ describe('levelState in a running pipeline', () => {
     const stopped = await first;
     expect(stopped.stopped).toBe(true);
     expect(stopped.checkpoints).toBeGreaterThanOrEqual(4);
-    expect(first.metrics.get('checkpoint_bytes_written')).toBeGreaterThan(0);
-    expect(first.metrics.get('checkpoint_entries')).toBeGreaterThan(0);
+    expect(first.metrics.get(METRICS.checkpointWritten)).toBeGreaterThan(0);
+    expect(first.metrics.get(METRICS.checkpointEntries)).toBeGreaterThan(0);
 
     const second = job(toLevel(tableDir), { state: levelState(stateDir), checkpointEvery: { records: 200 } });
     const resumed = await second;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseBronze } from '../../examples/taxi/bronze.js';
+import fc from 'fast-check';
+import { generateTrips } from '../../examples/taxi/generator.js';
+import { parseBronzeTuned } from '../../bench/taxi/parse-bronze-tuned.js';
 import { SAMPLE_TRIP } from './fixtures.js';
+import { hostileRecord, timestampText } from './hostile-trips.js';
 
 const line = JSON.stringify(SAMPLE_TRIP);
 
@@ -51,5 +55,47 @@ describe('Bronze', () => {
   it('names the operator on each dead letter', () => {
     const r = parseBronze('{');
     expect(!r.ok && r.deadLetter.operator).toBe('taxi.bronze');
+  });
+
+  it('dead-letters timestamps that name no real time: month 13, February 30th, hour 24, a leap day of a common year', () => {
+    for (const text of [
+      '2024-13-01T00:00:00',
+      '2024-02-30T00:00:00',
+      '2024-01-01T24:00:00',
+      '2023-02-29T12:00:00',
+      '2024-01-01T00:60:00',
+    ]) {
+      expect(reason(JSON.stringify({ ...SAMPLE_TRIP, tpep_pickup_datetime: text }))).toBe(
+        `bad timestamp: tpep_pickup_datetime = ${JSON.stringify(text)}`,
+      );
+    }
+    expect(parseBronze(JSON.stringify({ ...SAMPLE_TRIP, tpep_pickup_datetime: '2024-02-29T23:59:59' })).ok).toBe(true);
+  });
+});
+
+describe('the tuned Bronze parser of bench/taxi', () => {
+  it('gives what parseBronze gives on generated lines, duplicates and broken records included', () => {
+    let n = 0;
+    for (const raw of generateTrips({ events: 3000, seed: 3, duplicates: 0.02, bad: 0.05 })) {
+      expect(parseBronzeTuned(raw)).toEqual(parseBronze(raw));
+      n++;
+    }
+    expect(n).toBeGreaterThan(3000);
+  });
+
+  it('property: gives what parseBronze gives on hostile records and timestamps', () => {
+    fc.assert(
+      fc.property(hostileRecord, (raw) => {
+        expect(parseBronzeTuned(raw)).toEqual(parseBronze(raw));
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(timestampText, timestampText, (pickup, dropoff) => {
+        const line = JSON.stringify({ ...SAMPLE_TRIP, tpep_pickup_datetime: pickup, tpep_dropoff_datetime: dropoff });
+        expect(parseBronzeTuned(line)).toEqual(parseBronze(line));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -50,7 +50,7 @@ describe('taxi CLI --metrics-port', () => {
       }
       expect(stderr).toContain(`http://127.0.0.1:${port}/metrics`);
       expect(counter(scraped, 'streamkit_records_in_total')).toBeGreaterThan(0);
-      expect(scraped).toMatch(/^streamkit_watermark\{/m);
+      expect(scraped).toMatch(/^streamkit_watermark_timestamp_seconds\{/m);
       expect(scraped).toMatch(/^streamkit_process_resident_memory_bytes /m);
     } finally {
       child.kill('SIGKILL');

@@ -3,9 +3,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateTrips } from '../../examples/taxi/generator.js';
 import { parseBronze } from '../../examples/taxi/bronze.js';
-import { passesSilver, silverTripLine, silverTrips, toSilver, tripId } from '../../examples/taxi/silver.js';
+import { passesSilver, silverTrips, toSilver, tripId } from '../../examples/taxi/silver.js';
 import { roundHalfAway } from '../../examples/taxi/round-half-away.js';
+import { silverTripLineTuned } from '../../bench/taxi/trip-lines-tuned.js';
 import { rawTrip, SAMPLE_TRIP } from './fixtures.js';
+import { hostileRecord, validTrip } from './hostile-trips.js';
 
 describe('Silver predicates (the published Flink SQL)', () => {
   it('keeps the sample trip', () => {
@@ -140,13 +142,13 @@ describe('Silver rows', () => {
 });
 
 describe('Silver lines', () => {
-  it('silverTripLine writes what JSON.stringify writes, on generated trips and on any money values', () => {
+  it('the tuned Silver line writer of bench/taxi writes what JSON.stringify writes, on generated trips and on any money values', () => {
     let n = 0;
-    for (const line of generateTrips({ events: 3000, seed: 5 })) {
+    for (const line of generateTrips({ events: 3000, seed: 5, duplicates: 0.01, bad: 0.01 })) {
       const b = parseBronze(line);
       const row = b.ok ? toSilver(b.trip) : null;
       if (row === null) continue;
-      expect(silverTripLine(row)).toBe(JSON.stringify(row));
+      expect(silverTripLineTuned(row)).toBe(JSON.stringify(row));
       n++;
     }
     expect(n).toBeGreaterThan(2900);
@@ -154,9 +156,20 @@ describe('Silver lines', () => {
     fc.assert(
       fc.property(money, money, money, fc.option(fc.integer(), { nil: null }), (fare, tip, total, vendor) => {
         const row = { ...toSilver(SAMPLE_TRIP)!, fare_amount: fare ?? 0, tip_amount: tip, total_amount: total, vendor_id: vendor };
-        expect(silverTripLine(row)).toBe(JSON.stringify(row));
+        expect(silverTripLineTuned(row)).toBe(JSON.stringify(row));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('property: the tuned writer equals JSON.stringify on every Silver row of hostile and of well-typed records', () => {
+    fc.assert(
+      fc.property(fc.oneof(hostileRecord, validTrip), (record) => {
+        const b = parseBronze(record);
+        const row = b.ok ? toSilver(b.trip) : null;
+        if (row !== null) expect(silverTripLineTuned(row)).toBe(JSON.stringify(row));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -12,6 +12,7 @@ import { windowOperator } from '../../src/windowing/window-operator.js';
 import { Harness, MapStateWriter, type Rec } from './operator-harness.js';
 import { boundedOutOfOrderness, from, fromArray, toArray } from '../../src/index.js';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
+import { METRICS } from '../../src/core/metric-catalogue.js';
 
 /** A record value: `bad` ones make the selectors below throw. */
 interface Reading {
@@ -139,11 +140,11 @@ describe("an aggregator's add that throws on a record", () => {
     h.add(bad('a', 5));
     h.op.snapshotState!(before, false);
     expect([...before.store.keys()]).toEqual(['w2/m']);
-    expect(h.metrics.get('window.state.windows', { operator: '1-window' })).toBe(0);
+    expect(h.metrics.get(METRICS.windowStateWindows, { operator: '1-window' })).toBe(0);
   });
 
   it('in a pipeline: the job goes on and the record reaches the dead-letter sink', async () => {
-    const out = toArray();
+    const out = toArray<{ value: { total: number } }>();
     const dead = toArray<DeadLetter>();
     const summary = await from(
       fromArray([

@@ -1,6 +1,7 @@
 import { compactBatch, type Batch } from '../batch.js';
 import type { Operator, OperatorContext, Output } from '../operator.js';
 import { userFailure } from './map-operator.js';
+import { METRICS } from '../metric-catalogue.js';
 
 /** `filter`: keeps records for which the predicate is truthy; counts what it removes. */
 export class FilterOperator<T> implements Operator<T, T> {
@@ -28,7 +29,7 @@ export class FilterOperator<T> implements Operator<T, T> {
         out.deadLetter(userFailure(this.ctx.uid, error, values[i], batch, i));
       }
     }
-    if (kept < n) this.ctx.metrics.inc('records_filtered', { operator: this.ctx.uid }, n - kept);
+    if (kept < n) this.ctx.metrics.inc(METRICS.recordsFiltered, { operator: this.ctx.uid }, n - kept);
     if (kept > 0) out.emit(compactBatch(batch, keep, kept));
   }
 }

@@ -8,6 +8,8 @@ import { decodeChangelogKey, type TaskMarker } from './changelog-record.js';
 export interface ChangelogTaskState {
   marker?: TaskMarker;
   operators: Map<string, Map<string, Buffer>>;
+  /** What is wrong with the task's records, when they cannot be read (an unparsable marker). */
+  damaged?: string;
 }
 
 /**
@@ -86,7 +88,14 @@ export async function readChangelog(
           const state = states.get(key.task);
           if (!state) continue;
           if (key.uid === undefined) {
-            if (message.value !== null) state.marker = JSON.parse(message.value.toString('utf8')) as TaskMarker;
+            if (message.value !== null) {
+              try {
+                state.marker = JSON.parse(message.value.toString('utf8')) as TaskMarker;
+                state.damaged = undefined;
+              } catch (error) {
+                state.damaged = `its checkpoint marker at offset ${message.offset} cannot be read (${(error as Error).message})`;
+              }
+            }
             continue;
           }
           let entries = state.operators.get(key.uid);

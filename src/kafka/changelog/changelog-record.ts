@@ -1,5 +1,7 @@
+import type { StateFingerprint } from '../../core/operator.js';
+
 /**
- * The record layout of a changelog topic (format version 1), pinned by
+ * The record layout of a changelog topic (format version 2), pinned by
  * `test/state/changelog-record.test.ts` because a changelog written by one version of streamkit
  * must restore in the next.
  *
@@ -10,10 +12,16 @@
  *
  * A task is a source partition (`topic/partition`); its records all go to changelog partition
  * `partition mod changelog partitions`, so one partition of the changelog is read to restore it.
- * The marker record, written last in each checkpoint's transaction, holds the checkpoint id and
- * the partition's position: the state and the position it covers always commit together.
+ * The marker record, written last in each checkpoint's transaction, holds the checkpoint id, the
+ * partition's position and, per operator uid, the fingerprint of what its state means and the
+ * digest of its live entries (their number and the sum of their CRC-32Cs): the state and the
+ * position it covers always commit together, and a restore checks both what the state means and
+ * that it reads back whole.
+ *
+ * Format 1 (read, never written): the marker had no `operators`, and uids were the operators'
+ * positions in the pipeline (`3-window`).
  */
-export const CHANGELOG_FORMAT_VERSION = 1;
+export const CHANGELOG_FORMAT_VERSION = 2;
 
 /** What a task's marker record says. */
 export interface TaskMarker {
@@ -21,6 +29,17 @@ export interface TaskMarker {
   checkpointId: number;
   /** The source partition's next offset as of the checkpoint; absent if nothing was read yet. */
   position?: number;
+  /** Per operator uid of the task (format 2): what its state means and what its entries add up to. */
+  operators?: Record<string, TaskOperatorMarker>;
+}
+
+/** One operator's part of a task marker. */
+export interface TaskOperatorMarker {
+  fingerprint?: StateFingerprint;
+  /** Live entries. */
+  entries: number;
+  /** Sum modulo 2³² of each live entry's checksum (CRC-32C of its key bytes, then its value bytes; see `state-digest.ts`). */
+  checksum: number;
 }
 
 /** A changelog record key, decoded. `uid` is undefined for a task's marker. */

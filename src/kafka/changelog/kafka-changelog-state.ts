@@ -1,8 +1,10 @@
 import { deserialize } from 'node:v8';
 import type { Admin, Kafka as KafkaClient, Message, Producer } from 'kafkajs';
 import { describeError, StateError, StreamkitError } from '../../core/errors.js';
+import type { StateFingerprint } from '../../core/operator.js';
 import { checkOptions } from '../../core/options.js';
 import {
+  createTopicsWithLeaders,
   causeChain,
   CONNECTION_OPTION_NAMES,
   connectionError,
@@ -11,10 +13,26 @@ import {
   type KafkaConnectionOptions,
 } from '../connection/index.js';
 import { EncodedStateValue, encodeStateValue } from '../../state/state-change-collector.js';
+import {
+  addToDigest,
+  describeDigest,
+  emptyDigest,
+  entryChecksum,
+  removeFromDigest,
+  sameDigest,
+  type StateDigest,
+} from '../../state/state-digest.js';
 import { compareUtf8 } from '../../state/state-key.js';
 import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../../core/task-state-backend.js';
 import { readChangelog } from './changelog-reader.js';
-import { CHANGELOG_FORMAT_VERSION, encodeMarkerKey, encodeStateRecordKey, partitionOfTask, type TaskMarker } from './changelog-record.js';
+import {
+  CHANGELOG_FORMAT_VERSION,
+  encodeMarkerKey,
+  encodeStateRecordKey,
+  partitionOfTask,
+  type TaskMarker,
+  type TaskOperatorMarker,
+} from './changelog-record.js';
 
 /** Options of {@link kafkaChangelog}. */
 export interface KafkaChangelogOptions extends KafkaConnectionOptions {
@@ -41,12 +59,20 @@ const SEND_CHUNK_BYTES = 512 * 1024;
  */
 const FENCED = /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|INVALID_TXN_STATE|fenced/i;
 
-/** A task this instance owns: its transactional producer and the keys its changelog holds. */
+/** One operator's live state in a task's changelog, as this instance wrote or read it. */
+interface LoggedOperator {
+  /** Live keys and each entry's checksum: a full snapshot deletes the keys it no longer holds, and the digest follows every change. */
+  keys: Map<string, number>;
+  digest: StateDigest;
+  fingerprint?: StateFingerprint;
+}
+
+/** A task this instance owns: its transactional producer and what its changelog holds. */
 interface OwnedTask {
   producer: Producer;
   generation: number;
-  /** Live keys per operator uid, to delete what a full snapshot no longer holds. */
-  keys: Map<string, Set<string>>;
+  /** Live state per operator uid. */
+  operators: Map<string, LoggedOperator>;
 }
 
 /**
@@ -118,7 +144,7 @@ export class KafkaChangelogState implements TaskStateBackend {
         await producer.connect();
         const init = await producer.transaction();
         await init.abort();
-        this.owned.set(task, { producer, generation: ++this.generations, keys: new Map() });
+        this.owned.set(task, { producer, generation: ++this.generations, operators: new Map() });
       }
       const partitions = [...new Set(tasks.map((t) => this.changelogPartition(t)))];
       const read = await readChangelog(
@@ -133,29 +159,49 @@ export class KafkaChangelogState implements TaskStateBackend {
       for (const task of tasks) {
         const state = read.get(task);
         const owned = this.owned.get(task)!;
+        if (state?.damaged) throw new StateError('STATE_CORRUPT', `${this.name}: task ${task}: ${state.damaged}`);
         if (!state?.marker) {
           out.set(task, { generation: owned.generation });
           continue;
         }
-        if (state.marker.format !== CHANGELOG_FORMAT_VERSION) {
+        const { marker } = state;
+        if (typeof marker.format !== 'number' || marker.format > CHANGELOG_FORMAT_VERSION || marker.format < 1) {
           throw new StateError(
             'STATE_INCOMPATIBLE',
-            `${this.name}: task ${task} was written in changelog format ${state.marker.format}; this version reads ${CHANGELOG_FORMAT_VERSION}`,
+            `${this.name}: task ${task} was written in changelog format ${marker.format}; this version reads formats 1 to ${CHANGELOG_FORMAT_VERSION}: upgrade streamkit`,
           );
         }
+        // Digests first: a value that fails them is damage, whatever it deserializes to.
+        const live = [...state.operators].filter(([uid, entries]) => entries.size > 0 || marker.operators?.[uid]);
+        for (const [uid, entries] of live) {
+          const logged: LoggedOperator = { keys: new Map(), digest: emptyDigest() };
+          for (const [key, value] of entries) addLogged(logged, key, Buffer.from(key, 'utf8'), 0, value);
+          owned.operators.set(uid, logged);
+        }
+        if (marker.operators) this.verify(task, marker, owned.operators);
         const operators = new Map<string, Iterable<[string, unknown]>>();
-        for (const [uid, entries] of state.operators) {
-          owned.keys.set(uid, new Set(entries.keys()));
+        for (const [uid, entries] of live) {
           const keys = [...entries.keys()].sort(compareUtf8);
           operators.set(
             uid,
-            keys.map((k): [string, unknown] => [k, deserialize(entries.get(k)!)]),
+            keys.map((k): [string, unknown] => [k, this.readValue(task, uid, k, entries.get(k)!)]),
           );
         }
-        out.set(task, {
-          generation: owned.generation,
-          restored: { checkpointId: state.marker.checkpointId, position: state.marker.position, operators },
-        });
+        const restored: AcquiredTask['restored'] = { checkpointId: marker.checkpointId, position: marker.position, operators };
+        if (marker.operators) {
+          const fingerprints = new Map<string, StateFingerprint>();
+          for (const [uid, recorded] of Object.entries(marker.operators)) {
+            // An operator whose state is empty has no records but is still part of the checkpoint.
+            if (!operators.has(uid)) operators.set(uid, []);
+            if (!owned.operators.has(uid)) owned.operators.set(uid, { keys: new Map(), digest: emptyDigest() });
+            if (recorded.fingerprint) {
+              fingerprints.set(uid, recorded.fingerprint);
+              owned.operators.get(uid)!.fingerprint = recorded.fingerprint;
+            }
+          }
+          restored!.fingerprints = fingerprints;
+        }
+        out.set(task, { generation: owned.generation, restored });
       }
       return out;
     });
@@ -195,29 +241,74 @@ export class KafkaChangelogState implements TaskStateBackend {
     });
   }
 
+  /** A restored value, or `STATE_CORRUPT` naming where it is when it cannot be read. */
+  private readValue(task: string, uid: string, key: string, bytes: Buffer): unknown {
+    try {
+      return deserialize(bytes);
+    } catch (error) {
+      throw new StateError(
+        'STATE_CORRUPT',
+        `${this.name}: task ${task}: unreadable state value of operator ${uid} under ${JSON.stringify(key)} (${describeError(error)})`,
+        error,
+      );
+    }
+  }
+
+  /** Checks that a task's state reads back as the marker of its checkpoint recorded it. */
+  private verify(task: string, marker: TaskMarker, read: Map<string, LoggedOperator>): void {
+    const recorded = marker.operators!;
+    for (const uid of new Set([...Object.keys(recorded), ...read.keys()])) {
+      const expected: TaskOperatorMarker | undefined = recorded[uid];
+      const digest = read.get(uid)?.digest ?? emptyDigest();
+      if (expected ? !sameDigest(expected, digest) : digest.entries > 0) {
+        throw new StateError(
+          'STATE_CORRUPT',
+          `${this.name}: checksum mismatch of checkpoint ${marker.checkpointId} of task ${task}: the state of operator ${uid} reads as ` +
+            `${describeDigest(digest)}, the checkpoint recorded ${expected ? describeDigest(expected) : 'no such operator'}. ` +
+            `The changelog topic was altered or damaged (a retention or compaction setting that deletes live records, records written by another program)`,
+        );
+      }
+    }
+  }
+
   /** One task's checkpoint as one transaction; false when a new owner has fenced this instance. */
   private async writeTask(task: string, owned: OwnedTask, checkpointId: number, checkpoint: TaskCheckpoint): Promise<boolean> {
     const messages: Message[] = [];
     for (const [uid, changes] of checkpoint.operators) {
-      let keys = owned.keys.get(uid);
-      if (!keys) owned.keys.set(uid, (keys = new Set()));
+      let logged = owned.operators.get(uid);
+      if (changes.dropped) {
+        // State the restore was told to drop: every key of it is deleted with this checkpoint.
+        if (logged) for (const key of logged.keys.keys()) messages.push({ key: encodeStateRecordKey(task, uid, key), value: null });
+        owned.operators.delete(uid);
+        continue;
+      }
+      if (!logged) owned.operators.set(uid, (logged = { keys: new Map(), digest: emptyDigest() }));
+      if (changes.fingerprint) logged.fingerprint = changes.fingerprint;
       if (changes.full) {
-        for (const key of keys) if (!changes.puts.has(key)) messages.push({ key: encodeStateRecordKey(task, uid, key), value: null });
-        keys.clear();
+        for (const key of logged.keys.keys())
+          if (!changes.puts.has(key)) messages.push({ key: encodeStateRecordKey(task, uid, key), value: null });
+        logged.keys.clear();
+        logged.digest = emptyDigest();
       }
       for (const key of changes.deletes) {
-        if (!keys.delete(key)) continue;
+        if (!removeLogged(logged, key)) continue;
         messages.push({ key: encodeStateRecordKey(task, uid, key), value: null });
       }
       for (const [key, value] of changes.puts) {
-        keys.add(key);
-        messages.push({
-          key: encodeStateRecordKey(task, uid, key),
-          value: value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value),
-        });
+        const bytes = value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value);
+        const recordKey = encodeStateRecordKey(task, uid, key);
+        removeLogged(logged, key);
+        addLogged(logged, key, recordKey, recordKey.length - Buffer.byteLength(key, 'utf8'), bytes);
+        messages.push({ key: recordKey, value: bytes });
       }
     }
-    const marker: TaskMarker = { format: CHANGELOG_FORMAT_VERSION, checkpointId, position: checkpoint.position };
+    const operators: Record<string, TaskOperatorMarker> = {};
+    for (const [uid, logged] of owned.operators) {
+      const entry: TaskOperatorMarker = { entries: logged.digest.entries, checksum: logged.digest.checksum };
+      if (logged.fingerprint) entry.fingerprint = logged.fingerprint;
+      operators[uid] = entry;
+    }
+    const marker: TaskMarker = { format: CHANGELOG_FORMAT_VERSION, checkpointId, position: checkpoint.position, operators };
     messages.push({ key: encodeMarkerKey(task), value: JSON.stringify(marker) });
 
     const partition = this.changelogPartition(task);
@@ -261,17 +352,14 @@ export class KafkaChangelogState implements TaskStateBackend {
       const sourceTopic = tasks[0]?.slice(0, tasks[0].lastIndexOf('/'));
       partitions = sourceTopic ? (await admin.fetchTopicMetadata({ topics: [sourceTopic] })).topics[0].partitions.length : 1;
     }
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: partitions,
-          replicationFactor: this.options.replicationFactor ?? -1,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
-      ],
-    });
+    await createTopicsWithLeaders(admin, [
+      {
+        topic,
+        numPartitions: partitions,
+        replicationFactor: this.options.replicationFactor ?? -1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
+    ]);
     this.partitionCount = await existing();
   }
 
@@ -280,6 +368,25 @@ export class KafkaChangelogState implements TaskStateBackend {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/**
+ * Counts an entry into an operator's live state (see `TaskOperatorMarker.checksum`): `key`, whose
+ * UTF-8 bytes are `keyBytes` from `keyStart` on.
+ */
+function addLogged(logged: LoggedOperator, key: string, keyBytes: Buffer, keyStart: number, value: Buffer): void {
+  const checksum = entryChecksum(keyBytes, value, keyStart);
+  logged.keys.set(key, checksum);
+  addToDigest(logged.digest, checksum);
+}
+
+/** Counts an entry out; false when the key was not live. */
+function removeLogged(logged: LoggedOperator, key: string): boolean {
+  const checksum = logged.keys.get(key);
+  if (checksum === undefined) return false;
+  logged.keys.delete(key);
+  removeFromDigest(logged.digest, checksum);
+  return true;
 }
 
 /** True when a new owner's producer fenced this one (the error or one it wraps says so). */

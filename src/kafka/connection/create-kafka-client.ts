@@ -1,6 +1,6 @@
 import type { Kafka as KafkaClient, KafkaConfig, LogEntry } from 'kafkajs';
 import { lazyModule } from '../../core/lazy-module.js';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger, maskedLogger } from '../../observability/logger.js';
 import { brokerSocketFactory } from './broker-socket-factory.js';
 import {
   DEFAULT_CONNECTION_TIMEOUT,
@@ -14,7 +14,10 @@ import {
  * kafkajs, loaded at first use: a job that never touches Kafka (the embedded taxi run, most tests)
  * does not pay its start-up.
  */
-export const kafkajs = lazyModule<typeof import('kafkajs')>('kafkajs');
+export const kafkajs = lazyModule<typeof import('kafkajs')>(
+  'kafkajs',
+  'Kafka (fromKafka, toKafka, toKafkaDeadLetters, kafkaChangelog, repartition)',
+);
 
 /**
  * Makes a kafkajs client for `options`: the documented defaults, connections whose handshake must be
@@ -23,7 +26,7 @@ export const kafkajs = lazyModule<typeof import('kafkajs')>('kafkajs');
  * is made here, so every connection is bounded the same way.
  */
 export function createKafkaClient(options: KafkaConnectionOptions): KafkaClient {
-  const logger = options.logger ?? createLogger({ level: 'debug' });
+  const logger = maskedLogger(options.logger ?? createLogger({ level: 'debug' }));
   const connectionTimeout = options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT;
   const config: KafkaConfig = {
     brokers: options.brokers,
@@ -41,10 +44,10 @@ export function createKafkaClient(options: KafkaConnectionOptions): KafkaClient 
       const { message, ...fields } = entry.log as { message?: string } & Record<string, unknown>;
       const text = `kafka ${entry.namespace}: ${String(message ?? '')}`;
       // the logger masks secrets in both the message and the fields
-      if (entry.level <= KAFKAJS_LOG_LEVELS.error) logger.error(text, fields);
-      else if (entry.level === KAFKAJS_LOG_LEVELS.warn) logger.warn(text, fields);
-      else if (entry.level === KAFKAJS_LOG_LEVELS.info) logger.info(text, fields);
-      else logger.debug(text, fields);
+      if (entry.level <= KAFKAJS_LOG_LEVELS.error) logger.error(fields, text);
+      else if (entry.level === KAFKAJS_LOG_LEVELS.warn) logger.warn(fields, text);
+      else if (entry.level === KAFKAJS_LOG_LEVELS.info) logger.info(fields, text);
+      else logger.debug(fields, text);
     },
   };
   return new (kafkajs().Kafka)(config);

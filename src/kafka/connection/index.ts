@@ -8,3 +8,4 @@ export {
 } from './kafka-connection-options.js';
 export { createKafkaClient, kafkajs } from './create-kafka-client.js';
 export { causeChain, connectionError, isPermanentKafkaError, isUnreachableError, kafkaFailure } from './connection-error.js';
+export { createTopicsWithLeaders } from './create-topics.js';

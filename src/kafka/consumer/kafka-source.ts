@@ -22,6 +22,7 @@ import {
 import { PartitionAssignment } from './partition-assignment.js';
 import { partitionKey, ReadBuffer, type Chunk } from './read-buffer.js';
 import { StopConditions } from './stop-conditions.js';
+import { METRICS } from '../../core/metric-catalogue.js';
 
 /**
  * A Kafka consumer-group source. Reads with kafkajs in `eachBatch` mode into a bounded buffer that
@@ -231,7 +232,7 @@ export class KafkaSource<T> implements Source<T> {
    * assignment resumes each partition after what was handed on, whatever the group committed.
    */
   private onReplace(): void {
-    this.ctx?.metrics?.inc('kafka_consumer_restarts', { topic: this.topics.join(',') });
+    this.ctx?.metrics?.inc(METRICS.kafkaConsumerRestarts, { topic: this.topics.join(',') });
     this.onRevoke();
     this.membership.forgetRevoking();
     this.offsets.resumeFromHanded();
@@ -259,7 +260,7 @@ export class KafkaSource<T> implements Source<T> {
     if (done !== undefined) resolveOffset(done);
     if (batch.messages.length > 0) this.stops.messagesArrived(this.ctx?.now() ?? Date.now());
     // Consumer lag per partition: messages on the broker after this batch (the high watermark minus the next offset).
-    this.ctx?.metrics?.set('kafka_consumer_lag', { topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    this.ctx?.metrics?.set(METRICS.kafkaConsumerLag, { topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     if (this.buffer.shouldPause()) this.pauseAll();
     this.wake?.();
     if (isRunning()) await heartbeat();

@@ -1,6 +1,6 @@
 import type { Kafka as KafkaClient, Message, Producer } from 'kafkajs';
-import { describeError, StreamkitError } from '../../core/errors.js';
-import type { Sink } from '../../core/sink.js';
+import { describeError, isStreamkitError, StreamkitError } from '../../core/errors.js';
+import type { Sink, SinkContext } from '../../core/sink.js';
 import { maskSecretText } from '../../observability/mask-secrets.js';
 import { connectionError } from '../connection/connection-error.js';
 import { createKafkaClient } from '../connection/create-kafka-client.js';
@@ -40,6 +40,7 @@ export class KafkaProducerSink<T> implements KafkaSink<T> {
   private failure?: StreamkitError;
   private closed = false;
   private readonly maxPending: number;
+  private context?: SinkContext<T>;
 
   /**
    * @param options - connection, topic and producer settings, validated by the factory
@@ -56,7 +57,8 @@ export class KafkaProducerSink<T> implements KafkaSink<T> {
     this.maxPending = options.maxPendingSends ?? 4;
   }
 
-  async open(): Promise<void> {
+  async open(context?: SinkContext<T>): Promise<void> {
+    this.context = context;
     await this.connect();
   }
 
@@ -90,12 +92,20 @@ export class KafkaProducerSink<T> implements KafkaSink<T> {
     if (this.failure) throw this.failure;
     if (this.closed) throw new StreamkitError('SINK_FAILED', `${this.who}: write after close`);
     if (items.length === 0) return;
-    const messages = new Array<Message>(items.length);
-    for (let i = 0; i < items.length; i++) {
-      let m = this.toMessage(items[i]);
-      if (m instanceof Promise) m = await m;
-      messages[i] = m;
+    const messages: Message[] = [];
+    for (const item of items) {
+      try {
+        let m = this.toMessage(item);
+        if (m instanceof Promise) m = await m;
+        messages.push(m);
+      } catch (error) {
+        // A serializer (or key, headers, timestamp function) refusing one item is about that item,
+        // which becomes a dead letter; a StreamkitError (a registry out of reach) is not.
+        if (!this.context || isStreamkitError(error)) throw error;
+        this.context.deadLetter(item, `cannot be written to topic ${this.topic}: ${maskSecretText(describeError(error))}`);
+      }
     }
+    if (messages.length === 0) return;
     const producer = await this.connect();
     while (this.pending >= this.maxPending) await new Promise<void>((resolve) => this.waiters.push(resolve));
     if (this.failure) throw this.failure;

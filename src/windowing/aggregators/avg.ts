@@ -29,6 +29,8 @@ export function avg<T>(selector?: (record: T) => number): Aggregator<T, AvgAccum
     return acc;
   };
   const agg: Aggregator<T, AvgAccumulator, number | null> = {
+    name: 'avg',
+    version: 1,
     create: () => ({ sum: exactSumCreate(), count: 0 }),
     add: (acc, record) => put(acc, pick(record)),
     merge(a, b) {

@@ -22,6 +22,8 @@ export function collect<T, V>(selector?: (record: T) => V): Aggregator<T, V[], V
     return acc;
   };
   const agg: Aggregator<T, V[], V[]> = {
+    name: 'collect',
+    version: 1,
     create: () => [],
     add: (acc, record) => put(acc, pick(record)),
     merge(a, b) {

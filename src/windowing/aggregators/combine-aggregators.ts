@@ -1,4 +1,5 @@
 import type { Aggregator } from '../types.js';
+import { aggregatorIdentity, checkAggregatorIdentity } from './aggregator-identity.js';
 import { isAggregator } from './is-aggregator.js';
 import { noPick, splitAddOf, type SplitAdd } from './split-add.js';
 
@@ -35,11 +36,19 @@ export function combineAggregators<T, S extends Record<string, Aggregator<T>>>(
   const parts = names.map((name) => {
     const agg = spec[name];
     if (!isAggregator(agg)) throw new TypeError(`combineAggregators: '${name}' must be an aggregator { create, add, merge, result }`);
+    checkAggregatorIdentity(agg, `combineAggregators: '${name}'`);
     return agg;
   });
-  const combined: Aggregator<T, Record<string, unknown>, CombinedResult<S>> = names.includes('__proto__')
-    ? generic(names, parts)
-    : specialized(names, parts);
+  // The accumulator is an object of the parts' accumulators by name, so the identity is the parts'
+  // identities by name, in name order: reordering the parts keeps it, adding or changing one does not.
+  const identity = names
+    .map((name, i) => [name, aggregatorIdentity(parts[i])] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, id]) => `${JSON.stringify(name)}:${id}`);
+  const combined: Aggregator<T, Record<string, unknown>, CombinedResult<S>> = Object.assign(
+    names.includes('__proto__') ? generic(names, parts) : specialized(names, parts),
+    { name: `{${identity.join(',')}}` },
+  );
   if (parts.every((p) => typeof p.retract === 'function')) {
     const n = names.length;
     combined.retract = (acc, record) => {

@@ -9,6 +9,8 @@ import { noPick, withSplitAdd } from './split-add.js';
 export function count<T = unknown>(): Aggregator<T, number, number> {
   if (arguments.length > 0) throw new TypeError('count: takes no arguments; to count only some records, filter first');
   const agg: Aggregator<T, number, number> = {
+    name: 'count',
+    version: 1,
     create: () => 0,
     add: (acc) => acc + 1,
     merge: (a, b) => a + b,

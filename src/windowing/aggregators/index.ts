@@ -1,5 +1,6 @@
 export { count } from './count.js';
 export { sum } from './sum.js';
+export type { SumOptions } from './sum.js';
 export { avg } from './avg.js';
 export type { AvgAccumulator } from './avg.js';
 export { min } from './min.js';
@@ -11,3 +12,4 @@ export type { ReduceAccumulator } from './reduce.js';
 export { combineAggregators } from './combine-aggregators.js';
 export type { CombinedResult } from './combine-aggregators.js';
 export type { ExactSum } from './exact-sum.js';
+export { aggregatorIdentity, checkAggregatorIdentity } from './aggregator-identity.js';

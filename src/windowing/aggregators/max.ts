@@ -20,6 +20,8 @@ export function max<T, V extends Comparable>(selector?: (record: T) => V): Aggre
   const pick = selector ?? ((record: T) => record as unknown as V);
   const put = (acc: V | null, x: V): V | null => pickExtremum(acc, x, 1);
   const agg: Aggregator<T, V | null, V | null> = {
+    name: 'max',
+    version: 1,
     create: () => null,
     add: (acc, record) => put(acc, pick(record)),
     merge: (a, b) => pickExtremum(a, b, 1),

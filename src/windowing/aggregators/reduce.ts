@@ -24,6 +24,8 @@ export function reduce<V>(fn: (a: V, b: V) => V, initial?: V): Aggregator<V, Red
   // Every window gets its own copy, so an `fn` that mutates its accumulator cannot leak across windows.
   const fresh = typeof initial === 'object' && initial !== null ? () => structuredClone(initial) : () => initial as V;
   return {
+    name: 'reduce',
+    version: 1,
     create: () => (hasInitial ? { empty: false, value: fresh() } : { empty: true, value: null }),
     add(acc, value) {
       if (acc.empty) {

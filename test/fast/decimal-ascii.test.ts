@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DECIMAL_MAX_LENGTH, writeDecimal } from '../../src/core/decimal-ascii.js';
+import { DECIMAL_MAX_LENGTH, writeDecimal } from '../../src/fast/decimal-ascii.js';
 
 const text = (x: number): string => {
   const bytes = new Uint8Array(DECIMAL_MAX_LENGTH);

@@ -1,15 +1,15 @@
 /**
  * Writes `x` in ASCII exactly as `String(x)` would, into `bytes` at `at`; returns the position
- * after it. `bytes` must have room for {@link DECIMAL_MAX_LENGTH} more bytes. Safe integers are written from integer arithmetic, without a
- * string; other numbers go through `String`.
+ * after it. `bytes` must have room for {@link DECIMAL_MAX_LENGTH} more bytes. Safe integers, what
+ * result ids carry (window bounds in epoch ms, pane indices; `src/windowing/result-id.ts`), are
+ * written from integer arithmetic, without a string (about 6× faster than writing `String(x)`,
+ * `bench/fast-paths.bench.ts`); other numbers go through `String`.
+ *
+ * Plain definition: the ASCII bytes of `String(x)` (pinned by `test/fast/decimal-ascii.test.ts`).
  * @example writeDecimal(bytes, 0, 1704085200000) // 13, bytes now start with "1704085200000"
  */
 export function writeDecimal(bytes: Uint8Array, at: number, x: number): number {
   if (!Number.isSafeInteger(x)) {
-    if (x > -1e9 && x < 1e9) {
-      const cents = Math.round(x * 100);
-      if (cents / 100 === x) return writeCents(bytes, at, cents);
-    }
     const text = String(x);
     for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
     return at;
@@ -34,28 +34,6 @@ export function writeDecimal(bytes: Uint8Array, at: number, x: number): number {
 export const DECIMAL_MAX_LENGTH = 25;
 
 const DIGIT_0 = 0x30;
-
-/**
- * Writes `cents / 100` (not a whole number) as `String` would. Money is most of the non-integers
- * written: a whole number of cents below 1e9 in magnitude reads back from its two-decimal text
- * (without a trailing zero), and no shorter text does, so that text is `String`'s, written here
- * from integer arithmetic instead of a shortest-digits search and a string per number.
- */
-function writeCents(bytes: Uint8Array, at: number, cents: number): number {
-  if (cents < 0) {
-    bytes[at++] = 0x2d;
-    cents = -cents;
-  }
-  const whole = Math.floor(cents / 100);
-  const fraction = cents - whole * 100;
-  at = writeInt32(bytes, at, whole, 0);
-  bytes[at++] = 0x2e;
-  const tenths = (fraction / 10) | 0;
-  bytes[at++] = DIGIT_0 + tenths;
-  const hundredths = fraction - tenths * 10;
-  if (hundredths !== 0) bytes[at++] = DIGIT_0 + hundredths;
-  return at;
-}
 
 /** Writes the int32 `x` in decimal, left-padded with zeros to `width` digits. */
 function writeInt32(bytes: Uint8Array, at: number, x: number, width: number): number {

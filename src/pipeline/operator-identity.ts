@@ -1,0 +1,63 @@
+import type { StateFingerprint } from '../core/operator.js';
+import { aggregatorIdentity } from '../windowing/aggregators/index.js';
+import type { Aggregator, WindowAssigner, WindowOptions } from '../windowing/types.js';
+
+/**
+ * The fingerprint of a window operator's state: what its stored windows and accumulators mean.
+ *
+ * - `assigner` (kind, size, hop, offset, time zone): stored windows are that assigner's windows.
+ * - `keyed`: whether a `keyBy` came first; unkeyed state holds one key, `null`.
+ * - `aggregate`: the aggregator's identity (`count@1`, `{"n":count@1,"total":sum@1}`), the layout of
+ *   every stored accumulator.
+ * - `mode`: accumulating state holds everything so far, discarding state only what came since the
+ *   last pane, retracting state also the last pane to retract: the same bytes mean different things.
+ *
+ * Not part of it, and free to change between a checkpoint and a restore (Flink's rule: what only
+ * decides when to emit or how long to keep state, not what the state holds):
+ * - `allowedLateness`: only how long a window's state is kept. A window that expired under the old
+ *   lateness is gone; a window still held expires by the new one.
+ * - `trigger`: only when a pane fires. Stored state counts the records since the last pane and the
+ *   panes emitted, whatever the trigger; a window fires what is pending at the latest when it expires.
+ * @param assigner the window assigner.
+ * @param options `.window(assigner, options)`.
+ * @param aggregator the aggregator, named parts combined.
+ * @param keyed whether the stream is keyed.
+ * @example windowFingerprint(tumbling('5m'), {}, count(), true)
+ */
+export function windowFingerprint(
+  assigner: WindowAssigner,
+  options: WindowOptions,
+  aggregator: Aggregator,
+  keyed: boolean,
+): StateFingerprint {
+  return {
+    operator: 'window',
+    assigner: assigner.description,
+    keyed: keyed ? 'yes' : 'no',
+    aggregate: aggregatorIdentity(aggregator),
+    mode: options.mode ?? 'accumulating',
+  };
+}
+
+/**
+ * The fingerprint of a `dedup` operator's state: its horizon `within`. Seen ids expire by it, so
+ * state kept under a shorter horizon lacks ids a longer one must still remember.
+ * @param withinMs `within` in milliseconds.
+ * @example dedupFingerprint(3_600_000) // { operator: 'dedup', within: '3600000ms' }
+ */
+export function dedupFingerprint(withinMs: number): StateFingerprint {
+  return { operator: 'dedup', within: `${withinMs}ms` };
+}
+
+/**
+ * Checks a `.uid(name)` where it is written.
+ * @param name the operator id.
+ * @throws TypeError unless `name` is a string of 1 to 200 characters without control characters.
+ * @example checkOperatorUid('zone-5m')
+ */
+export function checkOperatorUid(name: unknown): asserts name is string {
+  // eslint-disable-next-line no-control-regex -- control characters are what the rule excludes
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[\x00-\x1f\x7f]/.test(name)) {
+    throw new TypeError(`uid(name): name must be a string of 1 to 200 characters without control characters, got ${JSON.stringify(name)}`);
+  }
+}

@@ -21,7 +21,7 @@ import type { Aggregator, WindowAssigner, WindowOptions } from '../windowing/typ
 import { windowOperator } from '../windowing/window-operator.js';
 import { checkAggregatorIdentity } from '../windowing/aggregators/index.js';
 import { keyedProcess, type ProcessOptions, type ProcessSpec, type StateDescriptors } from '../process/index.js';
-import { checkOperatorUid, dedupFingerprint, windowFingerprint } from './operator-identity.js';
+import { checkOperatorUid, dedupFingerprint, joinFingerprint, windowFingerprint } from './operator-identity.js';
 
 /** What a stream knows about its records at build time, to catch mistakes before running. */
 interface Traits {
@@ -276,7 +276,7 @@ export class Stream<T, K = null> {
     const merged = fanIn([this, right]);
     return new Stream<O, K>({
       ...merged,
-      operators: [...merged.operators, () => intervalJoin(spec, fn) as Operator],
+      operators: [...merged.operators, { make: () => intervalJoin(spec, fn) as Operator, fingerprint: joinFingerprint(spec) }],
       traits: { timestamped: true, keyed: true },
     });
   }

@@ -172,6 +172,28 @@ describe('interval join', () => {
     expect(late2.items).toEqual([{ record: { trip: 'a', at: 1500 }, window: { start: 1490, end: 1511 }, watermark: 1999 }]);
   });
 
+  it('takes a .uid(): its state and metrics go under that id, a second use of it is refused', async () => {
+    const left = () => trips([{ id: 'a', at: 10 }]).keyBy((t) => t.id);
+    const right = () => tips([{ trip: 'a', at: 12, amount: 5 }]).keyBy((p) => p.trip);
+    const out = toArray<string>();
+    const job = left()
+      .join(right(), { within: 5 }, (t, p) => `${t.at}+${p.at}`)
+      .uid('trip-tips')
+      .to(out)
+      .run();
+    await job;
+    expect(out.items).toEqual(['10+12']);
+    expect(job.metrics.get('join_pairs', { operator: 'trip-tips' })).toBe(1);
+    const twice = left()
+      .join(right(), { within: 5 }, (t, p) => `${t.at}+${p.at}`)
+      .uid('trip-tips')
+      .keyBy((s) => s)
+      .window(tumbling(10))
+      .uid('trip-tips')
+      .aggregate(count());
+    await expect(twice.to(toArray()).run()).rejects.toThrow(/operator id "trip-tips" is used twice/);
+  });
+
   it('dead-letters the record whose join call threw; it changes nothing else', async () => {
     const out = toArray<string>();
     const dead = toArray<DeadLetter>();
@@ -284,6 +306,6 @@ describe('interval join state', () => {
       .to(toArray())
       .run({ state: levelState(state) });
     await expect(job).rejects.toThrow(StateError);
-    await expect(job).rejects.toThrow(/kind: inner.*kind: left/);
+    await expect(job).rejects.toThrow(/operator join#0: kind was "inner", now "left"/);
   });
 });

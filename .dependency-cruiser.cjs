@@ -5,15 +5,16 @@
  *   core                                  contracts and values; imports nothing of ours
  *   fast                                  hand-tuned encoders beside their plain definitions
  *   state                                 keyed state and checkpoint storage (memory, LevelDB)
- *   watermarks, windowing, delivery,      the engine's parts; each imports core, fast and state,
- *   process, serde, observability        never one another (observability/mask-secrets.ts, what a
+ *   watermarks, windowing, joins,         the engine's parts; each imports core, fast and state,
+ *   delivery, process, serde,             never one another (observability/mask-secrets.ts, what a
+ *   observability
  *                                         secret looks like, is a leaf each of them may use)
  *   sources, sinks, kafka                 integrations; may use the engine's parts
  *   runtime                               runs a plan: the run loop, operator graph, checkpoints
  *   pipeline                              the typed Stream builder users call
  *   index.ts, testing                     the public entry points
  */
-const ENGINE = '(watermarks|windowing|delivery|process|serde|observability)';
+const ENGINE = '(watermarks|windowing|joins|delivery|process|serde|observability)';
 const INTEGRATIONS = '(sources|sinks|kafka)';
 
 /** A rule forbidding `from` folder(s) to import `to` folder(s). */

@@ -5,7 +5,8 @@
  */
 
 // Pipelines and the runtime
-export { from, Stream, WindowedStream } from './pipeline/stream.js';
+export { from, union, Stream, WindowedStream } from './pipeline/stream.js';
+export type { JoinKind, JoinOptions } from './joins/index.js';
 export type { AggregateResult, AggregateSpec, Collected, StreamStage } from './pipeline/stream.js';
 export type { Job, RunOptions, RunSummary, RuntimeEvent } from './runtime/runtime.js';
 export type { RestoreOptions } from './runtime/restore-check.js';

@@ -53,6 +53,16 @@ export interface Operator<I = unknown, O = unknown> {
   processBatch(batch: Batch<I>, out: Output<O>): void;
   /** Event-time progress from upstream. If absent, the runtime forwards the watermark unchanged. */
   processWatermark?(time: number, out: Output<O>): void;
+  /**
+   * For an operator right after a union of several inputs (a join): receives each input's batches
+   * with the input's index (0, 1, …) instead of `processBatch`.
+   */
+  processInput?(input: number, batch: Batch<I>, out: Output<O>): void;
+  /**
+   * For operators that make watermarks (`withTimestamps`): true while every partition they track is
+   * idle, so a union leaves their input out of its minimum.
+   */
+  isIdle?(): boolean;
   /** Processing-time tick (every `tickInterval`): idleness, processing-time triggers. */
   onTick?(now: number, out: Output<O>): void;
   /**

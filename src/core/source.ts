@@ -39,9 +39,9 @@ export interface SourceContext {
 
 /** What a source answers when asked for more. */
 export type SourcePoll<T> =
-  | { kind: 'batch'; batch: Batch<T>; deadLetters?: DeadLetter[] }
+  | { kind: 'batch'; batch: Batch<T>; deadLetters?: DeadLetter[]; endedInputs?: readonly number[] }
   /** Nothing available right now (an unbounded source waiting); the runtime polls again soon. */
-  | { kind: 'idle'; deadLetters?: DeadLetter[] }
+  | { kind: 'idle'; deadLetters?: DeadLetter[]; endedInputs?: readonly number[] }
   | { kind: 'end'; deadLetters?: undefined };
 
 /**
@@ -73,6 +73,12 @@ export interface Source<T = unknown> {
   heldPartitions?(): readonly number[];
   /** The resume position of one partition after the last batch returned by `poll`. */
   partitionPosition?(partition: number): number | undefined;
+  /**
+   * For a source over several inputs (`union`): the partitions of input `input`, as this source
+   * numbers them. Such a source reports each input that ended in its polls' `endedInputs`, before
+   * it ends itself, so that input no longer holds the watermark back.
+   */
+  inputPartitions?(input: number): readonly number[];
   /**
    * Called once a checkpoint holding `position` is complete (Kafka commits offsets here).
    * @param tasks - with a task per partition: the tasks whose state the checkpoint wrote. Only

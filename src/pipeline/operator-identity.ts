@@ -1,4 +1,5 @@
 import type { StateFingerprint } from '../core/operator.js';
+import type { JoinSpec } from '../joins/join-options.js';
 import { aggregatorIdentity } from '../windowing/aggregators/index.js';
 import type { Aggregator, WindowAssigner, WindowOptions } from '../windowing/types.js';
 
@@ -47,6 +48,28 @@ export function windowFingerprint(
  */
 export function dedupFingerprint(withinMs: number): StateFingerprint {
   return { operator: 'dedup', within: `${withinMs}ms` };
+}
+
+/**
+ * The fingerprint of an interval join's state: its bounds, kind and lateness.
+ *
+ * - `before`, `after`: which records are buffered and for how long; records evicted under narrower
+ *   bounds are missing for wider ones, and the stored matched flags were set under the old bounds.
+ * - `kind`: whether unmatched records are emitted on eviction; the flags stored with each record
+ *   decide it, so state of an inner join restored as a left or outer one would emit wrong nulls.
+ * - `allowedLateness`: part of how long records are held (`before + after + allowedLateness`);
+ *   state kept under a shorter hold lacks records a longer one must still join, as dedup's horizon.
+ * @param spec the validated join options.
+ * @example joinFingerprint({ before: 600000, after: 600000, kind: 'inner', allowedLateness: 0 })
+ */
+export function joinFingerprint(spec: JoinSpec): StateFingerprint {
+  return {
+    operator: 'join',
+    before: `${spec.before}ms`,
+    after: `${spec.after}ms`,
+    kind: spec.kind,
+    allowedLateness: `${spec.allowedLateness}ms`,
+  };
 }
 
 /**

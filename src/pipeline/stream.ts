@@ -11,7 +11,9 @@ import type { Source } from '../core/source.js';
 import { toArray } from '../sinks/array-sink.js';
 import type { LateRecord, WindowResult } from '../core/window.js';
 import { dedup as dedupOperator } from '../delivery/dedup.js';
+import { intervalJoin, joinSpecOf, type JoinOptions } from '../joins/index.js';
 import { repartitionParts, type RepartitionOptions } from '../kafka/repartition.js';
+import { UnionSource } from '../sources/union-source.js';
 import { TimestampOperator } from '../watermarks/timestamp-operator.js';
 import { boundedOutOfOrderness, type WatermarkStrategy } from '../watermarks/watermark-strategy.js';
 import { combineAggregators, count } from '../windowing/aggregators/index.js';
@@ -19,7 +21,7 @@ import type { Aggregator, WindowAssigner, WindowOptions } from '../windowing/typ
 import { windowOperator } from '../windowing/window-operator.js';
 import { checkAggregatorIdentity } from '../windowing/aggregators/index.js';
 import { keyedProcess, type ProcessOptions, type ProcessSpec, type StateDescriptors } from '../process/index.js';
-import { checkOperatorUid, dedupFingerprint, windowFingerprint } from './operator-identity.js';
+import { checkOperatorUid, dedupFingerprint, joinFingerprint, windowFingerprint } from './operator-identity.js';
 
 /** What a stream knows about its records at build time, to catch mistakes before running. */
 interface Traits {
@@ -222,6 +224,61 @@ export class Stream<T, K = null> {
       return node;
     });
     return new Stream<T, K>({ ...this.blueprint, operators: [...this.blueprint.operators, { branches: nodes }] });
+  }
+
+  /**
+   * Merges this stream with others of the same record type, each read from its own source and
+   * with its own operators before the merge (its own `withTimestamps`, say). See {@link union}.
+   * @example clicksEu.union(clicksUs).keyBy(c => c.page).window(tumbling('1m')).aggregate(count())
+   */
+  union(...others: Array<Stream<T, K>>): Stream<T, K> {
+    return union<T, K>(this, ...others);
+  }
+
+  /**
+   * The interval join of two keyed streams (Flink's interval join, Kafka Streams' KStream-KStream
+   * join): every pair of a left record at `tl` and a right record at `tr` with equal keys and
+   * `tl - before <= tr <= tl + after` gives `fn(left, right)`, once, at time `max(tl, tr)`.
+   * `kind: 'left'` also gives `fn(left, null)` for each left record that found no partner, and
+   * `'outer'` `fn(null, right)` for right ones too, once no partner can still arrive on time.
+   * Records later than their bound (plus `allowedLateness`) go to `.late()`; a throwing `fn`
+   * dead-letters the record that triggered it. Buffers are checkpointed keyed state, evicted by
+   * the watermark; the watermark after the join is held back by `before + after + allowedLateness`
+   * so no result is ever late downstream. See docs/concepts/joins.md.
+   * @param right the other stream, keyed by the same kind of key.
+   * @param options `within` (a duration, or `{ before, after }`), `kind`, `allowedLateness`.
+   * @param fn makes one result of a pair (or of an unmatched record and `null`).
+   * @example
+   * trips.withTimestamps(t => t.dropoffAt, boundedOutOfOrderness('1m')).keyBy(t => t.tripId)
+   *   .join(tips.withTimestamps(p => p.at, boundedOutOfOrderness('1m')).keyBy(p => p.tripId),
+   *         { within: { before: '0s', after: '2h' }, kind: 'left' },
+   *         (trip, tip) => ({ ...trip, tip: tip?.amount ?? 0 }))
+   */
+  join<R, O>(right: Stream<R, K>, options: JoinOptions & { kind?: 'inner' }, fn: (left: T, right: R) => O): Stream<O, K>;
+  join<R, O>(right: Stream<R, K>, options: JoinOptions & { kind: 'left' }, fn: (left: T, right: R | null) => O): Stream<O, K>;
+  join<R, O>(right: Stream<R, K>, options: JoinOptions & { kind: 'outer' }, fn: (left: T | null, right: R | null) => O): Stream<O, K>;
+  join<R, O>(right: Stream<R, K>, options: JoinOptions, fn: (left: T | null, right: R | null) => O): Stream<O, K>;
+  join<R, O>(right: Stream<R, K>, options: JoinOptions, fn: (left: any, right: any) => O): Stream<O, K> {
+    if (!(right instanceof Stream)) throw new TypeError('join(right, options, fn): right must be a stream, such as from(source).keyBy(…)');
+    assertFunction(fn, 'join(right, options, fn)');
+    const spec = joinSpecOf(options);
+    for (const [side, stream] of [
+      ['left', this],
+      ['right', right],
+    ] as const) {
+      const { traits } = stream.blueprint;
+      if (!traits.timestamped) {
+        throw new PipelineError(`join: the ${side} stream needs event time: call .withTimestamps(timeOf, strategy) before .join()`);
+      }
+      if (!traits.keyed)
+        throw new PipelineError(`join: the ${side} stream must be keyed: call .keyBy(keyOf) on both streams before .join()`);
+    }
+    const merged = fanIn([this, right]);
+    return new Stream<O, K>({
+      ...merged,
+      operators: [...merged.operators, { make: () => intervalJoin(spec, fn) as Operator, fingerprint: joinFingerprint(spec) }],
+      traits: { timestamped: true, keyed: true },
+    });
   }
 
   /**
@@ -517,14 +574,74 @@ export function from<T>(source: Source<T>): Stream<T> {
   return new Stream<T>({ source: source as Source<unknown>, operators: [], sinks: [], traits: { timestamped: false, keyed: false } });
 }
 
-/** The name of the first operator (branches included) that checkpoints state, if any. */
+/**
+ * Merges streams of one record type, each read from its own source with its own operators before
+ * the merge, into one (Flink's `union`, Kafka Streams' `merge`):
+ *
+ * - The merged watermark is the minimum of the inputs' watermarks, leaving out inputs that are idle
+ *   (every partition idle, `idleTimeout`) or ended; while every running input is idle it holds.
+ * - One job reads every source: one checkpoint holds all their positions, taken at one batch
+ *   boundary, and a restore resumes each from its own.
+ * - Records keep their timestamps and keys: timestamp and key every input, or none (then call
+ *   `withTimestamps` / `keyBy` after the union).
+ *
+ * @param streams two or more streams, each from a different source.
+ * @example
+ * union(
+ *   from(fromKafka({ brokers, topic: 'clicks-eu', groupId })).withTimestamps(c => c.at, boundedOutOfOrderness('5s')),
+ *   from(fromKafka({ brokers, topic: 'clicks-us', groupId })).withTimestamps(c => c.at, boundedOutOfOrderness('5s')),
+ * ).keyBy(c => c.page).window(tumbling('1m')).aggregate(count()).to(sink).run()
+ * @see Stream.union, Stream.join
+ */
+export function union<T, K = null>(...streams: Array<Stream<T, K>>): Stream<T, K> {
+  const merged = fanIn(streams);
+  return new Stream<T, K>(merged);
+}
+
+/** The blueprint of the fan-in of `streams`: one union source over all their sources, and a union entry over their plans. */
+function fanIn(streams: ReadonlyArray<Stream<any, any>>): Blueprint {
+  if (streams.length < 2) throw new TypeError('union(...streams): pass at least two streams');
+  const blueprints = streams.map((stream, i) => {
+    if (!(stream instanceof Stream)) throw new TypeError(`union(...streams): #${i + 1} is not a stream; start one with from(source)`);
+    const blueprint = (stream as unknown as { blueprint: Blueprint }).blueprint;
+    if (blueprint.upstream) throw new PipelineError(`union(...streams): #${i + 1} was repartitioned; repartition after the union instead`);
+    return blueprint;
+  });
+  const timestamped = blueprints.map((b) => b.traits.timestamped);
+  if (timestamped.some(Boolean) && !timestamped.every(Boolean)) {
+    throw new PipelineError(
+      `union(...streams): stream #${timestamped.indexOf(false) + 1} has no event time while others have: call .withTimestamps(…) on every input, or after the union`,
+    );
+  }
+  const keyed = blueprints.map((b) => b.traits.keyed);
+  if (keyed.some(Boolean) && !keyed.every(Boolean)) {
+    throw new PipelineError(
+      `union(...streams): stream #${keyed.indexOf(false) + 1} is not keyed while others are: keyBy every input, or after the union`,
+    );
+  }
+  const sources = blueprints.flatMap((b) => (b.source instanceof UnionSource ? b.source.inputs : [b.source]));
+  const inputs: PlanNode[] = blueprints.map(({ operators, sinks, lateSink, deadLetterSink }) => ({
+    operators,
+    sinks,
+    lateSink,
+    deadLetterSink,
+  }));
+  return {
+    source: new UnionSource(sources),
+    operators: [{ union: inputs }],
+    sinks: [],
+    traits: { timestamped: timestamped[0], keyed: keyed[0] },
+  };
+}
+
+/** The name of the first operator (branches and union inputs included) that checkpoints state, if any. */
 function statefulOperator(node: PlanNode): string | undefined {
   for (const entry of node.operators) {
     if (typeof entry === 'function' || 'make' in entry) {
       const op = typeof entry === 'function' ? entry() : entry.make();
       if (typeof op.snapshotState === 'function') return op.name;
     } else {
-      for (const branch of entry.branches) {
+      for (const branch of 'union' in entry ? entry.union : entry.branches) {
         const found = statefulOperator(branch);
         if (found) return found;
       }

@@ -158,7 +158,13 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
     tasks = taskState ? new PartitionTasks(plan, metrics, now, source, taskState, options.restore) : undefined;
     restored = checkpointState ? await checkpointState.open() : undefined;
     if (taskState) await taskState.open();
-    graph = new OperatorGraph(plan, metrics, now, () => source.partitions());
+    graph = new OperatorGraph(
+      plan,
+      metrics,
+      now,
+      () => source.partitions(),
+      (input) => source.inputPartitions?.(input) ?? [],
+    );
     if (restored) graph.restore(restored, options.restore, `checkpoint ${restored.id}`);
     checkpoints = new CheckpointCoordinator(
       checkpointPolicy,

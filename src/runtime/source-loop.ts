@@ -92,6 +92,8 @@ export class SourceLoop {
         metrics.inc(METRICS.deadLetters, { operator: 'source' }, polled.deadLetters.length);
         graph.sourceDeadLetters(polled.deadLetters);
       }
+      // Before the batch: an input that ended stops holding the union's watermark back.
+      if (polled.endedInputs?.length) graph.inputsEnded(polled.endedInputs);
       if (polled.kind === 'batch') {
         const n = polled.batch.values.length;
         summary.records += n;

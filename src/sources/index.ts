@@ -5,3 +5,5 @@ export type { IterableSourceOptions } from './iterable-source.js';
 export { fromObservable } from './observable-source.js';
 export { fromJsonl } from './jsonl-source.js';
 export type { JsonlSourceOptions } from './jsonl-source.js';
+export { UnionSource } from './union-source.js';
+export type { UnionPosition } from './union-source.js';

@@ -13,6 +13,8 @@ export { batchWindowsWithLateness, watermarksBefore } from './batch-windows-with
 export type { BatchWindowsWithLateness, BatchWindowsWithLatenessOptions } from './batch-windows-with-lateness.js';
 export { slidingWindowStarts } from '../windowing/sliding.js';
 export { lastPanes } from './last-panes.js';
+export { batchIntervalJoin } from './batch-interval-join.js';
+export type { BatchIntervalJoinOptions, BatchJoinResult } from './batch-interval-join.js';
 export { batchTimers, batchRunningTotals } from './batch-process.js';
 export type { TimerFiring, BatchTimersOptions, BatchRunningTotalsOptions } from './batch-process.js';
 export { compareKeys } from './compare-keys.js';

@@ -84,6 +84,12 @@ export class TimestampOperator<T> implements Operator<T, T> {
     this.advance(out);
   }
 
+  /** True while every partition of the source is idle: a union then leaves this input out of its watermark. */
+  isIdle(): boolean {
+    const partitions = this.ctx.sourcePartitions();
+    return partitions.length > 0 && partitions.every((p) => this.watermarks.isIdle(p));
+  }
+
   private advance(out: Output<T>): void {
     const w = this.watermarks.current(this.ctx.sourcePartitions());
     this.watermarkGauge.value = w / 1000;

@@ -72,7 +72,8 @@ function keyRecorder(keys: Set<string>): StateBackend {
 }
 
 /**
- * The keys the stateful operators write: every window kind, dedup and a process function. A page that quotes the keys
+ * The keys the stateful operators write: every window kind, dedup, a process function and an interval join. A page
+ * that quotes the keys
  * of another operator needs a pipeline with it here.
  */
 async function writtenKeys(): Promise<Set<string>> {
@@ -105,6 +106,14 @@ async function writtenKeys(): Promise<Set<string>> {
       },
       { ttl: '1h' },
     )
+    .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
+  // An interval join, both sides holding records at the checkpoints.
+  const side = () =>
+    from(fromArray(events, { batchSize: 4 }))
+      .withTimestamps((e) => e.at)
+      .keyBy((e) => e.user);
+  await side()
+    .join(side(), { within: '1m' }, (l, r) => `${l.id}+${r.id}`)
     .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
   return keys;
 }
@@ -141,6 +150,8 @@ describe('docs: quoted state key layouts', () => {
       'p1/e/',
       'p1/p/',
       'p1/x/',
+      'j1/m',
+      'j1/b/',
     ])
       expect(keys.some((k) => k.startsWith(prefix))).toBe(true);
     const wrong: string[] = [];

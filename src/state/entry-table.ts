@@ -30,7 +30,11 @@ export class TrackedEntryTable<E extends TrackedEntry, R> implements EntryTable<
   changed(entry: E): void {
     if (!this.tracking || entry.mark === this.epoch) return;
     entry.mark = this.epoch;
-    this.dirty.set(this.keyOf(entry), entry);
+    const key = this.keyOf(entry);
+    // A new entry under a key whose checkpointed value awaits its delete: the checkpoint holds a
+    // value under this entry's key, so removing or moving the entry must delete it.
+    if (this.dirty.get(key) === null) entry.persisted = true;
+    this.dirty.set(key, entry);
   }
 
   removed(entry: E): void {

@@ -187,6 +187,23 @@ describe('the keyed-state service', () => {
     );
   });
 
+  it('deletes a checkpointed key when a new entry took it and then moved away before the next snapshot', () => {
+    const m = new Model();
+    const store = new Store();
+    apply(m, { kind: 'put', name: 'a', value: 0 }, store);
+    store.snapshot(m.state, false);
+    // The entry under 1/e/a/0 is removed, a new one takes the same key, then moves to 1/e/a/1.
+    for (const o of [
+      { kind: 'remove', name: 'a' },
+      { kind: 'put', name: 'a', value: 0 },
+      { kind: 'move', name: 'a' },
+    ] as Op[])
+      apply(m, o, store);
+    store.snapshot(m.state, false);
+    expect(store.sorted()).toEqual(m.live());
+    expect(store.map.has('1/e/a/0')).toBe(false);
+  });
+
   it('records nothing before the first snapshot: that one writes everything', () => {
     const m = new Model();
     for (let i = 0; i < 100; i++) m.counts.set(`k${i}`, i);

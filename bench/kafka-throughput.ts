@@ -13,6 +13,7 @@ import kafkajs from 'kafkajs';
 import {
   boundedOutOfOrderness,
   count,
+  createTopicsWithLeaders,
   from,
   fromKafka,
   kafkaChangelog,
@@ -37,15 +38,15 @@ interface Click {
 async function createTopics(...topics: Array<{ topic: string; compact?: boolean }>): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: topics.map(({ topic, compact }) => ({
+  await createTopicsWithLeaders(
+    admin,
+    topics.map(({ topic, compact }) => ({
       topic,
       numPartitions: 3,
       replicationFactor: 1,
       configEntries: compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
     })),
-  });
+  );
   await admin.disconnect();
 }
 

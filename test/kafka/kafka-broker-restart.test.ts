@@ -8,6 +8,7 @@ import { from } from '../../src/pipeline/stream.js';
 import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
 import { fromKafka } from '../../src/kafka/consumer/index.js';
+import { createTopicsWithLeaders } from '../../src/kafka/connection/index.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
@@ -63,7 +64,7 @@ describe('broker restart', () => {
     const topic = uniqueName('restart');
     const admin = client.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions: 3 }]);
     await admin.disconnect();
     await produce(topic, input.slice(0, 300));
 
@@ -107,7 +108,7 @@ describe('broker restart', () => {
     const topic = uniqueName('replaced');
     const admin = client.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions: 3 }]);
     await admin.disconnect();
     await produce(topic, input.slice(0, 300));
 

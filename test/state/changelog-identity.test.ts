@@ -12,7 +12,7 @@ import { fromArray } from '../../src/sources/array-source.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
-import { brokers, createTopic, kafka, produce, uniqueName, waitUntil } from '../kafka/kafka-test-utils.js';
+import { brokers, createTopic, produce, uniqueName, waitUntil } from '../kafka/kafka-test-utils.js';
 
 interface Click {
   user: string;
@@ -128,15 +128,7 @@ describe('kafkaChangelog records and checks what each operator state means', () 
     const env = setup();
     await createTopic(env.topic, 1);
     // A task checkpointed by a version without fingerprints: marker only (its operators' state was empty).
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic: env.changelog, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-      ],
-      waitForLeaders: true,
-    });
-    await admin.disconnect();
+    await createTopic(env.changelog, 1, [{ name: 'cleanup.policy', value: 'compact' }]);
     const marker = encodeMarkerKey(`${env.topic}/0`).toString('utf8');
     await produce(env.changelog, [{ key: marker, value: JSON.stringify({ format: 1, checkpointId: 7, position: 0 }), partition: 0 }]);
     await produce(env.topic, messages(clicks.slice(0, 50)));

@@ -41,3 +41,11 @@ export interface RunSummary {
   /** For a stream with `.repartition()`: the summary of the stage before it (this one is the stage after). */
   upstream?: RunSummary;
 }
+
+/**
+ * The summary of a run that has not read anything yet: every count zero, not stopped.
+ * @example const summary = emptyRunSummary(); summary.records += batch.length;
+ */
+export function emptyRunSummary(): RunSummary {
+  return { records: 0, results: 0, late: 0, deadLetters: 0, filtered: 0, duplicates: 0, checkpoints: 0, durationMs: 0, stopped: false };
+}

@@ -5,7 +5,7 @@
  */
 import { Metrics } from '../core/metrics.js';
 import { checkOptions } from '../core/options.js';
-import type { RunSummary, RuntimeEvent } from '../core/runtime-event.js';
+import { emptyRunSummary, type RunSummary, type RuntimeEvent } from '../core/runtime-event.js';
 import type { Source } from '../core/source.js';
 import type { RestoredCheckpoint, StateBackend } from '../core/state-backend.js';
 import { isTaskStateBackend } from '../core/task-state-backend.js';
@@ -89,17 +89,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
   const taskState = isTaskStateBackend(options.state) ? options.state : undefined;
   const checkpointState = taskState ? undefined : (options.state as StateBackend | undefined);
 
-  const summary: RunSummary = {
-    records: 0,
-    results: 0,
-    late: 0,
-    deadLetters: 0,
-    filtered: 0,
-    duplicates: 0,
-    checkpoints: 0,
-    durationMs: 0,
-    stopped: false,
-  };
+  const summary = emptyRunSummary();
 
   // Every stage reports failures here; the first is what the job rejects with. `interrupt` is the
   // source's signal: raised by a stop request or a failure, so a waiting poll answers at once.

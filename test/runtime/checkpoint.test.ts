@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { batchOf, type Batch } from '../../src/core/batch.js';
 import { Metrics } from '../../src/core/metrics.js';
 import type { Operator, Output, StateWriter } from '../../src/core/operator.js';
-import type { RunSummary, RuntimeEvent } from '../../src/core/runtime-event.js';
+import { emptyRunSummary, type RuntimeEvent } from '../../src/core/runtime-event.js';
 import type { Sink } from '../../src/core/sink.js';
 import type { Source, SourcePoll } from '../../src/core/source.js';
 import type { CheckpointData, StateBackend } from '../../src/core/state-backend.js';
@@ -95,17 +95,7 @@ function setup() {
   );
   const source = new LoggingSource(log);
   const backend = loggingBackend(log);
-  const summary: RunSummary = {
-    records: 0,
-    results: 0,
-    late: 0,
-    deadLetters: 0,
-    filtered: 0,
-    duplicates: 0,
-    checkpoints: 0,
-    durationMs: 0,
-    stopped: false,
-  };
+  const summary = emptyRunSummary();
   const failure = new JobFailure();
   const sinks = [loggingSink('a', log), loggingSink('b', log)];
   const targets: CheckpointTargets = {

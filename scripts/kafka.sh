@@ -10,7 +10,7 @@
 #
 # Everything lives under .cache/kafka/ (git-ignored). Environment overrides:
 #   KAFKA_VERSION (default 3.9.1), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
-#   KAFKA_HEAP (512m), KAFKA_START_TIMEOUT seconds (120), KAFKA_INSTANCE (a name: a second broker
+#   KAFKA_HEAP (512m), KAFKA_START_TIMEOUT seconds (300: a JVM on a busy machine can take minutes), KAFKA_INSTANCE (a name: a second broker
 #   with its own data, pid and log under .cache/kafka/instances/NAME; give it other ports too).
 set -euo pipefail
 
@@ -19,7 +19,7 @@ VERSION="${KAFKA_VERSION:-3.9.1}"
 PORT="${KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 HEAP="${KAFKA_HEAP:-512m}"
-START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
+START_TIMEOUT="${KAFKA_START_TIMEOUT:-300}"
 CACHE="$ROOT/.cache/kafka"
 LIBS="$CACHE/libs-$VERSION"
 INSTANCE="${KAFKA_INSTANCE:-}"

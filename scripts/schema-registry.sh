@@ -23,14 +23,14 @@
 #
 # Everything lives under .cache/schema-registry/ (git-ignored). Environment overrides:
 #   SCHEMA_REGISTRY_PORT (default 8081), SCHEMA_REGISTRY_HEAP (384m),
-#   SCHEMA_REGISTRY_START_TIMEOUT seconds (120).
+#   SCHEMA_REGISTRY_START_TIMEOUT seconds (300).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VERSION="2.4.2.Final"
 PORT="${SCHEMA_REGISTRY_PORT:-8081}"
 HEAP="${SCHEMA_REGISTRY_HEAP:-384m}"
-START_TIMEOUT="${SCHEMA_REGISTRY_START_TIMEOUT:-120}"
+START_TIMEOUT="${SCHEMA_REGISTRY_START_TIMEOUT:-300}"
 CACHE="$ROOT/.cache/schema-registry"
 BUILD="$CACHE/build-$VERSION"
 JAR="$CACHE/apicurio-registry-$VERSION-runner.jar"

@@ -1,45 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import { from } from '../../src/pipeline/stream.js';
-import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
 import { fromKafka, type KafkaSource } from '../../src/kafka/consumer/index.js';
 import { toArray } from '../../src/sinks/array-sink.js';
-import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
-import { count, sum } from '../../src/windowing/aggregators/index.js';
-import { tumbling } from '../../src/windowing/tumbling.js';
 import { brokers, createTopic, produce, uniqueName } from './kafka-test-utils.js';
+import { clickTotals, sampleClicks, type Click, type ClickResult } from './fixtures/clicks.js';
 
-interface Click {
-  user: string;
-  at: number;
-  amount: number;
-}
-type Result = WindowResult<string, { clicks: number; spent: number }>;
-const T0 = Date.UTC(2026, 0, 1);
+type Result = ClickResult;
+const USERS = ['ana', 'bo', 'cy', 'di', 'ed', 'flo', 'gus', 'hal'];
 
-const job = (source: Parameters<typeof from<Click>>[0]) =>
-  from<Click>(source)
-    .withTimestamps((c) => c.at, boundedOutOfOrderness('5s'))
-    .keyBy((c) => c.user)
-    .window(tumbling('1m'))
-    .aggregate({ clicks: count(), spent: sum((c: Click) => c.amount) });
+const job = (source: Parameters<typeof from<Click>>[0]) => clickTotals(from<Click>(source), '1m', '5s');
 
 describe('scale-out with a consumer group', () => {
   it('two instances of one job share the partitions, and together emit exactly the single-instance results', async () => {
     const topic = uniqueName('scale');
     const groupId = uniqueName('job');
     await createTopic(topic, 4);
-    const input = fc
-      .sample(
-        fc.record({
-          user: fc.constantFrom('ana', 'bo', 'cy', 'di', 'ed', 'flo', 'gus', 'hal'),
-          at: fc.integer({ min: T0, max: T0 + 15 * 60_000 }),
-          amount: fc.integer({ min: 1, max: 9 }),
-        }),
-        { numRuns: 1200, seed: 11 },
-      )
-      .sort((a, b) => a.at - b.at);
+    const input = sampleClicks({ users: USERS, count: 1200, spanMs: 15 * 60_000, maxAmount: 9, seed: 11 }).sort((a, b) => a.at - b.at);
 
     const options = {
       brokers,

@@ -1,32 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import { from } from '../../src/pipeline/stream.js';
 import type { RuntimeEvent } from '../../src/runtime/runtime.js';
-import type { WindowResult } from '../../src/core/window.js';
 import { fromArray } from '../../src/sources/array-source.js';
 import { fromKafka } from '../../src/kafka/consumer/index.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { kafkaChangelog } from '../../src/kafka/changelog/index.js';
-import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
-import { count, sum } from '../../src/windowing/aggregators/index.js';
-import { tumbling } from '../../src/windowing/tumbling.js';
 import { brokers, createTopic, produce, uniqueName, waitUntil } from './kafka-test-utils.js';
+import { clickMessages, clickTotals, sampleClicks, T0, type Click, type ClickResult } from './fixtures/clicks.js';
 import { METRICS } from '../../src/core/metric-catalogue.js';
 
-interface Click {
-  user: string;
-  at: number;
-  amount: number;
-}
-type Result = WindowResult<string, { clicks: number; spent: number }>;
-const T0 = Date.UTC(2026, 0, 1);
+type Result = ClickResult;
+const USERS = ['ana', 'bo', 'cy', 'di', 'ed', 'flo', 'gus', 'hal'];
 
-const job = (source: Parameters<typeof from<Click>>[0]) =>
-  from<Click>(source)
-    .withTimestamps((c) => c.at, boundedOutOfOrderness('5s'))
-    .keyBy((c) => c.user)
-    .window(tumbling('5m'))
-    .aggregate({ clicks: count(), spent: sum((c: Click) => c.amount) });
+const job = (source: Parameters<typeof from<Click>>[0]) => clickTotals(from<Click>(source), '5m', '5s');
 
 /** Results upserted by id, later ones winning, as a compacted output topic keeps them. */
 function upsert(...outputs: Result[][]): Map<string, Result> {
@@ -41,21 +27,11 @@ describe('keyed state follows partitions (kafkaChangelog)', () => {
     const groupId = uniqueName('handover-job');
     const changelog = `${groupId}.changelog`;
     await createTopic(topic, 4);
-    const input = fc
-      .sample(
-        fc.record({
-          user: fc.constantFrom('ana', 'bo', 'cy', 'di', 'ed', 'flo', 'gus', 'hal'),
-          at: fc.integer({ min: T0, max: T0 + 20 * 60_000 }),
-          amount: fc.integer({ min: 1, max: 9 }),
-        }),
-        { numRuns: 2000, seed: 7 },
-      )
-      .sort((a, b) => a.at - b.at);
+    const input = sampleClicks({ users: USERS, count: 2000, spanMs: 20 * 60_000, maxAmount: 9, seed: 7 }).sort((a, b) => a.at - b.at);
     // Phase 1 ends mid-window (5-minute windows, split at 9.5 minutes), so windows span the handovers.
     const split = input.findIndex((c) => c.at >= T0 + 9.5 * 60_000);
     const phase1 = input.slice(0, split);
     const phase2 = input.slice(split);
-    const toMessages = (clicks: Click[]) => clicks.map((c) => ({ key: c.user, value: JSON.stringify(c) }));
     const sourceOptions = { brokers, topic, groupId, fromBeginning: true, sessionTimeout: 6000, heartbeatInterval: 500 } as const;
     const state = () => kafkaChangelog({ brokers, topic: changelog, logLevel: 'nothing' });
 
@@ -67,7 +43,7 @@ describe('keyed state follows partitions (kafkaChangelog)', () => {
       .to(outA)
       .run({ state: state(), checkpointEvery: '200ms', onEvent: (e) => eventsA.push(e) });
     await waitUntil(() => a.partitions().length === 4, 'instance A to own every partition');
-    await produce(topic, toMessages(phase1));
+    await produce(topic, clickMessages(phase1));
     await waitUntil(() => runA.metrics.total('records_in') >= phase1.length, 'instance A to read phase 1');
     const checkpointsSeen = eventsA.filter((e) => e.type === 'checkpoint.completed').length;
     await waitUntil(
@@ -95,7 +71,7 @@ describe('keyed state follows partitions (kafkaChangelog)', () => {
     expect(summaryA.stopped).toBe(true);
     await waitUntil(() => b.partitions().length === 4, 'instance B to own every partition');
     await waitUntil(() => restoredOnB() >= 4, 'instance B to restore the partitions A gave up');
-    await produce(topic, toMessages(phase2));
+    await produce(topic, clickMessages(phase2));
     const summaryB = await runB;
     expect(summaryB.stopped).toBe(false);
     // Each task reports its own watermark, labelled with the task.

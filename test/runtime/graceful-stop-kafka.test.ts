@@ -2,9 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WindowResult } from '../../src/core/window.js';
 import { fromKafka, kafkaChangelog } from '../../src/kafka/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { from } from '../../src/pipeline/stream.js';
@@ -13,44 +11,28 @@ import { toArray } from '../../src/sinks/array-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
 import { levelState } from '../../src/state/level-state.js';
 import { memoryState } from '../../src/state/memory-state.js';
-import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
-import { count, sum } from '../../src/windowing/aggregators/index.js';
-import { tumbling } from '../../src/windowing/tumbling.js';
 import { brokers, committedOffsets, createTopic, produce, uniqueName } from '../kafka/kafka-test-utils.js';
+import { clickMessages, clickTotals, sampleClicks, type Click, type ClickResult } from '../kafka/fixtures/clicks.js';
 
-interface Click {
-  user: string;
-  at: number;
-  amount: number;
-}
+type Result = ClickResult;
 
-type Result = WindowResult<string, { clicks: number; spent: number }>;
-
-const T0 = Date.UTC(2026, 0, 1);
 const CLICKS = 3000;
-const input: Click[] = fc.sample(
-  fc.record({
-    user: fc.constantFrom('ana', 'bo', 'cy', 'di', 'ed', 'fu', 'gi'),
-    at: fc.integer({ min: T0, max: T0 + 30 * 60_000 - 1 }),
-    amount: fc.integer({ min: 1, max: 100 }),
-  }),
-  { numRuns: CLICKS, seed: 7 },
-);
+const input = sampleClicks({
+  users: ['ana', 'bo', 'cy', 'di', 'ed', 'fu', 'gi'],
+  count: CLICKS,
+  spanMs: 30 * 60_000 - 1,
+  maxAmount: 100,
+  seed: 7,
+});
 
 /** The job; `onRecord` sees each record first (the same operators in every run, so state restores). */
 function pipeline(source: Parameters<typeof from<Click>>[0], onRecord: () => void = () => undefined) {
-  return (
-    from<Click>(source)
-      .map((c) => {
-        onRecord();
-        return c;
-      })
-      // An hour of allowed disorder: partitions interleave in any order, and the results do not depend on it.
-      .withTimestamps((c) => c.at, boundedOutOfOrderness('1h'))
-      .keyBy((c) => c.user)
-      .window(tumbling('1m'))
-      .aggregate({ clicks: count(), spent: sum((c: Click) => c.amount) })
-  );
+  const clicks = from<Click>(source).map((c) => {
+    onRecord();
+    return c;
+  });
+  // An hour of allowed disorder: partitions interleave in any order, and the results do not depend on it.
+  return clickTotals(clicks, '1m', '1h');
 }
 
 const silent = createLogger({ level: 'silent' });
@@ -64,10 +46,7 @@ describe('graceful stop with a Kafka source', () => {
     root = await mkdtemp(join(tmpdir(), 'streamkit-stop-kafka-'));
     topic = uniqueName('stop-clicks');
     await createTopic(topic, 3);
-    await produce(
-      topic,
-      input.map((c) => ({ key: c.user, value: JSON.stringify(c) })),
-    );
+    await produce(topic, clickMessages(input));
   });
 
   afterAll(async () => {

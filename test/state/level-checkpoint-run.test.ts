@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateError } from '../../src/core/errors.js';
 import type { RunOptions } from '../../src/runtime/runtime.js';
 import { from } from '../../src/pipeline/stream.js';
-import type { WindowResult } from '../../src/core/window.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { readLevelTable, toLevel } from '../../src/sinks/level-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
@@ -13,23 +12,11 @@ import { levelState } from '../../src/state/level-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
+import { sensorReadings, type Reading, type SensorTotals } from './fixtures/sensor-readings.js';
 import { METRICS } from '../../src/core/metric-catalogue.js';
 
-interface Reading {
-  id: string;
-  sensor: string;
-  t: number;
-  value: number;
-}
-
-const readings: Reading[] = [];
-for (let i = 0; i < 3000; i++) {
-  // Every 25th reading is redelivered 40 ms later; times wobble by up to 300 ms.
-  const id = i % 25 === 24 ? `r${i - 1}` : `r${i}`;
-  readings.push({ id, sensor: `s${i % 7}`, t: 1_000_000 + i * 40 - ((i * 37) % 300), value: (i % 11) - 5 });
-}
-
-type Result = WindowResult<string, { n: number; total: number }>;
+const readings = sensorReadings(3000, 7);
+type Result = SensorTotals;
 
 function job(sink: { write(items: Result[]): unknown }, options: RunOptions) {
   return from(fromArray(readings, { batchSize: 50 }))

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateError } from '../../src/core/errors.js';
-import type { WindowResult } from '../../src/core/window.js';
 import { from } from '../../src/pipeline/stream.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
@@ -13,25 +12,14 @@ import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
+import { sensorReadings, type Reading, type SensorTotals } from './fixtures/sensor-readings.js';
 import type { RunOptions } from '../../src/runtime/runtime.js';
 
 /** A checkpoint written by streamkit 0.1.0 in state format 1 (see its README). */
 const FIXTURE = fileURLToPath(new URL('./fixtures/state-format-1', import.meta.url));
 
-interface Reading {
-  id: string;
-  sensor: string;
-  t: number;
-  value: number;
-}
-
-const readings: Reading[] = [];
-for (let i = 0; i < 1200; i++) {
-  const id = i % 25 === 24 ? `r${i - 1}` : `r${i}`;
-  readings.push({ id, sensor: `s${i % 5}`, t: 1_000_000 + i * 40 - ((i * 37) % 300), value: (i % 11) - 5 });
-}
-
-type Result = WindowResult<string, { n: number; total: number }>;
+const readings = sensorReadings(1200, 5);
+type Result = SensorTotals;
 
 /** The pipeline that wrote the fixture; `before` adds stateless operators in front, `size` changes the window. */
 function run(options: RunOptions, variant: { mapFirst?: boolean; size?: number } = {}) {

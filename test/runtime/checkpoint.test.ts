@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { batchOf, type Batch } from '../../src/core/batch.js';
+import { batchOf } from '../../src/core/batch.js';
 import { Metrics } from '../../src/core/metrics.js';
-import type { Operator, Output, StateWriter } from '../../src/core/operator.js';
 import { emptyRunSummary, type RuntimeEvent } from '../../src/core/runtime-event.js';
 import type { Sink } from '../../src/core/sink.js';
 import type { Source, SourcePoll } from '../../src/core/source.js';
@@ -12,23 +11,8 @@ import { JobFailure } from '../../src/runtime/job-failure.js';
 import { OperatorGraph } from '../../src/runtime/operator-graph.js';
 import { SinkCalls } from '../../src/runtime/sink-calls.js';
 import { memoryState } from '../../src/state/memory-state.js';
+import { Counter } from './fixtures/counter.js';
 import { METRICS } from '../../src/core/metric-catalogue.js';
-
-/** Counts records; the count is its state. */
-class Counter implements Operator<number, number> {
-  readonly name = 'counter';
-  count = 0;
-  processBatch(batch: Batch<number>, out: Output<number>): void {
-    this.count += batch.values.length;
-    out.emit(batch);
-  }
-  snapshotState(writer: StateWriter): void {
-    writer.put('n', this.count);
-  }
-  restoreState(entries: Iterable<[string, unknown]>): void {
-    for (const [key, value] of entries) if (key === 'n') this.count = value as number;
-  }
-}
 
 /** A source at a settable position that logs its commits (and can fail them). */
 class LoggingSource implements Source<number> {

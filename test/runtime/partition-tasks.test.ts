@@ -2,30 +2,11 @@ import { deserialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/core/batch.js';
 import { Metrics } from '../../src/core/metrics.js';
-import type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from '../../src/core/operator.js';
+import type { Operator, StateFingerprint, StateWriter } from '../../src/core/operator.js';
 import { PartitionTasks } from '../../src/runtime/partition-tasks.js';
+import { Counter } from './fixtures/counter.js';
 import type { Source, SourcePoll } from '../../src/core/source.js';
 import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../../src/core/task-state-backend.js';
-
-/** Counts the records its task saw; the count is its state. */
-class Counter implements Operator<number, number> {
-  readonly name = 'counter';
-  count = 0;
-  partitions: readonly number[] = [];
-  open(ctx: OperatorContext): void {
-    this.partitions = ctx.sourcePartitions();
-  }
-  processBatch(batch: Batch<number>, out: Output<number>): void {
-    this.count += batch.values.length;
-    out.emit(batch);
-  }
-  snapshotState(writer: StateWriter): void {
-    writer.put('n', this.count);
-  }
-  restoreState(entries: Iterable<[string, unknown]>): void {
-    for (const [key, value] of entries) if (key === 'n') this.count = value as number;
-  }
-}
 
 /** A source whose assignment the test sets, holding new partitions as `fromKafka` does. */
 class MovingSource implements Source<number> {

@@ -2,7 +2,7 @@ import { deserialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/core/batch.js';
 import { Metrics } from '../../src/core/metrics.js';
-import type { Operator, StateFingerprint, StateWriter } from '../../src/core/operator.js';
+import type { Operator, StateFingerprint } from '../../src/core/operator.js';
 import { PartitionTasks } from '../../src/runtime/partition-tasks.js';
 import { Counter } from './fixtures/counter.js';
 import type { Source, SourcePoll } from '../../src/core/source.js';

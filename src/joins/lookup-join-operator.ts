@@ -6,7 +6,7 @@ import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
-import { decodeStoredProbe, HeldProbes, type HeldProbe, type StoredProbe } from './held-probes.js';
+import { HeldProbes, type ProbeRecord } from './held-probes.js';
 import type { LookupSpec } from './lookup-options.js';
 import { decodeStoredVersion, TableVersions, type StoredVersion } from './table-versions.js';
 
@@ -70,9 +70,7 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
   private readonly versions = new TableVersions(
     this.state.map<StoredVersion>({ prefix: VERSION_PREFIX, decode: (value, key) => decodeStoredVersion(value, VERSION_PREFIX + key) }),
   );
-  private readonly held = new HeldProbes(
-    this.state.map<StoredProbe>({ prefix: HELD_PREFIX, decode: (value, key) => decodeStoredProbe(value, HELD_PREFIX + key) }),
-  );
+  private readonly held = new HeldProbes(this.state, HELD_PREFIX);
   private watermark = -Infinity;
   private seq = 0;
   private keysGauge!: MetricSample;
@@ -144,7 +142,6 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
   restoreState(entries: Iterable<[string, unknown]>): void {
     this.state.restore(entries);
     this.versions.restored();
-    this.held.restored();
     this.updateGauges();
   }
 
@@ -209,20 +206,20 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
         out.late({ record: value, window: { start: time, end: time + 1 }, watermark: this.watermark });
         continue;
       }
-      const probe = { time, value, keyText, streamKey: keys ? keys[i] : null, partition, offset: positions[i] };
+      const streamKey = keys ? keys[i] : null;
       if (time <= this.watermark) {
         // Behind the watermark but within lateness: the versions it needs are all here.
-        if (this.answer(probe, now, out)) nowPositions.push(positions[i]);
+        if (this.answer({ time, value, keyText, streamKey, partition, offset: positions[i] }, now, out)) nowPositions.push(positions[i]);
         continue;
       }
       this.meta.changed();
-      this.held.hold(probe, this.seq++);
+      this.held.hold({ time, seq: this.seq++, value, keyText, streamKey, partition, offset: positions[i] });
     }
     if (now.values.length > 0) out.emit({ ...now, positions: nowPositions, partition });
   }
 
   /** Joins one record with its row; true when it made a result. */
-  private answer(probe: Omit<HeldProbe, 'stateKey'>, results: Results<O>, out: Output<O>): boolean {
+  private answer(probe: Omit<ProbeRecord, 'seq'>, results: Results<O>, out: Output<O>): boolean {
     const version = this.versions.at(probe.keyText, probe.time);
     const found = version !== undefined && !version.deleted;
     if (!found && this.spec.kind === 'inner') {

@@ -20,7 +20,9 @@ export interface UnionPosition {
  * - An input that waits (a pending poll) does not hold the others back: each input has at most
  *   one poll outstanding, and a poll of the union answers with the first input that has a batch.
  *   By the `Source` contract an input's position never covers a batch its poll has not returned,
- *   so a poll left pending at a stop is read again by the next run.
+ *   so a poll left pending at a stop is read again by the next run. An answer the union holds
+ *   but has not handed out yet is left out of the union's position too: a checkpoint taken
+ *   meanwhile would otherwise skip that batch on restore.
  * - An input that ended is reported once in `endedInputs`, and its partitions leave
  *   `partitions()`; the union ends when every input has.
  *
@@ -31,6 +33,12 @@ export class UnionSource implements Source<unknown> {
   private readonly ended: boolean[];
   private readonly pending: Array<Promise<SourcePoll<unknown>> | undefined>;
   private readonly answered: Array<SourcePoll<unknown> | undefined>;
+  /**
+   * Per input, its position while its poll was pending. An input's position covers a batch as soon
+   * as its poll resolves, but the union hands that batch out only at one of its own later polls:
+   * until then the union reports this position, so a checkpoint taken in between reads it again.
+   */
+  private readonly positionsBefore: SourcePosition[];
   private readonly failed: unknown[];
   private endedToReport: number[] = [];
   private next = 0;
@@ -47,6 +55,7 @@ export class UnionSource implements Source<unknown> {
     this.ended = inputs.map(() => false);
     this.pending = inputs.map(() => undefined);
     this.answered = inputs.map(() => undefined);
+    this.positionsBefore = inputs.map(() => undefined);
     this.failed = inputs.map(() => undefined);
   }
 
@@ -125,7 +134,10 @@ export class UnionSource implements Source<unknown> {
   }
 
   position(): UnionPosition {
-    return { union: this.inputs.map((s) => s.position()), next: this.next };
+    return {
+      union: this.inputs.map((s, i) => (this.answered[i] === undefined ? s.position() : this.positionsBefore[i])),
+      next: this.next,
+    };
   }
 
   async commit(position: SourcePosition): Promise<void> {
@@ -140,6 +152,8 @@ export class UnionSource implements Source<unknown> {
   }
 
   private await(i: number, polled: Promise<SourcePoll<unknown>>): void {
+    // By the Source contract a pending poll is not yet covered by the input's position.
+    this.positionsBefore[i] = this.inputs[i].position();
     const pending = polled.then(
       (answer) => {
         this.pending[i] = undefined;

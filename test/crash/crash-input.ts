@@ -1,17 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { CrashEvent } from './crash-job.js';
-
-/** A small seeded generator (mulberry32), so every run of the test reads the same input. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './job-process.js';
 
 /**
  * Writes `count` events as JSONL: 50 keys, times 5 ms apart with up to 1 s of disorder and 3% of
@@ -19,7 +8,7 @@ function random(seed: number): () => number {
  * recent event.
  */
 export async function writeCrashInput(path: string, count: number, seed = 7): Promise<void> {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const lines: string[] = [];
   const recent: CrashEvent[] = [];
   for (let i = 0; i < count; i++) {

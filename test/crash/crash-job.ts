@@ -9,10 +9,10 @@
 import { from } from '../../src/pipeline/stream.js';
 import { toLevel } from '../../src/sinks/level-sink.js';
 import { fromJsonl } from '../../src/sources/jsonl-source.js';
-import { levelState } from '../../src/state/level-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
+import { crashJobRunOptions } from './crash-job-options.js';
 
 export interface CrashEvent {
   id: string;
@@ -33,17 +33,8 @@ const job = from(fromJsonl<CrashEvent>(input))
   .keyBy((e) => e.key)
   .window(tumbling('2s'), { allowedLateness: '1s' })
   .aggregate({ n: count(), total: sum((e: CrashEvent) => e.v) })
-  // No fsync: a SIGKILL loses nothing the kernel holds, and the test stays fast on a busy disk.
   .to(toLevel(tableDir, { sync: false }))
-  .run({
-    state: levelState(stateDir, { sync: false }),
-    checkpointEvery: { records: 1000 },
-    batchSize: 200,
-    onEvent: (event) => {
-      if (event.type === 'checkpoint.restored') process.stdout.write(`restored ${event.id}\n`);
-      if (event.type === 'checkpoint.completed') process.stdout.write(`checkpoint ${event.id}\n`);
-    },
-  });
+  .run(crashJobRunOptions(stateDir));
 
 process.stdout.write('ready\n');
 const summary = await job;

@@ -14,10 +14,10 @@ import type { WindowResult } from '../../src/core/window.js';
 import { from } from '../../src/pipeline/stream.js';
 import { toLevel } from '../../src/sinks/level-sink.js';
 import { fromJsonl } from '../../src/sources/jsonl-source.js';
-import { levelState } from '../../src/state/level-state.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
+import { crashJobRunOptions, printCheckpointEvents } from './crash-job-options.js';
 import type { CrashEvent } from './crash-job.js';
 
 const [input, stateDir, tableDir, mode] = process.argv.slice(2);
@@ -53,13 +53,10 @@ const job = from(fromJsonl<CrashEvent>(input))
   .aggregate({ n: count(), total: sum((e: CrashEvent) => e.v) })
   .to(sink)
   .run({
-    state: levelState(stateDir, { sync: false }),
-    checkpointEvery: { records: 1000 },
-    batchSize: 200,
+    ...crashJobRunOptions(stateDir),
     stopOnSignals: ['SIGTERM', 'SIGINT'],
     onEvent: (event) => {
-      if (event.type === 'checkpoint.restored') process.stdout.write(`restored ${event.id}\n`);
-      if (event.type === 'checkpoint.completed') process.stdout.write(`checkpoint ${event.id}\n`);
+      printCheckpointEvents(event);
       if (event.type === 'job.stopping') {
         stopping = true;
         process.stdout.write(`stopping ${event.reason}\n`);

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WindowResult } from '../../src/core/window.js';
 import { readLevelTable } from '../../src/sinks/level-sink.js';
 import { writeCrashInput } from './crash-input.js';
+import { startJob } from './job-process.js';
 
 const JOB = fileURLToPath(new URL('./graceful-stop-job.ts', import.meta.url));
 const EVENTS = 20_000;
@@ -14,50 +14,7 @@ const STOPS = 3;
 
 type Result = WindowResult<string, { n: number; total: number }>;
 
-interface JobProcess {
-  child: ChildProcess;
-  /** Lines printed so far on stdout. */
-  lines: string[];
-  /** Resolves once a printed line satisfies `test` (or the process exited). */
-  line(test: (line: string) => boolean): Promise<void>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-}
-
-function start(args: string[]): JobProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', JOB, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let stderr = '';
-  let exited = false;
-  const waiters: Array<{ test: (line: string) => boolean; resolve: () => void }> = [];
-  const wake = () => {
-    for (let i = waiters.length - 1; i >= 0; i--) if (exited || lines.some(waiters[i].test)) waiters.splice(i, 1)[0].resolve();
-  };
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    partial += chunk.toString();
-    const complete = partial.split('\n');
-    partial = complete.pop()!;
-    lines.push(...complete);
-    wake();
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return {
-    child,
-    lines,
-    line: (test) =>
-      new Promise<void>((resolve) => {
-        waiters.push({ test, resolve });
-        wake();
-      }),
-    exited: new Promise((resolve) =>
-      child.on('exit', (code, signal) => {
-        exited = true;
-        wake();
-        resolve({ code, signal, stderr });
-      }),
-    ),
-  };
-}
+const start = (args: string[]) => startJob(JOB, args);
 
 /** The id of the last checkpoint a run completed (`checkpoint <id>` lines), 0 for none. */
 function lastCheckpoint(lines: string[]): number {

@@ -11,7 +11,9 @@ import type { WindowResult } from '../../src/core/window.js';
 import { from, union, type Stream } from '../../src/pipeline/stream.js';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
+import { fromIterable } from '../../src/sources/iterable-source.js';
 import { levelState } from '../../src/state/level-state.js';
+import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness, monotonic } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
@@ -197,6 +199,35 @@ describe('union checkpoints and restores', () => {
       ),
       { numRuns: 12 },
     );
+  });
+
+  it('asynchronous inputs stopped at any checkpoint and restored are read exactly once, also a batch answered between two polls', async () => {
+    const values = (src: string, n: number) => Array.from({ length: n }, (_, i) => `${src}${i}`);
+    async function* slowly(items: string[]) {
+      for (const item of items) {
+        await Promise.resolve();
+        yield item;
+      }
+    }
+    const all = [...values('a', 200), ...values('b', 150)].sort();
+    const pipeline = () =>
+      union(from(fromIterable(slowly(values('a', 200)), { batchSize: 7 })), from(fromIterable(slowly(values('b', 150)), { batchSize: 5 })));
+    for (const cut of [1, 2, 3, 5, 8, 13]) {
+      const state = memoryState();
+      const first = toArray<string>();
+      const job = pipeline()
+        .to(first)
+        .run({
+          state,
+          credits: 1,
+          checkpointEvery: { records: 20 },
+          onEvent: (e) => e.type === 'checkpoint.completed' && e.id === cut && job.stop(),
+        });
+      expect((await job).stopped).toBe(true);
+      const second = toArray<string>();
+      await pipeline().to(second).run({ state });
+      expect([...first.items, ...second.items].sort()).toEqual(all);
+    }
   });
 
   it('refuses a checkpoint taken with a different number of inputs', async () => {

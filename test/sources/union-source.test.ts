@@ -79,6 +79,20 @@ describe('UnionSource', () => {
     expect(slow.committed).toEqual([7]);
   });
 
+  it('leaves a batch an input answered out of its position until the union hands it out, so a checkpoint between reads it again', async () => {
+    const slow = manual();
+    const union = new UnionSource([slow, fromArray(['b1', 'b2'], { batchSize: 1 })]);
+    await union.open(ctx());
+    expect(union.poll()).toMatchObject({ kind: 'batch', batch: { values: ['b1'] } });
+    // The slow input answers while the union is between polls: its own position now covers a1.
+    slow.answer({ kind: 'batch', batch: batchOf(['a1'], 3) });
+    await Promise.resolve();
+    expect(slow.position()).toBe(1);
+    expect(union.position()).toEqual({ union: [0, 1], next: 0 });
+    expect(union.poll()).toMatchObject({ kind: 'batch', batch: { values: ['a1'] } });
+    expect(union.position()).toEqual({ union: [1, 1], next: 1 });
+  });
+
   it('refuses a position that is not a union’s, or one of another number of inputs', async () => {
     const union = () => new UnionSource([fromArray([1]), fromArray([2])]);
     await expect(union().open(ctx(5))).rejects.toThrow(StateError);

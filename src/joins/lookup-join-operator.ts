@@ -15,7 +15,7 @@ const STREAM = 0;
 const TABLE = 1;
 
 /** The time of a static table's rows: valid from the beginning of time. */
-export const STATIC_ROW_TIME = Number.MIN_SAFE_INTEGER;
+const STATIC_ROW_TIME = Number.MIN_SAFE_INTEGER;
 
 /**
  * State keys, layout `l1`: `l1/m` holds `{ watermark, seq, kind, allowedLateness, table }` (a
@@ -143,11 +143,6 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
     this.state.restore(entries);
     this.versions.restored();
     this.updateGauges();
-  }
-
-  /** Table row versions held, and stream records held. */
-  counts(): { versions: number; held: number } {
-    return { versions: this.versions.versions, held: this.held.size };
   }
 
   /** The oldest time a record can still be answered at, exactly: versions before it are no longer needed. */

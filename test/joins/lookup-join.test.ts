@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   boundedOutOfOrderness,
   count,
@@ -12,6 +12,7 @@ import {
   levelState,
   PipelineError,
   StateError,
+  Stream,
   table,
   toArray,
   tumbling,
@@ -66,6 +67,39 @@ describe('table and lookup arguments', () => {
     );
     expect(() => t.lookup(zones, (x) => x.zone, describeTrip, { allowedLateness: '5 minutes' })).toThrow(/lookup allowedLateness/);
     expect(() => t.lookup(zones, (x) => x.zone, describeTrip, { within: '1m' } as never)).toThrow(/unknown option "within"/);
+  });
+
+  it('types the row by kind: never null for inner, nullable for left; the lookup key must be the table key type', () => {
+    const t = trips([]);
+    t.lookup(
+      zones,
+      (x) => x.zone,
+      (trip, zone) => {
+        expectTypeOf(zone).toEqualTypeOf<Zone>();
+        return trip.id;
+      },
+    );
+    t.lookup(
+      zones,
+      (x) => x.zone,
+      (trip, zone) => {
+        expectTypeOf(zone).toEqualTypeOf<Zone | null>();
+        return trip.id;
+      },
+      { kind: 'left' },
+    );
+    expectTypeOf(
+      t
+        .keyBy((x) => x.vendor)
+        .lookup(
+          zones,
+          (x) => x.zone,
+          (trip) => trip.at,
+        ),
+    ).toEqualTypeOf<Stream<number, string>>();
+    const byId = (x: Trip) => x.id;
+    // @ts-expect-error zones are keyed by number, not by the trip's string id
+    t.lookup(zones, byId, (trip) => trip);
   });
 
   it('needs event time on the stream', () => {

@@ -32,7 +32,8 @@ const T0 = Date.UTC(2026, 0, 1);
 const USERS = ['ana', 'bo', 'cy'];
 
 async function produce(topic: string, clicks: Click[]): Promise<void> {
-  const producer = client.producer();
+  // Idempotent: a send retried after a timeout on the busy broker must not write the records twice.
+  const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await producer.send({
     topic,

@@ -46,7 +46,8 @@ export interface TestMessage {
 }
 
 export async function produce(topic: string, messages: TestMessage[]): Promise<void> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  // Idempotent: a send retried after a timeout on a busy broker must not write the messages twice.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     await producer.send({

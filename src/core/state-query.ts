@@ -11,6 +11,12 @@ import { encodeKey } from './key-encoding.js';
  * What a stateful operator offers to queries: its live state per key, in the user's terms (windows
  * and their current values, a remembered id, typed process state, buffered join records), never
  * the internal state encoding. Called between batches only, so a read never sees half a batch.
+ * @example
+ * // A custom operator counting records per key in `counts: Map<unknown, number>`:
+ * readonly stateQuery: KeyedStateQuery = {
+ *   get: (key) => this.counts.get(key),
+ *   keys: () => this.counts.keys(),
+ * };
  */
 export interface KeyedStateQuery {
   /** What the operator holds for `key` (plain data), or `undefined` when it holds nothing. */

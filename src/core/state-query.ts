@@ -19,7 +19,10 @@ import { encodeKey } from './key-encoding.js';
  * };
  */
 export interface KeyedStateQuery {
-  /** What the operator holds for `key` (plain data), or `undefined` when it holds nothing. */
+  /**
+   * What the operator holds for `key` (plain data), or `undefined` when it holds nothing. `key` is
+   * one `encodeKey` accepts (callers check it first).
+   */
   get(key: unknown): unknown;
   /** The keys it holds state for, as the user's keys, in any order. */
   keys(): Iterable<unknown>;

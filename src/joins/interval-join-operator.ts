@@ -115,12 +115,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
    */
   readonly stateQuery: KeyedStateQuery = {
     get: (key) => {
-      let keyText: string;
-      try {
-        keyText = encodeKey(key);
-      } catch {
-        return undefined;
-      }
+      const keyText = encodeKey(key);
       const left = this.byKey[LEFT].get(keyText) ?? [];
       const right = this.byKey[RIGHT].get(keyText) ?? [];
       if (left.length === 0 && right.length === 0) return undefined;

@@ -35,8 +35,8 @@ export async function serveState(
     if (uid === '') return answer(res, 404, { error: 'no operator id: use GET /state/<uid> or GET /state/<uid>/<key>' });
     const view = query(uid);
     if (keyPart === '') {
-      const limit = search.has('limit') ? Number(search.get('limit')) : DEFAULT_STATE_LIMIT;
-      const range = { limit, from: optionalKey(search.get('from')), to: optionalKey(search.get('to')) };
+      const { limit, from, to } = Object.fromEntries(search) as Partial<Record<string, string>>;
+      const range = { limit: limit === undefined ? DEFAULT_STATE_LIMIT : Number(limit), from: optionalKey(from), to: optionalKey(to) };
       return answer(res, 200, { uid, entries: await view.entries(range) });
     }
     const key = keyOfText(decodeURIComponent(keyPart));
@@ -67,8 +67,8 @@ export function keyOfText(text: string): unknown {
   }
 }
 
-function optionalKey(text: string | null): unknown {
-  return text === null ? undefined : keyOfText(text);
+function optionalKey(text: string | undefined): unknown {
+  return text === undefined ? undefined : keyOfText(text);
 }
 
 function describeKey(key: unknown): string {

@@ -178,15 +178,7 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
    * without state.
    */
   readonly stateQuery: KeyedStateQuery = {
-    get: (key) => {
-      let keyText: string;
-      try {
-        keyText = encodeKey(key);
-      } catch {
-        return undefined;
-      }
-      return this.keyed.stateOf(keyText);
-    },
+    get: (key) => this.keyed.stateOf(encodeKey(key)),
     keys: () => [...this.keyed.keyTexts()].map(decodeKey),
   };
 

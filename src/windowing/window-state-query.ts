@@ -28,12 +28,7 @@ export interface OpenWindow<R = unknown> {
 export function windowStateQuery(layout: WindowLayout, agg: WindowAggregator): KeyedStateQuery {
   return {
     get(key) {
-      let kid: unknown;
-      try {
-        kid = keyIdentity(key);
-      } catch {
-        return undefined;
-      }
+      const kid = keyIdentity(key);
       const open: WindowState[] = [];
       layout.forEachWindowOf(kid, (ws) => {
         if (ws.alive) open.push(ws);

@@ -68,7 +68,9 @@ export class JobStateQueries {
         }`,
       );
     }
-    if (hook === null) throw new PipelineError(`query(${JSON.stringify(uid)}): this operator's state cannot be queried`);
+    if (hook === null) {
+      throw new PipelineError(`query(${JSON.stringify(uid)}): this operator keeps state but offers no view of it (it has no stateQuery)`);
+    }
     const hooks: KeyedStateQuery[] = [];
     for (const graph of this.running()) {
       const h = graph.stateQuery(uid);

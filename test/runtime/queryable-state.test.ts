@@ -17,6 +17,7 @@ import {
   type Job,
   type RunOptions,
 } from '../../src/index.js';
+import { Counter } from './fixtures/counter.js';
 import { PausedSource } from './fixtures/paused-source.js';
 
 interface Ride {
@@ -231,6 +232,16 @@ describe('job.query(uid): live keyed state', () => {
     // A key that cannot be a key is refused, as keyBy refuses it.
     await expect(job.query('zone-totals').get(new Map())).rejects.toThrow(TypeError);
     await expect(job.query('zone-totals').entries({ limit: -1 })).rejects.toThrow(RangeError);
+    await job.stop();
+  });
+
+  it('an operator that keeps state without a query hook is refused by name', async () => {
+    const source = new PausedSource<number>();
+    const job = from(source)
+      .process(() => new Counter())
+      .to(toArray())
+      .run();
+    await expect(job.query('counter#0').get(1)).rejects.toThrow(/"counter#0".*offers no view of it/);
     await job.stop();
   });
 

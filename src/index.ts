@@ -11,6 +11,9 @@ export type { JoinKind, JoinOptions, LookupKind, LookupOptions, TableOptions } f
 export type { AggregateResult, AggregateSpec, Collected, StreamStage } from './pipeline/stream.js';
 export type { Job, RunOptions, RunSummary, RuntimeEvent } from './runtime/runtime.js';
 export type { RestoreOptions } from './runtime/restore-check.js';
+export { compareKeys } from './core/state-query.js';
+export type { KeyedStateQuery, StateEntry, StateQuery, StateRangeOptions } from './core/state-query.js';
+export type { OpenWindow } from './windowing/index.js';
 export { parseDuration } from './core/duration.js';
 export type { Duration } from './core/duration.js';
 export { StreamkitError, PipelineError, StateError, AccessDeniedError, RecordRejected } from './core/errors.js';

@@ -17,6 +17,8 @@ export type { Window, WindowResult, PaneInfo, PaneTiming, LateRecord } from './w
 export type { RunSummary, RuntimeEvent } from './runtime-event.js';
 export type { CheckpointData, OperatorStateChanges, RestoredCheckpoint, StateBackend } from './state-backend.js';
 export type { TaskStateBackend, TaskCheckpoint, RestoredTask } from './task-state-backend.js';
+export { compareKeys } from './state-query.js';
+export type { KeyedStateQuery, StateEntry, StateQuery, StateRangeOptions } from './state-query.js';
 export { encodeKey, decodeKey, keyIdentity, UnencodableKeyError, MAX_KEY_DEPTH } from './key-encoding.js';
 export type {
   KeyedStateStore,

@@ -1,6 +1,7 @@
 import type { Batch } from './batch.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { Metrics } from './metrics.js';
+import type { KeyedStateQuery } from './state-query.js';
 import type { LateRecord } from './window.js';
 
 /** Where an operator sends what it produces. Calls are synchronous; the runtime buffers them. */
@@ -79,4 +80,9 @@ export interface Operator<I = unknown, O = unknown> {
    * Without it, only the operator's kind (`name`) is compared.
    */
   readonly stateFingerprint?: StateFingerprint;
+  /**
+   * For an operator that keeps keyed state: a read-only view of it in the user's terms, which
+   * `job.query(uid)` reads between batches.
+   */
+  readonly stateQuery?: KeyedStateQuery;
 }

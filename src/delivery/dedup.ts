@@ -4,6 +4,7 @@ import { parseDuration, type Duration } from '../core/duration.js';
 import { describeError, PipelineError, StateError } from '../core/errors.js';
 import type { MapTable, StateCell } from '../core/keyed-state.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import type { KeyedStateQuery } from '../core/state-query.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { TimerHeap } from '../state/timer-heap.js';
 import { METRICS } from '../core/metric-catalogue.js';
@@ -99,6 +100,25 @@ export class DedupOperator<T> implements Operator<T, T> {
     if (!hasTimestamps) {
       throw new PipelineError('dedup(idOf, { within }) compares event times: call .withTimestamps(timeOf, strategy) before .dedup(...)');
     }
+  }
+
+  /**
+   * Queries by id (compared by its string form, as records are): `{ seenAt, until }` while the id
+   * is remembered, the event time it is deduplicated against and the watermark at which it is
+   * forgotten; `undefined` for an id not remembered (or one the watermark already passed).
+   */
+  readonly stateQuery: KeyedStateQuery = {
+    get: (id) => {
+      if (typeof id !== 'string' && typeof id !== 'number' && typeof id !== 'bigint') return undefined;
+      const seenAt = this.seen.get(idString(id));
+      return seenAt !== undefined && this.remembers(seenAt) ? { seenAt, until: seenAt + this.within } : undefined;
+    },
+    keys: () => [...this.seen.entries()].filter(([, seenAt]) => this.remembers(seenAt)).map(([id]) => id),
+  };
+
+  /** Whether an id first seen at `seenAt` still deduplicates: the watermark has not passed `seenAt + within`. */
+  private remembers(seenAt: number): boolean {
+    return seenAt > this.watermark - this.within;
   }
 
   /** Ids currently remembered. */

@@ -5,6 +5,7 @@ import type { MapTable, StateCell } from '../core/keyed-state.js';
 import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import type { KeyedStateQuery } from '../core/state-query.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { fromSortableTime, sortableTime } from '../state/state-key.js';
 import { TimerHeap } from '../state/timer-heap.js';
@@ -107,6 +108,25 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
     ];
     this.hold = spec.before + spec.after + spec.allowedLateness;
   }
+
+  /**
+   * Queries by key: the key's buffered records per side, `{ left: { count, records }, right: … }`,
+   * each record as `{ time, value, matched }` in arrival order; `undefined` for a key with none.
+   */
+  readonly stateQuery: KeyedStateQuery = {
+    get: (key) => {
+      const keyText = encodeKey(key);
+      const left = this.byKey[LEFT].get(keyText) ?? [];
+      const right = this.byKey[RIGHT].get(keyText) ?? [];
+      if (left.length === 0 && right.length === 0) return undefined;
+      return { left: bufferedSide(left), right: bufferedSide(right) };
+    },
+    keys: () => {
+      const keys = new Map<string, unknown>();
+      for (const side of this.byKey) for (const [keyText, records] of side) if (!keys.has(keyText)) keys.set(keyText, records[0].key);
+      return keys.values();
+    },
+  };
 
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
@@ -344,4 +364,9 @@ function parseBufferKey(own: string): { side: number; keyText: string; time: num
  */
 export function intervalJoin<L, R, O>(spec: JoinSpec, join: (left: L | null, right: R | null) => O): IntervalJoinOperator<L, R, O> {
   return new IntervalJoinOperator(spec, join);
+}
+
+/** One side of a key's buffer, as a query returns it. */
+function bufferedSide(records: Buffered[]): { count: number; records: Array<{ time: number; value: unknown; matched: boolean }> } {
+  return { count: records.length, records: records.map((r) => ({ time: r.time, value: r.value, matched: r.matched })) };
 }

@@ -1,6 +1,7 @@
 export { prometheusText, defaultProcessRegistry, METRIC_HELP } from './prometheus.js';
 export { serveMetrics } from './metrics-server.js';
 export type { MetricsServer } from './metrics-server.js';
+export { serveState, keyOfText, DEFAULT_STATE_LIMIT } from './state-routes.js';
 export { createLogger, maskedLogger, LOG_LEVELS } from './logger.js';
 export type { Logger, LogFn, StructuredLogger, LoggerOptions, LogLevel, LogFields } from './logger.js';
 export { maskSecrets, maskUrlCredentials, isSecretKey, MASK } from './mask-secrets.js';

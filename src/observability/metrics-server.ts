@@ -2,7 +2,9 @@ import { describeError } from '../core/errors.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from '../core/metrics.js';
+import type { StateQuery } from '../core/state-query.js';
 import { prometheusText } from './prometheus.js';
+import { serveState, statePath } from './state-routes.js';
 
 /** A running metrics endpoint. */
 export interface MetricsServer {
@@ -14,23 +16,41 @@ export interface MetricsServer {
 }
 
 /**
- * Serves `GET /metrics` in the Prometheus text format on 127.0.0.1 (or `host`).
- * `run({ metrics: { port } })` starts one for the job and reports its port with a
- * `metrics.server.listening` event.
+ * Serves `GET /metrics` in the Prometheus text format on 127.0.0.1 (or `host`), and with `state`
+ * the job's queryable state as JSON: `GET /state/<uid>/<key>` and `GET /state/<uid>?limit=N` (see
+ * `serveState`). `run({ metrics: { port } })` starts one for the job, with its state, and reports
+ * its port with a `metrics.server.listening` event.
  * @param metrics the registry to expose, usually `job.metrics`.
- * @param options `port` (0 lets the system choose) and `host` (default `'127.0.0.1'`).
+ * @param options `port` (0 lets the system choose), `host` (default `'127.0.0.1'`), and `state`,
+ *   the job's `query` (no `/state` routes without it).
  * @example
  * import { Metrics, serveMetrics } from 'streamkit';
  * const server = await serveMetrics(new Metrics(), { port: 0 });
  * console.log(`http://127.0.0.1:${server.port}/metrics`);
  * await server.close();
  */
-export async function serveMetrics(metrics: Metrics, options: { port: number; host?: string }): Promise<MetricsServer> {
+export async function serveMetrics(
+  metrics: Metrics,
+  options: { port: number; host?: string; state?: (uid: string) => StateQuery },
+): Promise<MetricsServer> {
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
     throw new RangeError(`metrics.port must be an integer from 0 to 65535, got ${options.port}`);
   }
   const host = options.host ?? '127.0.0.1';
+  const query = options.state;
   const server: Server = createServer((req, res) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      res.writeHead(400).end('bad request\n');
+      return;
+    }
+    const state = query ? statePath(req, url) : undefined;
+    if (state !== undefined) {
+      void serveState(state, url.searchParams, query!, res);
+      return;
+    }
     if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
       res.writeHead(404).end('not found: try GET /metrics\n');
       return;

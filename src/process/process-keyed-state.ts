@@ -81,6 +81,32 @@ export class ProcessKeyedState {
     return this.entries.size;
   }
 
+  /** The texts of the keys that hold state. */
+  keyTexts(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
+  /**
+   * What key `keyText` holds, by state name, as copies: a value state's value, a list state's
+   * elements, a map state's `[mapKey, value]` entries in map key order. States the key holds
+   * nothing in are left out; `undefined` for a key without state.
+   */
+  stateOf(keyText: string): Record<string, unknown> | undefined {
+    if (!this.entries.has(keyText)) return undefined;
+    const out: Record<string, unknown> = {};
+    for (const slot of this.slots) {
+      if (slot.kind === 'map') {
+        const entries = sortedEntries(slot.index.get(keyText));
+        if (entries.length > 0)
+          out[slot.name] = entries.map(([mapKeyText, mapKey]) => [mapKey, slot.table.get(mapEntryKey(keyText, mapKeyText))]);
+      } else {
+        const value = slot.table.get(keyText);
+        if (value !== undefined) out[slot.name] = slot.kind === 'list' ? [...(value as unknown[])] : value;
+      }
+    }
+    return out;
+  }
+
   /** Entries in the expiry queue: at most one per key with a last write. */
   get expiriesQueued(): number {
     return this.expiries.size;

@@ -1,12 +1,13 @@
 import type { Batch } from '../core/batch.js';
 import { parseDuration, type Duration } from '../core/duration.js';
 import { describeError, PipelineError, rejectionReason, StateError, StreamkitError } from '../core/errors.js';
-import { encodeKey } from '../core/key-encoding.js';
+import { decodeKey, encodeKey } from '../core/key-encoding.js';
 import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample } from '../core/metrics.js';
 import type { StateCell } from '../core/keyed-state.js';
 import { checkOptions } from '../core/options.js';
 import type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from '../core/operator.js';
+import type { KeyedStateQuery } from '../core/state-query.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { ProcessKeyedState } from './process-keyed-state.js';
 import {
@@ -170,6 +171,16 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
       this.outPositions.push(this.position);
     });
   }
+
+  /**
+   * Queries by key: the key's declared states by name (a value, a list's elements, a map's
+   * `[mapKey, value]` entries), leaving out those it holds nothing in; `undefined` for a key
+   * without state.
+   */
+  readonly stateQuery: KeyedStateQuery = {
+    get: (key) => this.keyed.stateOf(encodeKey(key)),
+    keys: () => [...this.keyed.keyTexts()].map(decodeKey),
+  };
 
   /** Source position of the record being processed (-1 in timers), for emitted records. */
   private position = -1;

@@ -1,5 +1,6 @@
 import type { Metrics } from '../core/metrics.js';
 import type { RunSummary } from '../core/runtime-event.js';
+import type { StateQuery } from '../core/state-query.js';
 
 /**
  * A running job: a promise of its summary, plus `stop()` and live metrics.
@@ -19,4 +20,20 @@ export interface Job extends Promise<RunSummary> {
    */
   stop(): Promise<RunSummary>;
   readonly metrics: Metrics;
+  /**
+   * A read-only view of the live keyed state of the stateful operator with id `uid` (its
+   * `.uid(name)`, or its derived id such as `window#0`): per key, a window operator's open windows
+   * with their current values, a dedup's remembered ids, a process function's typed state, a
+   * join's buffered records. Reads see the state after the last completed batch (possibly ahead of
+   * the last checkpoint, never half a batch), after a restore the restored state; they wait until
+   * the job has opened, and reject with a `PIPELINE_INVALID` error listing the stateful operators'
+   * ids when none has `uid`.
+   * @param uid the operator's id.
+   * @example
+   * const job = from(fromKafka(options)).withTimestamps((r) => r.at, monotonic())
+   *   .keyBy((r) => r.zone).window(tumbling('5m')).aggregate(count()).uid('zone-counts').to(sink).run();
+   * await job.query('zone-counts').get(114); // [{ window: { start, end }, value: 17, fired: false }]
+   * await job.query('zone-counts').entries({ from: 100, to: 199, limit: 20 });
+   */
+  query(uid: string): StateQuery;
 }

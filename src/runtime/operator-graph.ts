@@ -4,6 +4,7 @@ import { describeError, isStreamkitError, PipelineError, StreamkitError } from '
 import { inputOfPartition } from '../core/input-partition.js';
 import type { MetricSample, Metrics } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateFingerprint } from '../core/operator.js';
+import type { KeyedStateQuery } from '../core/state-query.js';
 import type { Sink } from '../core/sink.js';
 import type { LateRecord } from '../core/window.js';
 import type { OperatorStateChanges } from '../core/state-backend.js';
@@ -261,6 +262,20 @@ export class OperatorGraph {
     const all = new Set<Sink<any>>();
     for (const g of this.groups) for (const s of [...g.sinks, ...g.lateSinks, ...g.deadSinks]) all.add(s);
     return [...all];
+  }
+
+  /** The ids of the stateful operators, in pipeline order. */
+  statefulUids(): string[] {
+    return this.stateful.map((s) => s.uid);
+  }
+
+  /**
+   * The query hook of the stateful operator with id `uid`: `undefined` when there is no such
+   * operator, `null` when it keeps state but offers no queries.
+   */
+  stateQuery(uid: string): KeyedStateQuery | null | undefined {
+    const found = this.stateful.find((s) => s.uid === uid);
+    return found === undefined ? undefined : (found.op.stateQuery ?? null);
   }
 
   push(batch: Batch): void {

@@ -18,6 +18,7 @@ import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import { GracefulStop, superviseStop } from './graceful-stop.js';
 import type { Job } from './job.js';
 import { JobFailure } from './job-failure.js';
+import { JobStateQueries } from './job-state-queries.js';
 import { OperatorGraph, type PlanNode } from './operator-graph.js';
 import { PartitionTasks } from './partition-tasks.js';
 import { checkRestoreOptions } from './restore-check.js';
@@ -44,14 +45,16 @@ export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
   checkRestoreOptions(options.restore);
   const metrics = options.metrics?.registry ?? new Metrics();
   const stop = new GracefulStop();
+  const queries = new JobStateQueries();
   // The job settles with the run, or rejects at once when its stop is abandoned (stopTimeout, a
   // second signal) even while the run still waits on a sink that never answers.
-  const job = Promise.race([execute(plan, options, metrics, stop), stop.abandoned]) as Job;
+  const job = Promise.race([execute(plan, options, metrics, stop, queries), stop.abandoned]) as Job;
   (job as { stop: Job['stop'] }).stop = () => {
     stop.request('stop()');
     return job;
   };
   (job as { metrics: Metrics }).metrics = metrics;
+  (job as { query: Job['query'] }).query = (uid) => queries.query(uid);
   const signal = options.signal;
   // Anything else is refused by the run's option check.
   if (isAbortSignal(signal)) {
@@ -65,15 +68,27 @@ export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
   return job;
 }
 
-async function execute(plan: PipelinePlan, options: RunOptions, metrics: Metrics, stop: GracefulStop): Promise<RunSummary> {
+async function execute(
+  plan: PipelinePlan,
+  options: RunOptions,
+  metrics: Metrics,
+  stop: GracefulStop,
+  queries: JobStateQueries,
+): Promise<RunSummary> {
   try {
-    return await runJob(plan, options, metrics, stop);
+    return await runJob(plan, options, metrics, stop, queries);
   } finally {
     stop.end();
   }
 }
 
-async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics, stop: GracefulStop): Promise<RunSummary> {
+async function runJob(
+  plan: PipelinePlan,
+  options: RunOptions,
+  metrics: Metrics,
+  stop: GracefulStop,
+  queries: JobStateQueries,
+): Promise<RunSummary> {
   const now = options.clock ?? Date.now;
   const startedAt = now();
   let progress: ProgressReporter | undefined;
@@ -135,7 +150,12 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
   // Restore the last complete checkpoint before anything is read.
   const server =
     options.metrics?.port !== undefined
-      ? await serveMetrics(metrics, { port: options.metrics.port, host: options.metrics.host })
+      ? await serveMetrics(metrics, { port: options.metrics.port, host: options.metrics.host, state: (uid) => queries.query(uid) }).catch(
+          (error: unknown) => {
+            queries.failed(error);
+            throw error;
+          },
+        )
       : undefined;
   if (server) emit({ type: 'metrics.server.listening', host: server.host, port: server.port });
   let restored: RestoredCheckpoint | undefined;
@@ -156,6 +176,8 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
       (input) => source.inputPartitions?.(input) ?? [],
     );
     if (restored) graph.restore(restored, options.restore, `checkpoint ${restored.id}`);
+    const [opened, running] = [graph, tasks];
+    queries.opened(opened, running ? () => running.graphs() : () => [opened]);
     checkpoints = new CheckpointCoordinator(
       checkpointPolicy,
       restored ? restored.id : 0,
@@ -175,6 +197,7 @@ async function runJob(plan: PipelinePlan, options: RunOptions, metrics: Metrics,
       holdNewPartitions: tasks !== undefined,
     });
   } catch (error) {
+    queries.failed(error);
     // A job that never started must not keep its metrics port open (the process would not exit).
     await server?.close();
     await Promise.resolve(options.state?.close()).catch(() => undefined);

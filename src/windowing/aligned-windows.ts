@@ -182,6 +182,15 @@ export class AlignedWindows extends WindowLayout {
     }
   }
 
+  forEachWindowOf(kid: unknown, visit: (ws: WindowState) => void): void {
+    for (const head of this.buckets.values()) {
+      for (let b: Bucket | undefined = head; b !== undefined; b = b.next) {
+        const ws = b.states.get(kid);
+        if (ws !== undefined) visit(ws);
+      }
+    }
+  }
+
   private restoreWindow(r: RestoredWindow): WindowState {
     const ws = this.newState(r.key, keyIdentity(r.key), r.start, r.end, r.stored.a, r.stored.p);
     restorePanes(ws, r);

@@ -26,6 +26,8 @@ export { onWatermark, afterCount, afterProcessingTime, validateTrigger } from '.
 export type { OnWatermarkOptions } from './triggers.js';
 export { windowOperator } from './window-operator.js';
 export type { WindowOperatorOptions } from './window-operator.js';
+export { windowStateQuery } from './window-state-query.js';
+export type { OpenWindow } from './window-state-query.js';
 export { resultId, canonicalResultText } from './result-id.js';
 export {
   alignedStateKey,

@@ -150,6 +150,10 @@ export class SessionWindows extends WindowLayout {
     for (const sessions of this.byKey.values()) for (const ws of sessions) visit(ws);
   }
 
+  forEachWindowOf(kid: unknown, visit: (ws: WindowState) => void): void {
+    for (const ws of this.byKey.get(kid) ?? []) visit(ws);
+  }
+
   private restoreWindow(r: RestoredWindow): WindowState {
     const kid = keyIdentity(r.key);
     const ws = this.newState(r.key, kid, r.start, r.end, r.stored.a, r.stored.p);

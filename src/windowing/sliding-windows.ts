@@ -211,6 +211,11 @@ export class SlidingWindows extends WindowLayout {
     for (const sk of this.byKey.values()) for (const ws of sk.wins.values()) visit(ws);
   }
 
+  forEachWindowOf(kid: unknown, visit: (ws: WindowState) => void): void {
+    const sk = this.byKey.get(kid);
+    if (sk !== undefined) for (const ws of sk.wins.values()) visit(ws);
+  }
+
   private slideKey(key: unknown, keyText: string): SlideKey {
     const kid = keyIdentity(key);
     let sk = this.byKey.get(kid);

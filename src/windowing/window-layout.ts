@@ -54,6 +54,9 @@ export abstract class WindowLayout {
   /** Visits every live window state. */
   abstract forEachWindow(visit: (ws: WindowState) => void): void;
 
+  /** Visits the live window states of the key whose identity is `kid` (for queries). */
+  abstract forEachWindowOf(kid: unknown, visit: (ws: WindowState) => void): void;
+
   /** Registers this layout's tables (and the reader of the older layout) with the operator's state. */
   abstract registerState(state: KeyedStateService): void;
 

@@ -3,6 +3,7 @@ import { StateError, describeError } from '../core/errors.js';
 import { keyIdentity } from '../core/key-encoding.js';
 import type { StateCell } from '../core/keyed-state.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import type { KeyedStateQuery } from '../core/state-query.js';
 import type { WindowResult } from '../core/window.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { AlignedWindows } from './aligned-windows.js';
@@ -16,6 +17,7 @@ import type { WindowContext, WindowLayout } from './window-layout.js';
 import { checkWindowOptions, type WindowConfig, type WindowOperatorOptions } from './window-operator-options.js';
 import type { WindowState } from './window-state.js';
 import { checkMeta, META_STATE_KEY, WINDOW_STATE_VERSION } from './window-state-layout.js';
+import { windowStateQuery } from './window-state-query.js';
 import { WindowTimers } from './window-timers.js';
 
 export type { WindowOperatorOptions } from './window-operator-options.js';
@@ -61,6 +63,7 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
   private readonly c: WindowContext;
   private readonly layout: WindowLayout;
   private readonly state: KeyedStateService;
+  readonly stateQuery: KeyedStateQuery;
   /** The operator's watermark and what its state was written for (`w2/m`). */
   private readonly progress: StateCell;
   private clock: OperatorContext | undefined;
@@ -92,6 +95,7 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
       restore: (value) => this.restoreProgress(value),
     });
     this.layout.registerState(this.state);
+    this.stateQuery = windowStateQuery(this.layout, this.c.agg);
   }
 
   open(ctx: OperatorContext): void {

@@ -1,10 +1,11 @@
 import type { Batch } from '../core/batch.js';
 import { PipelineError, rejectionReason, StateError } from '../core/errors.js';
-import { encodeKey } from '../core/key-encoding.js';
+import { decodeKey, encodeKey } from '../core/key-encoding.js';
 import type { StateCell } from '../core/keyed-state.js';
 import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import type { KeyedStateQuery } from '../core/state-query.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { HeldProbes, type ProbeRecord } from './held-probes.js';
 import type { LookupSpec } from './lookup-options.js';
@@ -87,6 +88,20 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
    * @param lookup makes the result of a record and its row (`null` for none, `kind: 'left'`).
    * @param keyed whether the stream is keyed: results then keep each record's key.
    */
+  /**
+   * Queryable state, by table key: the key's row versions in time order, each
+   * `{ from, row }` or `{ from, deleted: true }` (`from: null` for a static table's rows, valid
+   * from the beginning of time).
+   */
+  readonly stateQuery: KeyedStateQuery = {
+    get: (key) =>
+      this.versions.versionsOf(encodeKey(key))?.map((v) => {
+        const from = v.time === STATIC_ROW_TIME ? null : v.time;
+        return v.deleted ? { from, deleted: true } : { from, row: v.row };
+      }),
+    keys: () => [...this.versions.keyTexts()].map((keyText) => decodeKey(keyText)),
+  };
+
   constructor(
     private readonly spec: LookupSpec,
     private readonly streamKeyOf: (record: T) => unknown,

@@ -59,6 +59,16 @@ export class TableVersions {
     return i < 0 ? undefined : list[i];
   }
 
+  /** The versions of `keyText` in time order, if it has any. */
+  versionsOf(keyText: string): readonly TableVersion[] | undefined {
+    return this.byKey.get(keyText);
+  }
+
+  /** The key texts with at least one version. */
+  keyTexts(): Iterable<string> {
+    return this.byKey.keys();
+  }
+
   /** Drops what no lookup at a time `>= horizon` needs. */
   prune(horizon: number): void {
     while (this.pruneAt.size > 0 && this.pruneAt.peekTime() <= horizon) {

@@ -11,6 +11,7 @@ import {
   mapState,
   session,
   sum,
+  table,
   toArray,
   tumbling,
   valueState,
@@ -218,6 +219,46 @@ describe('job.query(uid): live keyed state', () => {
     });
     expect(await buffers.keys()).toEqual(['t1', 't2']);
     expect(await buffers.get('t3')).toBeUndefined();
+    await job.stop();
+  });
+
+  it('reads a lookup join: the table key row versions in time order, deletes included', async () => {
+    const trips = new PausedSource<{ id: string; zone: number; at: number }>();
+    const fares = new PausedSource<{ zone: number; perMile: number | null; at: number }>();
+    const job = from(trips)
+      .withTimestamps((t) => t.at, boundedOutOfOrderness('1h'))
+      .lookup(
+        table(
+          from(fares).withTimestamps((f) => f.at, boundedOutOfOrderness('1h')),
+          (f) => f.zone,
+          { isDelete: (f) => f.perMile === null },
+        ),
+        (t) => t.zone,
+        (t, fare) => ({ id: t.id, perMile: fare ? fare.perMile : null }),
+        { kind: 'left' },
+      )
+      .uid('trip-fares')
+      .to(toArray())
+      .run();
+    const versions = job.query('trip-fares');
+    fares.push([
+      { zone: 1, perMile: 2.5, at: T0 },
+      { zone: 2, perMile: 4, at: T0 },
+      { zone: 1, perMile: 3, at: T0 + 1_000 },
+    ]);
+    await fares.drained();
+    expect(await versions.get(1)).toEqual([
+      { from: T0, row: { zone: 1, perMile: 2.5, at: T0 } },
+      { from: T0 + 1_000, row: { zone: 1, perMile: 3, at: T0 + 1_000 } },
+    ]);
+    fares.push([{ zone: 2, perMile: null, at: T0 + 2_000 }]);
+    await fares.drained();
+    expect(await versions.get(2)).toEqual([
+      { from: T0, row: { zone: 2, perMile: 4, at: T0 } },
+      { from: T0 + 2_000, deleted: true },
+    ]);
+    expect(await versions.keys()).toEqual([1, 2]);
+    expect(await versions.get(3)).toBeUndefined();
     await job.stop();
   });
 

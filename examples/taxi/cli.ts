@@ -18,7 +18,7 @@ const HELP = `Usage: npm run taxi -- [options]
   --parquet FILE          read the real TLC yellow-taxi parquet file instead of generating
   --state DIR             LevelDB state: checkpoints, and a run killed midway resumes when started again
   --checkpoint-every D    with --state, a checkpoint this often (default 5s)
-  --brokers H:P           run through Kafka/Redpanda (taxi.raw_trips, 3 partitions)
+  --brokers H:P           run through Kafka/Redpanda (taxi.raw_trips and taxi.settlements, 3 partitions each)
   --metrics-port N        serve Prometheus metrics on http://127.0.0.1:N/metrics
   --no-batch-check        skip recomputing Gold in DuckDB
   --help                  this text`;

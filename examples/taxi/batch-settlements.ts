@@ -1,4 +1,5 @@
-import { DuckDBInstance, type DuckDBAppender } from '@duckdb/node-api';
+import type { DuckDBAppender } from '@duckdb/node-api';
+import { inMemoryDuckDb } from './in-memory-duckdb.js';
 import { SETTLEMENT_AFTER_MS, settlementRow, type CardTrip, type SettlementRow } from './settlement-join.js';
 import type { Settlement } from './settlement.js';
 
@@ -47,9 +48,7 @@ const numberOrNull = (v: unknown): number | null => (v === null || v === undefin
  * @example const { settled, unmatched } = await batchSettlements(cardTrips, settlements);
  */
 export async function batchSettlements(trips: Iterable<CardTrip>, settlements: Iterable<Settlement>): Promise<BatchSettlements> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
+  return inMemoryDuckDb(async (connection) => {
     await connection.run(TABLES_SQL);
     const tripAppender = await connection.createAppender('card_trips');
     for (const t of trips) {
@@ -81,10 +80,7 @@ export async function batchSettlements(trips: Iterable<CardTrip>, settlements: I
       .getRowObjectsJS()
       .map((r) => settlementRow(null, settlementOf(r)));
     return { settled, unmatched };
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
 }
 
 function settlementOf(r: Record<string, unknown>): Pick<Settlement, 'trip_id' | 'settled_ts' | 'amount' | 'tip_amount'> {

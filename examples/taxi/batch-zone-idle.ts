@@ -1,4 +1,4 @@
-import { DuckDBInstance } from '@duckdb/node-api';
+import { inMemoryDuckDb } from './in-memory-duckdb.js';
 import { ZONE_IDLE_AFTER_MS, zoneIdleAlert, type ZoneIdleAlert } from './zone-idle.js';
 
 /** A Silver pickup: the zone and the instant. */
@@ -29,9 +29,7 @@ ORDER BY zone, idle_since`;
  * @example const alerts = await batchZoneIdle([{ zone: 132, pickup_ts: 0 }]); // [{ id: '132@0', … }]
  */
 export async function batchZoneIdle(pickups: Iterable<ZonePickup>): Promise<ZoneIdleAlert[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
+  return inMemoryDuckDb(async (connection) => {
     await connection.run('CREATE TABLE pickups (zone INTEGER, pickup_ts BIGINT NOT NULL)');
     const appender = await connection.createAppender('pickups');
     for (const p of pickups) {
@@ -43,8 +41,5 @@ export async function batchZoneIdle(pickups: Iterable<ZonePickup>): Promise<Zone
     appender.closeSync();
     const rows = (await connection.runAndReadAll(ZONE_IDLE_SQL)).getRowObjectsJS();
     return rows.map((r) => zoneIdleAlert(Number(r.zone), Number(r.idle_since), false));
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
 }

@@ -135,6 +135,8 @@ function allocate(total: number, weights: readonly number[]): number[] {
 /** One generated trip, before it is sent. */
 export interface SampledTrip {
   trip: RawTrip;
+  /** Naive New York time of the true pickup (the meter may have recorded another). */
+  pickupNaive: number;
   /** Naive New York time the ride ended (the card is charged then), whatever the meter recorded. */
   endNaive: number;
   /** Naive New York time the meter sends the record. */
@@ -295,7 +297,7 @@ class TripSampler {
       // Stored in the cab with no connection, uploaded minutes to two days later.
       sendNaive = pickupNaive + Math.max(seconds * 1000, 0) + Math.min(r.logNormal(3 * HOUR_MS, 1.1), 48 * HOUR_MS);
     }
-    return { trip, endNaive: pickupNaive + Math.max(seconds * 1000, 0), sendNaive };
+    return { trip, pickupNaive, endNaive: pickupNaive + Math.max(seconds * 1000, 0), sendNaive };
   }
 
   /** 2024 metered fare: $3.00 plus $0.70 per unit, a unit being 1/5 mile or a minute in slow traffic. */
@@ -419,7 +421,7 @@ function event(p: Pending<{ line: string; kind: TripEvent['kind'] }>): TripEvent
  * @returns the sampled trips, lazily.
  * @example for (const { trip, endNaive } of sampledTrips({ events: 100, seed: 1 })) console.log(trip.PULocationID, endNaive);
  */
-export function* sampledTrips(options: Pick<GenerateTripsOptions, 'events' | 'seed'>): Generator<SampledTrip & { pickupNaive: number }> {
+export function* sampledTrips(options: Pick<GenerateTripsOptions, 'events' | 'seed'>): Generator<SampledTrip> {
   const { events, seed = 1 } = options;
   checkEventsAndSeed(events, seed);
   const r = new Prng(seed);
@@ -431,7 +433,7 @@ export function* sampledTrips(options: Pick<GenerateTripsOptions, 'events' | 'se
     pickups.length = 0;
     for (let i = 0; i < counts[h]; i++) pickups.push(starts[h] + r.int(HOUR_MS / 1000) * 1000);
     pickups.sort((a, b) => a - b);
-    for (const pickupNaive of pickups) yield { ...sampler.trip(pickupNaive), pickupNaive };
+    for (const pickupNaive of pickups) yield sampler.trip(pickupNaive);
   }
 }
 

@@ -5,8 +5,9 @@
  */
 
 // Pipelines and the runtime
-export { from, union, Stream, WindowedStream } from './pipeline/stream.js';
-export type { JoinKind, JoinOptions } from './joins/index.js';
+export { from, union, table, Stream, WindowedStream } from './pipeline/stream.js';
+export { Table } from './pipeline/table.js';
+export type { JoinKind, JoinOptions, LookupKind, LookupOptions, TableOptions } from './joins/index.js';
 export type { AggregateResult, AggregateSpec, Collected, StreamStage } from './pipeline/stream.js';
 export type { Job, RunOptions, RunSummary, RuntimeEvent } from './runtime/runtime.js';
 export type { RestoreOptions } from './runtime/restore-check.js';

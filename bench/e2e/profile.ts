@@ -1,6 +1,7 @@
-// Profiles one streamkit zone-5m run (on time: the job's 2h1m watermark delay) with `node --cpu-prof`
-// and sums self time per source module and per function: `tsx bench/e2e/profile.ts --input FILE
-// [--batch-size N]` (without it, streamkit's default batch size; recorded as 0). Runs the bundle that
+// Profiles one streamkit run of a benchmark job (default zone-5m, on time: the job's own watermark
+// delay) with `node --cpu-prof` and sums self time per source module and per function:
+// `tsx bench/e2e/profile.ts --input FILE [--job NAME] [--batch-size N]` (without it, streamkit's
+// default batch size; recorded as 0). Runs the bundle that
 // `npm run bench:e2e` builds (bench/.data/build/streamkit-job.mjs), so modules keep their names
 // in the bundle's `// path` markers. Writes bench/results/profile-latest.json (appending one entry
 // per batch size) and prints the top entries.
@@ -9,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { JOB_SPECS } from './jobs.js';
+import { JOB_SPECS, type JobName } from './jobs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUNDLE = join(ROOT, 'bench', '.data', 'build', 'streamkit-job.mjs');
@@ -22,6 +23,8 @@ interface CpuProfile {
 
 /** One profiled run: shares of self time (percent) by module and by function. */
 export interface ProfileEntry {
+  /** The benchmark job; entries written before jobs were recorded are zone-5m's. */
+  job?: JobName;
   input: string;
   /** Records per batch; 0 for streamkit's default. */
   batchSize: number;
@@ -34,10 +37,17 @@ export interface ProfileEntry {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { input: { type: 'string' }, 'batch-size': { type: 'string' }, top: { type: 'string', default: '15' } },
+    options: {
+      input: { type: 'string' },
+      job: { type: 'string', default: 'zone-5m' },
+      'batch-size': { type: 'string' },
+      top: { type: 'string', default: '15' },
+    },
   });
   if (!values.input) throw new TypeError('--input FILE is required');
   if (!existsSync(BUNDLE)) throw new Error('bench/.data/build/streamkit-job.mjs is missing: run `npm run bench:e2e` once first');
+  const job = values.job as JobName;
+  if (!(job in JOB_SPECS)) throw new TypeError(`--job must be one of ${Object.keys(JOB_SPECS).join(', ')}, got ${job}`);
   const top = Number(values.top);
   const dir = mkdtempSync(join(tmpdir(), 'streamkit-prof-'));
   try {
@@ -48,13 +58,13 @@ function main(): void {
         `--cpu-prof-dir=${dir}`,
         BUNDLE,
         '--job',
-        'zone-5m',
+        job,
         '--input',
         values.input,
         '--out',
         join(dir, 'out'),
         '--watermark-delay-ms',
-        String(JOB_SPECS['zone-5m'].watermarkDelayMs),
+        String(JOB_SPECS[job].watermarkDelayMs),
         ...(values['batch-size'] === undefined ? [] : ['--batch-size', values['batch-size']]),
       ],
       { encoding: 'utf8' },
@@ -100,9 +110,10 @@ function main(): void {
         .slice(0, top)
         .map(([name, t]) => ({ name, percent: Math.round((1000 * t) / total) / 10 }));
     const entry: ProfileEntry = {
+      job,
       input: values.input.replace(ROOT + '/', ''),
       batchSize: values['batch-size'] === undefined ? 0 : Number(values['batch-size']),
-      watermarkDelayMs: JOB_SPECS['zone-5m'].watermarkDelayMs,
+      watermarkDelayMs: JOB_SPECS[job].watermarkDelayMs,
       totalMs: Math.round(total / 1000),
       result,
       modules: rank(modules),
@@ -112,13 +123,9 @@ function main(): void {
     const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as ProfileEntry[]) : [];
     writeFileSync(
       out,
-      JSON.stringify(
-        [...previous.filter((p) => p.batchSize !== entry.batchSize && p.watermarkDelayMs === entry.watermarkDelayMs), entry],
-        null,
-        2,
-      ) + '\n',
+      JSON.stringify([...previous.filter((p) => (p.job ?? 'zone-5m') !== job || p.batchSize !== entry.batchSize), entry], null, 2) + '\n',
     );
-    console.log(`zone-5m, batch size ${entry.batchSize || 'default'}, ${entry.totalMs} ms profiled`);
+    console.log(`${job}, batch size ${entry.batchSize || 'default'}, ${entry.totalMs} ms profiled`);
     for (const m of entry.modules) console.log(`${m.percent.toFixed(1).padStart(5)} %  ${m.name}`);
     console.log('');
     for (const f of entry.functions) console.log(`${f.percent.toFixed(1).padStart(5)} %  ${f.name}`);

@@ -68,6 +68,24 @@ function toZoneTrip(t: RawTrip): ZoneTrip | null {
   };
 }
 
+/** What the sessions job reads of a Silver trip: like zone-5m, only its own columns (Flink's planner
+ * likewise drops every Silver column its sessions query never reads, the sha256 trip id included). */
+interface SessionTrip {
+  key: string;
+  pickupTs: number;
+  total: number | null;
+}
+
+function toSessionTrip(t: RawTrip): SessionTrip | null {
+  if (!passesSilver(t)) return null;
+  const pickupNaive = parseNaiveTimestamp(t.tpep_pickup_datetime as string) as number;
+  return {
+    key: `${t.VendorID ?? ''}|${t.PULocationID ?? ''}`,
+    pickupTs: nyNaiveToEpoch(pickupNaive),
+    total: t.total_amount === null ? null : roundHalfAway(t.total_amount, 2),
+  };
+}
+
 const zoneAggregates = {
   trips: count(),
   revenue: sum((t: { total: number | null }) => t.total ?? 0),
@@ -169,11 +187,13 @@ async function runJob(setup: JobSetup): Promise<{ summary: RunSummary; sink: Sin
     },
     () => recordsRead,
   );
-  const summary = await silver()
-    .withTimestamps((t) => t.pickup_ts, watermarks())
-    .keyBy((t) => `${t.vendor_id ?? ''}|${t.pickup_location_id ?? ''}`)
+  const summary = await raw
+    .map(toSessionTrip)
+    .filter(isPresent)
+    .withTimestamps((t) => t.pickupTs, watermarks())
+    .keyBy((t) => t.key)
     .window(session('30m'))
-    .aggregate({ trips: count(), revenue: sum((t: SilverTrip) => t.total_amount ?? 0) })
+    .aggregate({ trips: count(), revenue: sum((t: SessionTrip) => t.total ?? 0) })
     .to(sink)
     .run(options);
   return { summary, sink };

@@ -1,5 +1,6 @@
 import type { StateFingerprint } from '../core/operator.js';
 import type { JoinSpec } from '../joins/join-options.js';
+import type { LookupSpec } from '../joins/lookup-options.js';
 import { aggregatorIdentity } from '../windowing/aggregators/index.js';
 import type { Aggregator, WindowAssigner, WindowOptions } from '../windowing/types.js';
 
@@ -83,4 +84,19 @@ export function checkOperatorUid(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[\x00-\x1f\x7f]/.test(name)) {
     throw new TypeError(`uid(name): name must be a string of 1 to 200 characters without control characters, got ${JSON.stringify(name)}`);
   }
+}
+
+/**
+ * The fingerprint of a lookup join's state: its kind, lateness and kind of table.
+ *
+ * - `kind`: whether records without a row are emitted with `null`; held records were taken in
+ *   under one kind and would be answered under another.
+ * - `allowedLateness`: how long table versions are kept; versions dropped under a shorter lateness
+ *   are missing for a longer one, as dedup's horizon.
+ * - `table`: `versioned` versions have their rows' times, `static` ones the beginning of time.
+ * @param spec the validated lookup options.
+ * @example lookupFingerprint({ kind: 'left', allowedLateness: 0, table: 'static' })
+ */
+export function lookupFingerprint(spec: LookupSpec): StateFingerprint {
+  return { operator: 'lookup', kind: spec.kind, allowedLateness: `${spec.allowedLateness}ms`, table: spec.table };
 }

@@ -11,7 +11,16 @@ import type { Source } from '../core/source.js';
 import { toArray } from '../sinks/array-sink.js';
 import type { LateRecord, WindowResult } from '../core/window.js';
 import { dedup as dedupOperator } from '../delivery/dedup.js';
-import { intervalJoin, joinSpecOf, type JoinOptions } from '../joins/index.js';
+import {
+  checkTableOptions,
+  intervalJoin,
+  joinSpecOf,
+  lookupJoin,
+  lookupSpecOf,
+  type JoinOptions,
+  type LookupOptions,
+  type TableOptions,
+} from '../joins/index.js';
 import { repartitionParts, type RepartitionOptions } from '../kafka/repartition.js';
 import { UnionSource } from '../sources/union-source.js';
 import { TimestampOperator } from '../watermarks/timestamp-operator.js';
@@ -21,7 +30,8 @@ import type { Aggregator, WindowAssigner, WindowOptions } from '../windowing/typ
 import { windowOperator } from '../windowing/window-operator.js';
 import { checkAggregatorIdentity } from '../windowing/aggregators/index.js';
 import { keyedProcess, type ProcessOptions, type ProcessSpec, type StateDescriptors } from '../process/index.js';
-import { checkOperatorUid, dedupFingerprint, joinFingerprint, windowFingerprint } from './operator-identity.js';
+import { checkOperatorUid, dedupFingerprint, joinFingerprint, lookupFingerprint, windowFingerprint } from './operator-identity.js';
+import { Table } from './table.js';
 
 /** What a stream knows about its records at build time, to catch mistakes before running. */
 interface Traits {
@@ -278,6 +288,78 @@ export class Stream<T, K = null> {
       ...merged,
       operators: [...merged.operators, { make: () => intervalJoin(spec, fn) as Operator, fingerprint: joinFingerprint(spec) }],
       traits: { timestamped: true, keyed: true },
+    });
+  }
+
+  /**
+   * The event-time lookup (temporal) join with a table (Flink's `FOR SYSTEM_TIME AS OF` join on
+   * event time, Kafka Streams' stream-table join over a versioned store): each record at `t` meets
+   * the row of key `keyOf(record)` valid at `t`, the table version with the greatest time `<= t`
+   * (none after a delete), and gives `fn(record, row)`. The answer is the same in any arrival order,
+   * batch size or replay: a record waits until the watermark, the minimum of the stream's and the
+   * table's, reaches `t`, so every version at or before `t` has arrived. A static table (no event
+   * time) is read completely before any record joins.
+   *
+   * `kind: 'left'` also gives `fn(record, null)` for a record with no row; `'inner'` (default)
+   * drops it (counted as `lookup_unmatched`). A record older than the watermark by more than
+   * `allowedLateness` goes to `.late()`; a throwing `fn` or `keyOf` dead-letters the record.
+   * Table versions and waiting records are checkpointed keyed state; versions no record can ask
+   * for any more are dropped as the watermark passes. Results keep the stream's key and the
+   * record's timestamp; the watermark after the lookup is held back by `allowedLateness`.
+   * See docs/concepts/joins.md.
+   * @param table made by `table(stream, keyOf, options)`.
+   * @param keyOf the table key a record looks up; it need not be the stream's own key.
+   * @param fn makes one result of a record and its row (`null` when none, with `kind: 'left'`).
+   * @param options `kind` (`'inner'` or `'left'`), `allowedLateness`.
+   * @throws TypeError / RangeError naming a bad argument; PipelineError without `withTimestamps`.
+   * @example
+   * const zones = table(from(fromArray(zoneRows)), (z) => z.LocationID);
+   * trips
+   *   .withTimestamps((t) => t.pickupAt, boundedOutOfOrderness('1m'))
+   *   .lookup(zones, (t) => t.PULocationID, (t, zone) => ({ ...t, borough: zone?.Borough ?? 'Unknown' }), { kind: 'left' })
+   * @see table
+   */
+  lookup<R, TK, O>(
+    table: Table<R, TK>,
+    keyOf: (record: T) => TK,
+    fn: (record: T, row: R) => O,
+    options?: LookupOptions & { kind?: 'inner' },
+  ): Stream<O, K>;
+  lookup<R, TK, O>(
+    table: Table<R, TK>,
+    keyOf: (record: T) => TK,
+    fn: (record: T, row: R | null) => O,
+    options: LookupOptions & { kind: 'left' },
+  ): Stream<O, K>;
+  lookup<R, TK, O>(
+    table: Table<R, TK>,
+    keyOf: (record: T) => TK,
+    fn: (record: T, row: R | null) => O,
+    options?: LookupOptions,
+  ): Stream<O, K>;
+  lookup<R, TK, O>(table: Table<R, TK>, keyOf: (record: T) => TK, fn: (record: T, row: any) => O, options?: LookupOptions): Stream<O, K> {
+    if (!(table instanceof Table)) {
+      throw new TypeError(
+        'lookup(table, keyOf, fn): table must be made by table(stream, keyOf), such as table(from(fromArray(rows)), r => r.id)',
+      );
+    }
+    assertFunction(keyOf, 'lookup(table, keyOf, fn)');
+    assertFunction(fn, 'lookup(table, keyOf, fn)');
+    const spec = lookupSpecOf(options, table.versioned ? 'versioned' : 'static');
+    const { traits } = this.blueprint;
+    if (!traits.timestamped) {
+      throw new PipelineError('lookup: the stream needs event time: call .withTimestamps(timeOf, strategy) before .lookup()');
+    }
+    const merged = fanIn([this, table.rows as Stream<R, unknown>], false);
+    const side = { keyOf: table.keyOf, isDelete: table.options.isDelete };
+    const keyed = traits.keyed;
+    return new Stream<O, K>({
+      ...merged,
+      operators: [
+        ...merged.operators,
+        { make: () => lookupJoin<T, R, O>(spec, keyOf, side, fn, keyed) as Operator, fingerprint: lookupFingerprint(spec) },
+      ],
+      traits: { timestamped: true, keyed },
     });
   }
 
@@ -598,8 +680,47 @@ export function union<T, K = null>(...streams: Array<Stream<T, K>>): Stream<T, K
   return new Stream<T, K>(merged);
 }
 
-/** The blueprint of the fan-in of `streams`: one union source over all their sources, and a union entry over their plans. */
-function fanIn(streams: ReadonlyArray<Stream<any, any>>): Blueprint {
+/**
+ * A table of the rows of `stream`, keyed by `keyOf`, for {@link Stream.lookup}: any stream of
+ * upserts, such as an array, a JSONL file or a compacted Kafka topic. With event time
+ * (`withTimestamps`) it is a **versioned** table: each row is the version of its key from its time
+ * on, and a lookup at `t` sees the version valid at `t`. Without, it is a **static** table: every
+ * row is valid from the beginning of time (the last row of a key wins) and it is read completely
+ * before any record joins, so its source must end.
+ *
+ * Deletes: a row for which `options.isDelete(row)` is true removes its key from its time on (a
+ * tombstone); it is never itself joined. A row whose key function or `isDelete` throws is a dead
+ * letter. Rows are never late: one that arrives behind the watermark is applied to the records not
+ * answered yet (counted as `lookup_table_late_updates`).
+ * @param stream the rows: upserts (and deletes).
+ * @param keyOf the key of a row; the key a lookup's `keyOf` returns is compared with it by its
+ *   text, as `keyBy` compares keys.
+ * @param options `isDelete(row)`: whether a row is a delete.
+ * @throws TypeError naming a bad argument; PipelineError for a repartitioned stream.
+ * @example
+ * const zones = table(from(fromJsonl<Zone>('zones.jsonl')), (z) => z.LocationID);
+ * const prices = table(
+ *   from(fromKafka({ brokers, topic: 'prices', groupId: 'enrich' })).withTimestamps((p) => p.at, boundedOutOfOrderness('5s')),
+ *   (p) => p.sku,
+ *   { isDelete: (p) => p.price === null },
+ * );
+ * @see Stream.lookup
+ */
+export function table<R, TK>(stream: Stream<R, any>, keyOf: (row: R) => TK, options: TableOptions<R> = {}): Table<R, TK> {
+  if (!(stream instanceof Stream)) throw new TypeError('table(stream, keyOf): stream must be a stream, such as from(fromArray(rows))');
+  assertFunction(keyOf, 'table(stream, keyOf)');
+  checkTableOptions(options);
+  const { blueprint } = stream as unknown as { blueprint: Blueprint };
+  if (blueprint.upstream)
+    throw new PipelineError('table(stream, keyOf): the stream was repartitioned; a table reads its rows in one stage');
+  return new Table<R, TK>(stream, keyOf, blueprint.traits.timestamped, Object.freeze({ ...options }));
+}
+
+/**
+ * The blueprint of the fan-in of `streams`: one union source over all their sources, and a union entry over their plans.
+ * `sameTraits`: every input must be timestamped and keyed alike (a union; a lookup's table is neither).
+ */
+function fanIn(streams: ReadonlyArray<Stream<any, any>>, sameTraits = true): Blueprint {
   if (streams.length < 2) throw new TypeError('union(...streams): pass at least two streams');
   const blueprints = streams.map((stream, i) => {
     if (!(stream instanceof Stream)) throw new TypeError(`union(...streams): #${i + 1} is not a stream; start one with from(source)`);
@@ -608,13 +729,13 @@ function fanIn(streams: ReadonlyArray<Stream<any, any>>): Blueprint {
     return blueprint;
   });
   const timestamped = blueprints.map((b) => b.traits.timestamped);
-  if (timestamped.some(Boolean) && !timestamped.every(Boolean)) {
+  if (sameTraits && timestamped.some(Boolean) && !timestamped.every(Boolean)) {
     throw new PipelineError(
       `union(...streams): stream #${timestamped.indexOf(false) + 1} has no event time while others have: call .withTimestamps(…) on every input, or after the union`,
     );
   }
   const keyed = blueprints.map((b) => b.traits.keyed);
-  if (keyed.some(Boolean) && !keyed.every(Boolean)) {
+  if (sameTraits && keyed.some(Boolean) && !keyed.every(Boolean)) {
     throw new PipelineError(
       `union(...streams): stream #${keyed.indexOf(false) + 1} is not keyed while others are: keyBy every input, or after the union`,
     );

@@ -72,6 +72,11 @@ export class TimerHeap<R> {
   clear(): void {
     this.items.length = 0;
   }
+
+  /** Visits every pending timer's `ref`, in no particular order (to snapshot what they point at). */
+  forEachRef(visit: (ref: R) => void): void {
+    for (const item of this.items) visit(item.ref);
+  }
 }
 
 function before<R>(a: Timer<R>, b: Timer<R>): boolean {

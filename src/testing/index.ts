@@ -15,6 +15,8 @@ export { slidingWindowStarts } from '../windowing/sliding.js';
 export { lastPanes } from './last-panes.js';
 export { batchIntervalJoin } from './batch-interval-join.js';
 export type { BatchIntervalJoinOptions, BatchJoinResult } from './batch-interval-join.js';
+export { batchLookupJoin } from './batch-lookup-join.js';
+export type { BatchLookupJoinOptions, BatchLookupResult } from './batch-lookup-join.js';
 export { batchTimers, batchRunningTotals } from './batch-process.js';
 export type { TimerFiring, BatchTimersOptions, BatchRunningTotalsOptions } from './batch-process.js';
 export { compareKeys } from './compare-keys.js';

@@ -17,6 +17,7 @@ import {
   mapState,
   session,
   sliding,
+  table,
   tumbling,
   valueState,
   type StateBackend,
@@ -72,7 +73,7 @@ function keyRecorder(keys: Set<string>): StateBackend {
 }
 
 /**
- * The keys the stateful operators write: every window kind, dedup, a process function and an interval join. A page
+ * The keys the stateful operators write: every window kind, dedup, a process function, an interval join and a lookup join. A page
  * that quotes the keys
  * of another operator needs a pipeline with it here.
  */
@@ -115,6 +116,18 @@ async function writtenKeys(): Promise<Set<string>> {
   await side()
     .join(side(), { within: '1m' }, (l, r) => `${l.id}+${r.id}`)
     .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
+  // A lookup join over a versioned table, records held for the table's watermark at the checkpoints.
+  const users = table(
+    from(fromArray(events, { batchSize: 4 })).withTimestamps((e) => e.at + 10_000),
+    (e) => e.user,
+  );
+  await side()
+    .lookup(
+      users,
+      (e) => e.user,
+      (e, u) => `${e.id}:${u.id}`,
+    )
+    .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
   return keys;
 }
 
@@ -152,6 +165,9 @@ describe('docs: quoted state key layouts', () => {
       'p1/x/',
       'j1/m',
       'j1/b/',
+      'l1/m',
+      'l1/v/',
+      'l1/p/',
     ])
       expect(keys.some((k) => k.startsWith(prefix))).toBe(true);
     const wrong: string[] = [];

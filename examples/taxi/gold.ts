@@ -20,7 +20,8 @@ import { countIf, sqlAvg, sqlSum } from './sql-aggregators.js';
 
 /**
  * The Gold streams, in the order the summary lists them; each is written to `gold/<name>.jsonl`.
- * The first seven are windows; zone-idle alerts come from a process function, and the
+ * The first seven are windows over the trips, the borough ones windows over the trips enriched
+ * with the zone table (lookup joins); zone-idle alerts come from a process function, and the
  * settlements from an interval join with the settlement feed.
  */
 export const GOLD_STREAMS = [
@@ -31,6 +32,8 @@ export const GOLD_STREAMS = [
   'zone-sessions',
   'refund-alerts',
   'running-totals',
+  'borough-hourly',
+  'borough-pairs-hourly',
   'zone-idle-alerts',
   'settlements',
   'settlements-unmatched',

@@ -15,6 +15,7 @@ import {
   type Source,
   type WindowResult,
 } from '../../src/index.js';
+import { boroughBranches, withBoroughs } from './borough-gold.js';
 import { parseBronze } from './bronze.js';
 import { generateTrips, JANUARY_2024_TRIPS, MAX_NETWORK_DELAY_MS, TRIP_DISORDER_BOUND_MS } from './generator.js';
 import { GoldInputColumns } from './gold-input.js';
@@ -27,6 +28,7 @@ import { tripSettlements } from './settlement-join.js';
 import { parseSettlement } from './settlement.js';
 import { toSilver, type SilverTrip } from './silver.js';
 import { zoneIdleAlerts } from './zone-idle.js';
+import { readZoneTable, type TaxiZone } from './zone-table.js';
 
 /** How far behind the newest pickup the watermark trails: every trip that is not store-and-forward is on time. */
 export const WATERMARK_DELAY_MS = TRIP_DISORDER_BOUND_MS;
@@ -55,6 +57,8 @@ export interface TaxiJobOptions {
    * generator's settlement feed for generated trips; none for `parquet` or `source`.
    */
   settlementsSource?: Source<unknown>;
+  /** The TLC zone table the trips' boroughs are looked up in. Default: the shipped `taxi_zone_lookup.csv`. */
+  zones?: readonly TaxiZone[];
   /** Serve Prometheus metrics on this port while the job runs. */
   metricsPort?: number;
   gold?: Partial<GoldOptions>;
@@ -98,7 +102,8 @@ export interface TaxiJobResult {
  * The taxi job as one streamkit pipeline: raw records → Bronze (typed, or a dead letter) → Silver
  * (the published predicates, dedup on `trip_id`) → zone-idle alerts, and metrics and the
  * impossible-trip filter → seven Gold windows as branches, plus refund alerts over the negative-fare
- * records Silver rejects; card trips are then joined with the settlement feed, when there is one.
+ * records Silver rejects; then the pickup and dropoff boroughs from the zone table → two borough
+ * windows; card trips are then joined with the settlement feed, when there is one.
  * Event time is the pickup instant in America/New_York (the dropoff for the settlement join).
  */
 export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult> {
@@ -180,12 +185,16 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     })
     .filter((t): t is GoldTrip => t !== null)
     .branch((s) => s.to(goldInputSink), ...goldBranches({ ...goldFiles, late }, gold));
+  const boroughs = withBoroughs(job, options.zones ?? readZoneTable())
+    .late(late)
+    .deadLetters(dead)
+    .branch(...boroughBranches(goldFiles));
 
   const settlementsSource = options.settlementsSource ?? defaultSettlements(options);
   const settlementCounts = { settled: 0, unsettled: 0 };
   const settled = settlementsSource
     ? tripSettlements(
-        job,
+        boroughs.map((t) => t.trip),
         from(settlementsSource)
           .map((raw) => {
             const r = parseSettlement(raw);
@@ -196,7 +205,7 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
           .deadLetters(dead),
         { settled: countingStatus(goldFiles.settlements, settlementCounts), unmatched: goldFiles['settlements-unmatched'], late, dead },
       )
-    : job;
+    : boroughs;
 
   const summary = await settled.run({
     // Small batches: each batch's records, window states and results stay in the CPU caches and die

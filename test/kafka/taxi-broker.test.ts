@@ -32,7 +32,7 @@ function upserted(out: string, name: string): Map<string, unknown> {
 }
 
 describe('taxi job on a real broker', () => {
-  it('equals the embedded run on the same seed: Silver, dead letters, dedup, the exact Gold streams, settlements and zone-idle alerts', async () => {
+  it('equals the embedded run on the same seed: Silver, dead letters, dedup, the exact Gold streams, borough windows, settlements and zone-idle alerts', async () => {
     const base = { events: 2500, seed: 11, duplicates: 0.02, bad: 0.01 };
     const embeddedOut = mkdtempSync(join(tmpdir(), 'taxi-embedded-'));
     const kafkaOut = mkdtempSync(join(tmpdir(), 'taxi-kafka-'));
@@ -56,6 +56,18 @@ describe('taxi job on a real broker', () => {
       expect(rows, name).toEqual(upserted(embeddedOut, name));
     }
     expect(onKafka.counts.gold['settlements-unmatched']).toBe(embedded.counts.gold['settlements-unmatched']);
+    // The borough windows after the zone-table lookups: the same final pane per (key, window).
+    for (const name of ['borough-hourly', 'borough-pairs-hourly']) {
+      const panes = (out: string) =>
+        finalPanes(
+          readFileSync(join(out, 'gold', `${name}.jsonl`), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        );
+      expect(panes(kafkaOut).size, name).toBeGreaterThan(0);
+      expect(panes(kafkaOut), name).toEqual(panes(embeddedOut));
+    }
     const check = await checkGoldOutputAgainstBatch(kafkaOut, rawRecords(base), rawSettlements(base));
     expect(check.text).toMatch(/^settlements: \d+ rows matched, 0 only in stream, 0 only in batch, 0 differ$/m);
     expect(check.equal).toBe(true);

@@ -1,5 +1,6 @@
-import { DuckDBInstance, type DuckDBAppender } from '@duckdb/node-api';
+import type { DuckDBAppender } from '@duckdb/node-api';
 import type { GoldRow } from './gold-row.js';
+import { inMemoryDuckDb } from './in-memory-duckdb.js';
 import type { GoldTrip } from './metrics.js';
 import { nyDayStart } from './ny-time.js';
 
@@ -85,9 +86,7 @@ function numeric(v: unknown): number | null {
  * daily[0].value.total_revenue; // dollars, exact to the cent
  */
 export async function batchGold(trips: Iterable<GoldTrip>): Promise<BatchGoldResult> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
+  return inMemoryDuckDb(async (connection) => {
     await connection.run(TABLE_SQL);
     const appender = await connection.createAppender('gold_trips');
     for (const t of trips) {
@@ -120,10 +119,7 @@ export async function batchGold(trips: Iterable<GoldTrip>): Promise<BatchGoldRes
       return { window: { start, end: start + HOUR_MS }, value: mapValues(value) };
     });
     return { daily, hourly };
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
 }
 
 function mapValues(o: Record<string, unknown>): Record<string, number | null> {

@@ -18,9 +18,9 @@ const HELP = `Usage: npm run taxi -- [options]
   --parquet FILE          read the real TLC yellow-taxi parquet file instead of generating
   --state DIR             LevelDB state: checkpoints, and a run killed midway resumes when started again
   --checkpoint-every D    with --state, a checkpoint this often (default 5s)
-  --brokers H:P           run through Kafka/Redpanda (taxi.raw_trips, 3 partitions)
+  --brokers H:P           run through Kafka/Redpanda (taxi.raw_trips and taxi.settlements, 3 partitions each)
   --metrics-port N        serve Prometheus metrics on http://127.0.0.1:N/metrics
-  --no-batch-check        skip recomputing daily and hourly Gold in DuckDB
+  --no-batch-check        skip recomputing Gold in DuckDB
   --help                  this text`;
 
 /** A mistake on the command line: one line saying what is wrong, then the usage; exit status 2. */
@@ -100,7 +100,7 @@ const options: TaxiJobOptions = {
 };
 
 // The job's modules load once the command line is known good, so a mistake is reported at once.
-const { rawRecords, runTaxiJob } = await import('./pipeline.js');
+const { rawRecords, rawSettlements, runTaxiJob } = await import('./pipeline.js');
 const { GOLD_STREAMS } = await import('./gold.js');
 // Everything is loaded by now: this is the start-up (Node, streamkit and its
 // dependencies), reported apart from processing.
@@ -146,7 +146,7 @@ let batchCheck: { equal: boolean; text: string } | undefined;
 if (!args['no-batch-check']) {
   // The complete Gold output (every run into this folder, after upsert by id) against batch Gold over the whole input.
   const { checkGoldOutputAgainstBatch } = await import('./batch-check.js');
-  batchCheck = await checkGoldOutputAgainstBatch(options.out, rawRecords(options));
+  batchCheck = await checkGoldOutputAgainstBatch(options.out, rawRecords(options), rawSettlements(options));
 }
 
 const peakMb = process.resourceUsage().maxRSS / 1024;
@@ -164,7 +164,7 @@ const rows: Array<[string, string]> = [
   ['  … minutes truncated (old Spark)', fmt(rules.metricsKept.truncated)],
   ['  … minute boundaries (SQL datediff)', fmt(rules.metricsKept.boundary)],
   ['late records (beyond allowed lateness)', fmt(counts.late)],
-  ...GOLD_STREAMS.map((name): [string, string] => [`Gold ${name}`, `${fmt(counts.gold[name])} rows`]),
+  ...GOLD_STREAMS.map((name): [string, string] => [`Gold ${name}`, goldCount(name)]),
   ['Gold vs DuckDB batch', batchCheck ? (batchCheck.equal ? 'Gold equals batch' : 'DIFFERENT (see below)') : 'skipped'],
   ['start-up', `${fmt(startupMs)} ms (Node and module loading)`],
   ['processing', `${fmt(summary.durationMs)} ms (the job's run, until every output file is closed; ${fmt(cpuMs)} ms CPU)`],
@@ -208,6 +208,15 @@ function resumedRow(): Array<[string, string]> {
   if (id === undefined) return [];
   const before = args.brokers ? '' : `; ${fmt(read - result.counts.events)} events processed before it`;
   return [['resumed', `from checkpoint ${id}${before} (counts below are this run's)`]];
+}
+
+/** A Gold stream's row count; the settlement streams say how the trips settled, or that there was no feed. */
+function goldCount(name: (typeof GOLD_STREAMS)[number]): string {
+  if (name.startsWith('settlements') && options.parquet) return 'no settlement feed';
+  const rows = `${fmt(result.counts.gold[name])} rows`;
+  if (name !== 'settlements') return rows;
+  const { settled, unsettled } = result.counts.settlements;
+  return `${rows} (${fmt(settled)} settled, ${fmt(unsettled)} unsettled after 2 h)`;
 }
 
 function fmt(n: number): string {

@@ -1,4 +1,5 @@
 import { formatNaiveTimestamp, nyNaiveToEpoch } from './ny-time.js';
+import { ArrivalHeap, type Pending } from './arrival-heap.js';
 import { cumulativeWeights, Prng } from './prng.js';
 import { rawTripLine, type RawTrip } from './raw-trip.js';
 import { MANHATTAN_CORE_ZONES, pickupZoneWeights, UNUSED_PICKUP_ZONES, ZONE_COUNT, ZONES } from './zones.js';
@@ -98,57 +99,6 @@ const P_OVERLONG = 0.0006;
 const P_BACKWARDS = 0.0002;
 const P_GPS_GLITCH = 0.0025;
 
-interface Pending {
-  arrivalNaive: number;
-  seq: number;
-  line: string;
-  kind: TripEvent['kind'];
-}
-
-/** Binary min-heap on (arrival, seq): the reorder buffer between event order and arrival order. */
-class ArrivalHeap {
-  private readonly items: Pending[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  peek(): Pending | undefined {
-    return this.items[0];
-  }
-  private less(a: Pending, b: Pending): boolean {
-    return a.arrivalNaive < b.arrivalNaive || (a.arrivalNaive === b.arrivalNaive && a.seq < b.seq);
-  }
-  push(p: Pending): void {
-    const h = this.items;
-    let i = h.length;
-    h.push(p);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(p, h[parent])) break;
-      h[i] = h[parent];
-      i = parent;
-    }
-    h[i] = p;
-  }
-  pop(): Pending | undefined {
-    const h = this.items;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= h.length) break;
-        const c = l + 1 < h.length && this.less(h[l + 1], h[l]) ? l + 1 : l;
-        if (!this.less(h[c], last)) break;
-        h[i] = h[c];
-        i = c;
-      }
-      h[i] = last;
-    }
-    return top;
-  }
-}
-
 /** The hours trips are drawn from (naive start ms) with their full-scale trip counts. */
 function hourTable(): { starts: number[]; weights: number[] } {
   const starts: number[] = [JAN_1 - HOUR_MS];
@@ -182,6 +132,17 @@ function allocate(total: number, weights: readonly number[]): number[] {
   return counts;
 }
 
+/** One generated trip, before it is sent. */
+export interface SampledTrip {
+  trip: RawTrip;
+  /** Naive New York time of the true pickup (the meter may have recorded another). */
+  pickupNaive: number;
+  /** Naive New York time the ride ended (the card is charged then), whatever the meter recorded. */
+  endNaive: number;
+  /** Naive New York time the meter sends the record. */
+  sendNaive: number;
+}
+
 /** Draws the trips of one generator run; all randomness flows from one seeded PRNG. */
 class TripSampler {
   private readonly zoneCum: Float64Array;
@@ -197,10 +158,11 @@ class TripSampler {
   }
 
   /**
-   * One trip picked up at naive time `pickup`. Returns the raw record, its true pickup (the
-   * arrival clock runs on it even when the meter's clock was wrong) and when the record is sent.
+   * One trip picked up at naive time `pickup`. Returns the raw record, when the ride really ended
+   * and when the record is sent (both clocks run on the true pickup even when the meter's clock
+   * was wrong).
    */
-  trip(pickupNaive: number): { trip: RawTrip; sendNaive: number } {
+  trip(pickupNaive: number): SampledTrip {
     const r = this.r;
     const hour = Math.floor(pickupNaive / HOUR_MS) % 24;
     // Day 0 of the epoch, 1970-01-01, was a Thursday (4).
@@ -335,7 +297,7 @@ class TripSampler {
       // Stored in the cab with no connection, uploaded minutes to two days later.
       sendNaive = pickupNaive + Math.max(seconds * 1000, 0) + Math.min(r.logNormal(3 * HOUR_MS, 1.1), 48 * HOUR_MS);
     }
-    return { trip, sendNaive };
+    return { trip, pickupNaive, endNaive: pickupNaive + Math.max(seconds * 1000, 0), sendNaive };
   }
 
   /** 2024 metered fare: $3.00 plus $0.70 per unit, a unit being 1/5 mile or a minute in slow traffic. */
@@ -409,54 +371,70 @@ function corrupt(line: string, r: Prng): string {
  * for (const e of generateTripEvents({ events: 10_000, seed: 1 })) console.log(e.arrivalTs, e.line);
  */
 export function* generateTripEvents(options: GenerateTripsOptions): Generator<TripEvent> {
-  const { events, seed = 1, duplicates = 0, bad = 0 } = options;
-  if (!Number.isSafeInteger(events) || events < 1) {
-    throw new RangeError(`events must be a positive integer, got ${events}`);
-  }
-  if (!Number.isInteger(seed)) throw new TypeError(`seed must be an integer, got ${seed}`);
+  const { duplicates = 0, bad = 0, seed = 1 } = options;
+  checkEventsAndSeed(options.events, seed);
   for (const [name, p] of [
     ['duplicates', duplicates],
     ['bad', bad],
   ] as const) {
     if (!(typeof p === 'number' && p >= 0 && p <= 1)) throw new RangeError(`${name} must be a probability in [0, 1], got ${p}`);
   }
-  const r = new Prng(seed);
+  const trips = sampledTrips(options);
   // A separate stream for duplicates and corruption, so turning them on keeps the trips the same.
   const noise = new Prng(seed ^ 0x5bd1e995);
+  const heap = new ArrivalHeap<{ line: string; kind: TripEvent['kind'] }>();
+  let seq = 0;
+  for (const { trip, pickupNaive, sendNaive } of trips) {
+    // Trips come in pickup order and none arrives before its pickup: everything due by then can go.
+    for (const p of heap.popUntil(pickupNaive)) yield event(p);
+    let line = rawTripLine(trip);
+    let kind: TripEvent['kind'] = 'trip';
+    if (bad > 0 && noise.chance(bad)) {
+      line = corrupt(line, noise);
+      kind = 'bad';
+    }
+    heap.push({ arrivalNaive: Math.round(sendNaive), seq: seq++, item: { line, kind } });
+    if (duplicates > 0 && noise.chance(duplicates)) {
+      // At-least-once redelivery: the same bytes again, seconds to minutes later.
+      heap.push({ arrivalNaive: Math.round(sendNaive + noise.exponential(30_000)), seq: seq++, item: { line, kind: 'duplicate' } });
+    }
+  }
+  for (const p of heap.popUntil(Number.POSITIVE_INFINITY)) yield event(p);
+}
+
+function checkEventsAndSeed(events: number, seed: number): void {
+  if (!Number.isSafeInteger(events) || events < 1) {
+    throw new RangeError(`events must be a positive integer, got ${events}`);
+  }
+  if (!Number.isInteger(seed)) throw new TypeError(`seed must be an integer, got ${seed}`);
+}
+
+function event(p: Pending<{ line: string; kind: TripEvent['kind'] }>): TripEvent {
+  return { line: p.item.line, arrivalTs: nyNaiveToEpoch(p.arrivalNaive), kind: p.item.kind };
+}
+
+/**
+ * The trips of a run in pickup order (the true pickup, whatever the meter recorded), before they
+ * are sent: the one sequence both the trip feed and the settlement feed are drawn from.
+ *
+ * @param options - `events` and `seed`; duplicates and bad records are the feed's business.
+ * @returns the sampled trips, lazily.
+ * @example for (const { trip, endNaive } of sampledTrips({ events: 100, seed: 1 })) console.log(trip.PULocationID, endNaive);
+ */
+export function* sampledTrips(options: Pick<GenerateTripsOptions, 'events' | 'seed'>): Generator<SampledTrip> {
+  const { events, seed = 1 } = options;
+  checkEventsAndSeed(events, seed);
+  const r = new Prng(seed);
   const sampler = new TripSampler(r);
   const { starts, weights } = hourTable();
   const counts = allocate(events, weights);
-  const heap = new ArrivalHeap();
-  let seq = 0;
-  const emit = function* (until: number): Generator<TripEvent> {
-    for (let top = heap.peek(); top !== undefined && top.arrivalNaive <= until; top = heap.peek()) {
-      heap.pop();
-      yield { line: top.line, arrivalTs: nyNaiveToEpoch(top.arrivalNaive), kind: top.kind };
-    }
-  };
   const pickups: number[] = [];
   for (let h = 0; h < starts.length; h++) {
-    // Nothing generated from here on can arrive before this hour starts.
-    yield* emit(starts[h]);
     pickups.length = 0;
     for (let i = 0; i < counts[h]; i++) pickups.push(starts[h] + r.int(HOUR_MS / 1000) * 1000);
     pickups.sort((a, b) => a - b);
-    for (const pickup of pickups) {
-      const { trip, sendNaive } = sampler.trip(pickup);
-      let line = rawTripLine(trip);
-      let kind: TripEvent['kind'] = 'trip';
-      if (bad > 0 && noise.chance(bad)) {
-        line = corrupt(line, noise);
-        kind = 'bad';
-      }
-      heap.push({ arrivalNaive: Math.round(sendNaive), seq: seq++, line, kind });
-      if (duplicates > 0 && noise.chance(duplicates)) {
-        // At-least-once redelivery: the same bytes again, seconds to minutes later.
-        heap.push({ arrivalNaive: Math.round(sendNaive + noise.exponential(30_000)), seq: seq++, line, kind: 'duplicate' });
-      }
-    }
+    for (const pickupNaive of pickups) yield sampler.trip(pickupNaive);
   }
-  yield* emit(Number.POSITIVE_INFINITY);
 }
 
 /**

@@ -18,8 +18,26 @@ import { TAXI_TIME_ZONE } from './ny-time.js';
 import type { RawTrip } from './raw-trip.js';
 import { countIf, sqlAvg, sqlSum } from './sql-aggregators.js';
 
-/** The Gold streams, in the order the summary lists them; each is written to `gold/<name>.jsonl`. */
-export const GOLD_STREAMS = ['daily', 'hourly', 'zone-5m', 'zone-1h-every-5m', 'zone-sessions', 'refund-alerts', 'running-totals'] as const;
+/**
+ * The Gold streams, in the order the summary lists them; each is written to `gold/<name>.jsonl`.
+ * The first seven are windows over the trips, the borough ones windows over the trips enriched
+ * with the zone table (lookup joins); zone-idle alerts come from a process function, and the
+ * settlements from an interval join with the settlement feed.
+ */
+export const GOLD_STREAMS = [
+  'daily',
+  'hourly',
+  'zone-5m',
+  'zone-1h-every-5m',
+  'zone-sessions',
+  'refund-alerts',
+  'running-totals',
+  'borough-hourly',
+  'borough-pairs-hourly',
+  'zone-idle-alerts',
+  'settlements',
+  'settlements-unmatched',
+] as const;
 export type GoldStreamName = (typeof GOLD_STREAMS)[number];
 
 /**
@@ -37,7 +55,7 @@ export interface GoldOptions {
   refundThreshold: number;
 }
 
-type GoldSinks = Record<GoldStreamName, Sink<WindowResult<any, any>>> & { late: Sink<LateRecord> };
+type GoldSinks = Record<GoldStreamName, Sink<any>> & { late: Sink<LateRecord> };
 
 /** Money is summed in whole cents (decimal mode): exact, printed as cents, never with float noise. */
 const MONEY = { scale: 2 } as const;

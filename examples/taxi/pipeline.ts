@@ -15,14 +15,20 @@ import {
   type Source,
   type WindowResult,
 } from '../../src/index.js';
+import { boroughBranches, withBoroughs } from './borough-gold.js';
 import { parseBronze } from './bronze.js';
-import { generateTrips, JANUARY_2024_TRIPS, TRIP_DISORDER_BOUND_MS } from './generator.js';
+import { generateTrips, JANUARY_2024_TRIPS, MAX_NETWORK_DELAY_MS, TRIP_DISORDER_BOUND_MS } from './generator.js';
 import { GoldInputColumns } from './gold-input.js';
 import { goldBranches, GOLD_STREAMS, refundAlerts, type GoldOptions, type GoldStreamName } from './gold.js';
 import { tripVerdicts, withMetrics, type GoldTrip, type MinuteRule } from './metrics.js';
 import { nyNaiveToEpoch, parseNaiveTimestamp } from './ny-time.js';
 import type { RawTrip } from './raw-trip.js';
+import { generateSettlements } from './settlement-generator.js';
+import { tripSettlements } from './settlement-join.js';
+import { parseSettlement } from './settlement.js';
 import { toSilver, type SilverTrip } from './silver.js';
+import { zoneIdleAlerts } from './zone-idle.js';
+import { readZoneTable, type TaxiZone } from './zone-table.js';
 
 /** How far behind the newest pickup the watermark trails: every trip that is not store-and-forward is on time. */
 export const WATERMARK_DELAY_MS = TRIP_DISORDER_BOUND_MS;
@@ -46,6 +52,13 @@ export interface TaxiJobOptions {
   parquet?: string;
   /** Any other source of raw records (JSON lines or objects), e.g. `fromKafka(…)`. */
   source?: Source<unknown>;
+  /**
+   * The card-payment settlements (JSON lines or objects) joined to the trips. Default: the
+   * generator's settlement feed for generated trips; none for `parquet` or `source`.
+   */
+  settlementsSource?: Source<unknown>;
+  /** The TLC zone table the trips' boroughs are looked up in. Default: the shipped `taxi_zone_lookup.csv`. */
+  zones?: readonly TaxiZone[];
   /** Serve Prometheus metrics on this port while the job runs. */
   metricsPort?: number;
   gold?: Partial<GoldOptions>;
@@ -75,6 +88,8 @@ export interface TaxiJobResult {
     late: number;
     dedupDrops: number;
     gold: Record<GoldStreamName, number>;
+    /** Card trips settled and unsettled within the bound (the rows of `gold/settlements.jsonl`). */
+    settlements: { settled: number; unsettled: number };
   };
   rules: SilverRuleCounts;
   /** The columns of the Silver rows with metrics that fed Gold, in arrival order (for the batch check). */
@@ -85,9 +100,11 @@ export interface TaxiJobResult {
 
 /**
  * The taxi job as one streamkit pipeline: raw records → Bronze (typed, or a dead letter) → Silver
- * (the published predicates, dedup on `trip_id`) → metrics and the impossible-trip filter → seven
- * Gold streams as branches, plus refund alerts over the negative-fare records Silver rejects.
- * Event time is the pickup instant in America/New_York.
+ * (the published predicates, dedup on `trip_id`) → zone-idle alerts, and metrics and the
+ * impossible-trip filter → seven Gold windows as branches, plus refund alerts over the negative-fare
+ * records Silver rejects; then the pickup and dropoff boroughs from the zone table → two borough
+ * windows; card trips are then joined with the settlement feed, when there is one.
+ * Event time is the pickup instant in America/New_York (the dropoff for the settlement join).
  */
 export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult> {
   const gold: GoldOptions = {
@@ -109,7 +126,7 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
   const kept = new Set<GoldStreamName>(['daily', 'hourly']);
   const goldFiles = Object.fromEntries(
     GOLD_STREAMS.map((name) => [name, collecting(file(`gold/${name}.jsonl`), options.extraSinks?.[name], kept.has(name))]),
-  ) as Record<GoldStreamName, CollectingSink<WindowResult>>;
+  ) as Record<GoldStreamName, CollectingSink<any>>;
   const silverOut = collecting<SilverTrip>(file('silver.jsonl'), options.extraSinks?.silver, false);
   const goldInput = new GoldInputColumns();
   const goldInputSink: Sink<GoldTrip> = { name: 'gold-input', write: (trips) => trips.forEach((t) => goldInput.push(t)) };
@@ -118,12 +135,17 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
   const bronzeOut = file('bronze.jsonl');
   const rules: SilverRuleCounts = { silver: 0, metricsKept: { rounded: 0, truncated: 0, boundary: 0 } };
   let silverRejected = 0;
+  // Counted here rather than from the run's summary, which also counts the settlement feed's records.
+  let tripRecords = 0;
+  let bronzeTrips = 0;
 
   const source = options.source ?? fromIterable(counted(rawRecords(options), options.onProgress));
   const bronze = from(source)
     .map((raw) => {
+      tripRecords++;
       const r = parseBronze(raw);
       if (!r.ok) throw new RecordRejected(r.deadLetter.reason);
+      bronzeTrips++;
       return r.trip;
     })
     .deadLetters(dead);
@@ -148,7 +170,10 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     })
     .withTimestamps((t) => t.pickup_ts, boundedOutOfOrderness(WATERMARK_DELAY_MS))
     .dedup((t) => t.trip_id, { within: DEDUP_WITHIN })
-    .branch((s) => s.to(silverOut))
+    .branch(
+      (s) => s.to(silverOut),
+      (s) => zoneIdleAlerts(s, goldFiles['zone-idle-alerts']),
+    )
     .map((t) => {
       rules.silver++;
       const verdicts = tripVerdicts(t);
@@ -160,8 +185,29 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     })
     .filter((t): t is GoldTrip => t !== null)
     .branch((s) => s.to(goldInputSink), ...goldBranches({ ...goldFiles, late }, gold));
+  const boroughs = withBoroughs(job, options.zones ?? readZoneTable())
+    .late(late)
+    .deadLetters(dead)
+    .branch(...boroughBranches(goldFiles));
 
-  const summary = await job.run({
+  const settlementsSource = options.settlementsSource ?? defaultSettlements(options);
+  const settlementCounts = { settled: 0, unsettled: 0 };
+  const settled = settlementsSource
+    ? tripSettlements(
+        boroughs.map((t) => t.trip),
+        from(settlementsSource)
+          .map((raw) => {
+            const r = parseSettlement(raw);
+            if (!r.ok) throw new RecordRejected(r.reason);
+            return r.settlement;
+          })
+          .withTimestamps((s) => s.settled_ts, boundedOutOfOrderness(MAX_NETWORK_DELAY_MS))
+          .deadLetters(dead),
+        { settled: countingStatus(goldFiles.settlements, settlementCounts), unmatched: goldFiles['settlements-unmatched'], late, dead },
+      )
+    : boroughs;
+
+  const summary = await settled.run({
     // Small batches: each batch's records, window states and results stay in the CPU caches and die
     // young; 10k events run about 10 % faster than with the default 1,024, 100k as fast.
     batchSize: 256,
@@ -175,14 +221,15 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
   return {
     summary,
     counts: {
-      events: summary.records,
-      bronze: summary.records - dead.count,
+      events: tripRecords,
+      bronze: bronzeTrips,
       silverRejected,
       silver: silverOut.count,
       deadLetters: dead.count,
       late: summary.late,
       dedupDrops: summary.duplicates,
       gold: goldCounts,
+      settlements: settlementCounts,
     },
     rules,
     goldInput,
@@ -202,6 +249,24 @@ export function rawRecords(
 ): Iterable<unknown> | AsyncIterable<unknown> {
   if (options.parquet) return parquetTrips(options.parquet);
   return generateTrips({ events: options.events, seed: options.seed, duplicates: options.duplicates, bad: options.bad });
+}
+
+/**
+ * The settlement events of a run, when it has any: the generator's settlement feed for generated
+ * trips (the same sequence every time for the same `events` and `seed`), none for the parquet file.
+ * @param options - the run's `parquet` file, or the generator's `events` and `seed`.
+ * @returns JSON lines, or `undefined`.
+ * @example for (const line of rawSettlements({ events: 10, seed: 1 }) ?? []) console.log(line);
+ */
+export function rawSettlements(options: Pick<TaxiJobOptions, 'parquet' | 'events' | 'seed'>): Iterable<string> | undefined {
+  if (options.parquet) return undefined;
+  return generateSettlements({ events: options.events, seed: options.seed });
+}
+
+function defaultSettlements(options: TaxiJobOptions): Source<unknown> | undefined {
+  if (options.source) return undefined;
+  const lines = rawSettlements(options);
+  return lines && fromIterable(lines);
 }
 
 /** The parquet reader (hyparquet) is loaded only when a parquet file is read. */
@@ -236,6 +301,20 @@ function counted<T>(records: Iterable<T> | AsyncIterable<T>, onProgress?: (n: nu
     }
     report();
   })();
+}
+
+/** Passes rows on to `sink`, counting them by `status`. */
+function countingStatus<T extends { status: string }>(sink: Sink<T>, counts: Record<string, number>): Sink<T> {
+  return {
+    name: sink.name,
+    open: sink.open?.bind(sink),
+    flush: sink.flush?.bind(sink),
+    close: sink.close?.bind(sink),
+    write(batch: T[]) {
+      for (const row of batch) counts[row.status] = (counts[row.status] ?? 0) + 1;
+      return sink.write(batch);
+    },
+  };
 }
 
 interface CollectingSink<T> extends Sink<T> {

@@ -66,6 +66,8 @@ export class UnionSource implements Source<unknown> {
   }
 
   inputPartitions(input: number): readonly number[] {
+    // An input that ended has no partitions left: nothing downstream waits for its watermark.
+    if (this.ended[input]) return [];
     return this.inputs[input].partitions().map((p) => packInputPartition(input, p));
   }
 

@@ -249,3 +249,45 @@ describe('union checkpoints and restores', () => {
     await expect(job).rejects.toThrow(/positions of 2 sources, this union reads 3/);
   });
 });
+
+describe('union inputs that end', () => {
+  it('a withTimestamps after the merge stops waiting for an input once it ended: its watermark moves while the long input runs', async () => {
+    // A long input and a short one; after the merge the records are stamped again. Once the short
+    // input ended, only the long one's partitions count, so windows fire as the long one is read,
+    // not all at its end.
+    let pulled = 0;
+    function* long(): Generator<Event> {
+      for (const e of events('long', 2_000, 10)) {
+        pulled++;
+        yield e;
+      }
+    }
+    const pulledAtResult: number[] = [];
+    const sink = toArray<WindowResult<string, number>>();
+    const write = sink.write.bind(sink);
+    sink.write = (items) => {
+      for (let i = 0; i < items.length; i++) pulledAtResult.push(pulled);
+      return write(items);
+    };
+    const merged = union(
+      from(fromIterable(long(), { batchSize: 50 })).withTimestamps((e) => e.t, monotonic()),
+      from(fromArray(events('short', 5, 10), { batchSize: 5 })).withTimestamps((e) => e.t, monotonic()),
+    )
+      .map((e) => ({ ...e, t: e.t + 1 }))
+      .withTimestamps((e) => e.t, monotonic());
+    // Merged once more (as a join or lookup merges its inputs): the stamp above reads the
+    // partitions of both inputs of the first union, the short one's after it ended too.
+    await union(
+      merged,
+      from(fromArray(events('other', 3, 10), { batchSize: 3 })).withTimestamps((e) => e.t + 1, monotonic()),
+    )
+      .keyBy((e) => e.key)
+      .window(tumbling(1_000))
+      .aggregate(count())
+      .to(sink)
+      .run({ batchSize: 50 });
+    expect(sink.items.reduce((n, r) => n + r.value, 0)).toBe(2_008);
+    // The first windows fired long before the last record of the long input was read.
+    expect(Math.min(...pulledAtResult)).toBeLessThan(500);
+  });
+});

@@ -28,8 +28,9 @@ export function boroughPair(pickup: string | null, dropoff: string | null): stri
 /**
  * Looks up the boroughs of each trip's pickup and dropoff zones in the TLC zone table, a static
  * table (its rows are valid from the beginning of time; it is read completely before any trip
- * joins). Two lookups, one per zone column, each over its own copy of the table. The first waits for
- * stragglers as long as the exact daily and hourly streams do, so every trip is enriched.
+ * joins, and from then on every trip is answered at once, stragglers included). Two lookups, one
+ * per zone column, each over its own copy of the table; the borough windows after them wait for
+ * stragglers as long as the exact daily and hourly streams do, so every trip is counted.
  *
  * @param trips - Gold trips.
  * @param zones - the zone table's rows.
@@ -38,26 +39,21 @@ export function boroughPair(pickup: string | null, dropoff: string | null): stri
  */
 export function withBoroughs(trips: Stream<GoldTrip, any>, zones: readonly TaxiZone[]): Stream<BoroughTrip, any> {
   const zoneTable = () => table(from(fromArray(zones)), (z) => z.LocationID);
-  const options = { kind: 'left', allowedLateness: EXACT_LATENESS } as const;
-  return (
-    trips
-      .lookup(
-        zoneTable(),
-        (t) => t.pickup_location_id,
-        (trip, zone) => ({ trip, pickup_borough: zone?.Borough ?? null }),
-        options,
-      )
-      .uid('pickup-borough')
-      // Every record the first lookup passes on is ahead of the watermark it passes on (held back by
-      // that lateness), so the second needs no lateness of its own and adds no delay.
-      .lookup(
-        zoneTable(),
-        (t) => t.trip.dropoff_location_id,
-        (t, zone): BoroughTrip => ({ ...t, dropoff_borough: zone?.Borough ?? null }),
-        { kind: 'left' },
-      )
-      .uid('dropoff-borough')
-  );
+  return trips
+    .lookup(
+      zoneTable(),
+      (t) => t.pickup_location_id,
+      (trip, zone) => ({ trip, pickup_borough: zone?.Borough ?? null }),
+      { kind: 'left' },
+    )
+    .uid('pickup-borough')
+    .lookup(
+      zoneTable(),
+      (t) => t.trip.dropoff_location_id,
+      (t, zone): BoroughTrip => ({ ...t, dropoff_borough: zone?.Borough ?? null }),
+      { kind: 'left' },
+    )
+    .uid('dropoff-borough');
 }
 
 /** Trips and revenue (cents-exact) per key and New York wall-clock hour. */

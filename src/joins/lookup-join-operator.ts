@@ -48,6 +48,8 @@ export interface LookupTableSide<R> {
  * - A record at `t <= W - L` is late: the versions it needs may be gone.
  * - A static table (a stream without event time) has every row at the beginning of time; its
  *   input's watermark stays at -∞ until it ends, so it is read completely before any record joins.
+ *   From then on its rows never change: every record is answered at once, none is late (a record
+ *   behind the watermark stays as late downstream as it came).
  * - Versions older than a key's newest at or before `W - L` are dropped (so is that one when it
  *   is a delete). A table row behind the watermark is still applied, to records not answered yet.
  * - The watermark forwarded is `W - L`: a result (at its record's time) is never behind it.
@@ -200,6 +202,10 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
     const { values, times, keys, positions, partition } = batch;
     if (!times) throw new PipelineError('lookup: the stream needs event time: call .withTimestamps(…) before .lookup()');
     const horizon = this.horizon();
+    // A static table is complete once any watermark has passed (its own stays at -∞ until its
+    // input ends) and its rows never change: every record is then answered at once, exactly,
+    // however far behind the watermark it is, as a map over the stream would.
+    const staticComplete = this.spec.table === 'static' && this.watermark > -Infinity;
     const now = newResults<O>(this.keyed);
     const nowPositions: number[] = [];
     for (let i = 0; i < values.length; i++) {
@@ -212,12 +218,12 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
         this.deadLetter(out, rejectionReason(error, `${this.uid} key`), value, partition, positions[i]);
         continue;
       }
-      if (time <= horizon) {
+      if (time <= horizon && !staticComplete) {
         out.late({ record: value, window: { start: time, end: time + 1 }, watermark: this.watermark });
         continue;
       }
       const streamKey = keys ? keys[i] : null;
-      if (time <= this.watermark) {
+      if (time <= this.watermark || staticComplete) {
         // Behind the watermark but within lateness: the versions it needs are all here.
         if (this.answer({ time, value, keyText, streamKey, partition, offset: positions[i] }, now, out)) nowPositions.push(positions[i]);
         continue;

@@ -1,4 +1,4 @@
-import { count, from, fromArray, table, tumbling, type Sink, type Stream, type WindowResult } from '../../src/index.js';
+import { count, table, tumbling, type Sink, type Stream, type WindowResult } from '../../src/index.js';
 import { EXACT_LATENESS } from './gold.js';
 import type { GoldTrip } from './metrics.js';
 import { TAXI_TIME_ZONE } from './ny-time.js';
@@ -33,12 +33,13 @@ export function boroughPair(pickup: string | null, dropoff: string | null): stri
  * stragglers as long as the exact daily and hourly streams do, so every trip is counted.
  *
  * @param trips - Gold trips.
- * @param zones - the zone table's rows.
+ * @param zoneRows - makes a stream of the zone table's rows (without event time: a static table),
+ *   called once per lookup: over an array of rows, or over a compacted topic in `--brokers` mode.
  * @returns the trips with their boroughs.
- * @example withBoroughs(goldTrips, readZoneTable());
+ * @example withBoroughs(goldTrips, () => from(fromArray(readZoneTable())));
  */
-export function withBoroughs(trips: Stream<GoldTrip, any>, zones: readonly TaxiZone[]): Stream<BoroughTrip, any> {
-  const zoneTable = () => table(from(fromArray(zones)), (z) => z.LocationID);
+export function withBoroughs(trips: Stream<GoldTrip, any>, zoneRows: () => Stream<TaxiZone>): Stream<BoroughTrip, any> {
+  const zoneTable = () => table(zoneRows(), (z) => z.LocationID);
   return trips
     .lookup(
       zoneTable(),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   boundedOutOfOrderness,
   from,
+  fromArray,
   fromIterable,
   levelState,
   RecordRejected,
@@ -28,7 +29,7 @@ import { tripSettlements } from './settlement-join.js';
 import { parseSettlement } from './settlement.js';
 import { toSilver, type SilverTrip } from './silver.js';
 import { zoneIdleAlerts } from './zone-idle.js';
-import { readZoneTable, type TaxiZone } from './zone-table.js';
+import { parseZoneRow, readZoneTable, type TaxiZone } from './zone-table.js';
 
 /** How far behind the newest pickup the watermark trails: every trip that is not store-and-forward is on time. */
 export const WATERMARK_DELAY_MS = TRIP_DISORDER_BOUND_MS;
@@ -62,6 +63,11 @@ export interface TaxiJobOptions {
   settlementsSource?: Source<unknown>;
   /** The TLC zone table the trips' boroughs are looked up in. Default: the shipped `taxi_zone_lookup.csv`. */
   zones?: readonly TaxiZone[];
+  /**
+   * Makes a source of the zone table's rows (JSON lines or objects) instead of `zones`: called once
+   * per lookup, each source must end (a static table is read completely first). Used by `--brokers`.
+   */
+  zonesSource?: () => Source<unknown>;
   /** Serve Prometheus metrics on this port while the job runs. */
   metricsPort?: number;
   gold?: Partial<GoldOptions>;
@@ -188,7 +194,20 @@ export async function runTaxiJob(options: TaxiJobOptions): Promise<TaxiJobResult
     })
     .filter((t): t is GoldTrip => t !== null)
     .branch((s) => s.to(goldInputSink), ...goldBranches({ ...goldFiles, late }, gold));
-  const boroughs = withBoroughs(job, options.zones ?? readZoneTable())
+  const zoneSource = options.zonesSource;
+  const zoneRows = zoneSource
+    ? () =>
+        from(zoneSource())
+          .map((raw) => {
+            try {
+              return parseZoneRow(typeof raw === 'string' ? JSON.parse(raw) : raw);
+            } catch (error) {
+              throw new RecordRejected(`zone row: ${(error as Error).message}`);
+            }
+          })
+          .deadLetters(dead)
+    : () => from(fromArray(options.zones ?? readZoneTable()));
+  const boroughs = withBoroughs(job, zoneRows)
     .late(late)
     .deadLetters(dead)
     .branch(...boroughBranches(goldFiles));

@@ -85,3 +85,26 @@ export function parseZoneTable(text: string): TaxiZone[] {
 export function readZoneTable(path: string = defaultPath()): TaxiZone[] {
   return parseZoneTable(readFileSync(path, 'utf8'));
 }
+
+/**
+ * Checks one zone row read as JSON (from the `taxi.zones` topic in `--brokers` mode).
+ *
+ * @param value - the parsed row.
+ * @returns the zone.
+ * @throws TypeError naming what is missing, so the row goes to the dead letters.
+ * @example parseZoneRow({ LocationID: 1, Borough: 'EWR', Zone: 'Newark Airport', service_zone: 'EWR' }).Borough; // 'EWR'
+ */
+export function parseZoneRow(value: unknown): TaxiZone {
+  const z = value as Partial<TaxiZone> | null;
+  if (
+    z === null ||
+    typeof z !== 'object' ||
+    !Number.isInteger(z.LocationID) ||
+    typeof z.Borough !== 'string' ||
+    typeof z.Zone !== 'string' ||
+    typeof z.service_zone !== 'string'
+  ) {
+    throw new TypeError(`not a zone row (LocationID, Borough, Zone, service_zone): ${JSON.stringify(value)}`);
+  }
+  return { LocationID: z.LocationID as number, Borough: z.Borough, Zone: z.Zone, service_zone: z.service_zone };
+}

@@ -1,6 +1,5 @@
-import type { DuckDBAppender } from '@duckdb/node-api';
 import type { GoldRow } from './gold-row.js';
-import { inMemoryDuckDb } from './in-memory-duckdb.js';
+import { appendNullable, inMemoryDuckDb, numberOrNull } from './in-memory-duckdb.js';
 import type { TaxiZone } from './zone-table.js';
 
 const HOUR_MS = 3_600_000;
@@ -42,11 +41,6 @@ export interface BatchBoroughs {
   boroughPairsHourly: GoldRow[];
 }
 
-function appendIntegerOrNull(appender: DuckDBAppender, v: number | null): void {
-  if (v === null) appender.appendNull();
-  else appender.appendInteger(v);
-}
-
 /**
  * The borough Gold in DuckDB (an in-memory database opened and closed by the call): Gold trips
  * left-joined to the zone table on their pickup (and dropoff) zone, then grouped per hour as the
@@ -74,8 +68,8 @@ CREATE TABLE trips (pickup_ts BIGINT NOT NULL, pickup_location_id INTEGER, dropo
     const tripAppender = await connection.createAppender('trips');
     for (const t of trips) {
       tripAppender.appendBigInt(BigInt(t.pickup_ts));
-      appendIntegerOrNull(tripAppender, t.pickup_location_id);
-      appendIntegerOrNull(tripAppender, t.dropoff_location_id);
+      appendNullable(tripAppender, t.pickup_location_id, (x) => tripAppender.appendInteger(x));
+      appendNullable(tripAppender, t.dropoff_location_id, (x) => tripAppender.appendInteger(x));
       if (t.total_amount === null) tripAppender.appendNull();
       else tripAppender.appendDouble(t.total_amount);
       tripAppender.endRow();
@@ -87,7 +81,7 @@ CREATE TABLE trips (pickup_ts BIGINT NOT NULL, pickup_location_id INTEGER, dropo
         return {
           key: String(r.borough_key),
           window: { start, end: start + HOUR_MS },
-          value: { trips: Number(r.trips), revenue: r.revenue === null ? null : Number(r.revenue) },
+          value: { trips: Number(r.trips), revenue: numberOrNull(r.revenue) },
         };
       });
     return { boroughHourly: await rows(BOROUGH_HOURLY_SQL), boroughPairsHourly: await rows(BOROUGH_PAIRS_HOURLY_SQL) };

@@ -1,6 +1,5 @@
-import type { DuckDBAppender } from '@duckdb/node-api';
 import type { GoldRow } from './gold-row.js';
-import { inMemoryDuckDb } from './in-memory-duckdb.js';
+import { appendNullable, inMemoryDuckDb, numberOrNull } from './in-memory-duckdb.js';
 import type { GoldTrip } from './metrics.js';
 import { nyDayStart } from './ny-time.js';
 
@@ -63,16 +62,6 @@ export interface BatchGoldResult {
   hourly: GoldRow[];
 }
 
-function appendNullable(appender: DuckDBAppender, v: number | null, append: (x: number) => void): void {
-  if (v === null) appender.appendNull();
-  else append(v);
-}
-
-function numeric(v: unknown): number | null {
-  if (v === null || v === undefined) return null;
-  return typeof v === 'bigint' ? Number(v) : Number(v);
-}
-
 /**
  * Computes the daily summary and hourly patterns over Gold input rows in DuckDB (an in-memory
  * database opened and closed by the call), the engine of the published batch baseline. The
@@ -114,7 +103,7 @@ export async function batchGold(trips: Iterable<GoldTrip>): Promise<BatchGoldRes
     });
     const hourlyRows = (await connection.runAndReadAll(HOURLY_PATTERNS_SQL)).getRowObjectsJS();
     const hourly = hourlyRows.map((r): GoldRow => {
-      const start = (numeric(r.hour) as number) * HOUR_MS;
+      const start = (numberOrNull(r.hour) as number) * HOUR_MS;
       const { hour: _, ...value } = r;
       return { window: { start, end: start + HOUR_MS }, value: mapValues(value) };
     });
@@ -124,6 +113,6 @@ export async function batchGold(trips: Iterable<GoldTrip>): Promise<BatchGoldRes
 
 function mapValues(o: Record<string, unknown>): Record<string, number | null> {
   const out: Record<string, number | null> = {};
-  for (const [k, v] of Object.entries(o)) out[k] = numeric(v);
+  for (const [k, v] of Object.entries(o)) out[k] = numberOrNull(v);
   return out;
 }

@@ -1,5 +1,4 @@
-import type { DuckDBAppender } from '@duckdb/node-api';
-import { inMemoryDuckDb } from './in-memory-duckdb.js';
+import { appendNullable, inMemoryDuckDb, numberOrNull } from './in-memory-duckdb.js';
 import { SETTLEMENT_AFTER_MS, settlementRow, type CardTrip, type SettlementRow } from './settlement-join.js';
 import type { Settlement } from './settlement.js';
 
@@ -30,13 +29,6 @@ export interface BatchSettlements {
   unmatched: SettlementRow[];
 }
 
-function appendDoubleOrNull(appender: DuckDBAppender, v: number | null): void {
-  if (v === null) appender.appendNull();
-  else appender.appendDouble(v);
-}
-
-const numberOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
 /**
  * The settlement join in DuckDB (an in-memory database opened and closed by the call): the left
  * join of card trips with the settlements within 2 hours after dropoff, and the settlements left
@@ -54,7 +46,7 @@ export async function batchSettlements(trips: Iterable<CardTrip>, settlements: I
     for (const t of trips) {
       tripAppender.appendVarchar(t.trip_id);
       tripAppender.appendBigInt(BigInt(t.dropoff_ts));
-      appendDoubleOrNull(tripAppender, t.total_amount);
+      appendNullable(tripAppender, t.total_amount, (x) => tripAppender.appendDouble(x));
       tripAppender.endRow();
     }
     tripAppender.closeSync();
@@ -62,8 +54,8 @@ export async function batchSettlements(trips: Iterable<CardTrip>, settlements: I
     for (const s of settlements) {
       settlementAppender.appendVarchar(s.trip_id);
       settlementAppender.appendBigInt(BigInt(s.settled_ts));
-      appendDoubleOrNull(settlementAppender, s.amount);
-      appendDoubleOrNull(settlementAppender, s.tip_amount);
+      appendNullable(settlementAppender, s.amount, (x) => settlementAppender.appendDouble(x));
+      appendNullable(settlementAppender, s.tip_amount, (x) => settlementAppender.appendDouble(x));
       settlementAppender.endRow();
     }
     settlementAppender.closeSync();

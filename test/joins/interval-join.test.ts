@@ -18,7 +18,7 @@ import {
   type LateRecord,
   type WindowResult,
 } from '../../src/index.js';
-import { stoppingAfter } from '../pipeline/stopping-after.js';
+import { stopAndResume, stoppingAfter } from '../pipeline/stopping-after.js';
 
 interface Trip {
   id: string;
@@ -277,19 +277,13 @@ describe('interval join state', () => {
         fc.constantFrom<JoinOptions['kind']>('inner', 'left', 'outer'),
         async (stopAt, ba, bb, kind) => {
           const options: JoinOptions = { within: { before: 40, after: 25 }, kind, allowedLateness: 10 };
-          const whole = toArray<string>();
-          await pipeline(options, undefined, new AbortController(), [ba, bb]).to(whole).run();
-          const state = join(dir, `run-${++runs}`);
-          const first = toArray<string>();
-          const stop = new AbortController();
-          await pipeline(options, stopAt, stop, [ba, bb])
-            .to(first)
-            .run({ state: levelState(state), checkpointEvery: { records: 40 }, signal: stop.signal });
-          const second = toArray<string>();
-          await pipeline(options, undefined, new AbortController(), [ba, bb])
-            .to(second)
-            .run({ state: levelState(state), checkpointEvery: { records: 40 } });
-          expect([...first.items, ...second.items].sort()).toEqual([...whole.items].sort());
+          const { whole, resumed } = await stopAndResume(
+            (at, stop) => pipeline(options, at, stop, [ba, bb]),
+            stopAt,
+            join(dir, `run-${++runs}`),
+            { records: 40 },
+          );
+          expect([...resumed].sort()).toEqual([...whole].sort());
         },
       ),
       { numRuns: 12 },

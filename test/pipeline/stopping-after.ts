@@ -1,4 +1,9 @@
+import type { RunSummary } from '../../src/core/runtime-event.js';
 import type { Source } from '../../src/core/source.js';
+import type { Stream } from '../../src/pipeline/stream.js';
+import type { RunOptions } from '../../src/runtime/run-options.js';
+import { toArray } from '../../src/sinks/array-sink.js';
+import { levelState } from '../../src/state/level-state.js';
 
 /**
  * `source`, raising `stop` at its `after`-th poll (never when `after` is undefined): run with
@@ -16,4 +21,40 @@ export function stoppingAfter<T>(source: Source<T>, after: number | undefined, s
     },
     position: () => source.position(),
   };
+}
+
+/** What {@link stopAndResume} ran: the uninterrupted run's results, and both halves of the interrupted one. */
+export interface StoppedAndResumed<T> {
+  whole: T[];
+  /** The results of the stopped run, then of the run restored from its checkpoint. */
+  resumed: T[];
+  stopped: RunSummary;
+  restored: RunSummary;
+}
+
+/**
+ * Runs the pipeline `make` builds three times: once never stopped; once stopped gracefully at the
+ * source's `stopAt`-th poll with `levelState(state)`; and once more from that checkpoint to the end.
+ * A restore is exact when `resumed` holds what `whole` holds.
+ * @param make builds the pipeline, its source wrapped with {@link stoppingAfter}(source, at, stop).
+ * @param checkpointEvery how often the stopped and restored runs checkpoint.
+ */
+export async function stopAndResume<T>(
+  make: (at: number | undefined, stop: AbortController) => Stream<T, any>,
+  stopAt: number,
+  state: string,
+  checkpointEvery: RunOptions['checkpointEvery'],
+): Promise<StoppedAndResumed<T>> {
+  const whole = toArray<T>();
+  await make(undefined, new AbortController()).to(whole).run();
+  const first = toArray<T>();
+  const stop = new AbortController();
+  const stopped = await make(stopAt, stop)
+    .to(first)
+    .run({ state: levelState(state), checkpointEvery, signal: stop.signal });
+  const second = toArray<T>();
+  const restored = await make(undefined, new AbortController())
+    .to(second)
+    .run({ state: levelState(state), checkpointEvery });
+  return { whole: whole.items, resumed: [...first.items, ...second.items], stopped, restored };
 }

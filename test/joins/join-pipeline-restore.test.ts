@@ -7,6 +7,7 @@ import { toArray } from '../../src/sinks/array-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
 import { levelState } from '../../src/state/level-state.js';
 import { keyedEvents, type KeyedEvent } from '../../src/testing/index.js';
+import { runStoppingAtCheckpoint } from '../pipeline/stopping-after.js';
 import { byId, expectedSeconds, ordersWithPayments, type CustomerSecond, type Order, type Payment } from './orders-payments.js';
 
 const DELAY = 150;
@@ -51,16 +52,8 @@ describe('union → interval join → process function: restore equivalence', ()
           expect([...whole.items].sort(byId)).toEqual(expectedSeconds([...ordersA, ...ordersB], payments));
 
           const state = join(dir, `run-${++runs}`);
-          const first = toArray<CustomerSecond>();
-          const job = pipeline()
-            .to(first)
-            .run({
-              state: levelState(state),
-              credits: 1,
-              checkpointEvery: { records: every },
-              onEvent: (e) => e.type === 'checkpoint.completed' && e.id === cut && job.stop(),
-            });
-          if ((await job).stopped) stopped++;
+          const first = await runStoppingAtCheckpoint(pipeline(), levelState(state), every, cut);
+          if (first.summary.stopped) stopped++;
           const second = toArray<CustomerSecond>();
           await pipeline()
             .to(second)

@@ -1,5 +1,6 @@
 import type { RunSummary } from '../../src/core/runtime-event.js';
 import type { Source } from '../../src/core/source.js';
+import type { StateBackend } from '../../src/core/state-backend.js';
 import type { Stream } from '../../src/pipeline/stream.js';
 import type { RunOptions } from '../../src/runtime/run-options.js';
 import { toArray } from '../../src/sinks/array-sink.js';
@@ -57,4 +58,26 @@ export async function stopAndResume<T>(
     .to(second)
     .run({ state: levelState(state), checkpointEvery });
   return { whole: whole.items, resumed: [...first.items, ...second.items], stopped, restored };
+}
+
+/**
+ * Runs `stream` with `state`, a checkpoint every `every` records and one credit, and stops it
+ * gracefully as checkpoint `cut` completes (a short input may end first).
+ * @returns the results it emitted and its summary (`stopped: true` when the stop came first).
+ */
+export async function runStoppingAtCheckpoint<T>(
+  stream: Stream<T, any>,
+  state: StateBackend,
+  every: number,
+  cut: number,
+): Promise<{ items: T[]; summary: RunSummary }> {
+  const out = toArray<T>();
+  const job = stream.to(out).run({
+    state,
+    credits: 1,
+    checkpointEvery: { records: every },
+    onEvent: (e) => e.type === 'checkpoint.completed' && e.id === cut && job.stop(),
+  });
+  const summary = await job;
+  return { items: out.items, summary };
 }

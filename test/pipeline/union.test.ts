@@ -17,7 +17,7 @@ import { memoryState } from '../../src/state/memory-state.js';
 import { boundedOutOfOrderness, monotonic } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
-import { stopAndResume, stoppingAfter } from './stopping-after.js';
+import { runStoppingAtCheckpoint, stopAndResume, stoppingAfter } from './stopping-after.js';
 
 interface Event {
   src: string;
@@ -207,16 +207,8 @@ describe('union checkpoints and restores', () => {
       union(from(fromIterable(slowly(values('a', 200)), { batchSize: 7 })), from(fromIterable(slowly(values('b', 150)), { batchSize: 5 })));
     for (const cut of [1, 2, 3, 5, 8, 13]) {
       const state = memoryState();
-      const first = toArray<string>();
-      const job = pipeline()
-        .to(first)
-        .run({
-          state,
-          credits: 1,
-          checkpointEvery: { records: 20 },
-          onEvent: (e) => e.type === 'checkpoint.completed' && e.id === cut && job.stop(),
-        });
-      expect((await job).stopped).toBe(true);
+      const first = await runStoppingAtCheckpoint(pipeline(), state, 20, cut);
+      expect(first.summary.stopped).toBe(true);
       const second = toArray<string>();
       await pipeline().to(second).run({ state });
       expect([...first.items, ...second.items].sort()).toEqual(all);

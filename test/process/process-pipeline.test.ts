@@ -26,6 +26,7 @@ import {
   type ValueStateDescriptor,
 } from '../../src/index.js';
 import { batchTimers } from '../../src/testing/index.js';
+import { runStoppingAtCheckpoint } from '../pipeline/stopping-after.js';
 
 interface Trip {
   id: number;
@@ -387,16 +388,7 @@ describe('process functions: restore equivalence', () => {
                 },
               });
           const state = memoryState();
-          const first = toArray<string>();
-          const job = pipeline()
-            .to(first)
-            .run({
-              state,
-              credits: 1,
-              checkpointEvery: { records: every },
-              onEvent: (e) => e.type === 'checkpoint.completed' && e.id === cut && job.stop(),
-            });
-          await job;
+          const first = await runStoppingAtCheckpoint(pipeline(), state, every, cut);
           const second = toArray<string>();
           await pipeline().to(second).run({ state });
           const expected = batchTimers(input, { keyOf: (e) => e.key, timersOf: (e) => [e.at + e.offset] }).map((t) => `${t.key}@${t.time}`);

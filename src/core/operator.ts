@@ -1,3 +1,4 @@
+import type { ResidentState } from './resident-state.js';
 import type { Batch } from './batch.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { Metrics } from './metrics.js';
@@ -17,6 +18,11 @@ export interface Output<T = unknown> {
 export interface StateWriter {
   put(key: string, value: unknown): void;
   delete(key: string): void;
+  /**
+   * Deletes every stored key that starts with `prefix` (a resident operator's range delete, see
+   * {@link ResidentState.deletePrefix}); applied before this checkpoint's puts.
+   */
+  deletePrefix?(prefix: string): void;
 }
 
 /**
@@ -41,6 +47,13 @@ export interface OperatorContext {
   /** The partitions the source currently reads (for per-partition watermarks). */
   sourcePartitions(): readonly number[];
   readonly metrics: Metrics;
+  /**
+   * The store for this operator's keyed state when the backend keeps state on disk
+   * (`levelState(dir, { memory })`); `undefined` with heap state. An operator that uses it keeps
+   * its keyed state there, not in the heap, and is restored lazily (its `restoreState` gets no
+   * entries). Called once, in `open`.
+   */
+  residentState?(): ResidentState | undefined;
 }
 
 /**

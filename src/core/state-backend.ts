@@ -1,4 +1,5 @@
 import type { StateFingerprint } from './operator.js';
+import type { ResidentState } from './resident-state.js';
 import type { SourcePosition } from './source.js';
 
 /** The changes one operator made since its previous snapshot (everything, on a full snapshot). */
@@ -14,6 +15,16 @@ export interface OperatorStateChanges {
    * (`run({ restore: { allowDroppedState } })`): the backend removes all of it with this checkpoint.
    */
   dropped?: boolean;
+  /**
+   * Prefixes whose keys are all deleted, before `deletes` and `puts` (a resident operator's range
+   * deletes, see {@link ResidentState.deletePrefix}).
+   */
+  deletedPrefixes?: Set<string>;
+  /**
+   * True when the operator keeps its keyed state in the backend's store ({@link ResidentState}):
+   * its changes are always incremental, and a restore does not load its entries.
+   */
+  resident?: boolean;
 }
 
 /** What a completed checkpoint holds: its id, the source position as of the barrier, operator state. */
@@ -48,4 +59,15 @@ export interface StateBackend {
   open(): Promise<RestoredCheckpoint | undefined>;
   write(checkpoint: CheckpointData): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The store of operator `uid`'s keyed state when this backend keeps state on disk
+   * (`levelState(dir, { memory })`); absent or `undefined` when state lives in the heap. Called
+   * after `open`, once per operator.
+   */
+  residentState?(uid: string): ResidentState | undefined;
+  /**
+   * Registers what to call when the changes held in memory for resident state fill their share of
+   * the memory budget: the runtime takes a checkpoint at the next batch boundary.
+   */
+  onMemoryPressure?(request: () => void): void;
 }

@@ -1,3 +1,4 @@
+import type { ResidentState } from './resident-state.js';
 import { encodeKey } from './key-encoding.js';
 
 /**
@@ -24,8 +25,11 @@ export interface KeyedStateQuery {
    * one `encodeKey` accepts (callers check it first).
    */
   get(key: unknown): unknown;
-  /** The keys it holds state for, as the user's keys, in any order. */
-  keys(): Iterable<unknown>;
+  /**
+   * The keys it holds state for, as the user's keys, in any order; an operator whose state is on
+   * disk ({@link ResidentState}) lists them as it reads them.
+   */
+  keys(): Iterable<unknown> | AsyncIterable<unknown>;
 }
 
 /** One key's state, as {@link StateQuery.entries} lists it. */

@@ -49,10 +49,10 @@ export class JobStateQueries {
         return undefined;
       },
       entries: async (options = {}) => {
-        const listed = this.list(await this.hooksOf(uid), options);
+        const listed = await this.list(await this.hooksOf(uid), options);
         return listed.map(([key, hook]): StateEntry => ({ key, value: hook.get(key) }));
       },
-      keys: async (options = {}) => this.list(await this.hooksOf(uid), options).map(([key]) => key),
+      keys: async (options = {}) => (await this.list(await this.hooksOf(uid), options)).map(([key]) => key),
     };
   }
 
@@ -80,11 +80,11 @@ export class JobStateQueries {
   }
 
   /** The keys of every hook within `options`, in key order, each with the hook holding it. */
-  private list(hooks: KeyedStateQuery[], options: StateRangeOptions): Array<[unknown, KeyedStateQuery]> {
+  private async list(hooks: KeyedStateQuery[], options: StateRangeOptions): Promise<Array<[unknown, KeyedStateQuery]>> {
     const { from, to, limit } = checkRange(options);
     const byText = new Map<string, [unknown, KeyedStateQuery]>();
     for (const hook of hooks) {
-      for (const key of hook.keys()) {
+      for await (const key of hook.keys()) {
         if ((from !== undefined && compareKeys(key, from) < 0) || (to !== undefined && compareKeys(key, to) > 0)) continue;
         const text = encodeKey(key);
         if (!byText.has(text)) byText.set(text, [key, hook]);

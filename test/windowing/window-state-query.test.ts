@@ -50,7 +50,7 @@ describe('the window operator query hook', () => {
             const latest = new Map<string, WindowResult<unknown, unknown>>();
             for (const r of results) latest.set(`${encodeKey(r.key)}|${r.window.start}|${r.window.end}`, r);
             const query = op.stateQuery!;
-            const keys = [...query.keys()];
+            const keys = [...(query.keys() as Iterable<unknown>)];
             expect(new Set(keys)).toEqual(new Set(records.map(([key]) => key)));
             for (const key of keys) {
               const open = query.get(key) as Array<{ window: { start: number; end: number }; value: unknown; fired: boolean }>;
@@ -78,7 +78,7 @@ describe('the window operator query hook', () => {
     const results: WindowResult<unknown, unknown>[] = [];
     op.processBatch({ values: [1, 2, 4], times: [0, 1, 2], positions: [0, 1, 2], partition: 0 }, collector(results));
     expect(results.map((r) => r.value)).toEqual([3]);
-    expect([...op.stateQuery!.keys()]).toEqual([null]);
+    expect([...(op.stateQuery!.keys() as Iterable<unknown>)]).toEqual([null]);
     expect(op.stateQuery!.get(null)).toEqual([{ window: { start: 0, end: 10 }, value: 4, fired: true }]);
   });
 });

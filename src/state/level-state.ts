@@ -637,7 +637,12 @@ function rollBack(undo: Undo): void {
  * generation it has, without a digest (its entries are never all read). Range deletes are listed
  * in the meta record and cleared after the batch ({@link clearRanges}).
  */
-function writeResident(batch: ReturnType<Db['batch']>, uid: string, changes: OperatorStateChanges, current: OperatorMeta | undefined): OperatorMeta {
+function writeResident(
+  batch: ReturnType<Db['batch']>,
+  uid: string,
+  changes: OperatorStateChanges,
+  current: OperatorMeta | undefined,
+): OperatorMeta {
   const generation = current?.generation ?? 0;
   const prefix = statePrefix(uid, generation);
   for (const key of changes.deletes) batch.del(encodeKeyAfter(prefix, key));

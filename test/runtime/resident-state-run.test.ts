@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/core/batch.js';
+import { METRICS } from '../../src/core/metric-catalogue.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../../src/core/operator.js';
 import type { ResidentState } from '../../src/core/resident-state.js';
 import { fromArray } from '../../src/sources/array-source.js';
@@ -74,13 +75,20 @@ describe('a job with resident state (levelState(dir, { memory }))', () => {
     const heap = toArray<string>();
     await counted(keys).to(heap).run();
     const resident = toArray<string>();
-    const summary = await counted(keys)
+    const job = counted(keys)
       .to(resident)
       .run({ state: levelState(join(root, 'a'), { memory: '32KB' }), checkpointEvery: '1h' });
+    const summary = await job;
     expect(KeyCounter.resident).toBe(1);
     expect(resident.items).toEqual(heap.items);
     // An hour-long interval never comes due: every checkpoint but the last was asked for by memory pressure.
     expect(summary.checkpoints).toBeGreaterThan(3);
+    expect(job.metrics.get(METRICS.statePressureCheckpoints)).toBe(summary.checkpoints - 1);
+    // 1,000 keys do not fit 32 KB: evicted counts are read back from LevelDB.
+    expect(job.metrics.get(METRICS.stateCacheMisses)).toBeGreaterThan(1_000);
+    // Every record reads its key once, from memory or from LevelDB.
+    expect(job.metrics.get(METRICS.stateCacheHits) + job.metrics.get(METRICS.stateCacheMisses)).toBe(keys.length);
+    expect(job.metrics.get(METRICS.stateReadBytes)).toBeGreaterThan(0);
   });
 
   it('stops at a checkpoint and resumes without loading its state, equal to an uninterrupted run', async () => {

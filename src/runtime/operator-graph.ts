@@ -73,6 +73,9 @@ export interface RestoredGraphState {
   fingerprints?: ReadonlyMap<string, StateFingerprint>;
 }
 
+/** The fingerprint part of an operator whose keyed state is resident in the backend's store. */
+const RESIDENT_STORAGE = 'disk';
+
 /** A stateful operator of the running graph with its identity. */
 interface StatefulOperator extends StatefulOperatorIdentity {
   op: Operator;
@@ -128,7 +131,12 @@ class Segment implements Downstream {
       metrics: env.metrics,
       residentState: () => {
         const store = env.residentState(uids[i]);
-        if (store) env.resident.add(uids[i]);
+        if (store) {
+          env.resident.add(uids[i]);
+          // Its state is in another layout than on the heap: a checkpoint of either refuses the other.
+          const stateful = env.stateful.find((o) => o.uid === uids[i]);
+          if (stateful) stateful.fingerprint = { ...stateful.fingerprint, storage: RESIDENT_STORAGE };
+        }
         return store;
       },
     }));

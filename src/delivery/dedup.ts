@@ -274,7 +274,7 @@ export class DedupOperator<T> implements Operator<T, T> {
   restoreState(entries: Iterable<[string, unknown]>): void {
     if (this.resident) {
       // On disk nothing is loaded here; entries can only come from a checkpoint of the heap layout.
-      for (const [key] of entries) throw heapLayoutOnDisk(key);
+      for (const [key] of entries) throw heapLayoutOnDisk(this.uid, key);
       return;
     }
     this.state.restore(entries);
@@ -337,11 +337,13 @@ function incompatible(key: string): StateError {
   );
 }
 
-function heapLayoutOnDisk(key: string): StateError {
+/** A checkpoint of the heap layout handed to a dedup whose ids are on disk: the layouts differ. */
+function heapLayoutOnDisk(uid: string, key: string): StateError {
   return new StateError(
     'STATE_INCOMPATIBLE',
-    `dedup: the checkpoint holds its ids in the heap layout (entry ${JSON.stringify(key)}, written without levelState({ memory })), ` +
-      `and this run keeps them on disk (levelState({ memory })): restore it with the state options that wrote it, or use a new state directory`,
+    `operator ${JSON.stringify(uid)}: the checkpoint holds its ids in the heap (entry ${JSON.stringify(key)}, written without ` +
+      `levelState(dir, { memory })), and this run keeps them on disk (levelState(dir, { memory })): restore it with the levelState ` +
+      `options that wrote it, or start from a new directory`,
   );
 }
 

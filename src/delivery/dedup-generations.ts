@@ -61,8 +61,9 @@ export class DedupGenerations {
 
   /**
    * The event time `id` is deduplicated against for a record at `t`, or `undefined` when none is
-   * still remembered (`> horizon`) or it lies more than `within` before `t` (it cannot make the
-   * record a duplicate, and the record is remembered in its place as the heap table would).
+   * still remembered (`> horizon`) or its latest sighting lies before generation `gen(t) - 1`
+   * (more than `within` before `t`: it cannot make the record a duplicate, and the heap table
+   * would replace it by `t` just as a missing one).
    */
   current(id: string, t: number, horizon: number): number | undefined {
     const own = Math.floor(t / this.within);

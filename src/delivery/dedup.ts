@@ -40,7 +40,7 @@ const ID_PREFIX = `${STATE_VERSION}/i/`;
  * away. An id is forgotten once the watermark passes `firstSeen + within`; the ids live in
  * checkpointed state, written incrementally (only the ids that changed since the last snapshot).
  * With `levelState(dir, { memory })` they live on disk instead, in generations of event time
- * ({@link DedupGenerations}); the decisions are the same.
+ * (`DedupGenerations`); the decisions are the same.
  *
  * The decision depends only on the state and the current watermark, never on batch boundaries or
  * processing time, so a pipeline replayed from a checkpoint drops exactly the same records.
@@ -127,7 +127,7 @@ export class DedupOperator<T> implements Operator<T, T> {
     return seenAt > this.watermark - this.within;
   }
 
-  /** Ids currently remembered (on disk: the entries of the generations not yet deleted, see {@link DedupGenerations.size}). */
+  /** Ids currently remembered (on disk: the entries of the generations not yet deleted, see `DedupGenerations.size`). */
   get size(): number {
     return this.resident ? this.resident.size : this.seen.size;
   }
@@ -199,9 +199,9 @@ export class DedupOperator<T> implements Operator<T, T> {
   }
 
   /**
-   * The loop of `processBatch` with the ids on disk: the same decisions, where the heap table's
-   * entry is the id's latest sighting in the generations near `t`. A passed entry needs no
-   * delete: its generation goes as a whole.
+   * The loop of `processBatch` with the ids on disk, kept apart so the heap loop stays as fast as
+   * it was: the same decisions, where the heap table's entry is the id's latest sighting found
+   * from `t - within` on. A passed entry needs no delete: its generation goes as a whole.
    */
   private processOnDisk(batch: Batch<T>, ids: DedupGenerations, out: Output<T>): void {
     const { values, times } = batch;

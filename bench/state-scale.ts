@@ -88,7 +88,10 @@ async function buildChild(): Promise<void> {
   });
 }
 
-type Outcome = { ok: true; o: ProcessOutcome } | { ok: false; status: RunStatus; error: string; peakRssMb: number | null; outerMs: number };
+type Outcome =
+  | { ok: true; o: ProcessOutcome }
+  /** recordsRead: the last progress line of a streamkit run before it failed. */
+  | { ok: false; status: RunStatus; error: string; recordsRead: number | null; peakRssMb: number | null; outerMs: number };
 
 const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|OutOfMemoryError|Java heap space|Cannot allocate memory/;
 
@@ -97,8 +100,17 @@ async function attempt(command: string, args: string[], env?: NodeJS.ProcessEnv)
     return { ok: true, o: await runBenchProcess(command, args, RUN_TIMEOUT_MS, env) };
   } catch (e) {
     if (!(e instanceof BenchProcessFailed)) throw e;
-    const status: RunStatus = OUT_OF_MEMORY.test(e.stderrTail) ? 'out of memory' : 'failed';
-    return { ok: false, status, error: e.stderrTail.trim().split('\n').slice(-6).join('\n'), peakRssMb: e.peakRssMb, outerMs: e.outerMs };
+    const lines = e.stderrTail.trim().split('\n');
+    const oom = lines.find((l) => OUT_OF_MEMORY.test(l));
+    const read = lines.filter((l) => l.startsWith('records read: ')).pop();
+    return {
+      ok: false,
+      status: oom ? 'out of memory' : 'failed',
+      error: oom?.trim() ?? lines.slice(-6).join('\n'),
+      recordsRead: read === undefined ? null : Number(read.slice('records read: '.length)),
+      peakRssMb: e.peakRssMb,
+      outerMs: e.outerMs,
+    };
   }
 }
 
@@ -127,7 +139,7 @@ function failedRecord(job: StateJob, engine: string, size: number, r: Extract<Ou
     size,
     status: r.status,
     error: r.error,
-    records: null,
+    records: r.recordsRead,
     wallMs: Math.round(r.outerMs),
     eventsPerSecond: null,
     steadyEventsPerSecond: null,
@@ -186,7 +198,10 @@ async function flinkSessionDigest(file: string): Promise<string | null> {
 function describe(r: StateRunRecord): string {
   const f = (x: number | null | undefined) => (x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
   const base = `${r.job} ${sizeLabel(r.size)} ${r.engine}: ${r.status}`;
-  if (r.status !== 'ok') return `${base} after ${f((r.wallMs ?? 0) / 1000)} s, peak RSS ${f(r.peakRssMb)} MB\n${r.error ?? ''}`;
+  if (r.status !== 'ok') {
+    const read = r.records === null ? '' : ` with at least ${f(r.records)} records read`;
+    return `${base} after ${f((r.wallMs ?? 0) / 1000)} s${read}, peak RSS ${f(r.peakRssMb)} MB\n${r.error ?? ''}`;
+  }
   const parts = [`wall ${((r.wallMs ?? 0) / 1000).toFixed(1)} s`, `peak RSS ${f(r.peakRssMb)} MB`];
   if (r.job === 'dedup-ids' || r.job === 'sessions-keys') {
     parts.push(`${f(r.eventsPerSecond)} ev/s (steady ${f(r.steadyEventsPerSecond)})`, `rows ${f(r.outputRows)}`);

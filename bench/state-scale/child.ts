@@ -30,6 +30,9 @@ import type { IdEvent, KeyEvent } from './inputs.js';
 const JOBS = ['dedup-ids', 'sessions-keys', 'fill', 'resume', 'touch'] as const;
 type ChildJob = (typeof JOBS)[number];
 
+/** Records between two progress lines on stderr. */
+const PROGRESS_EVERY = 250_000;
+
 /** A sink that digests what it receives and keeps nothing; notes the first result. */
 class DigestSink<T> implements Sink<T> {
   readonly name = 'state-scale-digest';
@@ -98,6 +101,8 @@ async function main(): Promise<void> {
   };
   const parse = (line: string): unknown => {
     recordsRead++;
+    // On stderr: how far a run got if it runs out of memory.
+    if (recordsRead % PROGRESS_EVERY === 0) process.stderr.write(`records read: ${recordsRead}\n`);
     if (stopAfter !== undefined && recordsRead === stopAfter) stop();
     return JSON.parse(line);
   };

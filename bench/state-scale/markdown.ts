@@ -27,7 +27,12 @@ function table(header: string[], rows: string[][]): string[] {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
-const statusCell = (r: StateRunRecord) => (r.status === 'ok' ? 'ok' : `**${r.status}**`);
+function statusCell(r: StateRunRecord): string {
+  if (r.status === 'ok') return 'ok';
+  const when = r.error?.startsWith('filling') ? ' while filling the state' : '';
+  const read = r.records === null ? '' : `, ${fmt(r.records)}+ records read`;
+  return `**${r.status}**${when}${read}`;
+}
 const checkCell = (r: StateRunRecord) => (r.outputAsGenerated === null ? '—' : r.outputAsGenerated ? 'as generated' : '**differs**');
 
 function throughputRows(records: StateRunRecord[]): string[][] {

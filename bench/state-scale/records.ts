@@ -12,7 +12,7 @@ export interface StateRunRecord {
   status: RunStatus;
   /** The end of the failed process's stderr. */
   error?: string;
-  /** Input records read by the measured process. */
+  /** Input records read by the measured process (a failed streamkit run: at least this many, from its progress lines). */
   records: number | null;
   wallMs: number | null;
   /** Input records ÷ wall seconds, start-up included. */

@@ -3,7 +3,7 @@
 // its own process (its peak RSS and heap limit its own).
 //   npm run bench:state -- [--jobs dedup-ids,sessions-keys,restart,checkpoint] [--sizes 2M | dedup-ids=2M+10M,…]
 //                          [--engines streamkit-resident,streamkit-heap,streamkit-heap-capped,flink-rocksdb,flink-hashmap]
-//                          [--memory 64MB] [--heap-mb 128] [--flink-xmx 512m]
+//                          [--memory 64MB] [--heap-mb 128] [--flink-xmx 512m] [--timeout-min 180]
 // Progress goes to stderr; the summary and the markdown section to stdout. Results are appended to
 // bench/results/state-scale.json and the section written to bench/results/state-scale.md.
 import { cpSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,6 @@ const FLINK_DIR = join(ROOT, 'bench', 'flink');
 const CHILD = join(DATA_DIR, 'build', 'state-scale-child.mjs');
 const WORK_DIR = join(DATA_DIR, 'state-scale');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
-const RUN_TIMEOUT_MS = 3 * 3_600_000;
 const CHECKPOINT_EVERY = '5s';
 /** The watermark delay of every job, in both engines. */
 const WATERMARK_DELAY_MS = 60_000;
@@ -38,6 +37,8 @@ interface Config {
   memory: string;
   heapMb: number;
   flinkXmx: string;
+  /** A run still going after this long is stopped and recorded as timed out. */
+  timeoutMs: number;
 }
 
 function parseConfig(): Config {
@@ -49,6 +50,7 @@ function parseConfig(): Config {
       memory: { type: 'string', default: '64MB' },
       'heap-mb': { type: 'string', default: '128' },
       'flink-xmx': { type: 'string', default: '512m' },
+      'timeout-min': { type: 'string', default: '180' },
     },
   });
   const jobs = values.jobs.split(',').map((j) => j.trim()) as StateJob[];
@@ -60,7 +62,17 @@ function parseConfig(): Config {
   const heapMb = Number(values['heap-mb']);
   if (!Number.isSafeInteger(heapMb) || heapMb < 16) throw new RangeError(`--heap-mb must be an integer >= 16, got ${values['heap-mb']}`);
   if (!/^\d+[kmg]$/i.test(values['flink-xmx'])) throw new RangeError(`--flink-xmx must look like 512m or 2g, got ${values['flink-xmx']}`);
-  return { jobs, sizes: parseSizes(values.sizes), engines, memory: values.memory, heapMb, flinkXmx: values['flink-xmx'] };
+  const timeoutMin = Number(values['timeout-min']);
+  if (!(timeoutMin > 0)) throw new RangeError(`--timeout-min must be a positive number, got ${values['timeout-min']}`);
+  return {
+    jobs,
+    sizes: parseSizes(values.sizes),
+    engines,
+    memory: values.memory,
+    heapMb,
+    flinkXmx: values['flink-xmx'],
+    timeoutMs: timeoutMin * 60_000,
+  };
 }
 
 const t0 = performance.now();
@@ -95,9 +107,9 @@ type Outcome =
 
 const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|OutOfMemoryError|Java heap space|Cannot allocate memory/;
 
-async function attempt(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Outcome> {
+async function attempt(config: Config, command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Outcome> {
   try {
-    return { ok: true, o: await runBenchProcess(command, args, RUN_TIMEOUT_MS, env) };
+    return { ok: true, o: await runBenchProcess(command, args, config.timeoutMs, env) };
   } catch (e) {
     if (!(e instanceof BenchProcessFailed)) throw e;
     const lines = e.stderrTail.trim().split('\n');
@@ -105,7 +117,7 @@ async function attempt(command: string, args: string[], env?: NodeJS.ProcessEnv)
     const read = lines.filter((l) => l.startsWith('records read: ')).pop();
     return {
       ok: false,
-      status: oom ? 'out of memory' : 'failed',
+      status: oom ? 'out of memory' : e.message.includes('killed after the timeout') ? 'timed out' : 'failed',
       error: oom?.trim() ?? lines.slice(-6).join('\n'),
       recordsRead: read === undefined ? null : Number(read.slice('records read: '.length)),
       peakRssMb: e.peakRssMb,
@@ -119,7 +131,7 @@ function runChild(config: Config, engine: string, args: string[]): Promise<Outco
   const spec = STATE_ENGINES[engine];
   const nodeArgs = spec.cappedHeap ? [`--max-old-space-size=${config.heapMb}`] : [];
   const stateArgs = spec.resident ? ['--memory', config.memory] : [];
-  return attempt(process.execPath, [...nodeArgs, CHILD, ...args, ...stateArgs, '--checkpoint-every', CHECKPOINT_EVERY]);
+  return attempt(config, process.execPath, [...nodeArgs, CHILD, ...args, ...stateArgs, '--checkpoint-every', CHECKPOINT_EVERY]);
 }
 
 function runFlink(config: Config, engine: string, job: StateJob, input: string, out: string): Promise<Outcome> {
@@ -128,7 +140,7 @@ function runFlink(config: Config, engine: string, job: StateJob, input: string, 
     ...['--watermark-delay-ms', String(WATERMARK_DELAY_MS), '--state-backend', STATE_ENGINES[engine].stateBackend as string],
     ...['--checkpoint-interval-ms', '5000'],
   ];
-  return attempt(join(FLINK_DIR, 'run'), args, { ...process.env, FLINK_JAVA_OPTS: `-Xmx${config.flinkXmx}` });
+  return attempt(config, join(FLINK_DIR, 'run'), args, { ...process.env, FLINK_JAVA_OPTS: `-Xmx${config.flinkXmx}` });
 }
 
 /** A record of a run that did not finish. */

@@ -1,7 +1,7 @@
 import type { StateJob } from './options.js';
 
 /** How a run ended. */
-export type RunStatus = 'ok' | 'out of memory' | 'failed';
+export type RunStatus = 'ok' | 'out of memory' | 'timed out' | 'failed';
 
 /** One measured (job, engine, size) of the state-scale benchmark. */
 export interface StateRunRecord {

@@ -656,6 +656,13 @@ function writeResident(
   const prefix = statePrefix(uid, generation);
   for (const key of changes.deletes) batch.del(encodeKeyAfter(prefix, key));
   for (const [key, value] of changes.puts) batch.put(encodeKeyAfter(prefix, key), encodeStateValue(value));
+  for (const encoded of changes.encoded ?? []) {
+    for (const { key, value } of encoded.changes()) {
+      const stored = Buffer.concat([prefix, key]);
+      if (value === undefined) batch.del(stored);
+      else batch.put(stored, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    }
+  }
   const meta: OperatorMeta = { generation, entries: 0, checksum: 0, resident: true };
   const fingerprint = changes.fingerprint ?? current?.fingerprint;
   if (fingerprint) meta.fingerprint = fingerprint;

@@ -3,6 +3,7 @@ import type { Level } from 'level';
 import { StateError } from '../core/errors.js';
 import type { StateWriter } from '../core/operator.js';
 import type { ResidentState } from '../core/resident-state.js';
+import { ChangeLog } from './change-log.js';
 import { ABSENT, type ResidentMemory } from './resident-memory.js';
 import { entrySize, estimateSize } from './estimate-size.js';
 import { compareUtf8, encodeKeyAfter, prefixEnd } from './state-key.js';
@@ -124,9 +125,29 @@ export class ResidentStore implements ResidentState {
       if (!writer.deletePrefix) throw new TypeError(`operator ${this.uid}: the checkpoint writer cannot delete a range of keys`);
       for (const prefix of this.deletedPrefixes) writer.deletePrefix(prefix);
     }
-    for (const [key, change] of this.dirty) {
-      if (change.value === DELETED) writer.delete(key);
-      else writer.put(key, change.value);
+    if (writer.writeEncoded) {
+      // Encoded now, into a few buffers outside the heap: the operator goes on changing its values.
+      const log = new ChangeLog();
+      for (const [key, change] of this.dirty) {
+        if (change.value === DELETED) log.delete(key);
+        else {
+          try {
+            log.put(key, change.value);
+          } catch (error) {
+            throw new StateError(
+              'STATE_CORRUPT',
+              `operator ${this.uid} put a state value under ${JSON.stringify(key)} that cannot be serialized (functions, symbols and class prototypes are not stored)`,
+              error,
+            );
+          }
+        }
+      }
+      writer.writeEncoded(log);
+    } else {
+      for (const [key, change] of this.dirty) {
+        if (change.value === DELETED) writer.delete(key);
+        else writer.put(key, change.value);
+      }
     }
     this.inFlight.push({ changes: this.dirty, prefixes: this.deletedPrefixes, bytes: this.dirtyBytes });
     this.memory.snapshotted(this.dirtyBytes);

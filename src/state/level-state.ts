@@ -139,7 +139,7 @@ export class LevelStateBackend implements StateBackend {
     let store = this.stores.get(uid);
     if (!store) {
       const generation = this.operators[uid]?.generation ?? 0;
-      store = new ResidentStore(uid, `${this.stores.size}\u0000`, statePrefix(uid, generation), db, this.memory);
+      store = new ResidentStore(uid, statePrefix(uid, generation), db, this.memory);
       this.stores.set(uid, store);
     }
     return store;

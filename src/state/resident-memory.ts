@@ -10,11 +10,15 @@ export interface CleanEntry {
   bytes: number;
   /** Read since eviction last passed it: it gets a second chance (CLOCK). */
   hot: boolean;
-  /** Its key in the cache, and its neighbours in eviction order (older, newer). */
-  tagged: string;
+  /** Its store's map of clean entries and its key there, and its neighbours in eviction order (older, newer). */
+  owner: CleanEntries;
+  key: string;
   older: CleanEntry | undefined;
   newer: CleanEntry | undefined;
 }
+
+/** One store's clean entries by key: each store has its own (no key is prefixed per store), the order and budget are shared. */
+export type CleanEntries = Map<string, CleanEntry>;
 
 /** Counters of resident state, read by the metrics and by `LevelStateBackend.residentStats()`. */
 export interface ResidentStats {
@@ -50,12 +54,12 @@ function sample(kind: 'counter' | 'gauge'): MetricSample {
  */
 export class ResidentMemory {
   /**
-   * Clean entries by store tag + key, and in eviction order on a linked list from `oldest` to
+   * Clean entries, in each store's map, and in eviction order on one linked list from `oldest` to
    * `newest` (a `Map` used as a queue slows down as deletions at its front pile up). A hit only
    * marks an entry hot; eviction moves a hot entry to the newest end instead of evicting it (CLOCK,
    * an approximation of least recently used that costs a hit nothing but a flag).
    */
-  private readonly clean = new Map<string, CleanEntry>();
+  private cleanEntries = 0;
   private oldest: CleanEntry | undefined;
   private newest: CleanEntry | undefined;
   private cleanBytes = 0;
@@ -94,33 +98,34 @@ export class ResidentMemory {
     this.publish();
   }
 
-  /** The clean entry under `tagged`, marked as used. */
-  lookup(tagged: string): CleanEntry | undefined {
-    const entry = this.clean.get(tagged);
+  /** The clean entry under `key` in `owner`, marked as used. */
+  lookup(owner: CleanEntries, key: string): CleanEntry | undefined {
+    const entry = owner.get(key);
     if (entry !== undefined) entry.hot = true;
     return entry;
   }
 
   /** Caches a clean value (or {@link ABSENT}), evicting the least recently used beyond the budget. */
-  admit(tagged: string, value: unknown, bytes: number): void {
-    const old = this.clean.get(tagged);
+  admit(owner: CleanEntries, key: string, value: unknown, bytes: number): void {
+    const old = owner.get(key);
     if (old !== undefined) this.remove(old);
-    const entry: CleanEntry = { value, bytes, hot: false, tagged, older: undefined, newer: undefined };
-    this.clean.set(tagged, entry);
+    const entry: CleanEntry = { value, bytes, hot: false, owner, key, older: undefined, newer: undefined };
+    owner.set(key, entry);
+    this.cleanEntries++;
     this.append(entry);
     this.cleanBytes += bytes;
     this.evict();
   }
 
-  /** Drops the clean entry under `tagged` (a change supersedes it). */
-  forget(tagged: string): void {
-    const old = this.clean.get(tagged);
+  /** Drops the clean entry under `key` in `owner` (a change supersedes it). */
+  forget(owner: CleanEntries, key: string): void {
+    const old = owner.get(key);
     if (old !== undefined) this.remove(old);
   }
 
-  /** Drops every clean entry whose tagged key starts with `taggedPrefix` (a range delete). */
-  forgetPrefix(taggedPrefix: string): void {
-    for (const [tagged, entry] of this.clean) if (tagged.startsWith(taggedPrefix)) this.remove(entry);
+  /** Drops every clean entry of `owner` whose key starts with `prefix` (a range delete). */
+  forgetPrefix(owner: CleanEntries, prefix: string): void {
+    for (const [key, entry] of owner) if (key.startsWith(prefix)) this.remove(entry);
   }
 
   /** Accounts `bytes` more (or fewer, when negative) of changes since the last snapshot. */
@@ -153,7 +158,7 @@ export class ResidentMemory {
   stats(): ResidentStats {
     return {
       budget: this.budget,
-      cachedEntries: this.clean.size,
+      cachedEntries: this.cleanEntries,
       cachedBytes: this.cleanBytes,
       pendingBytes: this.dirtyBytes + this.flightBytes,
       hits: this.hits.value,
@@ -184,7 +189,8 @@ export class ResidentMemory {
   }
 
   private remove(entry: CleanEntry): void {
-    this.clean.delete(entry.tagged);
+    entry.owner.delete(entry.key);
+    this.cleanEntries--;
     this.unlink(entry);
     this.cleanBytes -= entry.bytes;
   }

@@ -4,7 +4,7 @@ import { StateError } from '../core/errors.js';
 import type { StateWriter } from '../core/operator.js';
 import type { ResidentState } from '../core/resident-state.js';
 import { ChangeLog } from './change-log.js';
-import { ABSENT, type ResidentMemory } from './resident-memory.js';
+import { ABSENT, type CleanEntries, type ResidentMemory } from './resident-memory.js';
 import { entrySize, estimateSize } from './estimate-size.js';
 import { compareUtf8, encodeKeyAfter, prefixEnd } from './state-key.js';
 
@@ -42,6 +42,8 @@ interface InFlight {
  */
 export class ResidentStore implements ResidentState {
   private dirty = new Map<string, Change>();
+  /** Clean entries of this store, in the backend's shared cache (order and budget are shared). */
+  private readonly clean: CleanEntries = new Map();
   private dirtyBytes = 0;
   private readonly inFlight: InFlight[] = [];
   /** Prefixes deleted since the last snapshot. */
@@ -51,12 +53,10 @@ export class ResidentStore implements ResidentState {
 
   /**
    * @param uid the operator, named in errors.
-   * @param tag this store's prefix in the shared cache (unique per backend).
    * @param keyPrefix the LevelDB prefix of the operator's entries (`statePrefix(uid, generation)`).
    */
   constructor(
     readonly uid: string,
-    private readonly tag: string,
     private readonly keyPrefix: Buffer,
     private readonly db: Level<Buffer, Buffer>,
     private readonly memory: ResidentMemory,
@@ -69,8 +69,7 @@ export class ResidentStore implements ResidentState {
       memory.hits.value++;
       return change.value === DELETED ? undefined : change.value;
     }
-    const tagged = this.tag + key;
-    const cached = memory.lookup(tagged);
+    const cached = memory.lookup(this.clean, key);
     if (cached !== undefined) {
       memory.hits.value++;
       return cached.value === ABSENT ? undefined : cached.value;
@@ -88,7 +87,7 @@ export class ResidentStore implements ResidentState {
     } catch (error) {
       throw new StateError('STATE_CORRUPT', `operator ${this.uid}: unreadable state value under ${JSON.stringify(key)} on disk`, error);
     }
-    memory.admit(tagged, value, entrySize(key, bytes.length));
+    memory.admit(this.clean, key, value, entrySize(key, bytes.length));
     return value;
   }
 
@@ -115,7 +114,7 @@ export class ResidentStore implements ResidentState {
       }
     }
     for (const flight of this.inFlight) for (const key of flight.changes.keys()) if (key.startsWith(prefix)) flight.changes.delete(key);
-    this.memory.forgetPrefix(this.tag + prefix);
+    this.memory.forgetPrefix(this.clean, prefix);
     this.retired.push(prefix);
     this.deletedPrefixes.push(prefix);
   }
@@ -167,7 +166,7 @@ export class ResidentStore implements ResidentState {
     if (flight.prefixes.length > 0) this.retired = this.retired.filter((p) => !flight.prefixes.includes(p));
     for (const [key, change] of flight.changes) {
       if (this.dirty.has(key) || this.inFlightChange(key) !== undefined) continue;
-      this.memory.admit(this.tag + key, change.value === DELETED ? ABSENT : change.value, change.bytes);
+      this.memory.admit(this.clean, key, change.value === DELETED ? ABSENT : change.value, change.bytes);
     }
   }
 
@@ -235,7 +234,7 @@ export class ResidentStore implements ResidentState {
     }
     this.dirty.set(key, { value, bytes });
     this.dirtyBytes += bytes;
-    this.memory.forget(this.tag + key);
+    this.memory.forget(this.clean, key);
     this.memory.changed(bytes);
   }
 

@@ -229,11 +229,6 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
     return this.eventTimers.size + this.timers.processingTime.size;
   }
 
-  /** Whether the state lives in the backend's resident store. */
-  get isResident(): boolean {
-    return this.resident !== undefined;
-  }
-
   open(ctx: OperatorContext): void {
     this.uid = ctx.uid;
     this.clock = ctx.now;

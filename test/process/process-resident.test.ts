@@ -44,7 +44,8 @@ const shapes = fc.record({
   deleteEvery: fc.integer({ min: 2, max: 9 }),
   throwEvery: fc.integer({ min: 4, max: 13 }),
   chainEvery: fc.integer({ min: 2, max: 5 }),
-  chain: fc.integer({ min: 0, max: 3 * TIMER_BUCKET_MS }),
+  // Not 0: a timer that registers its own time again fires for ever, with heap state as well.
+  chain: fc.integer({ min: 1, max: 3 * TIMER_BUCKET_MS }),
   keep: fc.integer({ min: 1, max: 4 }),
 });
 

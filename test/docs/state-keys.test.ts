@@ -3,8 +3,9 @@
  * the code writes. The real keys are not copied from the source: real pipelines run here with a
  * state backend that records every key the operators put in their checkpoints.
  */
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   afterCount,
@@ -13,6 +14,7 @@ import {
   fromArray,
   global,
   hopping,
+  levelState,
   listState,
   mapState,
   session,
@@ -72,8 +74,26 @@ function keyRecorder(keys: Set<string>): StateBackend {
   };
 }
 
+/** `levelState(dir, { memory })`, recording the keys each checkpoint writes (resident operators' too). */
+function recordingLevelState(keys: Set<string>, dir: string): StateBackend {
+  const backend = levelState(dir, { memory: '1MB' });
+  return new Proxy(backend, {
+    get(target, property) {
+      if (property === 'write') {
+        return async (checkpoint: Parameters<StateBackend['write']>[0]) => {
+          for (const changes of checkpoint.operators.values()) for (const key of changes.puts.keys()) keys.add(key);
+          return target.write(checkpoint);
+        };
+      }
+      const value = Reflect.get(target, property) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 /**
- * The keys the stateful operators write: every window kind, dedup, a process function, an interval join and a lookup join. A page
+ * The keys the stateful operators write: every window kind, dedup, a process function (heap and
+ * resident), an interval join and a lookup join. A page
  * that quotes the keys
  * of another operator needs a pipeline with it here.
  */
@@ -108,6 +128,30 @@ async function writtenKeys(): Promise<Set<string>> {
       { ttl: '1h' },
     )
     .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
+  // The same process function with its state on disk (levelState(dir, { memory })), and a timer
+  // due within the watermark's bucket, so read buckets are checkpointed too.
+  const dir = mkdtempSync(join(tmpdir(), 'streamkit-doc-keys-'));
+  try {
+    await from(fromArray(events, { batchSize: 4 }))
+      .withTimestamps((e) => e.at)
+      .keyBy((e) => e.user)
+      .process(
+        {
+          state: { n: valueState<number>(), ids: mapState<string, number>(), recent: listState<string>() },
+          onRecord(e, ctx) {
+            ctx.state.n.set((ctx.state.n.get() ?? 0) + 1);
+            ctx.state.ids.set(e.id, e.at);
+            ctx.state.recent.add(e.id);
+            ctx.timers.atEventTime(e.at + 100_000);
+            ctx.timers.atEventTime(e.at + 2_500);
+          },
+        },
+        { ttl: '1h' },
+      )
+      .collect({ state: recordingLevelState(keys, dir), checkpointEvery: { records: 8 } });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   // An interval join, both sides holding records at the checkpoints.
   const side = () =>
     from(fromArray(events, { batchSize: 4 }))
@@ -163,6 +207,17 @@ describe('docs: quoted state key layouts', () => {
       'p1/e/',
       'p1/p/',
       'p1/x/',
+      'r1/m',
+      'r1/n/',
+      'r1/v/',
+      'r1/k/',
+      'r1/l/',
+      'r1/e/',
+      'r1/x/',
+      'r1/s/',
+      'r1/t/e/',
+      'r1/t/x/',
+      'r1/q/',
       'j1/m',
       'j1/b/',
       'l1/m',

@@ -81,7 +81,13 @@ function recordingLevelState(keys: Set<string>, dir: string): StateBackend {
     get(target, property) {
       if (property === 'write') {
         return async (checkpoint: Parameters<StateBackend['write']>[0]) => {
-          for (const changes of checkpoint.operators.values()) for (const key of changes.puts.keys()) keys.add(key);
+          for (const changes of checkpoint.operators.values()) {
+            for (const key of changes.puts.keys()) keys.add(key);
+            // A resident operator's snapshot comes encoded in bulk.
+            for (const encoded of changes.encoded ?? []) {
+              for (const { key, value } of encoded.changes()) if (value !== undefined) keys.add(Buffer.from(key).toString('utf8'));
+            }
+          }
           return target.write(checkpoint);
         };
       }
@@ -224,7 +230,10 @@ describe('docs: quoted state key layouts', () => {
       'l1/v/',
       'l1/p/',
     ])
-      expect(keys.some((k) => k.startsWith(prefix))).toBe(true);
+      expect(
+        keys.some((k) => k.startsWith(prefix)),
+        prefix,
+      ).toBe(true);
     const wrong: string[] = [];
     for (const file of markdownFiles()) {
       for (const { layout, line } of quotedLayouts(readFileSync(file, 'utf8'))) {

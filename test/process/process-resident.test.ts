@@ -200,7 +200,7 @@ describe('a keyed process function with its state on disk (levelState(dir, { mem
         .run({ state: levelState(heapDir, { memory: '1MB' }) }),
     ).rejects.toMatchObject({
       code: 'STATE_INCOMPATIBLE',
-      message: expect.stringContaining('counts: the checkpoint holds this process function'),
+      message: expect.stringContaining('"counts" kept its state on the heap'),
     });
 
     const residentDir = dir();

@@ -10,6 +10,8 @@ import { keyedState, type KeyedStateService } from '../state/keyed-state-service
 import { HeldProbes, type ProbeRecord } from './held-probes.js';
 import type { LookupSpec } from './lookup-options.js';
 import { decodeStoredVersion, TableVersions, type StoredVersion } from './table-versions.js';
+import { ResidentLookupState } from './resident-lookup-state.js';
+import type { ResidentState } from '../core/resident-state.js';
 
 /** The two inputs of a lookup join, by the index the union before it gives them. */
 const STREAM = 0;
@@ -74,6 +76,9 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
     this.state.map<StoredVersion>({ prefix: VERSION_PREFIX, decode: (value, key) => decodeStoredVersion(value, VERSION_PREFIX + key) }),
   );
   private readonly held = new HeldProbes(this.state, HELD_PREFIX);
+  /** With `levelState(dir, { memory })`: the store, and the versions and held records kept in it instead of the heap. */
+  private store: ResidentState | undefined;
+  private resident: ResidentLookupState | undefined;
   private watermark = -Infinity;
   private seq = 0;
   private keysGauge!: MetricSample;
@@ -97,11 +102,11 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
    */
   readonly stateQuery: KeyedStateQuery = {
     get: (key) =>
-      this.versions.versionsOf(encodeKey(key))?.map((v) => {
+      (this.resident ?? this.versions).versionsOf(encodeKey(key))?.map((v) => {
         const from = v.time === STATIC_ROW_TIME ? null : v.time;
         return v.deleted ? { from, deleted: true } : { from, row: v.row };
       }),
-    keys: () => [...this.versions.keyTexts()].map((keyText) => decodeKey(keyText)),
+    keys: () => (this.resident ? this.resident.keyList() : [...this.versions.keyTexts()].map((keyText) => decodeKey(keyText))),
   };
 
   constructor(
@@ -114,6 +119,12 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
 
   open(ctx: OperatorContext): void {
     this.uid = ctx.uid;
+    this.store = ctx.residentState?.();
+    if (this.store) {
+      this.resident = new ResidentLookupState(this.store, this.spec);
+      // A restore reads nothing but this: the options it was written with, its watermark and sequence.
+      if (this.resident.restored) this.restoreMeta(this.resident.restored);
+    }
     const labels = { operator: ctx.uid };
     this.keysGauge = ctx.metrics.gauge(METRICS.lookupTableKeys, labels);
     this.versionsGauge = ctx.metrics.gauge(METRICS.lookupTableVersions, labels);
@@ -138,7 +149,7 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
     if (time <= this.watermark) return;
     this.watermark = time;
     this.meta.changed();
-    const due = this.held.release(time);
+    const due = (this.resident ?? this.held).release(time);
     if (due.length > 0) {
       const results = newResults<O>(this.keyed);
       for (const probe of due) this.answer(probe, results, out);
@@ -147,13 +158,16 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
         out.emit({ ...results, positions: new Array<number>(results.values.length).fill(-1), partition: 0 });
       }
     }
-    this.versions.prune(this.horizon());
+    (this.resident ?? this.versions).prune(this.horizon());
     this.updateGauges();
     out.watermark(time === Infinity ? Infinity : time - this.spec.allowedLateness);
   }
 
   snapshotState(writer: StateWriter, full: boolean): void {
-    this.state.snapshot(writer, full);
+    if (this.resident) {
+      this.resident.snapshotMeta(this.watermark, this.seq);
+      this.store!.snapshot(writer);
+    } else this.state.snapshot(writer, full);
   }
 
   restoreState(entries: Iterable<[string, unknown]>): void {
@@ -192,10 +206,10 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
       }
       const time = isStatic ? STATIC_ROW_TIME : times![i];
       if (time <= this.watermark) this.lateUpdates.value++;
-      this.versions.put(keyText, time, row, deleted);
+      (this.resident ?? this.versions).put(keyText, time, row, deleted);
     }
     // A row behind the watermark may already make older versions useless.
-    this.versions.prune(this.horizon());
+    (this.resident ?? this.versions).prune(this.horizon());
   }
 
   private probe(batch: Batch<unknown>, out: Output<O>): void {
@@ -229,14 +243,14 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
         continue;
       }
       this.meta.changed();
-      this.held.hold({ time, seq: this.seq++, value, keyText, streamKey, partition, offset: positions[i] });
+      (this.resident ?? this.held).hold({ time, seq: this.seq++, value, keyText, streamKey, partition, offset: positions[i] });
     }
     if (now.values.length > 0) out.emit({ ...now, positions: nowPositions, partition });
   }
 
   /** Joins one record with its row; true when it made a result. */
   private answer(probe: Omit<ProbeRecord, 'seq'>, results: Results<O>, out: Output<O>): boolean {
-    const version = this.versions.at(probe.keyText, probe.time);
+    const version = (this.resident ?? this.versions).at(probe.keyText, probe.time);
     const found = version !== undefined && !version.deleted;
     if (!found && this.spec.kind === 'inner') {
       this.unmatched.value++;
@@ -257,9 +271,10 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
   }
 
   private updateGauges(): void {
-    this.keysGauge.value = this.versions.keys;
-    this.versionsGauge.value = this.versions.versions;
-    this.heldGauge.value = this.held.size;
+    const versions = this.resident ?? this.versions;
+    this.keysGauge.value = versions.keys;
+    this.versionsGauge.value = versions.versions;
+    this.heldGauge.value = (this.resident ?? this.held).size;
   }
 
   private deadLetter(out: Output<O>, reason: string, raw: unknown, partition: number, offset: number): void {

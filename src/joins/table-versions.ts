@@ -55,7 +55,7 @@ export class TableVersions {
   at(keyText: string, t: number): TableVersion | undefined {
     const list = this.byKey.get(keyText);
     if (!list) return undefined;
-    const i = lastAtOrBefore(list, t);
+    const i = lastAtOrBefore(list, t, timeOfVersion);
     return i < 0 ? undefined : list[i];
   }
 
@@ -75,7 +75,7 @@ export class TableVersions {
       const keyText = this.pruneAt.pop()!.ref;
       const list = this.byKey.get(keyText);
       if (!list) continue;
-      const i = lastAtOrBefore(list, horizon);
+      const i = lastAtOrBefore(list, horizon, timeOfVersion);
       if (i < 0) continue;
       const drop = list[i].deleted ? i + 1 : i;
       if (drop === 0) continue;
@@ -97,7 +97,7 @@ export class TableVersions {
   private insert(keyText: string, version: TableVersion): void {
     let list = this.byKey.get(keyText);
     if (!list) this.byKey.set(keyText, (list = []));
-    const i = lastAtOrBefore(list, version.time);
+    const i = lastAtOrBefore(list, version.time, timeOfVersion);
     if (i >= 0 && list[i].time === version.time) {
       list[i] = version;
       return;
@@ -137,13 +137,18 @@ function parseVersionKey(stateKey: string): { keyText: string; time: number } {
   }
 }
 
-/** The index of the last version with time `<= t`, or -1. */
-function lastAtOrBefore(list: readonly TableVersion[], t: number): number {
+const timeOfVersion = (version: TableVersion): number => version.time;
+
+/**
+ * The index of the last of `list` (in time order) with time `<= t`, or -1.
+ * @example lastAtOrBefore([{ time: 0 }, { time: 5 }], 4, (v) => v.time) // 0
+ */
+export function lastAtOrBefore<V>(list: readonly V[], t: number, timeOf: (version: V) => number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (list[mid].time <= t) lo = mid + 1;
+    if (timeOf(list[mid]) <= t) lo = mid + 1;
     else hi = mid;
   }
   return lo - 1;

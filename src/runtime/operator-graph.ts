@@ -5,6 +5,7 @@ import { inputOfPartition } from '../core/input-partition.js';
 import type { MetricSample, Metrics } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateFingerprint } from '../core/operator.js';
 import type { KeyedStateQuery } from '../core/state-query.js';
+import type { ResidentState } from '../core/resident-state.js';
 import type { Sink } from '../core/sink.js';
 import type { LateRecord } from '../core/window.js';
 import type { OperatorStateChanges } from '../core/state-backend.js';
@@ -87,6 +88,10 @@ interface Environment {
   stateful: StatefulOperator[];
   /** Every operator id handed out, to refuse a `.uid()` given twice. */
   uids: Set<string>;
+  /** The backend's store of an operator's resident keyed state, when it keeps state on disk. */
+  residentState: (uid: string) => ResidentState | undefined;
+  /** The uids of operators that took a resident store: their snapshots are always incremental. */
+  resident: Set<string>;
 }
 
 /** Where a segment's output goes: the next segments, or one input of a union's merge. */
@@ -116,7 +121,17 @@ class Segment implements Downstream {
     env: Environment,
   ) {
     this.lastWatermark = operators.map(() => -Infinity);
-    this.contexts = operators.map((_, i) => ({ uid: uids[i], now: env.now, sourcePartitions: env.partitions, metrics: env.metrics }));
+    this.contexts = operators.map((_, i) => ({
+      uid: uids[i],
+      now: env.now,
+      sourcePartitions: env.partitions,
+      metrics: env.metrics,
+      residentState: () => {
+        const store = env.residentState(uids[i]);
+        if (store) env.resident.add(uids[i]);
+        return store;
+      },
+    }));
     this.outputs = operators.map((_, i) => this.outputOf(i, env.metrics));
     operators.forEach((op, i) => op.open?.(this.contexts[i]));
   }
@@ -234,6 +249,8 @@ class Segment implements Downstream {
 export class OperatorGraph {
   readonly groups: SinkGroup[] = [];
   private readonly stateful: StatefulOperator[] = [];
+  /** Uids of the operators whose keyed state is resident in the backend's store. */
+  private readonly resident = new Set<string>();
   private readonly root: Segment | UnionRouter;
   /** Checkpointed uids the next snapshot removes from the backend (dropped, or rewritten under a new id). */
   private retiring: string[] = [];
@@ -244,8 +261,11 @@ export class OperatorGraph {
     now: () => number,
     partitions: () => readonly number[],
     inputPartitions: (input: number) => readonly number[] = () => [],
+    residentState: (uid: string) => ResidentState | undefined = () => undefined,
   ) {
     const env: Environment = {
+      residentState,
+      resident: this.resident,
       metrics,
       now,
       partitions,
@@ -314,9 +334,11 @@ export class OperatorGraph {
     for (const { op, uid, fingerprint } of this.stateful) {
       // Encodes each value as it is put: operators keep mutating their live state while the
       // barrier waits for the sinks, and the checkpoint must hold the state as of the barrier.
-      const writer = new StateChangeCollector(uid, full);
-      op.snapshotState!(writer, full);
-      changes.set(uid, { ...writer.changes(), fingerprint });
+      // Resident state is on disk already: its snapshot is only ever what changed.
+      const resident = this.resident.has(uid);
+      const writer = new StateChangeCollector(uid, full && !resident);
+      op.snapshotState!(writer, full && !resident);
+      changes.set(uid, resident ? { ...writer.changes(), fingerprint, resident } : { ...writer.changes(), fingerprint });
     }
     for (const uid of this.retiring) {
       if (!changes.has(uid)) changes.set(uid, { puts: new Map(), deletes: new Set(), full: true, dropped: true });

@@ -174,6 +174,7 @@ async function runJob(
       now,
       () => source.partitions(),
       (input) => source.inputPartitions?.(input) ?? [],
+      (uid) => checkpointState?.residentState?.(uid),
     );
     if (restored) graph.restore(restored, options.restore, `checkpoint ${restored.id}`);
     const [opened, running] = [graph, tasks];
@@ -186,6 +187,9 @@ async function runJob(
       failure,
       now,
     );
+    // Changes of resident state cannot be evicted: a checkpoint writes them when they fill their share of the budget.
+    const coordinator = checkpoints;
+    checkpointState?.onMemoryPressure?.(() => coordinator.request());
     await sinkCalls.openAll(graph.allSinks(), (sink) => sinkDeadLetters.contextFor(sink));
     await source.open({
       restoreFrom: restored?.sourcePosition,

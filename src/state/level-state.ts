@@ -3,9 +3,13 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { Level } from 'level';
 import { checkOptions } from '../core/options.js';
+import { parseByteSize, type ByteSize } from '../core/byte-size.js';
+import type { ResidentState } from '../core/resident-state.js';
+import { ResidentMemory, type ResidentStats } from './resident-memory.js';
+import { ResidentStore } from './resident-store.js';
 import { StateError, StreamkitError } from '../core/errors.js';
 import type { StateFingerprint } from '../core/operator.js';
-import type { CheckpointData, RestoredCheckpoint, StateBackend } from '../core/state-backend.js';
+import type { CheckpointData, OperatorStateChanges, RestoredCheckpoint, StateBackend } from '../core/state-backend.js';
 import { accessDenied, inspectLevelDirectory, level, prepareLevelDirectory } from './level-directory.js';
 import { checkLevelLogs } from './level-log-check.js';
 import { crc32c } from './crc32c.js';
@@ -28,6 +32,13 @@ import {
 
 /** Options of {@link levelState}. */
 export interface LevelStateOptions {
+  /**
+   * Keep keyed state in LevelDB instead of the heap, behind a cache bounded by this many bytes (a
+   * number, or a size such as `'64MB'`; binary multiples). Operators that support it (dedup,
+   * session windows) then hold only hot keys in memory, checkpoint only what changed, and restore
+   * without loading their state. Without it, state lives in the heap and LevelDB holds checkpoints.
+   */
+  memory?: ByteSize;
   /**
    * Make each checkpoint durable with an fsync before it counts as complete (default `true`).
    * Without it a checkpoint survives a killed process but not a power cut.
@@ -100,12 +111,40 @@ export class LevelStateBackend implements StateBackend {
    */
   private checksums = new Map<string, Map<string, number>>();
   private readonly sync: boolean;
+  /** The memory of resident state, with a budget; undefined when state lives in the heap. */
+  private readonly memory: ResidentMemory | undefined;
+  /** The resident stores handed out, by operator uid. */
+  private readonly stores = new Map<string, ResidentStore>();
 
   constructor(
     readonly dir: string,
     options: LevelStateOptions = {},
   ) {
     this.sync = options.sync ?? true;
+    if (options.memory !== undefined) this.memory = new ResidentMemory(parseByteSize(options.memory, 'levelState memory'));
+  }
+
+  /** The store of operator `uid`'s keyed state when a memory budget is set (see {@link ResidentState}). */
+  residentState(uid: string): ResidentState | undefined {
+    const db = this.db;
+    if (!this.memory || !db) return undefined;
+    assertUid(uid);
+    let store = this.stores.get(uid);
+    if (!store) {
+      const generation = this.operators[uid]?.generation ?? 0;
+      store = new ResidentStore(uid, `${this.stores.size}\u0000`, statePrefix(uid, generation), db, this.memory);
+      this.stores.set(uid, store);
+    }
+    return store;
+  }
+
+  onMemoryPressure(request: () => void): void {
+    this.memory?.onPressure(request);
+  }
+
+  /** Counters of resident state (cache, pending changes, reads); undefined without a memory budget. */
+  residentStats(): ResidentStats | undefined {
+    return this.memory?.stats();
   }
 
   async open(): Promise<RestoredCheckpoint | undefined> {
@@ -113,11 +152,23 @@ export class LevelStateBackend implements StateBackend {
     const db = (await openStateDb(this.dir, true))!;
     try {
       const checkpoint = await readCheckpoint(db, this.dir);
+      if (checkpoint && !this.memory) {
+        const resident = Object.keys(checkpoint.operators).filter((uid) => checkpoint.operators[uid].resident);
+        if (resident.length > 0) {
+          throw new StateError(
+            'STATE_INCOMPATIBLE',
+            `levelState(${this.dir}): operator ${resident.map((u) => JSON.stringify(u)).join(', ')} keeps its state on disk ` +
+              `(written with levelState(dir, { memory })); open the directory with a memory budget, or start from a new directory`,
+          );
+        }
+      }
       this.operators = checkpoint?.operators ?? {};
       this.checksums = checkpoint?.checksums ?? new Map();
       // Left over from full snapshots or dropped operators right before a crash: never read, so
       // dropping them now changes nothing but disk use.
       if (checkpoint) for (const [uid, gens] of checkpoint.garbage) for (const gen of gens) await clearGeneration(db, uid, gen);
+      // Range deletes of the last checkpoint that a crash may have interrupted.
+      for (const [uid, meta] of Object.entries(this.operators)) await clearRanges(db, uid, meta);
       this.db = db;
       return checkpoint?.restored;
     } catch (error) {
@@ -145,6 +196,11 @@ export class LevelStateBackend implements StateBackend {
         if (changes.dropped) {
           if (current) retired.push([uid, current.generation]);
           delete operators[uid];
+          checksums.delete(uid);
+          continue;
+        }
+        if (changes.resident) {
+          operators[uid] = writeResident(batch, uid, changes, current);
           checksums.delete(uid);
           continue;
         }
@@ -201,10 +257,12 @@ export class LevelStateBackend implements StateBackend {
         error,
       );
     }
+    const resident = [...checkpoint.operators.keys()].flatMap((uid) => this.stores.get(uid) ?? []);
     try {
       await batch.write({ sync: this.sync });
     } catch (error) {
       rollBack(undo);
+      for (const store of resident) store.failed();
       throw (
         accessDenied(error, this.dir, `levelState(${this.dir})`) ??
         new StreamkitError(
@@ -217,6 +275,10 @@ export class LevelStateBackend implements StateBackend {
     this.operators = operators;
     this.checksums = checksums;
     for (const [uid, gen] of retired) await clearGeneration(db, uid, gen);
+    for (const store of resident) {
+      await clearRanges(db, store.uid, operators[store.uid]);
+      store.written();
+    }
   }
 
   async close(): Promise<void> {
@@ -244,6 +306,19 @@ export async function inspectLevelState(dir: string): Promise<StoredCheckpoint |
   try {
     const checkpoint = await readCheckpoint(db, dir);
     if (!checkpoint) return undefined;
+    // Resident operators' entries are not read by a restore: count them here.
+    for (const [uid, meta] of Object.entries(checkpoint.operators)) {
+      if (!meta.resident) continue;
+      const prefix = statePrefix(uid, meta.generation);
+      let entries = 0;
+      let bytes = 0;
+      for await (const [key, value] of db.iterator({ gte: prefix, lt: prefixEnd(prefix) })) {
+        entries++;
+        bytes += key.length - prefix.length + value.length;
+      }
+      checkpoint.operators[uid] = { ...meta, entries };
+      checkpoint.bytes.set(uid, bytes);
+    }
     const operators = Object.entries(checkpoint.operators)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([uid, { entries, checksum, fingerprint }]) => {
@@ -394,7 +469,13 @@ async function readCheckpoint(db: Db, dir: string): Promise<ReadCheckpoint | und
             `${what}: unexpected key ${JSON.stringify(keyBytes.toString('latin1'))} in a streamkit state directory. ${DAMAGED}`,
           );
         }
-        if (recorded[decoded.uid]?.generation !== decoded.generation) {
+        const owner = recorded[decoded.uid];
+        if (owner?.resident && owner.generation === decoded.generation) {
+          // Resident state is read lazily, key by key: skip the operator's whole range.
+          iterator.seek(prefixEnd(statePrefix(decoded.uid, decoded.generation)));
+          break;
+        }
+        if (owner?.generation !== decoded.generation) {
           let gens = garbage.get(decoded.uid);
           if (!gens) garbage.set(decoded.uid, (gens = new Set()));
           gens.add(decoded.generation);
@@ -426,6 +507,11 @@ async function readCheckpoint(db: Db, dir: string): Promise<ReadCheckpoint | und
   const operators: Record<string, OperatorMeta> = {};
   for (const [uid, entry] of Object.entries(recorded)) {
     const digest = read.get(uid)!;
+    if (entry.resident) {
+      operators[uid] = { ...entry };
+      checksums.delete(uid);
+      continue;
+    }
     if (meta.formatVersion >= 2 && !sameDigest(entry, digest)) {
       throw new StateError(
         'STATE_CORRUPT',
@@ -546,6 +632,33 @@ function rollBack(undo: Undo): void {
   }
 }
 
+/**
+ * Writes a resident operator's changes into the checkpoint's batch: always incremental, in the
+ * generation it has, without a digest (its entries are never all read). Range deletes are listed
+ * in the meta record and cleared after the batch ({@link clearRanges}).
+ */
+function writeResident(batch: ReturnType<Db['batch']>, uid: string, changes: OperatorStateChanges, current: OperatorMeta | undefined): OperatorMeta {
+  const generation = current?.generation ?? 0;
+  const prefix = statePrefix(uid, generation);
+  for (const key of changes.deletes) batch.del(encodeKeyAfter(prefix, key));
+  for (const [key, value] of changes.puts) batch.put(encodeKeyAfter(prefix, key), encodeStateValue(value));
+  const meta: OperatorMeta = { generation, entries: 0, checksum: 0, resident: true };
+  const fingerprint = changes.fingerprint ?? current?.fingerprint;
+  if (fingerprint) meta.fingerprint = fingerprint;
+  if (changes.deletedPrefixes && changes.deletedPrefixes.size > 0) meta.clearing = [...changes.deletedPrefixes];
+  return meta;
+}
+
+/** Clears the ranges a resident operator's checkpoint deleted (LevelDB visits them natively). */
+async function clearRanges(db: Db, uid: string, meta: OperatorMeta | undefined): Promise<void> {
+  if (!meta?.clearing) return;
+  const prefix = statePrefix(uid, meta.generation);
+  for (const range of meta.clearing) {
+    const start = encodeKeyAfter(prefix, range);
+    await db.clear({ gte: start, lt: prefixEnd(start) });
+  }
+}
+
 async function clearGeneration(db: Db, uid: string, gen: number): Promise<void> {
   const prefix = statePrefix(uid, gen);
   await db.clear({ gte: prefix, lt: prefixEnd(prefix) });
@@ -569,17 +682,21 @@ function describe(error: unknown): string {
  * pipeline resumes from the last complete checkpoint. One pipeline per directory.
  * @param dir the state directory; created when missing. A directory holding anything else is refused
  *   with a `StateError`, never overwritten; a damaged one is `STATE_CORRUPT`, never opened empty.
- * @param options `sync` (default true): fsync each checkpoint.
+ * @param options `sync` (default true): fsync each checkpoint. `memory` (a byte size such as
+ *   `'64MB'`): keep keyed state in LevelDB behind a cache of that size instead of in the heap
+ *   (state larger than memory; restores without loading it).
  * @throws TypeError when `dir` is not a non-empty string.
  * @example
  * await pipeline.run({ state: levelState('./state'), checkpointEvery: '5s' });
+ * await bigDedup.run({ state: levelState('./state', { memory: '64MB' }) });
  * @see memoryState, the default; inspectLevelState to read a directory without running a job.
  */
 export function levelState(dir: string, options: LevelStateOptions = {}): LevelStateBackend {
   if (typeof dir !== 'string' || dir.length === 0)
     throw new TypeError(`levelState: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   if (options === null || typeof options !== 'object') throw new TypeError('levelState: options must be an object');
-  checkOptions('levelState', options, ['sync']);
+  checkOptions('levelState', options, ['sync', 'memory']);
+  if (options.memory !== undefined) parseByteSize(options.memory, 'levelState memory');
   if (options.sync !== undefined && typeof options.sync !== 'boolean')
     throw new TypeError(`levelState: option sync must be a boolean, got ${JSON.stringify(options.sync)}`);
   return new LevelStateBackend(dir, options);

@@ -37,6 +37,7 @@ export function encodeStateValue(value: unknown): Buffer {
 export class StateChangeCollector implements StateWriter {
   private readonly puts = new Map<string, unknown>();
   private readonly deletes = new Set<string>();
+  private readonly deletedPrefixes = new Set<string>();
   private encodedBytes = 0;
 
   constructor(
@@ -67,9 +68,18 @@ export class StateChangeCollector implements StateWriter {
     if (!this.full) this.deletes.add(key);
   }
 
-  /** Number of puts and deletes collected. */
+  deletePrefix(prefix: string): void {
+    if (typeof prefix !== 'string') throw new TypeError(`state key prefix of operator ${this.uid} must be a string, got ${typeof prefix}`);
+    if (this.full) return;
+    // Range deletes apply before the puts and deletes: one collected earlier under the prefix is moot.
+    for (const key of this.puts.keys()) if (key.startsWith(prefix)) this.puts.delete(key);
+    for (const key of this.deletes) if (key.startsWith(prefix)) this.deletes.delete(key);
+    this.deletedPrefixes.add(prefix);
+  }
+
+  /** Number of puts, deletes and range deletes collected. */
   get size(): number {
-    return this.puts.size + this.deletes.size;
+    return this.puts.size + this.deletes.size + this.deletedPrefixes.size;
   }
 
   /** Bytes encoded so far (values plus keys; a replaced put still counts): the checkpoint's size, give or take. */
@@ -79,6 +89,8 @@ export class StateChangeCollector implements StateWriter {
 
   /** The collected changes, ready for `CheckpointData.operators`. */
   changes(): OperatorStateChanges {
-    return { puts: this.puts, deletes: this.deletes, full: this.full };
+    const changes: OperatorStateChanges = { puts: this.puts, deletes: this.deletes, full: this.full };
+    if (this.deletedPrefixes.size > 0) changes.deletedPrefixes = this.deletedPrefixes;
+    return changes;
   }
 }

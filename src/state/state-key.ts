@@ -22,6 +22,10 @@ import type { StateDigest } from './state-digest.js';
  * - A full snapshot writes a new generation instead of deleting the old entries inside the atomic
  *   batch (that would double its size); older generations, and operators the meta record no longer
  *   names, are garbage, cleared after the write and again at open, and never read.
+ * - A resident operator (`levelState(dir, { memory })`) keeps one generation for good: every
+ *   checkpoint writes only its changes, its range deletes are listed in `clearing` and cleared
+ *   right after the batch (and again at open, after a crash in between), and a restore reads none
+ *   of its entries until a key is asked for.
  * - LevelDB orders keys bytewise, so one operator's entries of one generation are contiguous and in
  *   UTF-8 byte order of their keys; {@link sortableTime} makes time-ordered keys out of numbers.
  *
@@ -63,6 +67,13 @@ export interface OperatorMeta extends StateDigest {
   generation: number;
   /** What its state means, as the pipeline that wrote it described it. */
   fingerprint?: StateFingerprint;
+  /**
+   * True for an operator whose keyed state is resident (`levelState(dir, { memory })`): its entries
+   * are read lazily, key by key, so the digest is not kept (`entries` and `checksum` are 0).
+   */
+  resident?: true;
+  /** Prefixes of its keys this checkpoint deleted by range: cleared right after it, and again at open. */
+  clearing?: string[];
 }
 
 /** The meta record of format 1 (read only). */

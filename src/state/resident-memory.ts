@@ -1,0 +1,147 @@
+/** What the cache holds for a key that LevelDB does not have: a miss is not read twice. */
+export const ABSENT: unique symbol = Symbol('absent');
+
+/** One clean entry of the cache: the value as the last written checkpoint holds it. */
+export interface CleanEntry {
+  value: unknown;
+  bytes: number;
+}
+
+/** Counters of resident state, read by the metrics and by `LevelStateBackend.residentStats()`. */
+export interface ResidentStats {
+  /** The memory budget in bytes. */
+  budget: number;
+  /** Clean entries cached, and their estimated bytes. */
+  cachedEntries: number;
+  cachedBytes: number;
+  /** Estimated bytes of changes not yet written by a checkpoint (dirty or in flight). */
+  pendingBytes: number;
+  /** Reads answered from memory (a change or a cached entry), and reads that went to LevelDB. */
+  hits: number;
+  misses: number;
+  /** Bytes of values read from LevelDB. */
+  readBytes: number;
+  /** Early checkpoints asked for because changes filled half the budget. */
+  pressureCheckpoints: number;
+}
+
+/**
+ * The memory of `levelState(dir, { memory })`, shared by the resident stores of every operator:
+ * one cache of clean entries in least-recently-used order, and the account of changes not yet
+ * written. Clean entries are evicted to keep everything within the budget; changes cannot be
+ * evicted (LevelDB holds only whole checkpoints), so when they fill half the budget the runtime is
+ * asked for a checkpoint, which writes them and makes them clean.
+ * @example
+ * const memory = new ResidentMemory(64 * 1024 * 1024);
+ * memory.admit('1\0g/3/trip-7', 1_700_000_000_000, 120);
+ */
+export class ResidentMemory {
+  /** Clean entries by store tag + key; `Map` order is the LRU order, least recent first. */
+  private readonly clean = new Map<string, CleanEntry>();
+  private cleanBytes = 0;
+  /** Bytes of changes since the last snapshot (dirty), all stores. */
+  private dirtyBytes = 0;
+  /** Bytes of changes snapshotted but not yet written (in flight), all stores. */
+  private flightBytes = 0;
+  private pressure: (() => void) | undefined;
+  private pressured = false;
+  hits = 0;
+  misses = 0;
+  readBytes = 0;
+  pressureCheckpoints = 0;
+
+  constructor(readonly budget: number) {}
+
+  /** Registers what asks the runtime for a checkpoint when changes fill half the budget. */
+  onPressure(request: () => void): void {
+    this.pressure = request;
+  }
+
+  /** The clean entry under `tagged`, made the most recently used. */
+  lookup(tagged: string): CleanEntry | undefined {
+    const entry = this.clean.get(tagged);
+    if (entry !== undefined) {
+      this.clean.delete(tagged);
+      this.clean.set(tagged, entry);
+    }
+    return entry;
+  }
+
+  /** Caches a clean value (or {@link ABSENT}), evicting the least recently used beyond the budget. */
+  admit(tagged: string, value: unknown, bytes: number): void {
+    const old = this.clean.get(tagged);
+    if (old !== undefined) {
+      this.clean.delete(tagged);
+      this.cleanBytes -= old.bytes;
+    }
+    this.clean.set(tagged, { value, bytes });
+    this.cleanBytes += bytes;
+    this.evict();
+  }
+
+  /** Drops the clean entry under `tagged` (a change supersedes it). */
+  forget(tagged: string): void {
+    const old = this.clean.get(tagged);
+    if (old === undefined) return;
+    this.clean.delete(tagged);
+    this.cleanBytes -= old.bytes;
+  }
+
+  /** Drops every clean entry whose tagged key starts with `taggedPrefix` (a range delete). */
+  forgetPrefix(taggedPrefix: string): void {
+    for (const [tagged, entry] of this.clean) {
+      if (tagged.startsWith(taggedPrefix)) {
+        this.clean.delete(tagged);
+        this.cleanBytes -= entry.bytes;
+      }
+    }
+  }
+
+  /** Accounts `bytes` more (or fewer, when negative) of changes since the last snapshot. */
+  changed(bytes: number): void {
+    this.dirtyBytes += bytes;
+    if (!this.pressured && this.dirtyBytes > this.budget / 2 && this.pressure) {
+      this.pressured = true;
+      this.pressureCheckpoints++;
+      this.pressure();
+    }
+    if (bytes > 0) this.evict();
+  }
+
+  /** A snapshot took `bytes` of changes: they are in flight until the checkpoint is written. */
+  snapshotted(bytes: number): void {
+    this.dirtyBytes -= bytes;
+    this.flightBytes += bytes;
+    if (this.dirtyBytes <= this.budget / 2) this.pressured = false;
+  }
+
+  /** `bytes` of changes in flight were written (they become clean entries) or go back to the changes. */
+  landed(bytes: number, failed: boolean): void {
+    this.flightBytes -= bytes;
+    if (failed) this.changed(bytes);
+  }
+
+  stats(): ResidentStats {
+    return {
+      budget: this.budget,
+      cachedEntries: this.clean.size,
+      cachedBytes: this.cleanBytes,
+      pendingBytes: this.dirtyBytes + this.flightBytes,
+      hits: this.hits,
+      misses: this.misses,
+      readBytes: this.readBytes,
+      pressureCheckpoints: this.pressureCheckpoints,
+    };
+  }
+
+  /** Evicts clean entries, least recently used first, until everything fits the budget. */
+  private evict(): void {
+    const limit = this.budget - this.dirtyBytes - this.flightBytes;
+    if (this.cleanBytes <= limit) return;
+    for (const [tagged, entry] of this.clean) {
+      this.clean.delete(tagged);
+      this.cleanBytes -= entry.bytes;
+      if (this.cleanBytes <= limit) return;
+    }
+  }
+}

@@ -159,6 +159,7 @@ export class ResidentSessionWindows extends SessionWindows {
     }
     this.working.clear();
     this.current = undefined;
+    this.timers.flush();
   }
 
   override forEachWindow(): void {
@@ -222,7 +223,7 @@ export class ResidentSessionWindows extends SessionWindows {
  * of event time.
  */
 function bucketWidth(gap: number): number {
-  return Math.max(1, Math.floor(gap / 4));
+  return Math.max(1, Math.floor(gap / 64));
 }
 
 function storeSession(ws: ResidentSession): StoredSession {

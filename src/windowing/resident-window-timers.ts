@@ -21,16 +21,18 @@ export interface ResidentTimersMeta {
   near: number;
 }
 
-/** Timers per stored chunk: a registration rewrites one chunk, so it stays short. */
+/** Timers per stored chunk: appending rewrites the last chunk, so it stays short. */
 const CHUNK = 128;
 
 /**
  * The event-time timers of a resident window operator, on disk in time buckets. A timer due at
  * `time` goes to bucket `floor(time / width)`, stored as chunks `<prefix>t/<bucket>/<chunk>` of up
  * to {@link CHUNK} timers in registration order; only the bucket numbers and their chunk counts
- * stay in memory. When the watermark reaches a bucket's start (and no earlier timer is left), the
- * bucket is read into a small in-memory heap and deleted from the store; timers registered for a
- * bucket already read go straight to that heap. So timers run in the order of the heap of
+ * stay in memory, and the timers registered since the last {@link ResidentTimers.flush} (the
+ * current batch or watermark), which are appended to their buckets' chunks together. When the
+ * watermark reaches a bucket's start (and no earlier timer is left), the bucket is read into a
+ * small in-memory heap and deleted from the store; timers registered for a bucket already read go
+ * straight to that heap. So timers run in the order of the heap of
  * window-timers.ts: by time, then kind, then registration. At a checkpoint the in-memory heap is
  * written as chunks `<prefix>n/<chunk>`.
  * @example
@@ -43,8 +45,10 @@ export class ResidentTimers {
   private readonly near = new TimerHeap<ResidentTimer>();
   /** Stored bucket numbers, at their start time. */
   private readonly stored = new TimerHeap<number>();
-  /** Stored bucket → number of chunks. */
+  /** Stored bucket → number of chunks (0 while its timers are all in `appends`). */
   private readonly chunks = new Map<number, number>();
+  /** Stored bucket → timers registered since the last flush, in registration order. */
+  private readonly appends = new Map<number, ResidentTimer[]>();
   private loadedBelow = -Infinity;
   private seq = 0;
   private nearChunks = 0;
@@ -64,23 +68,37 @@ export class ResidentTimers {
       this.near.push(time, kind, timer);
       return;
     }
-    const store = this.store;
-    let chunks = this.chunks.get(bucket);
-    if (chunks === undefined) {
-      this.chunks.set(bucket, 1);
-      this.stored.push(bucket * this.width, 0, bucket);
-      store.put(this.chunkKey(bucket, 0), [timer]);
+    const appends = this.appends.get(bucket);
+    if (appends !== undefined) {
+      appends.push(timer);
       return;
     }
-    const last = this.chunkKey(bucket, chunks - 1);
-    const timers = store.get(last) as ResidentTimer[];
-    if (timers.length < CHUNK) {
-      timers.push(timer);
-      store.put(last, timers);
-    } else {
-      this.chunks.set(bucket, ++chunks);
-      store.put(this.chunkKey(bucket, chunks - 1), [timer]);
+    this.appends.set(bucket, [timer]);
+    if (!this.chunks.has(bucket)) {
+      this.chunks.set(bucket, 0);
+      this.stored.push(bucket * this.width, 0, bucket);
     }
+  }
+
+  /** Appends the timers registered since the last flush to their buckets' chunks in the store. */
+  flush(): void {
+    const store = this.store;
+    for (const [bucket, timers] of this.appends) {
+      let chunks = this.chunks.get(bucket)!;
+      let next = 0;
+      if (chunks > 0) {
+        const last = this.chunkKey(bucket, chunks - 1);
+        const stored = store.get(last) as ResidentTimer[];
+        if (stored.length < CHUNK) {
+          next = Math.min(timers.length, CHUNK - stored.length);
+          for (let i = 0; i < next; i++) stored.push(timers[i]);
+          store.put(last, stored);
+        }
+      }
+      for (; next < timers.length; next += CHUNK) store.put(this.chunkKey(bucket, chunks++), timers.slice(next, next + CHUNK));
+      this.chunks.set(bucket, chunks);
+    }
+    this.appends.clear();
   }
 
   /** The next timer due at `watermark`, removed; `undefined` when none is. */
@@ -105,10 +123,15 @@ export class ResidentTimers {
       for (const timer of timers) this.near.push(timer[0], timer[1], timer);
       this.store.delete(key);
     }
+    const appends = this.appends.get(bucket);
+    if (appends === undefined) return;
+    this.appends.delete(bucket);
+    for (const timer of appends) this.near.push(timer[0], timer[1], timer);
   }
 
   /** Writes the in-memory timers into the store and returns what a restore needs to find them all. */
   save(): ResidentTimersMeta {
+    this.flush();
     const near: ResidentTimer[] = [];
     this.near.forEachRef((timer) => near.push(timer));
     near.sort((a, b) => a[4] - b[4]);

@@ -1,4 +1,5 @@
 import type { ResidentState } from './resident-state.js';
+import type { StateWriter } from './state-writer.js';
 import type { Batch } from './batch.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { Metrics } from './metrics.js';
@@ -14,16 +15,7 @@ export interface Output<T = unknown> {
   deadLetter(letter: DeadLetter): void;
 }
 
-/** Writes an operator's state into a checkpoint. Values must be structured-cloneable (v8 serialize). */
-export interface StateWriter {
-  put(key: string, value: unknown): void;
-  delete(key: string): void;
-  /**
-   * Deletes every stored key that starts with `prefix` (a resident operator's range delete, see
-   * {@link ResidentState.deletePrefix}); applied before this checkpoint's puts.
-   */
-  deletePrefix?(prefix: string): void;
-}
+export type { StateWriter } from './state-writer.js';
 
 /**
  * What an operator's checkpointed state means, as named parts compared one by one on restore

@@ -1,4 +1,4 @@
-import type { StateWriter } from './operator.js';
+import type { StateWriter } from './state-writer.js';
 
 /**
  * An operator's keyed state kept in the state backend's store, not in the heap: `levelState(dir,

@@ -1,4 +1,5 @@
 import type { StateFingerprint } from './operator.js';
+import type { Metrics } from './metrics.js';
 import type { ResidentState } from './resident-state.js';
 import type { SourcePosition } from './source.js';
 
@@ -66,8 +67,9 @@ export interface StateBackend {
    */
   residentState?(uid: string): ResidentState | undefined;
   /**
-   * Registers what to call when the changes held in memory for resident state fill their share of
-   * the memory budget: the runtime takes a checkpoint at the next batch boundary.
+   * Joins the running job, once, after `open`: `requestCheckpoint` takes a checkpoint at the next
+   * batch boundary (a backend with resident state calls it when the changes held in memory fill
+   * their share of the budget), and `metrics` is where the backend records its own metrics.
    */
-  onMemoryPressure?(request: () => void): void;
+  attach?(job: { requestCheckpoint: () => void; metrics: Metrics }): void;
 }

@@ -1,4 +1,3 @@
-import type { ResidentState } from './resident-state.js';
 import { encodeKey } from './key-encoding.js';
 
 /**
@@ -27,7 +26,7 @@ export interface KeyedStateQuery {
   get(key: unknown): unknown;
   /**
    * The keys it holds state for, as the user's keys, in any order; an operator whose state is on
-   * disk ({@link ResidentState}) lists them as it reads them.
+   * disk (`ResidentState`) lists them as it reads them.
    */
   keys(): Iterable<unknown> | AsyncIterable<unknown>;
 }

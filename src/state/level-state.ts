@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { Level } from 'level';
 import { checkOptions } from '../core/options.js';
+import { METRICS } from '../core/metric-catalogue.js';
+import type { MetricSample, Metrics } from '../core/metrics.js';
 import { parseByteSize, type ByteSize } from '../core/byte-size.js';
 import type { ResidentState } from '../core/resident-state.js';
 import { ResidentMemory, type ResidentStats } from './resident-memory.js';
@@ -53,6 +55,9 @@ const FRESH_START = 'delete the directory to start from scratch (its checkpoint 
 const DAMAGED =
   'The directory is left as it was: restore it from a backup; otherwise move it aside and start from a new directory ' +
   '(its state is lost, and a Kafka source resumes from its committed offsets)';
+/** Every operator state key lies between these (`0x01 …`; the meta record is `0x00 …`). */
+const STATE_RANGE_START = Buffer.from([0x01]);
+const STATE_RANGE_END = Buffer.from([0x02]);
 /** LevelDB's sorted table files. */
 const TABLE_FILE = /^\d+\.(?:ldb|sst)$/;
 
@@ -115,6 +120,8 @@ export class LevelStateBackend implements StateBackend {
   private readonly memory: ResidentMemory | undefined;
   /** The resident stores handed out, by operator uid. */
   private readonly stores = new Map<string, ResidentStore>();
+  /** `state_disk_bytes`, set after each checkpoint when state is resident. */
+  private diskGauge: MetricSample | undefined;
 
   constructor(
     readonly dir: string,
@@ -138,8 +145,9 @@ export class LevelStateBackend implements StateBackend {
     return store;
   }
 
-  onMemoryPressure(request: () => void): void {
-    this.memory?.onPressure(request);
+  attach(job: { requestCheckpoint: () => void; metrics: Metrics }): void {
+    this.memory?.attach(job.requestCheckpoint, job.metrics);
+    this.diskGauge = this.memory ? job.metrics.gauge(METRICS.stateDiskBytes) : undefined;
   }
 
   /** Counters of resident state (cache, pending changes, reads); undefined without a memory budget. */
@@ -279,6 +287,7 @@ export class LevelStateBackend implements StateBackend {
       await clearRanges(db, store.uid, operators[store.uid]);
       store.written();
     }
+    if (this.diskGauge) this.diskGauge.value = await diskBytes(db);
   }
 
   async close(): Promise<void> {
@@ -637,7 +646,12 @@ function rollBack(undo: Undo): void {
  * generation it has, without a digest (its entries are never all read). Range deletes are listed
  * in the meta record and cleared after the batch ({@link clearRanges}).
  */
-function writeResident(batch: ReturnType<Db['batch']>, uid: string, changes: OperatorStateChanges, current: OperatorMeta | undefined): OperatorMeta {
+function writeResident(
+  batch: ReturnType<Db['batch']>,
+  uid: string,
+  changes: OperatorStateChanges,
+  current: OperatorMeta | undefined,
+): OperatorMeta {
   const generation = current?.generation ?? 0;
   const prefix = statePrefix(uid, generation);
   for (const key of changes.deletes) batch.del(encodeKeyAfter(prefix, key));
@@ -647,6 +661,12 @@ function writeResident(batch: ReturnType<Db['batch']>, uid: string, changes: Ope
   if (fingerprint) meta.fingerprint = fingerprint;
   if (changes.deletedPrefixes && changes.deletedPrefixes.size > 0) meta.clearing = [...changes.deletedPrefixes];
   return meta;
+}
+
+/** LevelDB's estimate of the bytes operator state takes on disk (classic-level's `approximateSize`). */
+async function diskBytes(db: Db): Promise<number> {
+  const sized = db as Db & { approximateSize?: (start: Buffer, end: Buffer) => Promise<number> };
+  return sized.approximateSize ? sized.approximateSize(STATE_RANGE_START, STATE_RANGE_END) : 0;
 }
 
 /** Clears the ranges a resident operator's checkpoint deleted (LevelDB visits them natively). */

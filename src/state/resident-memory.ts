@@ -1,3 +1,6 @@
+import { METRICS } from '../core/metric-catalogue.js';
+import type { MetricSample, Metrics } from '../core/metrics.js';
+
 /** What the cache holds for a key that LevelDB does not have: a miss is not read twice. */
 export const ABSENT: unique symbol = Symbol('absent');
 
@@ -25,6 +28,10 @@ export interface ResidentStats {
   pressureCheckpoints: number;
 }
 
+function sample(kind: 'counter' | 'gauge'): MetricSample {
+  return { name: '', kind, labels: {}, value: 0 };
+}
+
 /**
  * The memory of `levelState(dir, { memory })`, shared by the resident stores of every operator:
  * one cache of clean entries in least-recently-used order, and the account of changes not yet
@@ -45,16 +52,33 @@ export class ResidentMemory {
   private flightBytes = 0;
   private pressure: (() => void) | undefined;
   private pressured = false;
-  hits = 0;
-  misses = 0;
-  readBytes = 0;
-  pressureCheckpoints = 0;
+  /** Counters and gauges: plain samples until a job's metrics registry takes them over. */
+  readonly hits: MetricSample = sample('counter');
+  readonly misses: MetricSample = sample('counter');
+  readonly readBytes: MetricSample = sample('counter');
+  private pressureCheckpoints: MetricSample = sample('counter');
+  private cachedGauge: MetricSample = sample('gauge');
+  private pendingGauge: MetricSample = sample('gauge');
 
   constructor(readonly budget: number) {}
 
-  /** Registers what asks the runtime for a checkpoint when changes fill half the budget. */
-  onPressure(request: () => void): void {
-    this.pressure = request;
+  /**
+   * Joins a running job: `requestCheckpoint` is called when changes fill half the budget, and the
+   * counters are recorded in its `metrics` from now on.
+   */
+  attach(requestCheckpoint: () => void, metrics: Metrics): void {
+    this.pressure = requestCheckpoint;
+    const take = (mine: MetricSample, theirs: MetricSample): MetricSample => {
+      theirs.value += mine.value;
+      return theirs;
+    };
+    (this as { hits: MetricSample }).hits = take(this.hits, metrics.counter(METRICS.stateCacheHits));
+    (this as { misses: MetricSample }).misses = take(this.misses, metrics.counter(METRICS.stateCacheMisses));
+    (this as { readBytes: MetricSample }).readBytes = take(this.readBytes, metrics.counter(METRICS.stateReadBytes));
+    this.pressureCheckpoints = take(this.pressureCheckpoints, metrics.counter(METRICS.statePressureCheckpoints));
+    this.cachedGauge = metrics.gauge(METRICS.stateCacheBytes);
+    this.pendingGauge = metrics.gauge(METRICS.statePendingBytes);
+    this.publish();
   }
 
   /** The clean entry under `tagged`, made the most recently used. */
@@ -102,10 +126,11 @@ export class ResidentMemory {
     this.dirtyBytes += bytes;
     if (!this.pressured && this.dirtyBytes > this.budget / 2 && this.pressure) {
       this.pressured = true;
-      this.pressureCheckpoints++;
+      this.pressureCheckpoints.value++;
       this.pressure();
     }
     if (bytes > 0) this.evict();
+    this.pendingGauge.value = this.dirtyBytes + this.flightBytes;
   }
 
   /** A snapshot took `bytes` of changes: they are in flight until the checkpoint is written. */
@@ -113,12 +138,14 @@ export class ResidentMemory {
     this.dirtyBytes -= bytes;
     this.flightBytes += bytes;
     if (this.dirtyBytes <= this.budget / 2) this.pressured = false;
+    this.publish();
   }
 
   /** `bytes` of changes in flight were written (they become clean entries) or go back to the changes. */
   landed(bytes: number, failed: boolean): void {
     this.flightBytes -= bytes;
     if (failed) this.changed(bytes);
+    this.publish();
   }
 
   stats(): ResidentStats {
@@ -127,11 +154,17 @@ export class ResidentMemory {
       cachedEntries: this.clean.size,
       cachedBytes: this.cleanBytes,
       pendingBytes: this.dirtyBytes + this.flightBytes,
-      hits: this.hits,
-      misses: this.misses,
-      readBytes: this.readBytes,
-      pressureCheckpoints: this.pressureCheckpoints,
+      hits: this.hits.value,
+      misses: this.misses.value,
+      readBytes: this.readBytes.value,
+      pressureCheckpoints: this.pressureCheckpoints.value,
     };
+  }
+
+  /** Sets the gauges of cached and pending bytes (after a snapshot, a write, an attach). */
+  publish(): void {
+    this.cachedGauge.value = this.cleanBytes;
+    this.pendingGauge.value = this.dirtyBytes + this.flightBytes;
   }
 
   /** Evicts clean entries, least recently used first, until everything fits the budget. */

@@ -65,23 +65,23 @@ export class ResidentStore implements ResidentState {
     const change = this.dirty.get(key) ?? this.inFlightChange(key);
     const memory = this.memory;
     if (change !== undefined) {
-      memory.hits++;
+      memory.hits.value++;
       return change.value === DELETED ? undefined : change.value;
     }
     const tagged = this.tag + key;
     const cached = memory.lookup(tagged);
     if (cached !== undefined) {
-      memory.hits++;
+      memory.hits.value++;
       return cached.value === ABSENT ? undefined : cached.value;
     }
     if (this.retired.length > 0 && this.isRetired(key)) return undefined;
-    memory.misses++;
+    memory.misses.value++;
     const bytes = this.db.getSync(encodeKeyAfter(this.keyPrefix, key));
     if (bytes === undefined) {
       memory.admit(tagged, ABSENT, entrySize(key, 8));
       return undefined;
     }
-    memory.readBytes += bytes.length;
+    memory.readBytes.value += bytes.length;
     let value: unknown;
     try {
       value = deserialize(bytes);

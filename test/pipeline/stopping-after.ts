@@ -4,7 +4,7 @@ import type { StateBackend } from '../../src/core/state-backend.js';
 import type { Stream } from '../../src/pipeline/stream.js';
 import type { RunOptions } from '../../src/runtime/run-options.js';
 import { toArray } from '../../src/sinks/array-sink.js';
-import { levelState } from '../../src/state/level-state.js';
+import { levelState, type LevelStateOptions } from '../../src/state/level-state.js';
 
 /**
  * `source`, raising `stop` at its `after`-th poll (never when `after` is undefined): run with
@@ -39,12 +39,14 @@ export interface StoppedAndResumed<T> {
  * A restore is exact when `resumed` holds what `whole` holds.
  * @param make builds the pipeline, its source wrapped with {@link stoppingAfter}(source, at, stop).
  * @param checkpointEvery how often the stopped and restored runs checkpoint.
+ * @param levelOptions the `levelState` options of both (`{ memory }` for resident state).
  */
 export async function stopAndResume<T>(
   make: (at: number | undefined, stop: AbortController) => Stream<T, any>,
   stopAt: number,
   state: string,
   checkpointEvery: RunOptions['checkpointEvery'],
+  levelOptions: LevelStateOptions = {},
 ): Promise<StoppedAndResumed<T>> {
   const whole = toArray<T>();
   await make(undefined, new AbortController()).to(whole).run();
@@ -52,11 +54,11 @@ export async function stopAndResume<T>(
   const stop = new AbortController();
   const stopped = await make(stopAt, stop)
     .to(first)
-    .run({ state: levelState(state), checkpointEvery, signal: stop.signal });
+    .run({ state: levelState(state, levelOptions), checkpointEvery, signal: stop.signal });
   const second = toArray<T>();
   const restored = await make(undefined, new AbortController())
     .to(second)
-    .run({ state: levelState(state), checkpointEvery });
+    .run({ state: levelState(state, levelOptions), checkpointEvery });
   return { whole: whole.items, resumed: [...first.items, ...second.items], stopped, restored };
 }
 

@@ -14,6 +14,11 @@ describeBackendConformance('levelState', async () => {
   return { connect: () => levelState(join(dir, 'state')), dispose: () => rm(dir, { recursive: true, force: true }) };
 });
 
+describeBackendConformance('levelState with a memory budget', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'streamkit-level-conf-'));
+  return { connect: () => levelState(join(dir, 'state'), { memory: '1KB' }), dispose: () => rm(dir, { recursive: true, force: true }) };
+});
+
 describe('levelState', () => {
   let root: string;
   beforeEach(async () => {

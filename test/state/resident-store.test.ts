@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateError } from '../../src/core/errors.js';
+import { Metrics } from '../../src/core/metrics.js';
 import type { ResidentState } from '../../src/core/resident-state.js';
 import { inspectLevelState, levelState, type LevelStateBackend } from '../../src/state/level-state.js';
 import { StateChangeCollector } from '../../src/state/state-change-collector.js';
@@ -129,7 +130,7 @@ describe('resident state in levelState(dir, { memory })', () => {
     const backend = levelState(join(root, 'pressure'), { memory: '16KB' });
     await backend.open();
     let requests = 0;
-    backend.onMemoryPressure(() => requests++);
+    backend.attach({ requestCheckpoint: () => requests++, metrics: new Metrics() });
     const store = backend.residentState(UID)!;
     try {
       for (let i = 0; i < 40; i++) store.put(`k/${i}`, i);

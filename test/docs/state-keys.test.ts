@@ -3,8 +3,9 @@
  * the code writes. The real keys are not copied from the source: real pipelines run here with a
  * state backend that records every key the operators put in their checkpoints.
  */
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   afterCount,
@@ -13,6 +14,7 @@ import {
   fromArray,
   global,
   hopping,
+  levelState,
   listState,
   mapState,
   session,
@@ -72,6 +74,21 @@ function keyRecorder(keys: Set<string>): StateBackend {
   };
 }
 
+/** `backend`, recording the keys each checkpoint writes (resident state's too). */
+function recording(backend: StateBackend, keys: Set<string>): StateBackend {
+  return {
+    name: backend.name,
+    open: () => backend.open(),
+    write: async (checkpoint) => {
+      for (const changes of checkpoint.operators.values()) for (const key of changes.puts.keys()) keys.add(key);
+      await backend.write(checkpoint);
+    },
+    close: () => backend.close(),
+    residentState: (uid) => backend.residentState?.(uid),
+    attach: (job) => backend.attach?.(job),
+  };
+}
+
 /**
  * The keys the stateful operators write: every window kind, dedup, a process function, an interval join and a lookup join. A page
  * that quotes the keys
@@ -89,6 +106,18 @@ async function writtenKeys(): Promise<Set<string>> {
       .window(assigner, assigner.kind === 'global' ? { trigger: afterCount(5) } : { allowedLateness: '1m' })
       .aggregate(count())
       .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
+  }
+  // Session windows resident in LevelDB (a memory budget).
+  const dir = mkdtempSync(join(tmpdir(), 'streamkit-doc-keys-'));
+  try {
+    await from(fromArray(events, { batchSize: 4 }))
+      .withTimestamps((e) => e.at)
+      .keyBy((e) => e.user)
+      .window(session('3s'), { allowedLateness: '1m' })
+      .aggregate(count())
+      .collect({ state: recording(levelState(dir, { memory: '1MB' }), keys), checkpointEvery: { records: 8 } });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   // A process function with every kind of state, both kinds of timer (pending at the checkpoints) and a TTL.
   await from(fromArray(events, { batchSize: 4 }))
@@ -154,6 +183,9 @@ describe('docs: quoted state key layouts', () => {
       'w2/s/',
       'w2/l/',
       'w2/t/',
+      'wr1/m',
+      'wr1/s/',
+      'wr1/t/',
       '1/m',
       '1/i/',
       'p1/m',

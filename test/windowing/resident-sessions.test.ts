@@ -15,11 +15,11 @@ import { levelState } from '../../src/state/level-state.js';
 import { memoryState } from '../../src/state/memory-state.js';
 import { keyedEvents, type KeyedEvent } from '../../src/testing/index.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/index.js';
-import { afterCount, afterProcessingTime, onWatermark, session } from '../../src/windowing/index.js';
+import { afterCount, afterProcessingTime, count, onWatermark, session } from '../../src/windowing/index.js';
 import type { AccumulationMode, Trigger } from '../../src/windowing/types.js';
 import { windowOperator } from '../../src/windowing/window-operator.js';
 import { seqs } from '../property/window-driver.js';
-import { runStoppingAtCheckpoint } from '../pipeline/stopping-after.js';
+import { runStoppingAtCheckpoint, stoppingAfter } from '../pipeline/stopping-after.js';
 
 const TRIGGERS: Trigger[] = [
   onWatermark(),
@@ -163,6 +163,28 @@ describe('session windows resident in levelState(dir, { memory })', () => {
     await expect(run(p, levelState(heap, { memory: '1MB' }))).rejects.toThrow(
       /keeps this operator's session windows in the heap, this run keeps them on disk/,
     );
+  });
+
+  it('refuse to restore with a trigger that changes where the state is kept', async () => {
+    const events = Array.from({ length: 400 }, (_, i) => ({ key: i % 3, time: i * 10 }));
+    const make = (trigger: Trigger, at?: number, stop = new AbortController()) =>
+      from(stoppingAfter(fromArray(events, { batchSize: 2 }), at, stop))
+        .withTimestamps((e) => e.time, boundedOutOfOrderness(0))
+        .keyBy((e) => e.key)
+        .window(session(1000), { trigger })
+        .aggregate(count());
+    const dir = nextDir();
+    const stop = new AbortController();
+    const first = await make(onWatermark(), 20, stop)
+      .to(toArray())
+      .run({ state: levelState(dir, { memory: '1MB' }), signal: stop.signal, checkpointEvery: { records: 4 } });
+    expect(first.stopped).toBe(true);
+    // A processing-time trigger keeps session state in the heap, where the checkpoint's resident state cannot go.
+    const job = make(onWatermark({ early: afterProcessingTime('1h') }))
+      .to(toArray())
+      .run({ state: levelState(dir, { memory: '1MB' }) });
+    await expect(job).rejects.toThrow(StateError);
+    await expect(job).rejects.toThrow(/operator window#0 kept its state on disk, and keeps it in the heap in this run/);
   });
 
   it('fall back to the heap with a processing-time trigger, with the same results', async () => {

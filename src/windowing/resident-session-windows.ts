@@ -4,7 +4,8 @@ import type { ResidentState } from '../core/resident-state.js';
 import type { KeyedStateQuery } from '../core/state-query.js';
 import type { Timer } from '../state/timer-heap.js';
 import type { KeyedStateService } from '../state/keyed-state-service.js';
-import { ResidentTimers } from './resident-window-timers.js';
+import { RESIDENT_WINDOW_PREFIX, type ResidentWindowLayout } from './resident-window-layout.js';
+import { ResidentTimers, type ResidentTimersMeta } from './resident-window-timers.js';
 import { SessionWindows } from './session-windows.js';
 import type { WindowAggregator } from './window-aggregator.js';
 import type { WindowContext } from './window-layout.js';
@@ -13,10 +14,6 @@ import { newWindowState, type WindowState } from './window-state.js';
 import { openWindows } from './window-state-query.js';
 import { EXPIRE, ON_TIME } from './window-timers.js';
 
-/** Prefix of the resident layout's keys (`wr1`: windows, resident, version 1). */
-export const RESIDENT_WINDOW_PREFIX = 'wr1/';
-/** Key of the operator's progress in the resident layout. */
-export const RESIDENT_META_KEY = `${RESIDENT_WINDOW_PREFIX}m`;
 /** Prefix of a key's sessions: `wr1/s/<keyText>`. */
 const SESSIONS = `${RESIDENT_WINDOW_PREFIX}s/`;
 
@@ -42,8 +39,8 @@ interface LoadedKey {
   dirty: boolean;
 }
 
-/** What the resident layout keeps in the operator's progress entry. */
-export interface ResidentSessionsMeta {
+/** What the resident session layout keeps in the operator's progress entry. */
+export interface ResidentSessionsMeta extends ResidentTimersMeta {
   live: number;
   sid: number;
 }
@@ -66,7 +63,7 @@ const WORKING_SET = 4096;
  * their order are the same.
  * @example new ResidentSessionWindows(context, 30 * 60_000, store)
  */
-export class ResidentSessionWindows extends SessionWindows {
+export class ResidentSessionWindows extends SessionWindows implements ResidentWindowLayout {
   private readonly timers: ResidentTimers;
   private readonly working = new Map<string, LoadedKey>();
   /** The key the record being added belongs to. */
@@ -176,12 +173,12 @@ export class ResidentSessionWindows extends SessionWindows {
   }
 
   /** Writes the in-memory timers to the store; returns the layout's part of the progress entry. */
-  save(): ResidentSessionsMeta & ReturnType<ResidentTimers['save']> {
+  save(): ResidentSessionsMeta {
     return { live: this.c.live, sid: this.nextSid, ...this.timers.save() };
   }
 
   /** Restores the layout from its part of the progress entry (see {@link ResidentSessionWindows.save}). */
-  restore(meta: ResidentSessionsMeta & ReturnType<ResidentTimers['save']>): void {
+  restore(meta: ResidentSessionsMeta): void {
     this.c.live = meta.live;
     this.nextSid = meta.sid;
     this.timers.restore(meta);

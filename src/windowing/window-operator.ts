@@ -9,13 +9,9 @@ import type { WindowResult } from '../core/window.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { AlignedWindows } from './aligned-windows.js';
 import { PaneEmitter } from './pane-emitter.js';
-import {
-  RESIDENT_META_KEY,
-  RESIDENT_WINDOW_PREFIX,
-  ResidentSessionWindows,
-  type ResidentSessionsMeta,
-} from './resident-session-windows.js';
-import type { ResidentTimersMeta } from './resident-window-timers.js';
+import { ResidentAlignedWindows } from './resident-aligned-windows.js';
+import { ResidentSessionWindows } from './resident-session-windows.js';
+import { RESIDENT_META_KEY, RESIDENT_WINDOW_PREFIX, type ResidentWindowLayout } from './resident-window-layout.js';
 import { SessionWindows } from './session-windows.js';
 import { SlidingWindows } from './sliding-windows.js';
 import { TriggerPolicy } from './trigger-policy.js';
@@ -73,8 +69,8 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
   private readonly state: KeyedStateService;
   readonly stateQuery: KeyedStateQuery;
   private query: KeyedStateQuery;
-  /** The layout and its store when the sessions live in the backend's store (see {@link ResidentSessionWindows}). */
-  private resident: { layout: ResidentSessionWindows; store: ResidentState } | undefined;
+  /** The layout and its store when the windows live in the backend's store (see {@link ResidentWindowLayout}). */
+  private resident: { layout: ResidentWindowLayout; store: ResidentState } | undefined;
   /** The operator's watermark and what its state was written for (`w2/m`). */
   private readonly progress: StateCell;
   private clock: OperatorContext | undefined;
@@ -114,21 +110,25 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
     this.clock = ctx;
     this.c.agg.uid = ctx.uid;
     this.c.panes.open(ctx.uid, ctx.metrics);
-    // Only session windows with event-time and count triggers keep their state on disk; other
-    // windows, and processing-time triggers, keep theirs in the heap.
-    if (this.config.assigner.layout === 'merging' && !this.c.trigger.usesProcessingTime) {
+    // Session, tumbling, hopping and global windows with event-time and count triggers keep their
+    // state on disk; sliding windows, and processing-time triggers, keep theirs in the heap.
+    if (this.config.assigner.layout !== 'sliding' && !this.c.trigger.usesProcessingTime) {
       const store = ctx.residentState?.();
       if (store) this.openResident(store);
     }
   }
 
-  /** Switches to sessions in the backend's store, reading the operator's progress from it (a lazy restore). */
+  /** Switches to windows in the backend's store, reading the operator's progress from it (a lazy restore). */
   private openResident(store: ResidentState): void {
-    const layout = new ResidentSessionWindows(this.c, this.config.assigner.size, store);
+    const assigner = this.config.assigner;
+    const layout: ResidentWindowLayout & WindowLayout =
+      assigner.layout === 'merging'
+        ? new ResidentSessionWindows(this.c, assigner.size, store)
+        : new ResidentAlignedWindows(this.c, assigner as AlignedAssigner, store);
     this.resident = { layout, store };
     this.layout = layout;
     this.query = layout.query(this.c.agg);
-    const meta = store.get(RESIDENT_META_KEY) as (ResidentMeta & Partial<StoredMeta>) | undefined;
+    const meta = store.get(RESIDENT_META_KEY) as (StoredMeta & object) | undefined;
     if (meta !== undefined) {
       this.restoreProgress(meta);
       layout.restore(meta);
@@ -238,7 +238,7 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
       return;
     }
     // Resident state is written incrementally whatever `full` says: the store knows what changed.
-    const meta: ResidentMeta & StoredMeta = {
+    const meta: StoredMeta = {
       watermark: this.c.watermark,
       assigner: this.config.assigner.description,
       ...resident.layout.save(),
@@ -277,20 +277,17 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
   }
 }
 
-/** The resident layout's part of the operator's progress entry. */
-type ResidentMeta = ResidentSessionsMeta & ResidentTimersMeta;
-
 /** Refuses a checkpoint whose window state was kept `was` when this run keeps it `now`. */
 function layoutMismatch(was: string, now: string): StateError {
   return new StateError(
     'STATE_INCOMPATIBLE',
-    `window: the checkpoint keeps this operator's session windows ${was}, this run keeps them ${now} ` +
-      `(levelState(dir, { memory }) keeps session windows on disk; other backends, and processing-time triggers, keep them in the heap); ` +
+    `window: the checkpoint keeps this operator's windows ${was}, this run keeps them ${now} ` +
+      `(levelState(dir, { memory }) keeps session, tumbling, hopping and global windows on disk; other backends, sliding windows and processing-time triggers keep them in the heap); ` +
       `restore with the state options that wrote the checkpoint, or use a new state directory`,
   );
 }
 
-/** A checkpoint's entries, refusing resident session state (the heap layout cannot read it). */
+/** A checkpoint's entries, refusing resident window state (the heap layouts cannot read it). */
 function* refuseResident(entries: Iterable<[string, unknown]>): Iterable<[string, unknown]> {
   for (const entry of entries) {
     if (entry[0].startsWith(RESIDENT_WINDOW_PREFIX)) throw layoutMismatch('on disk', 'in the heap');

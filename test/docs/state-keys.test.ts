@@ -107,17 +107,19 @@ async function writtenKeys(): Promise<Set<string>> {
       .aggregate(count())
       .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
   }
-  // Session windows resident in LevelDB (a memory budget).
-  const dir = mkdtempSync(join(tmpdir(), 'streamkit-doc-keys-'));
-  try {
-    await from(fromArray(events, { batchSize: 4 }))
-      .withTimestamps((e) => e.at)
-      .keyBy((e) => e.user)
-      .window(session('3s'), { allowedLateness: '1m' })
-      .aggregate(count())
-      .collect({ state: recording(levelState(dir, { memory: '1MB' }), keys), checkpointEvery: { records: 8 } });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  // Session and tumbling windows resident in LevelDB (a memory budget).
+  for (const assigner of [session('3s'), tumbling('10s')]) {
+    const dir = mkdtempSync(join(tmpdir(), 'streamkit-doc-keys-'));
+    try {
+      await from(fromArray(events, { batchSize: 4 }))
+        .withTimestamps((e) => e.at)
+        .keyBy((e) => e.user)
+        .window(assigner, { allowedLateness: '1m' })
+        .aggregate(count())
+        .collect({ state: recording(levelState(dir, { memory: '1MB' }), keys), checkpointEvery: { records: 8 } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   // A process function with every kind of state, both kinds of timer (pending at the checkpoints) and a TTL.
   await from(fromArray(events, { batchSize: 4 }))
@@ -186,6 +188,8 @@ describe('docs: quoted state key layouts', () => {
       'wr1/m',
       'wr1/s/',
       'wr1/t/',
+      'wr1/a/',
+      'wr1/k/',
       '1/m',
       '1/i/',
       'p1/m',

@@ -15,8 +15,18 @@ import { levelState } from '../../src/state/level-state.js';
 import { memoryState } from '../../src/state/memory-state.js';
 import { keyedEvents, type KeyedEvent } from '../../src/testing/index.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/index.js';
-import { afterCount, afterProcessingTime, count, onWatermark, session } from '../../src/windowing/index.js';
-import type { AccumulationMode, Trigger } from '../../src/windowing/types.js';
+import {
+  afterCount,
+  afterProcessingTime,
+  count,
+  global,
+  hopping,
+  onWatermark,
+  session,
+  sliding,
+  tumbling,
+} from '../../src/windowing/index.js';
+import type { AccumulationMode, Trigger, WindowAssigner } from '../../src/windowing/types.js';
 import { windowOperator } from '../../src/windowing/window-operator.js';
 import { seqs } from '../property/window-driver.js';
 import { runStoppingAtCheckpoint, stoppingAfter } from '../pipeline/stopping-after.js';
@@ -28,11 +38,16 @@ const TRIGGERS: Trigger[] = [
   afterCount(2),
 ];
 
-/** A job's input and its session windows' configuration. */
+/** The windows that keep their state on disk with a memory budget. */
+const KINDS = ['session', 'tumbling', 'hopping', 'global'] as const;
+
+/** A job's input and its windows' configuration. */
 const job = fc.record({
+  kind: fc.constantFrom(...KINDS),
   delay: fc.integer({ min: 0, max: 20 }),
   lateness: fc.integer({ min: 0, max: 40 }),
-  // Timer buckets are a 64th of the gap: long gaps put many timers in one bucket.
+  // The session gap, or the window size. Session timer buckets are a 64th of the gap: long gaps
+  // put many timers in one bucket.
   gap: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 64, max: 640 })),
   sample: keyedEvents({
     keys: 6,
@@ -62,6 +77,20 @@ function lateLine(l: LateRecord<KeyedEvent>): string {
   return `${l.record.seq} [${l.window.start},${l.window.end}) ${l.watermark}`;
 }
 
+/** The job's windows: global() fires on a count only. */
+function windowsOf(p: Job): { assigner: WindowAssigner; trigger: Trigger } {
+  switch (p.kind) {
+    case 'session':
+      return { assigner: session(p.gap), trigger: TRIGGERS[p.trigger] };
+    case 'tumbling':
+      return { assigner: tumbling(p.gap), trigger: TRIGGERS[p.trigger] };
+    case 'hopping':
+      return { assigner: hopping(3 * p.gap, p.gap), trigger: TRIGGERS[p.trigger] };
+    default:
+      return { assigner: global(), trigger: afterCount(1 + p.trigger) };
+  }
+}
+
 /** The job through the public API, results and late records collected. */
 function pipeline(p: Job) {
   const out = toArray<WindowResult<string, number[]>>();
@@ -69,7 +98,7 @@ function pipeline(p: Job) {
   const stream = from(fromArray(p.sample.arrival, { batchSize: p.batchSize }))
     .withTimestamps((e) => e.time, boundedOutOfOrderness(p.delay))
     .keyBy((e) => e.key)
-    .window(session(p.gap), { trigger: TRIGGERS[p.trigger], allowedLateness: p.lateness, mode: p.mode })
+    .window(windowsOf(p).assigner, { trigger: windowsOf(p).trigger, allowedLateness: p.lateness, mode: p.mode })
     .aggregate(seqs)
     .late(late);
   const lines = (): Output_ => ({ results: out.items.map(resultLine), late: late.items.map(lateLine) });
@@ -93,8 +122,8 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('session windows resident in levelState(dir, { memory })', () => {
-  it('give the same results, ids, panes and late records, in the same order, as heap state (tiny and large budgets)', async () => {
+describe('windows resident in levelState(dir, { memory })', () => {
+  it('session, tumbling, hopping and global windows give the same results, ids, panes and late records, in the same order, as heap state (tiny and large budgets)', async () => {
     await fc.assert(
       fc.asyncProperty(job, fc.integer({ min: 1, max: 20 }), async (p, every) => {
         const heap = await run(p, memoryState(), every);
@@ -141,29 +170,32 @@ describe('session windows resident in levelState(dir, { memory })', () => {
     expect(stopped).toBeGreaterThan(10);
   });
 
-  it('refuse a checkpoint written with the other state layout, saying why', async () => {
-    const p: Job = {
-      delay: 0,
-      lateness: 0,
-      gap: 10,
-      sample: { events: [], arrival: [0, 5, 30, 70, 200].map((time, seq) => ({ key: `k${seq % 2}`, time, value: 1, seq })) },
-      batchSize: 1,
-      trigger: 0,
-      mode: 'accumulating',
-    };
-    // Resident first, then heap: the backend refuses to open it without a memory budget.
-    const resident = nextDir();
-    await runStoppingAtCheckpoint(pipeline(p).stream, levelState(resident, { memory: '1MB' }), 1, 2);
-    await expect(run(p, levelState(resident))).rejects.toThrow(StateError);
-    await expect(run(p, levelState(resident))).rejects.toThrow(/keeps its state on disk/);
-    // Heap first, then resident: the window operator refuses the heap layout.
-    const heap = nextDir();
-    await runStoppingAtCheckpoint(pipeline(p).stream, levelState(heap), 1, 2);
-    await expect(run(p, levelState(heap, { memory: '1MB' }))).rejects.toThrow(StateError);
-    await expect(run(p, levelState(heap, { memory: '1MB' }))).rejects.toThrow(
-      /keeps this operator's session windows in the heap, this run keeps them on disk/,
-    );
-  });
+  for (const kind of ['session', 'tumbling'] as const) {
+    it(`${kind}: refuse a checkpoint written with the other state layout, saying why`, async () => {
+      const p: Job = {
+        kind,
+        delay: 0,
+        lateness: 0,
+        gap: 10,
+        sample: { events: [], arrival: [0, 5, 30, 70, 200].map((time, seq) => ({ key: `k${seq % 2}`, time, value: 1, seq })) },
+        batchSize: 1,
+        trigger: 0,
+        mode: 'accumulating',
+      };
+      // Resident first, then heap: the backend refuses to open it without a memory budget.
+      const resident = nextDir();
+      await runStoppingAtCheckpoint(pipeline(p).stream, levelState(resident, { memory: '1MB' }), 1, 2);
+      await expect(run(p, levelState(resident))).rejects.toThrow(StateError);
+      await expect(run(p, levelState(resident))).rejects.toThrow(/keeps its state on disk/);
+      // Heap first, then resident: the window operator refuses the heap layout.
+      const heap = nextDir();
+      await runStoppingAtCheckpoint(pipeline(p).stream, levelState(heap), 1, 2);
+      await expect(run(p, levelState(heap, { memory: '1MB' }))).rejects.toThrow(StateError);
+      await expect(run(p, levelState(heap, { memory: '1MB' }))).rejects.toThrow(
+        /keeps this operator's windows in the heap, this run keeps them on disk/,
+      );
+    });
+  }
 
   it('refuse to restore with a trigger that changes where the state is kept', async () => {
     const events = Array.from({ length: 400 }, (_, i) => ({ key: i % 3, time: i * 10 }));
@@ -187,66 +219,75 @@ describe('session windows resident in levelState(dir, { memory })', () => {
     await expect(job).rejects.toThrow(/operator window#0 kept its state on disk, and keeps it in the heap in this run/);
   });
 
-  it('fall back to the heap with a processing-time trigger, with the same results', async () => {
-    const trigger = onWatermark({ early: afterProcessingTime('1h') });
-    const make = () =>
-      from(
-        fromArray(
-          [0, 5, 30, 70, 200].map((time, seq) => ({ key: `k${seq % 2}`, time, value: 1, seq })),
-          { batchSize: 2 },
-        ),
-      )
-        .withTimestamps((e) => e.time, boundedOutOfOrderness(0))
-        .keyBy((e) => e.key)
-        .window(session(10), { trigger })
-        .aggregate(seqs);
-    const heap = toArray<WindowResult<string, number[]>>();
-    await make().to(heap).run();
-    const disk = toArray<WindowResult<string, number[]>>();
-    const state = levelState(nextDir(), { memory: '1MB' });
-    await make().to(disk).run({ state });
-    expect(disk.items.map(resultLine)).toEqual(heap.items.map(resultLine));
-  });
+  for (const [name, assigner, trigger] of [
+    ['session windows with a processing-time trigger', session(10), onWatermark({ early: afterProcessingTime('1h') })],
+    ['sliding windows', sliding(10), onWatermark({ early: afterCount(2) })],
+  ] as const) {
+    it(`${name} keep heap state with a memory budget, with the same results`, async () => {
+      const make = () =>
+        from(
+          fromArray(
+            [0, 5, 30, 70, 200].map((time, seq) => ({ key: `k${seq % 2}`, time, value: 1, seq })),
+            { batchSize: 2 },
+          ),
+        )
+          .withTimestamps((e) => e.time, boundedOutOfOrderness(0))
+          .keyBy((e) => e.key)
+          .window(assigner, { trigger })
+          .aggregate(seqs);
+      const heap = toArray<WindowResult<string, number[]>>();
+      await make().to(heap).run();
+      const disk = toArray<WindowResult<string, number[]>>();
+      const state = levelState(nextDir(), { memory: '1MB' });
+      await make()
+        .to(disk)
+        .run({ state, checkpointEvery: { records: 2 } });
+      expect(disk.items.map(resultLine)).toEqual(heap.items.map(resultLine));
+      expect(state.residentStats()!.hits + state.residentStats()!.misses).toBe(0);
+    });
+  }
 });
 
-describe('queryable state of resident session windows', () => {
-  it('lists the same keys and open sessions as the heap layout', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.tuple(fc.constantFrom('a', 'b', 7, null), fc.integer({ min: 0, max: 60 })), { minLength: 1, maxLength: 40 }),
-        async (records) => {
-          const backend = levelState(nextDir(), { memory: 1024 });
-          await backend.open();
-          try {
-            const make = () => windowOperator({ assigner: session(5), trigger: onWatermark({ early: afterCount(2) }) }, seqs);
-            const heap = opened(make());
-            const resident = opened(make(), () => backend.residentState('w'));
-            const out: Output = { emit: () => undefined, watermark: () => undefined, late: () => undefined, deadLetter: () => undefined };
-            for (const op of [heap, resident]) {
-              op.processBatch(
-                {
-                  values: records.map(([key], seq) => ({ key, time: 0, value: 0, seq })),
-                  keys: records.map(([key]) => key),
-                  times: records.map(([, t]) => t),
-                  positions: records.map((_, i) => i),
-                  partition: 0,
-                },
-                out,
-              );
+describe('queryable state of resident windows', () => {
+  for (const assigner of [session(5), tumbling(10), hopping(10, 5)]) {
+    it(`${assigner.description}: lists the same keys and open windows as the heap layout`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.constantFrom('a', 'b', 7, null), fc.integer({ min: 0, max: 60 })), { minLength: 1, maxLength: 40 }),
+          async (records) => {
+            const backend = levelState(nextDir(), { memory: 1024 });
+            await backend.open();
+            try {
+              const make = () => windowOperator({ assigner, trigger: onWatermark({ early: afterCount(2) }) }, seqs);
+              const heap = opened(make());
+              const resident = opened(make(), () => backend.residentState('w'));
+              const out: Output = { emit: () => undefined, watermark: () => undefined, late: () => undefined, deadLetter: () => undefined };
+              for (const op of [heap, resident]) {
+                op.processBatch(
+                  {
+                    values: records.map(([key], seq) => ({ key, time: 0, value: 0, seq })),
+                    keys: records.map(([key]) => key),
+                    times: records.map(([, t]) => t),
+                    positions: records.map((_, i) => i),
+                    partition: 0,
+                  },
+                  out,
+                );
+              }
+              const heapKeys = [...(heap.stateQuery!.keys() as Iterable<unknown>)];
+              const residentKeys: unknown[] = [];
+              for await (const key of resident.stateQuery!.keys() as AsyncIterable<unknown>) residentKeys.push(key);
+              expect(new Set(residentKeys)).toEqual(new Set(heapKeys));
+              for (const key of [...heapKeys, 'absent']) expect(resident.stateQuery!.get(key)).toEqual(heap.stateQuery!.get(key));
+            } finally {
+              await backend.close();
             }
-            const heapKeys = [...(heap.stateQuery!.keys() as Iterable<unknown>)];
-            const residentKeys: unknown[] = [];
-            for await (const key of resident.stateQuery!.keys() as AsyncIterable<unknown>) residentKeys.push(key);
-            expect(new Set(residentKeys)).toEqual(new Set(heapKeys));
-            for (const key of [...heapKeys, 'absent']) expect(resident.stateQuery!.get(key)).toEqual(heap.stateQuery!.get(key));
-          } finally {
-            await backend.close();
-          }
-        },
-      ),
-      { numRuns: 30 },
-    );
-  });
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+  }
 });
 
 function opened(op: Operator<unknown, WindowResult>, residentState?: () => ReturnType<StateBackend['residentState'] & object>) {

@@ -27,9 +27,9 @@ const WORKING_SET = 4096;
 /** An aligned window whose keys' states are in the store. */
 interface ResidentBucket extends Bucket {
   /** `wr1/a/<end>/<start>/`: its keys' states. */
-  readonly states_: string;
+  readonly statesPrefix: string;
   /** `wr1/k/<end>/<start>/`: its keys, in the order they came, in chunks. */
-  readonly keyList: string;
+  readonly keysPrefix: string;
   /** Number of keys holding a state in it. */
   count: number;
   /** Stored chunks of its key list. */
@@ -91,14 +91,14 @@ export class ResidentAlignedWindows extends AlignedWindows implements ResidentWi
   protected override newBucket(start: number, end: number): Bucket {
     const bucket = super.newBucket(start, end) as ResidentBucket;
     const range = `${sortableTime(end)}/${sortableTime(start)}/`;
-    Object.assign(bucket, { states_: STATES + range, keyList: KEY_LISTS + range, count: 0, chunks: 0, appends: [] });
+    Object.assign(bucket, { statesPrefix: STATES + range, keysPrefix: KEY_LISTS + range, count: 0, chunks: 0, appends: [] });
     return bucket;
   }
 
   protected override stateOf(b: Bucket, key: unknown, kid: unknown): WindowState | undefined {
     const bucket = b as ResidentBucket;
     this.keyText = encodeKey(key);
-    const stateKey = bucket.states_ + this.keyText;
+    const stateKey = bucket.statesPrefix + this.keyText;
     const loaded = this.working.get(stateKey);
     if (loaded !== undefined) return loaded.ws;
     const stored = this.store.get(stateKey) as StoredWindow | undefined;
@@ -109,7 +109,7 @@ export class ResidentAlignedWindows extends AlignedWindows implements ResidentWi
   protected override addState(b: Bucket, ws: WindowState): void {
     const bucket = b as ResidentBucket;
     ws.keyText = this.keyText;
-    ws.stateKey = bucket.states_ + this.keyText;
+    ws.stateKey = bucket.statesPrefix + this.keyText;
     this.working.set(ws.stateKey, { ws, dirty: true });
     bucket.appends.push(this.keyText);
     bucket.count++;
@@ -118,17 +118,17 @@ export class ResidentAlignedWindows extends AlignedWindows implements ResidentWi
   protected override forEachState(b: Bucket, visit: (ws: WindowState) => void): void {
     const bucket = b as ResidentBucket;
     const each = (keyText: string): void => {
-      let loaded = this.working.get(bucket.states_ + keyText);
+      let loaded = this.working.get(bucket.statesPrefix + keyText);
       if (loaded === undefined) {
         // Key lists stay as they are while one is read.
         if (this.working.size >= WORKING_SET) this.writeStates();
-        const stored = this.store.get(bucket.states_ + keyText) as StoredWindow;
+        const stored = this.store.get(bucket.statesPrefix + keyText) as StoredWindow;
         const key = decodeKey(keyText);
         loaded = this.load(bucket, key, keyIdentity(key), keyText, stored);
       }
       visit(loaded.ws);
     };
-    for (let c = 0; c < bucket.chunks; c++) for (const keyText of this.store.get(bucket.keyList + c) as string[]) each(keyText);
+    for (let c = 0; c < bucket.chunks; c++) for (const keyText of this.store.get(bucket.keysPrefix + c) as string[]) each(keyText);
     for (const keyText of bucket.appends) each(keyText);
   }
 
@@ -144,10 +144,10 @@ export class ResidentAlignedWindows extends AlignedWindows implements ResidentWi
         this.fire(ws);
         this.drop(ws);
       });
-    for (const [stateKey] of this.working) if (stateKey.startsWith(bucket.states_)) this.working.delete(stateKey);
+    for (const [stateKey] of this.working) if (stateKey.startsWith(bucket.statesPrefix)) this.working.delete(stateKey);
     bucket.appends = [];
-    this.store.deletePrefix(bucket.states_);
-    this.store.deletePrefix(bucket.keyList);
+    this.store.deletePrefix(bucket.statesPrefix);
+    this.store.deletePrefix(bucket.keysPrefix);
   }
 
   /** Writes back the states the last batch or watermark changed, and the windows' new keys. */
@@ -167,7 +167,7 @@ export class ResidentAlignedWindows extends AlignedWindows implements ResidentWi
     if (appends.length === 0) return;
     let next = 0;
     if (bucket.chunks > 0) {
-      const last = bucket.keyList + (bucket.chunks - 1);
+      const last = bucket.keysPrefix + (bucket.chunks - 1);
       const stored = this.store.get(last) as string[];
       if (stored.length < CHUNK) {
         next = Math.min(appends.length, CHUNK - stored.length);
@@ -175,7 +175,7 @@ export class ResidentAlignedWindows extends AlignedWindows implements ResidentWi
         this.store.put(last, stored);
       }
     }
-    for (; next < appends.length; next += CHUNK) this.store.put(bucket.keyList + bucket.chunks++, appends.slice(next, next + CHUNK));
+    for (; next < appends.length; next += CHUNK) this.store.put(bucket.keysPrefix + bucket.chunks++, appends.slice(next, next + CHUNK));
     bucket.appends = [];
   }
 
@@ -214,7 +214,7 @@ export class ResidentAlignedWindows extends AlignedWindows implements ResidentWi
         const open: WindowState[] = [];
         this.forEachBucket((b) => {
           const bucket = b as ResidentBucket;
-          const stored = this.store.get(bucket.states_ + keyText) as StoredWindow | undefined;
+          const stored = this.store.get(bucket.statesPrefix + keyText) as StoredWindow | undefined;
           if (stored !== undefined) open.push(hydrate(bucket, key, keyIdentity(key), keyText, stored));
         });
         return openWindows(open, agg);
@@ -234,7 +234,7 @@ function hydrate(bucket: ResidentBucket, key: unknown, kid: unknown, keyText: st
   const ws = newWindowState(key, kid, bucket.start, bucket.end, stored.a, stored.p);
   restorePanes(ws, { key, keyText, start: bucket.start, end: bucket.end, stored });
   ws.window = bucket.window;
-  ws.stateKey = bucket.states_ + keyText;
+  ws.stateKey = bucket.statesPrefix + keyText;
   return ws;
 }
 

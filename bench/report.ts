@@ -9,6 +9,7 @@ import type { ProfileEntry } from './e2e/profile.js';
 import { median } from './e2e/stats.js';
 import { chartSvg } from './report/chart.js';
 import { compact, duration, int, megabytes, rate, ratio } from './report/units.js';
+import { STATE_SCALE_METHOD } from './state-scale/markdown.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -627,6 +628,16 @@ function startupAndMemorySection(): string[] {
   return existsSync(file) ? [readFileSync(file, 'utf8').trimEnd(), ''] : [];
 }
 
+/**
+ * The state-scale section as `npm run bench:state` wrote it, with its tables; before any such run,
+ * its methodology alone.
+ */
+function stateScaleSection(): string[] {
+  const file = join(ROOT, 'bench', 'results', 'state-scale.md');
+  if (existsSync(file)) return [readFileSync(file, 'utf8').trimEnd(), ''];
+  return ['## State larger than memory', '', ...STATE_SCALE_METHOD, ''];
+}
+
 function methodNotes(): string[] {
   return [
     '## How it is measured',
@@ -712,6 +723,7 @@ function main(): void {
     ...microSection(),
     ...profileSection(),
     ...startupAndMemorySection(),
+    ...stateScaleSection(),
     ...methodNotes(),
   ].join('\n');
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), doc);

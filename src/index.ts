@@ -16,6 +16,7 @@ export type { KeyedStateQuery, StateEntry, StateQuery, StateRangeOptions } from 
 export type { OpenWindow } from './windowing/index.js';
 export { parseDuration } from './core/duration.js';
 export type { Duration } from './core/duration.js';
+export type { ByteSize } from './core/byte-size.js';
 export { StreamkitError, PipelineError, StateError, AccessDeniedError, RecordRejected } from './core/errors.js';
 export type { StreamkitErrorCode } from './core/errors.js';
 export { Metrics } from './core/metrics.js';
@@ -23,6 +24,7 @@ export { METRICS, METRIC_DEFINITIONS } from './core/metric-catalogue.js';
 export type { MetricDefinition, MetricKind } from './core/metric-catalogue.js';
 export type { Batch } from './core/batch.js';
 export type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from './core/operator.js';
+export type { ResidentState } from './core/resident-state.js';
 export type { Source, SourceContext, SourcePoll, SourcePosition } from './core/source.js';
 export type { Sink, SinkContext } from './core/sink.js';
 export type { DeadLetter } from './core/dead-letter.js';

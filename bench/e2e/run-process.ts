@@ -39,6 +39,22 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 const GNU_TIME = '/usr/bin/time';
 
+/** A benchmark process that failed (a non-zero exit, a kill, no result line), with what it cost until then. */
+export class BenchProcessFailed extends Error {
+  constructor(
+    message: string,
+    /** The end of what it wrote on stderr. */
+    readonly stderrTail: string,
+    /** Peak RSS until it ended, in MB, when known. */
+    readonly peakRssMb: number | null,
+    /** Wall time measured from outside, spawn to exit, in ms. */
+    readonly outerMs: number,
+  ) {
+    super(message);
+    this.name = 'BenchProcessFailed';
+  }
+}
+
 /**
  * Runs a benchmark process and reads its JSON result line, peak RSS and CPU time. Both come from
  * `/usr/bin/time` (the kernel's high-water mark and CPU accounting of the process, whatever
@@ -47,10 +63,16 @@ const GNU_TIME = '/usr/bin/time';
  * @param command - the executable.
  * @param args - its arguments.
  * @param timeoutMs - kills the process after this long.
+ * @param env - its environment (default: this process's).
  * @returns the parsed result line, peak RSS, CPU seconds, outer wall time and how busy the machine was.
  * @example const { result } = await runBenchProcess('node', ['bench/ceiling.ts', '--mode', 'parse', '--input', f], 600_000);
  */
-export async function runBenchProcess(command: string, args: string[], timeoutMs: number): Promise<ProcessOutcome> {
+export async function runBenchProcess(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+  env?: NodeJS.ProcessEnv,
+): Promise<ProcessOutcome> {
   const tmp = mkdtempSync(join(tmpdir(), 'streamkit-bench-'));
   const rssFile = join(tmp, 'rss');
   const useTime = existsSync(GNU_TIME);
@@ -58,7 +80,7 @@ export async function runBenchProcess(command: string, args: string[], timeoutMs
   const loadAtStart = round2(loadavg()[0]);
   const busyAtStart = machineBusySeconds();
   const started = performance.now();
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
   let polledKb = 0;
@@ -85,26 +107,25 @@ export async function runBenchProcess(command: string, args: string[], timeoutMs
   const busyAtEnd = machineBusySeconds();
   const loadAverage = { start: loadAtStart, end: round2(loadavg()[0]) };
   try {
-    if (code !== 0) {
-      throw new Error(
-        `${command} ${args.join(' ')} exited with ${code}${code === null ? ' (killed after the timeout)' : ''}\n${stderr.slice(-4000)}`,
-      );
-    }
-    const lines = stdout
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('{'));
-    if (lines.length === 0) throw new Error(`${command} ${args.join(' ')} printed no JSON result line\n${stderr.slice(-4000)}`);
-    const result = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
     let peakRssMb: number | null = null;
     let cpuSeconds: number | null = null;
     if (useTime && existsSync(rssFile)) {
+      // GNU time writes "Command exited with non-zero status N" (or "terminated by signal") first.
       const [kb, user, system] = (readFileSync(rssFile, 'utf8').trim().split('\n').pop() as string).split(' ').map(Number);
       if (Number.isFinite(kb) && kb > 0) peakRssMb = Math.round(kb / 102.4) / 10;
       if (Number.isFinite(user) && Number.isFinite(system)) cpuSeconds = round2(user + system);
     } else if (polledKb > 0) {
       peakRssMb = Math.round(polledKb / 102.4) / 10;
     }
+    const fail = (why: string) =>
+      new BenchProcessFailed(`${command} ${args.join(' ')} ${why}\n${stderr.slice(-4000)}`, stderr.slice(-4000), peakRssMb, outerMs);
+    if (code !== 0) throw fail(`exited with ${code}${code === null ? ' (killed after the timeout)' : ''}`);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    if (lines.length === 0) throw fail('printed no JSON result line');
+    const result = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
     const otherCores =
       busyAtStart === null || busyAtEnd === null || cpuSeconds === null
         ? null

@@ -48,11 +48,6 @@ export interface RestoredCheckpoint {
    * positions in the pipeline (`3-window`).
    */
   fingerprints?: Map<string, StateFingerprint>;
-  /**
-   * The uids whose state the checkpoint keeps resident in the backend's store
-   * ({@link OperatorStateChanges.resident}): their `operators` entry is empty, the store reads it.
-   */
-  resident?: Set<string>;
 }
 
 /**

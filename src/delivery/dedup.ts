@@ -8,6 +8,7 @@ import type { KeyedStateQuery } from '../core/state-query.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { TimerHeap } from '../state/timer-heap.js';
 import { METRICS } from '../core/metric-catalogue.js';
+import { DedupGenerations } from './dedup-generations.js';
 
 /** Options of {@link dedup}. */
 export interface DedupOptions {
@@ -38,6 +39,8 @@ const ID_PREFIX = `${STATE_VERSION}/i/`;
  * The `dedup` stage: drops a record whose id was already seen at an event time less than `within`
  * away. An id is forgotten once the watermark passes `firstSeen + within`; the ids live in
  * checkpointed state, written incrementally (only the ids that changed since the last snapshot).
+ * With `levelState(dir, { memory })` they live on disk instead, in generations of event time
+ * (`DedupGenerations`); the decisions are the same.
  *
  * The decision depends only on the state and the current watermark, never on batch boundaries or
  * processing time, so a pipeline replayed from a checkpoint drops exactly the same records.
@@ -77,6 +80,8 @@ export class DedupOperator<T> implements Operator<T, T> {
   /** The bucket the previous id went to: records arrive roughly in time order, so it is usually the next one's. */
   private lastBucket = NaN;
   private lastBucketIds: string[] = [];
+  /** The ids on disk when the state backend keeps state there; the heap table above stays empty then. */
+  private resident: DedupGenerations | undefined;
   private watermark = -Infinity;
   private dropped = 0;
 
@@ -110,10 +115,11 @@ export class DedupOperator<T> implements Operator<T, T> {
   readonly stateQuery: KeyedStateQuery = {
     get: (id) => {
       if (typeof id !== 'string' && typeof id !== 'number' && typeof id !== 'bigint') return undefined;
-      const seenAt = this.seen.get(idString(id));
+      const seenAt = this.resident ? this.resident.latest(idString(id)) : this.seen.get(idString(id));
       return seenAt !== undefined && this.remembers(seenAt) ? { seenAt, until: seenAt + this.within } : undefined;
     },
-    keys: () => [...this.seen.entries()].filter(([, seenAt]) => this.remembers(seenAt)).map(([id]) => id),
+    keys: () =>
+      this.resident ? this.resident.ids() : [...this.seen.entries()].filter(([, seenAt]) => this.remembers(seenAt)).map(([id]) => id),
   };
 
   /** Whether an id first seen at `seenAt` still deduplicates: the watermark has not passed `seenAt + within`. */
@@ -121,9 +127,9 @@ export class DedupOperator<T> implements Operator<T, T> {
     return seenAt > this.watermark - this.within;
   }
 
-  /** Ids currently remembered. */
+  /** Ids currently remembered (on disk: the entries of the generations not yet deleted, see `DedupGenerations.size`). */
   get size(): number {
-    return this.seen.size;
+    return this.resident ? this.resident.size : this.seen.size;
   }
 
   /** Records dropped as duplicates so far. */
@@ -134,11 +140,21 @@ export class DedupOperator<T> implements Operator<T, T> {
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
     this.uid = ctx.uid;
+    const store = ctx.residentState?.();
+    if (store) {
+      // Lazy restore: only the meta entry is read now; ids are read as records ask for them.
+      this.resident = new DedupGenerations(store, this.within);
+      this.watermark = this.resident.watermark;
+    }
   }
 
   processBatch(batch: Batch<T>, out: Output<T>): void {
     const times = batch.times;
     if (!times) DedupOperator.checkPlacement(false);
+    if (this.resident) {
+      this.processOnDisk(batch, this.resident, out);
+      return;
+    }
     const { values } = batch;
     const n = values.length;
     const keep = new Uint8Array(n);
@@ -151,12 +167,7 @@ export class DedupOperator<T> implements Operator<T, T> {
       try {
         id = idString(this.idOf(values[i]));
       } catch (error) {
-        out.deadLetter({
-          reason: `${this.uid} idOf failed: ${describeError(error)}`,
-          raw: values[i],
-          position: { partition: batch.partition, offset: batch.positions[i] },
-          operator: this.uid,
-        });
+        this.idFailed(batch, i, error, out);
         continue;
       }
       const t = times![i];
@@ -187,21 +198,85 @@ export class DedupOperator<T> implements Operator<T, T> {
     if (kept > 0) out.emit(compactBatch(batch, keep, kept));
   }
 
+  /**
+   * The loop of `processBatch` with the ids on disk, kept apart so the heap loop stays as fast as
+   * it was: the same decisions, where the heap table's entry is the id's latest sighting found
+   * from `t - within` on. A passed entry needs no delete: its generation goes as a whole.
+   */
+  private processOnDisk(batch: Batch<T>, ids: DedupGenerations, out: Output<T>): void {
+    const { values, times } = batch;
+    const n = values.length;
+    const keep = new Uint8Array(n);
+    let kept = 0;
+    let dropped = 0;
+    const within = this.within;
+    const horizon = this.watermark - within;
+    for (let i = 0; i < n; i++) {
+      let id: string;
+      try {
+        id = idString(this.idOf(values[i]));
+      } catch (error) {
+        this.idFailed(batch, i, error, out);
+        continue;
+      }
+      const t = times![i];
+      const first = ids.current(id, t, horizon);
+      if (first !== undefined) {
+        const gap = t - first;
+        if (gap < within && gap > -within) {
+          dropped++;
+          continue;
+        }
+        if (t > first) ids.remember(id, t);
+      } else if (t > horizon) {
+        ids.remember(id, t);
+      }
+      keep[i] = 1;
+      kept++;
+    }
+    if (dropped > 0) {
+      this.dropped += dropped;
+      this.ctx?.metrics.inc(METRICS.dedupDropped, { operator: this.uid }, dropped);
+    }
+    this.ctx?.metrics.set(METRICS.dedupIds, { operator: this.uid }, ids.size);
+    if (kept > 0) out.emit(compactBatch(batch, keep, kept));
+  }
+
+  private idFailed(batch: Batch<T>, i: number, error: unknown, out: Output<T>): void {
+    out.deadLetter({
+      reason: `${this.uid} idOf failed: ${describeError(error)}`,
+      raw: batch.values[i],
+      position: { partition: batch.partition, offset: batch.positions[i] },
+      operator: this.uid,
+    });
+  }
+
   processWatermark(time: number, out: Output<T>): void {
     if (time > this.watermark) {
       this.watermark = time;
-      this.progress.changed();
-      this.expire(time);
-      this.ctx?.metrics.set(METRICS.dedupIds, { operator: this.uid }, this.seen.size);
+      if (this.resident) {
+        this.resident.advance(time);
+      } else {
+        this.progress.changed();
+        this.expire(time);
+      }
+      this.ctx?.metrics.set(METRICS.dedupIds, { operator: this.uid }, this.size);
     }
     out.watermark(time);
   }
 
+  /** With the ids on disk the snapshot is always incremental: `full` is ignored. */
   snapshotState(writer: StateWriter, full: boolean): void {
-    this.state.snapshot(writer, full);
+    if (this.resident) this.resident.snapshot(writer);
+    else this.state.snapshot(writer, full);
   }
 
   restoreState(entries: Iterable<[string, unknown]>): void {
+    if (this.resident) {
+      // On disk nothing is loaded here; entries can only come from a checkpoint of the heap layout.
+      for (const [key] of entries) throw heapLayoutOnDisk(this.uid, key);
+      return;
+    }
     this.state.restore(entries);
     for (const [id, first] of this.seen.entries()) this.schedule(id, first);
   }
@@ -259,6 +334,16 @@ function incompatible(key: string): StateError {
   return new StateError(
     'STATE_INCOMPATIBLE',
     `dedup: unknown state entry ${JSON.stringify(key)} (expected layout ${STATE_VERSION}); use a new state directory or the same pipeline`,
+  );
+}
+
+/** A checkpoint of the heap layout handed to a dedup whose ids are on disk: the layouts differ. */
+function heapLayoutOnDisk(uid: string, key: string): StateError {
+  return new StateError(
+    'STATE_INCOMPATIBLE',
+    `operator ${JSON.stringify(uid)}: the checkpoint holds its ids in the heap (entry ${JSON.stringify(key)}, written without ` +
+      `levelState(dir, { memory })), and this run keeps them on disk (levelState(dir, { memory })): restore it with the levelState ` +
+      `options that wrote it, or start from a new directory`,
   );
 }
 

@@ -9,7 +9,9 @@ import type { KeyedStateQuery } from '../core/state-query.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { fromSortableTime, sortableTime } from '../state/state-key.js';
 import { TimerHeap } from '../state/timer-heap.js';
+import type { ResidentState } from '../core/resident-state.js';
 import type { JoinSpec } from './join-options.js';
+import { ResidentJoinBuffer, type StoredRecord } from './resident-join-buffer.js';
 
 /** The two inputs of a join, by the index the union before it gives them. */
 const LEFT = 0;
@@ -92,6 +94,9 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   private readonly hold: number;
   private watermark = -Infinity;
   private seq = 0;
+  /** With `levelState(dir, { memory })`: the store, and the buffers kept in it instead of the heap. */
+  private store: ResidentState | undefined;
+  private resident: ResidentJoinBuffer | undefined;
   private bufferedGauges!: [MetricSample, MetricSample];
   private pairs!: MetricSample;
   /** Per side: records evicted after a pair, and without one. */
@@ -116,12 +121,14 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   readonly stateQuery: KeyedStateQuery = {
     get: (key) => {
       const keyText = encodeKey(key);
-      const left = this.byKey[LEFT].get(keyText) ?? [];
-      const right = this.byKey[RIGHT].get(keyText) ?? [];
+      const resident = this.resident;
+      const left = (resident ? resident.records(LEFT, keyText) : this.byKey[LEFT].get(keyText)) ?? [];
+      const right = (resident ? resident.records(RIGHT, keyText) : this.byKey[RIGHT].get(keyText)) ?? [];
       if (left.length === 0 && right.length === 0) return undefined;
       return { left: bufferedSide(left), right: bufferedSide(right) };
     },
     keys: () => {
+      if (this.resident) return this.resident.keys();
       const keys = new Map<string, unknown>();
       for (const side of this.byKey) for (const [keyText, records] of side) if (!keys.has(keyText)) keys.set(keyText, records[0].key);
       return keys.values();
@@ -131,6 +138,12 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
     this.uid = ctx.uid;
+    this.store = ctx.residentState?.();
+    if (this.store) {
+      this.resident = new ResidentJoinBuffer(this.store, this.hold, this.spec);
+      // A restore reads nothing but this: the bounds it was written with, and its watermark.
+      if (this.resident.restored) this.restoreMeta(this.resident.restored);
+    }
     this.bufferedGauges = [
       ctx.metrics.gauge(METRICS.joinBuffered, { operator: ctx.uid, side: 'left' }),
       ctx.metrics.gauge(METRICS.joinBuffered, { operator: ctx.uid, side: 'right' }),
@@ -158,6 +171,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
       );
     }
     const other = this.byKey[1 - side];
+    const resident = this.resident;
     const [from, to] = this.reach[side];
     const ownBound = to;
     const lateAt = this.spec.allowedLateness;
@@ -166,7 +180,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
     const resultKeys: unknown[] = [];
     const resultPositions: number[] = [];
     // One record's partners and results, reused across the batch's records.
-    const matched: Buffered[] = [];
+    const matched: Array<Buffered | StoredRecord> = [];
     const made: O[] = [];
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
@@ -184,7 +198,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
         continue;
       }
       // All pairs first: a join function that throws leaves no trace of the record.
-      const partners = other.get(keyText);
+      const partners: Array<Buffered | StoredRecord> | undefined = resident ? resident.records(1 - side, keyText) : other.get(keyText);
       matched.length = 0;
       made.length = 0;
       let failed: unknown;
@@ -206,20 +220,28 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
         this.deadLetter(out, rejectionReason(failed, `${this.uid} join function`), value, batch.partition, positions[i]);
         continue;
       }
+      let marked = false;
       for (let m = 0; m < matched.length; m++) {
         const p = matched[m];
         if (!p.matched) {
           p.matched = true;
-          // The stored entry is `[matched, record]`: it changes in place, and the table is told.
-          this.buffer.get(p.stateKey!)![0] = 1;
-          this.buffer.changed(p.stateKey!);
+          marked = true;
+          if (!resident) {
+            // The stored entry is `[matched, record]`: it changes in place, and the table is told.
+            const stateKey = (p as Buffered).stateKey!;
+            this.buffer.get(stateKey)![0] = 1;
+            this.buffer.changed(stateKey);
+          }
         }
         results.push(made[m]);
         resultTimes.push(p.time > t ? p.time : t);
         resultKeys.push(key);
         resultPositions.push(positions[i]);
       }
-      this.add({ side, keyText, key, time: t, value, matched: matched.length > 0, stateKey: undefined });
+      if (resident) {
+        if (marked) resident.changed(1 - side, keyText, partners as StoredRecord[]);
+        resident.add(side, keyText, t, value, matched.length > 0);
+      } else this.add({ side, keyText, key, time: t, value, matched: matched.length > 0, stateKey: undefined });
     }
     if (results.length > 0) {
       this.pairs.value += results.length;
@@ -236,23 +258,27 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
     const resultTimes: number[] = [];
     const resultKeys: unknown[] = [];
     const { kind } = this.spec;
+    const evicted = (side: number, key: unknown, record: { time: number; value: unknown; matched: boolean }): void => {
+      if (record.matched) {
+        this.matchedCounters[side].value++;
+        return;
+      }
+      this.unmatchedCounters[side].value++;
+      if (kind === 'inner' || (kind === 'left' && side === RIGHT)) return;
+      try {
+        results.push(side === LEFT ? this.join(record.value as L, null) : this.join(null, record.value as R));
+      } catch (error) {
+        this.deadLetter(out, rejectionReason(error, `${this.uid} join function`), record.value, 0, -1);
+        return;
+      }
+      resultTimes.push(record.time);
+      resultKeys.push(key);
+    };
+    if (this.resident) this.resident.evictDue(time, (e) => evicted(e.side, e.key, e.record));
     while (this.evictions.size > 0 && this.evictions.peekTime() <= time) {
       const record = this.evictions.pop()!.ref;
       this.remove(record);
-      if (record.matched) {
-        this.matchedCounters[record.side].value++;
-        continue;
-      }
-      this.unmatchedCounters[record.side].value++;
-      if (kind === 'inner' || (kind === 'left' && record.side === RIGHT)) continue;
-      try {
-        results.push(record.side === LEFT ? this.join(record.value as L, null) : this.join(null, record.value as R));
-      } catch (error) {
-        this.deadLetter(out, rejectionReason(error, `${this.uid} join function`), record.value, 0, -1);
-        continue;
-      }
-      resultTimes.push(record.time);
-      resultKeys.push(record.key);
+      evicted(record.side, record.key, record);
     }
     if (results.length > 0) {
       // Not source records: their positions are -1, as for window results.
@@ -269,7 +295,10 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   }
 
   snapshotState(writer: StateWriter, full: boolean): void {
-    this.state.snapshot(writer, full);
+    if (this.resident) {
+      this.resident.snapshotMeta();
+      this.store!.snapshot(writer);
+    } else this.state.snapshot(writer, full);
   }
 
   restoreState(entries: Iterable<[string, unknown]>): void {
@@ -316,8 +345,9 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   }
 
   private updateGauges(): void {
-    this.bufferedGauges[0].value = this.buffered[0];
-    this.bufferedGauges[1].value = this.buffered[1];
+    const buffered = this.resident ? this.resident.buffered : this.buffered;
+    this.bufferedGauges[0].value = buffered[0];
+    this.bufferedGauges[1].value = buffered[1];
   }
 
   private deadLetter(out: Output<O>, reason: string, raw: unknown, partition: number, offset: number): void {
@@ -367,6 +397,9 @@ export function intervalJoin<L, R, O>(spec: JoinSpec, join: (left: L | null, rig
 }
 
 /** One side of a key's buffer, as a query returns it. */
-function bufferedSide(records: Buffered[]): { count: number; records: Array<{ time: number; value: unknown; matched: boolean }> } {
+function bufferedSide(records: ReadonlyArray<{ time: number; value: unknown; matched: boolean }>): {
+  count: number;
+  records: Array<{ time: number; value: unknown; matched: boolean }>;
+} {
   return { count: records.length, records: records.map((r) => ({ time: r.time, value: r.value, matched: r.matched })) };
 }

@@ -1,6 +1,6 @@
 import type { Batch } from '../core/batch.js';
 import type { DeadLetter } from '../core/dead-letter.js';
-import { describeError, isStreamkitError, PipelineError, StateError, StreamkitError } from '../core/errors.js';
+import { describeError, isStreamkitError, PipelineError, StreamkitError } from '../core/errors.js';
 import { inputOfPartition } from '../core/input-partition.js';
 import type { MetricSample, Metrics } from '../core/metrics.js';
 import type { Operator, OperatorContext, Output, StateFingerprint } from '../core/operator.js';
@@ -71,9 +71,10 @@ export interface SinkGroup {
 export interface RestoredGraphState {
   operators: ReadonlyMap<string, Iterable<[string, unknown]>>;
   fingerprints?: ReadonlyMap<string, StateFingerprint>;
-  /** The uids whose state the checkpoint keeps resident in the backend's store. */
-  resident?: ReadonlySet<string>;
 }
+
+/** The fingerprint part of an operator whose keyed state is resident in the backend's store. */
+const RESIDENT_STORAGE = 'disk';
 
 /** A stateful operator of the running graph with its identity. */
 interface StatefulOperator extends StatefulOperatorIdentity {
@@ -130,7 +131,12 @@ class Segment implements Downstream {
       metrics: env.metrics,
       residentState: () => {
         const store = env.residentState(uids[i]);
-        if (store) env.resident.add(uids[i]);
+        if (store) {
+          env.resident.add(uids[i]);
+          // Its state is in another layout than on the heap: a checkpoint of either refuses the other.
+          const stateful = env.stateful.find((o) => o.uid === uids[i]);
+          if (stateful) stateful.fingerprint = { ...stateful.fingerprint, storage: RESIDENT_STORAGE };
+        }
         return store;
       },
     }));
@@ -359,36 +365,12 @@ export class OperatorGraph {
    */
   restore(restored: RestoredGraphState, options: RestoreOptions = {}, where = 'the checkpoint'): void {
     const { sources, retired } = matchRestoredState(this.stateful, restored, options, where);
-    this.checkResidency(sources, restored, where);
     for (const { op, uid } of this.stateful) {
       const source = sources.get(uid);
       const entries = source === undefined ? undefined : restored.operators.get(source);
       if (entries && op.restoreState) op.restoreState(entries);
     }
     this.retiring = retired;
-  }
-
-  /**
-   * Refuses state kept resident for an operator that keeps heap state in this run (its `restoreState`
-   * would get nothing), and heap state for one that keeps it resident (its store would not find it):
-   * an operator whose configuration changed what it supports, such as a session window given a
-   * processing-time trigger.
-   */
-  private checkResidency(sources: ReadonlyMap<string, string>, restored: RestoredGraphState, where: string): void {
-    for (const { uid } of this.stateful) {
-      const source = sources.get(uid);
-      if (source === undefined) continue;
-      const was = restored.resident?.has(source) ?? false;
-      if (was === this.resident.has(uid)) continue;
-      const [then, now] = was ? ['on disk', 'in the heap'] : ['in the heap', 'on disk'];
-      throw new StateError(
-        'STATE_INCOMPATIBLE',
-        `cannot restore ${where}: operator ${uid} kept its state ${then}, and keeps it ${now} in this run ` +
-          `(with levelState(dir, { memory }), operators that support it keep state on disk; a session window with a ` +
-          `processing-time trigger keeps it in the heap). Restore with the configuration that wrote the checkpoint, or give the ` +
-          `operator a new .uid(…) and drop the old state with run({ restore: { allowDroppedState: [${JSON.stringify(source)}] } })`,
-      );
-    }
   }
 }
 

@@ -106,6 +106,16 @@ export function matchRestoredState(
     sources.set(live.uid, stored);
     if (stored !== live.uid) retired.push(stored);
   }
+  // The one difference of an operator whose state moved from the heap to disk (the graph adds `storage`).
+  const moved = changed.filter((c) => c.difference === 'storage was (none), now "disk"');
+  if (moved.length > 0) {
+    throw new StateError(
+      'STATE_INCOMPATIBLE',
+      `cannot restore ${where}: ${moved.map((c) => JSON.stringify(c.uid)).join(', ')} kept its state on the heap (the checkpoint was written ` +
+        `without levelState(dir, { memory })) and now keeps it on disk, in another layout. Run with the setting the checkpoint was ` +
+        `written with, or start from a new state directory`,
+    );
+  }
   if (changed.length > 0) {
     throw new StateError(
       'STATE_INCOMPATIBLE',

@@ -1,12 +1,15 @@
-/** Bytes assumed for a Map entry of the cache (hash slot, key pointer, value pointer, LRU order). */
-const ENTRY_OVERHEAD = 64;
+/**
+ * Bytes assumed for an entry of the cache beyond its key and value: the Map slot, the entry object,
+ * the key string header (calibrated against `heapUsed` for numbers, strings and session records).
+ */
+const ENTRY_OVERHEAD = 112;
 
 /**
  * An estimate of the heap bytes a state value holds, for the memory budget of resident state: V8
  * does not tell an object's size, and encoding every value to measure it would cost as much as
  * writing it. Numbers and booleans count 8 bytes, strings 2 per character plus a header, arrays
  * and objects a header plus their members (to a depth of 4, below which 64 bytes each).
- * @example estimateSize({ start: 0, acc: [1, 2] }) // 120
+ * @example estimateSize({ start: 0, acc: [1, 2] }) // 104
  */
 export function estimateSize(value: unknown, depth = 0): number {
   switch (typeof value) {
@@ -43,7 +46,7 @@ export function estimateSize(value: unknown, depth = 0): number {
 
 /**
  * The bytes a cache entry costs: its key (twice: the cache's and the entry's), its value, overhead.
- * @example entrySize('g/1/trip-7', 8) // 112
+ * @example entrySize('g/1/trip-7', 8) // 172
  */
 export function entrySize(key: string, valueBytes: number): number {
   return ENTRY_OVERHEAD + 2 * (16 + key.length) + valueBytes;

@@ -539,8 +539,6 @@ async function readCheckpoint(db: Db, dir: string): Promise<ReadCheckpoint | und
       : undefined;
   const restored: RestoredCheckpoint = { id: meta.checkpointId, sourcePosition: meta.sourcePosition, operators: state };
   if (fingerprints) restored.fingerprints = fingerprints;
-  const resident = Object.keys(recorded).filter((uid) => recorded[uid].resident);
-  if (resident.length > 0) restored.resident = new Set(resident);
   return { formatVersion: meta.formatVersion, restored, operators, checksums, bytes, garbage };
 }
 

@@ -11,11 +11,12 @@ export function printCheckpointEvents(event: RuntimeEvent): void {
 /**
  * How the crash-test jobs run: state in LevelDB at `stateDir`, a checkpoint every 1,000 records,
  * batches of 200, checkpoint events printed. No fsync: a SIGKILL loses nothing the kernel holds,
- * and the tests stay fast on a busy disk.
+ * and the tests stay fast on a busy disk. With `memory`, keyed state is resident in LevelDB behind
+ * a cache of that size.
  */
-export function crashJobRunOptions(stateDir: string): RunOptions {
+export function crashJobRunOptions(stateDir: string, memory?: string): RunOptions {
   return {
-    state: levelState(stateDir, { sync: false }),
+    state: levelState(stateDir, memory ? { sync: false, memory } : { sync: false }),
     checkpointEvery: { records: 1000 },
     batchSize: 200,
     onEvent: printCheckpointEvents,

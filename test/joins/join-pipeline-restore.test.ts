@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toArray } from '../../src/sinks/array-sink.js';
 import { fromArray } from '../../src/sources/array-source.js';
-import { levelState } from '../../src/state/level-state.js';
+import { levelState, type LevelStateOptions } from '../../src/state/level-state.js';
 import { keyedEvents, type KeyedEvent } from '../../src/testing/index.js';
 import { runStoppingAtCheckpoint } from '../pipeline/stopping-after.js';
 import { byId, expectedSeconds, ordersWithPayments, type CustomerSecond, type Order, type Payment } from './orders-payments.js';
@@ -25,7 +25,11 @@ describe('union → interval join → process function: restore equivalence', ()
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('stopped at a random checkpoint and restored from LevelDB, ends with the output of an uninterrupted run, the batch answer', async () => {
+  /**
+   * Stops `numRuns` pipelines at a random checkpoint and restores each with `options`: each must end
+   * as an uninterrupted run does, with the batch answer.
+   */
+  async function stopsAndRestores(options: LevelStateOptions, numRuns: number): Promise<void> {
     let runs = 0;
     let stopped = 0;
     await fc.assert(
@@ -51,20 +55,28 @@ describe('union → interval join → process function: restore equivalence', ()
           await pipeline().to(whole).run();
           expect([...whole.items].sort(byId)).toEqual(expectedSeconds([...ordersA, ...ordersB], payments));
 
-          const state = join(dir, `run-${++runs}`);
-          const first = await runStoppingAtCheckpoint(pipeline(), levelState(state), every, cut);
+          const state = join(dir, `run-${++runs}-${options.memory ?? 'heap'}`);
+          const first = await runStoppingAtCheckpoint(pipeline(), levelState(state, options), every, cut);
           if (first.summary.stopped) stopped++;
           const second = toArray<CustomerSecond>();
           await pipeline()
             .to(second)
-            .run({ state: levelState(state), checkpointEvery: { records: every } });
+            .run({ state: levelState(state, options), checkpointEvery: { records: every } });
           // A graceful stop takes a final checkpoint: nothing is replayed, so nothing comes twice.
           expect([...first.items, ...second.items].sort(byId)).toEqual([...whole.items].sort(byId));
         },
       ),
-      { numRuns: 40 },
+      { numRuns },
     );
     // Most runs stopped part-way: the restores had buffers, state and timers to carry over.
-    expect(stopped).toBeGreaterThan(20);
+    expect(stopped).toBeGreaterThan(numRuns / 2);
+  }
+
+  it('stopped at a random checkpoint and restored from LevelDB, ends with the output of an uninterrupted run, the batch answer', async () => {
+    await stopsAndRestores({}, 40);
+  });
+
+  it('the same with state resident in LevelDB behind a cache of 1 byte (every read goes to LevelDB)', async () => {
+    await stopsAndRestores({ memory: 1 }, 25);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/core/batch.js';
+import { StateError } from '../../src/core/errors.js';
 import { METRICS } from '../../src/core/metric-catalogue.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../../src/core/operator.js';
 import type { ResidentState } from '../../src/core/resident-state.js';
@@ -107,6 +108,25 @@ describe('a job with resident state (levelState(dir, { memory }))', () => {
         },
       ),
       { numRuns: 25 },
+    );
+  });
+
+  it('refuses to restore a heap checkpoint of an operator that now keeps its state on disk, saying what changed', async () => {
+    const dir = join(root, 'switch');
+    await counted(['a', 'b', 'a'])
+      .to(toArray())
+      .run({ state: levelState(dir), checkpointEvery: { records: 1 } });
+    const error = await counted(['a'])
+      .to(toArray())
+      .run({ state: levelState(dir, { memory: '1MB' }) })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(StateError);
+    expect((error as StateError).code).toBe('STATE_INCOMPATIBLE');
+    expect((error as Error).message).toMatch(
+      /"key-counter#0" kept its state on the heap .*without levelState\(dir, \{ memory \}\)\) and now keeps it on disk/,
     );
   });
 });

@@ -216,7 +216,7 @@ describe('windows resident in levelState(dir, { memory })', () => {
       .to(toArray())
       .run({ state: levelState(dir, { memory: '1MB' }) });
     await expect(job).rejects.toThrow(StateError);
-    await expect(job).rejects.toThrow(/operator window#0 kept its state on disk, and keeps it in the heap in this run/);
+    await expect(job).rejects.toThrow(/operator window#0: storage was "disk", now \(none\)/);
   });
 
   for (const [name, assigner, trigger] of [

@@ -29,10 +29,12 @@ import org.apache.flink.util.CloseableIterator;
  * Runs one benchmark job, written in Flink SQL under {@code sql/}, on a local mini-cluster in
  * streaming mode and prints one JSON result line on stdout.
  *
- * <p>Usage: {@code run --job silver|zone-5m|sessions|dedup --input FILE --out DIR --parallelism N
- * --watermark-delay-ms MS [--watermark-interval-ms MS] [--sql-dir DIR]}. The job's statements are
- * {@code sql/common.sql} (the raw source, its watermark and the Silver view) followed by
- * {@code sql/<job>.sql}. A final {@code SELECT} is collected and each row is written to
+ * <p>Usage: {@code run --job silver|zone-5m|sessions|dedup|dedup-ids|sessions-keys --input FILE
+ * --out DIR --parallelism N --watermark-delay-ms MS [--watermark-interval-ms MS]
+ * [--state-backend hashmap|rocksdb] [--checkpoint-interval-ms MS] [--sql-dir DIR]}. A taxi job's
+ * statements are {@code sql/common.sql} (the raw source, its watermark and the Silver view)
+ * followed by {@code sql/<job>.sql}; the synthetic state jobs ({@code dedup-ids},
+ * {@code sessions-keys}) bring their own source table in {@code sql/<job>.sql}. A final {@code SELECT} is collected and each row is written to
  * {@code <out>/<job>.jsonl} as it arrives, one JSON object per line, so the runner keeps no rows in
  * memory; a final {@code INSERT} into the counting sink reports its row count.
  *
@@ -40,7 +42,11 @@ import org.apache.flink.util.CloseableIterator;
  * it; 0 emits a watermark whenever it advances, i.e. after every record.
  */
 public final class FlinkBench {
-  private static final List<String> JOBS = List.of("silver", "zone-5m", "sessions", "dedup");
+  private static final List<String> JOBS =
+      List.of("silver", "zone-5m", "sessions", "dedup", "dedup-ids", "sessions-keys");
+  /** Jobs whose SQL file declares its own source table: common.sql (the taxi source) is not read. */
+  private static final List<String> SELF_CONTAINED = List.of("dedup-ids", "sessions-keys");
+  private static final List<String> STATE_BACKENDS = List.of("hashmap", "rocksdb");
   private static final Pattern SET =
       Pattern.compile("^SET\\s+'([^']+)'\\s*=\\s*'([^']*)'$", Pattern.CASE_INSENSITIVE);
 
@@ -71,11 +77,22 @@ public final class FlinkBench {
       throw new IllegalArgumentException("--watermark-interval-ms must be >= 0, got " + watermarkIntervalMs);
     }
 
+    String stateBackend = opts.getOrDefault("state-backend", "hashmap");
+    if (!STATE_BACKENDS.contains(stateBackend)) {
+      throw new IllegalArgumentException("--state-backend must be one of " + STATE_BACKENDS + ", got " + stateBackend);
+    }
+    String checkpointIntervalMs = opts.get("checkpoint-interval-ms");
+    if (checkpointIntervalMs != null && Long.parseLong(checkpointIntervalMs) <= 0) {
+      throw new IllegalArgumentException("--checkpoint-interval-ms must be > 0, got " + checkpointIntervalMs);
+    }
+
     // Wall time is measured from JVM start, as the other engines measure from process start.
     long startMs = ManagementFactory.getRuntimeMXBean().getStartTime();
 
     String jobSql = Files.readString(sqlDir.resolve(job + ".sql"));
-    String script = Files.readString(sqlDir.resolve("common.sql")) + "\n" + jobSql;
+    String script = SELF_CONTAINED.contains(job)
+        ? jobSql
+        : Files.readString(sqlDir.resolve("common.sql")) + "\n" + jobSql;
     script = script.replace("${input}", input.toUri().toString());
     script = script.replace("${watermarkDelay}", hourToSecond(watermarkDelayMs));
     List<String> statements = splitStatements(script);
@@ -100,6 +117,15 @@ public final class FlinkBench {
     // of event time since the last one it emitted. 0 emits whenever it advances, after every record.
     if (watermarkIntervalMs != null) {
       conf.setString("pipeline.auto-watermark-interval", watermarkIntervalMs + " ms");
+    }
+    // Where keyed state lives: on the JVM heap (hashmap, Flink's default) or in RocksDB on local
+    // disk, off the heap. With a checkpoint interval, checkpoints go to a directory under the run's
+    // temp directory (incremental for RocksDB).
+    conf.setString("state.backend.type", stateBackend);
+    if (checkpointIntervalMs != null) {
+      conf.setString("execution.checkpointing.interval", checkpointIntervalMs + " ms");
+      conf.setString("execution.checkpointing.dir", tmp.resolve("checkpoints").toUri().toString());
+      conf.setString("execution.checkpointing.incremental", Boolean.toString(stateBackend.equals("rocksdb")));
     }
     // Reads Flink's own late-record and source counters; the reporter is not scheduled, so it adds
     // no work per record.
@@ -162,6 +188,8 @@ public final class FlinkBench {
     StringBuilder line = new StringBuilder();
     line.append("{\"engine\":\"flink\",\"job\":").append(quote(job))
         .append(",\"parallelism\":").append(parallelism)
+        .append(",\"stateBackend\":").append(quote(stateBackend))
+        .append(",\"checkpointIntervalMs\":").append(checkpointIntervalMs == null ? "null" : checkpointIntervalMs)
         .append(",\"records\":").append(records)
         .append(",\"wallMs\":").append(wallMs);
     if (firstResultMs != null) {

@@ -1,0 +1,175 @@
+import { StateError } from '../core/errors.js';
+import { decodeKey } from '../core/key-encoding.js';
+import type { ResidentState } from '../core/resident-state.js';
+import { TimerHeap } from '../state/timer-heap.js';
+import type { JoinSpec } from './join-options.js';
+
+/** One buffered record on disk, in its key's list for its side (arrival order). */
+export interface StoredRecord {
+  time: number;
+  /** Its number in arrival order over both sides: eviction order at equal times. */
+  seq: number;
+  matched: boolean;
+  value: unknown;
+}
+
+/** The join's progress, kept under `m`: read at open, so a restore loads nothing else. */
+interface ResidentJoinMeta extends JoinSpec {
+  watermark: number;
+  seq: number;
+  buffered: [number, number];
+  /** Buckets that hold evictions. */
+  buckets: number[];
+}
+
+/** One eviction: `[evictAt, seq, side, key text]`. */
+type Eviction = [number, number, number, string];
+
+/** A record evicted, with what the join needs to report it. */
+export interface Evicted {
+  side: number;
+  key: unknown;
+  record: StoredRecord;
+}
+
+/** Evictions per bucket: a bucket is one key, read when the watermark reaches its start. */
+const BUCKETS_PER_HOLD = 8;
+
+/**
+ * The interval join's buffers in resident state (`levelState(dir, { memory })`). Layout:
+ * `k/<side>/<key text>` → the key's buffered records of that side ({@link StoredRecord}s, arrival
+ * order); `e/<bucket>` → the evictions due in that bucket of time; `m` → {@link ResidentJoinMeta}.
+ * A record meets its partners with one read of the other side's list; the watermark reads only
+ * the buckets it reached, and only their numbers are kept in memory. Evictions run in
+ * (time, arrival) order, as the heap path runs them.
+ * @example
+ * const buffer = new ResidentJoinBuffer(store, hold, spec);
+ * buffer.add(0, '"a"', 10, 'x', false);
+ * buffer.evictDue(1_000, (evicted) => report(evicted));
+ */
+export class ResidentJoinBuffer {
+  /** What a restore found under `m` (the join's bounds, watermark, sequence), for the operator to check; `undefined` on a fresh start. */
+  readonly restored: (JoinSpec & { watermark: number; seq: number }) | undefined;
+  private readonly width: number;
+  private readonly meta: ResidentJoinMeta;
+  /** Bucket numbers by their start time: the next bucket due is the one with the least. */
+  private readonly due = new TimerHeap<number>();
+  private readonly known = new Set<number>();
+  /** The last bucket written and its list, kept between records: records arrive in rough time order. */
+  private lastBucket = NaN;
+  private lastBucketList: Eviction[] = [];
+
+  constructor(
+    private readonly store: ResidentState,
+    private readonly hold: number,
+    spec: JoinSpec,
+  ) {
+    this.width = Math.max(1, Math.ceil(hold / BUCKETS_PER_HOLD));
+    const meta = store.get('m') as ResidentJoinMeta | undefined;
+    if (meta !== undefined && (typeof meta?.watermark !== 'number' || !Array.isArray(meta.buckets))) {
+      throw new StateError('STATE_CORRUPT', 'join: cannot read its resident meta entry m');
+    }
+    this.restored = meta === undefined ? undefined : { ...meta };
+    this.meta = meta ?? { ...spec, watermark: -Infinity, seq: 0, buffered: [0, 0], buckets: [] };
+    for (const bucket of this.meta.buckets) this.schedule(bucket);
+  }
+
+  /** Records buffered per side. */
+  get buffered(): readonly number[] {
+    return this.meta.buffered;
+  }
+
+  /** The key's buffered records of `side`, in arrival order (`undefined` for none). Call {@link changed} after marking one matched. */
+  records(side: number, keyText: string): StoredRecord[] | undefined {
+    return this.store.get(`k/${side}/${keyText}`) as StoredRecord[] | undefined;
+  }
+
+  /** Writes back a list read with {@link records} whose records were marked matched. */
+  changed(side: number, keyText: string, records: StoredRecord[]): void {
+    this.store.put(`k/${side}/${keyText}`, records);
+  }
+
+  /** Buffers a record of `side` until the watermark reaches `time + hold`. */
+  add(side: number, keyText: string, time: number, value: unknown, matched: boolean): void {
+    const seq = this.meta.seq++;
+    const key = `k/${side}/${keyText}`;
+    const list = (this.store.get(key) as StoredRecord[] | undefined) ?? [];
+    list.push({ time, seq, matched, value });
+    this.store.put(key, list);
+    this.meta.buffered[side]++;
+    const evictAt = time + this.hold;
+    const bucket = Math.floor(evictAt / this.width);
+    let evictions: Eviction[];
+    if (bucket === this.lastBucket) evictions = this.lastBucketList;
+    else {
+      evictions = (this.store.get(`e/${bucket}`) as Eviction[] | undefined) ?? [];
+      if (!this.known.has(bucket)) {
+        this.schedule(bucket);
+        this.meta.buckets.push(bucket);
+      }
+      this.lastBucket = bucket;
+      this.lastBucketList = evictions;
+    }
+    evictions.push([evictAt, seq, side, keyText]);
+    this.store.put(`e/${bucket}`, evictions);
+  }
+
+  /**
+   * Evicts, in (time, arrival) order, every record whose `time + hold` the watermark reached, and
+   * hands each to `visit`.
+   */
+  evictDue(watermark: number, visit: (evicted: Evicted) => void): void {
+    this.meta.watermark = watermark;
+    while (this.due.size > 0 && this.due.peekTime() <= watermark) {
+      const bucket = Math.round(this.due.peekTime() / this.width);
+      const evictions = ((this.store.get(`e/${bucket}`) as Eviction[] | undefined) ?? []).slice();
+      evictions.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      let n = 0;
+      while (n < evictions.length && evictions[n][0] <= watermark) n++;
+      for (let i = 0; i < n; i++) visit(this.evict(evictions[i]));
+      this.lastBucket = NaN;
+      if (n < evictions.length) {
+        // The rest of the bucket is not due yet, nor is anything after it.
+        this.store.put(`e/${bucket}`, evictions.slice(n));
+        return;
+      }
+      this.store.delete(`e/${bucket}`);
+      this.due.pop();
+      this.known.delete(bucket);
+      this.meta.buckets.splice(this.meta.buckets.indexOf(bucket), 1);
+    }
+  }
+
+  /** Writes the meta entry and the changes since the previous snapshot (the operator's snapshot). */
+  snapshotMeta(): void {
+    this.store.put('m', this.meta);
+  }
+
+  /** The keys (as the user's keys) with buffered records, for queries. */
+  async *keys(): AsyncIterable<unknown> {
+    const seen = new Set<string>();
+    for await (const stored of this.store.keys('k/')) {
+      const keyText = stored.slice(4);
+      if (seen.has(keyText)) continue;
+      seen.add(keyText);
+      yield decodeKey(keyText);
+    }
+  }
+
+  private evict([, seq, side, keyText]: Eviction): Evicted {
+    const key = `k/${side}/${keyText}`;
+    const list = this.store.get(key) as StoredRecord[] | undefined;
+    const at = list ? list.findIndex((r) => r.seq === seq) : -1;
+    if (!list || at < 0) throw new StateError('STATE_CORRUPT', `join: the record ${seq} due for eviction is not in ${key}`);
+    const [record] = list.splice(at, 1);
+    if (list.length === 0) this.store.delete(key);
+    else this.store.put(key, list);
+    this.meta.buffered[side]--;
+    return { side, key: decodeKey(keyText), record };
+  }
+
+  private schedule(bucket: number): void {
+    this.known.add(bucket);
+    this.due.push(bucket * this.width, 0, bucket);
+  }
+}

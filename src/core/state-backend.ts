@@ -1,6 +1,7 @@
 import type { StateFingerprint } from './operator.js';
 import type { Metrics } from './metrics.js';
 import type { ResidentState } from './resident-state.js';
+import type { EncodedChanges } from './state-writer.js';
 import type { SourcePosition } from './source.js';
 
 /** The changes one operator made since its previous snapshot (everything, on a full snapshot). */
@@ -26,6 +27,8 @@ export interface OperatorStateChanges {
    * its changes are always incremental, and a restore does not load its entries.
    */
   resident?: boolean;
+  /** Changes encoded in bulk, applied after `deletes` and `puts` (a resident operator's snapshot). */
+  encoded?: EncodedChanges[];
 }
 
 /** What a completed checkpoint holds: its id, the source position as of the barrier, operator state. */

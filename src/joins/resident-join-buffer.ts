@@ -1,7 +1,7 @@
 import { StateError } from '../core/errors.js';
 import { decodeKey } from '../core/key-encoding.js';
 import type { ResidentState } from '../core/resident-state.js';
-import { TimerHeap } from '../state/timer-heap.js';
+import { TimeBuckets, type BucketCounts } from '../state/time-buckets.js';
 import type { JoinSpec } from './join-options.js';
 
 /** One buffered record on disk, in its key's list for its side (arrival order). */
@@ -18,8 +18,8 @@ interface ResidentJoinMeta extends JoinSpec {
   watermark: number;
   seq: number;
   buffered: [number, number];
-  /** Buckets that hold evictions. */
-  buckets: number[];
+  /** Buckets of evictions and their chunk counts. */
+  buckets: BucketCounts;
 }
 
 /** One eviction: `[evictAt, seq, side, key text]`. */
@@ -32,13 +32,14 @@ export interface Evicted {
   record: StoredRecord;
 }
 
-/** Evictions per bucket: a bucket is one key, read when the watermark reaches its start. */
+/** Buckets of evictions per `hold`: a bucket is read when the watermark reaches its start. */
 const BUCKETS_PER_HOLD = 8;
 
 /**
  * The interval join's buffers in resident state (`levelState(dir, { memory })`). Layout:
  * `k/<side>/<key text>` → the key's buffered records of that side ({@link StoredRecord}s, arrival
- * order); `e/<bucket>` → the evictions due in that bucket of time; `m` → {@link ResidentJoinMeta}.
+ * order); `e/<bucket>/<chunk>` → the evictions due in that bucket of time ({@link TimeBuckets});
+ * `m` → {@link ResidentJoinMeta}.
  * A record meets its partners with one read of the other side's list; the watermark reads only
  * the buckets it reached, and only their numbers are kept in memory. Evictions run in
  * (time, arrival) order, as the heap path runs them.
@@ -50,28 +51,29 @@ const BUCKETS_PER_HOLD = 8;
 export class ResidentJoinBuffer {
   /** What a restore found under `m` (the join's bounds, watermark, sequence), for the operator to check; `undefined` on a fresh start. */
   readonly restored: (JoinSpec & { watermark: number; seq: number }) | undefined;
-  private readonly width: number;
   private readonly meta: ResidentJoinMeta;
-  /** Bucket numbers by their start time: the next bucket due is the one with the least. */
-  private readonly due = new TimerHeap<number>();
-  private readonly known = new Set<number>();
-  /** The last bucket written and its list, kept between records: records arrive in rough time order. */
-  private lastBucket = NaN;
-  private lastBucketList: Eviction[] = [];
+  private readonly evictions: TimeBuckets<Eviction>;
 
   constructor(
     private readonly store: ResidentState,
     private readonly hold: number,
     spec: JoinSpec,
   ) {
-    this.width = Math.max(1, Math.ceil(hold / BUCKETS_PER_HOLD));
     const meta = store.get('m') as ResidentJoinMeta | undefined;
     if (meta !== undefined && (typeof meta?.watermark !== 'number' || !Array.isArray(meta.buckets))) {
       throw new StateError('STATE_CORRUPT', 'join: cannot read its resident meta entry m');
     }
     this.restored = meta === undefined ? undefined : { ...meta };
     this.meta = meta ?? { ...spec, watermark: -Infinity, seq: 0, buffered: [0, 0], buckets: [] };
-    for (const bucket of this.meta.buckets) this.schedule(bucket);
+    const width = Math.max(1, Math.ceil(hold / BUCKETS_PER_HOLD));
+    this.evictions = new TimeBuckets<Eviction>(
+      store,
+      'e/',
+      width,
+      (e) => e[0],
+      (a, b) => a[0] - b[0] || a[1] - b[1],
+      this.meta.buckets,
+    );
   }
 
   /** Records buffered per side. */
@@ -97,21 +99,7 @@ export class ResidentJoinBuffer {
     list.push({ time, seq, matched, value });
     this.store.put(key, list);
     this.meta.buffered[side]++;
-    const evictAt = time + this.hold;
-    const bucket = Math.floor(evictAt / this.width);
-    let evictions: Eviction[];
-    if (bucket === this.lastBucket) evictions = this.lastBucketList;
-    else {
-      evictions = (this.store.get(`e/${bucket}`) as Eviction[] | undefined) ?? [];
-      if (!this.known.has(bucket)) {
-        this.schedule(bucket);
-        this.meta.buckets.push(bucket);
-      }
-      this.lastBucket = bucket;
-      this.lastBucketList = evictions;
-    }
-    evictions.push([evictAt, seq, side, keyText]);
-    this.store.put(`e/${bucket}`, evictions);
+    this.evictions.add([time + this.hold, seq, side, keyText]);
   }
 
   /**
@@ -120,28 +108,12 @@ export class ResidentJoinBuffer {
    */
   evictDue(watermark: number, visit: (evicted: Evicted) => void): void {
     this.meta.watermark = watermark;
-    while (this.due.size > 0 && this.due.peekTime() <= watermark) {
-      const bucket = Math.round(this.due.peekTime() / this.width);
-      const evictions = ((this.store.get(`e/${bucket}`) as Eviction[] | undefined) ?? []).slice();
-      evictions.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-      let n = 0;
-      while (n < evictions.length && evictions[n][0] <= watermark) n++;
-      for (let i = 0; i < n; i++) visit(this.evict(evictions[i]));
-      this.lastBucket = NaN;
-      if (n < evictions.length) {
-        // The rest of the bucket is not due yet, nor is anything after it.
-        this.store.put(`e/${bucket}`, evictions.slice(n));
-        return;
-      }
-      this.store.delete(`e/${bucket}`);
-      this.due.pop();
-      this.known.delete(bucket);
-      this.meta.buckets.splice(this.meta.buckets.indexOf(bucket), 1);
-    }
+    this.evictions.release(watermark, (eviction) => visit(this.evict(eviction)));
   }
 
   /** Writes the meta entry and the changes since the previous snapshot (the operator's snapshot). */
   snapshotMeta(): void {
+    this.meta.buckets = this.evictions.counts();
     this.store.put('m', this.meta);
   }
 
@@ -166,10 +138,5 @@ export class ResidentJoinBuffer {
     else this.store.put(key, list);
     this.meta.buffered[side]--;
     return { side, key: decodeKey(keyText), record };
-  }
-
-  private schedule(bucket: number): void {
-    this.known.add(bucket);
-    this.due.push(bucket * this.width, 0, bucket);
   }
 }

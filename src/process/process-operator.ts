@@ -7,18 +7,23 @@ import type { MetricSample } from '../core/metrics.js';
 import type { StateCell } from '../core/keyed-state.js';
 import { checkOptions } from '../core/options.js';
 import type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from '../core/operator.js';
+import type { ResidentState } from '../core/resident-state.js';
 import type { KeyedStateQuery } from '../core/state-query.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { ProcessKeyedState } from './process-keyed-state.js';
+import { ResidentProcessStorage, type ResidentStorageMeta } from './process-resident-storage.js';
 import {
   checkProcessMeta,
   describeProcessState,
   parseProcessState,
   PROCESS_META_KEY,
   PROCESS_STATE_VERSION,
+  RESIDENT_META_KEY,
   STATE_NAME,
 } from './process-state-layout.js';
-import { ProcessTimers, type DomainTimers, type TimerKey } from './process-timers.js';
+import { HeapProcessStorage } from './process-storage.js';
+import { ProcessTimers, ResidentEventTimers, type TimerKey, type Timers } from './process-timers.js';
+import type { TimerBucketsMeta } from './timer-buckets.js';
 import type { StateDescriptors, StateHandles } from './state-descriptors.js';
 
 /** The timers of the current key, as `ctx.timers`. */
@@ -92,10 +97,29 @@ class CallContext {
   watermark = -Infinity;
   timeDomain: 'event' | 'processing' = 'event';
   constructor(
-    readonly state: Record<string, unknown>,
+    /** The handles of the heap state, or of the resident state once `open` found a store. */
+    public state: Record<string, unknown>,
     readonly timers: TimerService,
     readonly emit: (value: unknown) => void,
   ) {}
+}
+
+/** A resident operator's progress entry, `r1/m`. */
+interface ResidentMeta extends ResidentStorageMeta {
+  watermark: number;
+  state: string;
+  /** Event-time timers pending, and their buckets. */
+  timers: number;
+  timerBuckets: TimerBucketsMeta;
+  /** Processing-time timers, `timerKey(time, keyText)`: kept in memory (see process-functions.md). */
+  processing: string[];
+}
+
+/** The store and the structures of a resident operator. */
+interface Resident {
+  store: ResidentState;
+  storage: ResidentProcessStorage;
+  eventTimers: ResidentEventTimers;
 }
 
 /**
@@ -107,7 +131,9 @@ class CallContext {
  * TTL expiries (at a tie, expiry first); processing-time timers fire at ticks of the job's clock.
  *
  * State, timers and last-write times live in one keyed-state service (layout `p1`), snapshotted
- * incrementally and restored with the operator.
+ * incrementally and restored with the operator; or, when the state backend offers a
+ * `ResidentState` (`levelState(dir, { memory })`), in that store (layout `r1`), read key by key and
+ * never loaded whole, with the same results.
  */
 export class KeyedProcessOperator<T, U> implements Operator<T, U> {
   readonly name = 'process';
@@ -123,8 +149,11 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
   readonly stateDescription: string;
   private readonly ttl: number | undefined;
   private readonly service: KeyedStateService;
-  private readonly keyed: ProcessKeyedState;
+  private keyed: ProcessKeyedState;
   private readonly timers: ProcessTimers;
+  /** The event-time timers: `timers.eventTime`, or resident ones. */
+  private eventTimers: Timers;
+  private resident: Resident | undefined;
   private readonly progress: StateCell;
   private readonly ctx: CallContext;
   private uid = 'process';
@@ -156,12 +185,13 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
       value: () => ({ watermark: this.watermark, state: this.stateDescription }),
       restore: (value) => this.restoreProgress(value),
     });
-    this.keyed = new ProcessKeyedState(this.service, spec.state ?? {}, this.ttl);
+    this.keyed = new ProcessKeyedState(new HeapProcessStorage(this.service, spec.state ?? {}, this.ttl), spec.state ?? {}, this.ttl);
     this.timers = new ProcessTimers(this.service);
+    this.eventTimers = this.timers.eventTime;
     const timerService: TimerService = {
-      atEventTime: (time) => this.register(this.timers.eventTime, time, 'atEventTime'),
+      atEventTime: (time) => this.register(this.eventTimers, time, 'atEventTime'),
       atProcessingTime: (time) => this.register(this.timers.processingTime, time, 'atProcessingTime'),
-      deleteEventTime: (time) => this.unregister(this.timers.eventTime, time),
+      deleteEventTime: (time) => this.unregister(this.eventTimers, time),
       deleteProcessingTime: (time) => this.unregister(this.timers.processingTime, time),
       currentProcessingTime: () => this.clock(),
     };
@@ -179,7 +209,11 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
    */
   readonly stateQuery: KeyedStateQuery = {
     get: (key) => this.keyed.stateOf(encodeKey(key)),
-    keys: () => [...this.keyed.keyTexts()].map(decodeKey),
+    keys: () => {
+      const storage = this.keyed.storage;
+      if (storage instanceof HeapProcessStorage) return [...storage.keyTexts()].map(decodeKey);
+      return decodedKeys((storage as ResidentProcessStorage).keyTexts());
+    },
   };
 
   /** Source position of the record being processed (-1 in timers), for emitted records. */
@@ -192,7 +226,7 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
 
   /** Timers pending, in both domains. */
   get timersPending(): number {
-    return this.timers.size;
+    return this.eventTimers.size + this.timers.processingTime.size;
   }
 
   open(ctx: OperatorContext): void {
@@ -200,6 +234,45 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
     this.clock = ctx.now;
     this.keysGauge = ctx.metrics.gauge(METRICS.processKeys, { operator: ctx.uid });
     this.timersGauge = ctx.metrics.gauge(METRICS.processTimers, { operator: ctx.uid });
+    const store = ctx.residentState?.();
+    if (store) this.openResident(store);
+  }
+
+  /**
+   * Moves the state into the backend's store: the same handles over resident storage, event-time
+   * timers in buckets on disk. A restore reads only the progress entry here; keys are read when
+   * first processed (lazy restore).
+   */
+  private openResident(store: ResidentState): void {
+    const descriptors = this.spec.state ?? {};
+    const storage = new ResidentProcessStorage(store, descriptors, this.ttl);
+    const eventTimers = new ResidentEventTimers(store);
+    this.resident = { store, storage, eventTimers };
+    this.keyed = new ProcessKeyedState(storage, descriptors, this.ttl);
+    this.ctx.state = this.keyed.handles;
+    this.eventTimers = eventTimers;
+    const stored = store.get(RESIDENT_META_KEY);
+    if (stored === undefined) return;
+    try {
+      const meta = stored as ResidentMeta;
+      this.restoreProgress(meta);
+      storage.restore(meta);
+      eventTimers.size = meta.timers;
+      eventTimers.buckets.restore(meta.timerBuckets);
+      this.timers.processingTime.load(meta.processing);
+    } catch (error) {
+      if (error instanceof StateError) throw error;
+      throw new StateError('STATE_CORRUPT', `${this.uid}: cannot read the resident state: ${describeError(error)}`, error);
+    }
+    this.updateGauges();
+  }
+
+  /** Writes the timers registered since the last flush into their buckets (resident state). */
+  private flushBuckets(): void {
+    const resident = this.resident;
+    if (!resident) return;
+    resident.eventTimers.buckets.flush();
+    resident.storage.expiries.flush();
   }
 
   processBatch(batch: Batch<T>, out: Output<U>): void {
@@ -239,6 +312,7 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
         this.reject(rejectionReason(error, `${this.uid} onRecord`), batch, i, out);
       }
     }
+    this.flushBuckets();
     this.flush(out, batch.partition);
     this.updateGauges();
   }
@@ -247,13 +321,19 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
     if (time > this.watermark) {
       this.watermark = time;
       this.progress.changed();
+      if (this.resident) {
+        // What the watermark makes due is read into memory: the loop below sees it exactly.
+        this.resident.eventTimers.buckets.advanceTo(time);
+        this.resident.storage.expiries.advanceTo(time);
+      }
       this.advanceEventTime(time);
       if (time === Infinity) {
         // The end of the input: nothing can arrive or fire any more.
         this.keyed.clearAll();
-        this.timers.eventTime.clear();
+        this.eventTimers.clear();
         this.timers.processingTime.clear();
       }
+      this.flushBuckets();
       this.flush(out, 0);
       this.updateGauges();
     }
@@ -263,15 +343,36 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
   onTick(now: number, out: Output<U>): void {
     const timers = this.timers.processingTime;
     for (let next = timers.nextTime(); next <= now; next = timers.nextTime()) this.fire('processing', next, timers.takeAt(next));
+    this.flushBuckets();
     this.flush(out, 0);
     this.updateGauges();
   }
 
+  /** Resident state is always snapshotted incrementally: `full` is ignored then. */
   snapshotState(writer: StateWriter, full: boolean): void {
-    this.service.snapshot(writer, full);
+    const resident = this.resident;
+    if (!resident) {
+      this.service.snapshot(writer, full);
+      return;
+    }
+    const meta: ResidentMeta = {
+      watermark: this.watermark,
+      state: this.stateDescription,
+      ...resident.storage.save(),
+      timers: resident.eventTimers.size,
+      timerBuckets: resident.eventTimers.buckets.save(),
+      processing: this.timers.processingTime.ids(),
+    };
+    resident.store.put(RESIDENT_META_KEY, meta);
+    resident.store.snapshot(writer);
   }
 
   restoreState(entries: Iterable<[string, unknown]>): void {
+    if (this.resident) {
+      // Resident state is read lazily in open(): entries come only from a heap checkpoint.
+      for (const [key] of entries) throw heapCheckpointOnDisk(this.uid, key);
+      return;
+    }
     this.service.restore(entries);
     try {
       this.keyed.afterRestore();
@@ -290,7 +391,7 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
    * (`+Infinity`) every pending timer fires, and those they register up to the latest of them.
    */
   private advanceEventTime(watermark: number): void {
-    const timers = this.timers.eventTime;
+    const timers = this.eventTimers;
     const keyed = this.keyed;
     const hasTtl = this.ttl !== undefined;
     // A timer that re-registers itself later would otherwise run forever at the end of the input.
@@ -331,14 +432,14 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
     }
   }
 
-  private register(timers: DomainTimers, time: number, method: string): void {
+  private register(timers: Timers, time: number, method: string): void {
     if (!Number.isSafeInteger(time))
       throw new TypeError(`ctx.timers.${method}(time): time must be a safe integer of epoch ms, got ${String(time)}`);
     const key: TimerKey = { keyText: this.keyed.keyText, key: this.ctx.key };
     if (timers.register(time, key)) this.keyed.onUndo(() => timers.delete(time, key.keyText));
   }
 
-  private unregister(timers: DomainTimers, time: number): void {
+  private unregister(timers: Timers, time: number): void {
     const key: TimerKey = { keyText: this.keyed.keyText, key: this.ctx.key };
     if (Number.isSafeInteger(time) && timers.delete(time, key.keyText)) this.keyed.onUndo(() => timers.register(time, key));
   }
@@ -362,7 +463,7 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
 
   private updateGauges(): void {
     if (this.keysGauge) this.keysGauge.value = this.keyed.keysWithState;
-    if (this.timersGauge) this.timersGauge.value = this.timers.size;
+    if (this.timersGauge) this.timersGauge.value = this.timersPending;
   }
 
   private restoreProgress(value: unknown): void {
@@ -376,6 +477,21 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
     }
     this.watermark = meta.watermark;
   }
+}
+
+/** A resident operator handed the entries of a heap checkpoint: refused, the layouts differ. */
+function heapCheckpointOnDisk(uid: string, key: string): StateError {
+  return new StateError(
+    'STATE_INCOMPATIBLE',
+    `${uid}: the checkpoint holds this process function's state in the heap layout (entry ${JSON.stringify(key)}, written without ` +
+      `levelState({ memory })), and this run keeps it on disk (levelState({ memory })): restore it with the state options that wrote it, ` +
+      `or use a new state directory`,
+  );
+}
+
+/** Decodes key texts as a store lists them. */
+async function* decodedKeys(texts: AsyncIterable<string>): AsyncIterable<unknown> {
+  for await (const text of texts) yield decodeKey(text);
 }
 
 /**

@@ -143,3 +143,48 @@ export function parseProcessState(description: string): { kinds: Map<string, str
 function corrupt(key: string, what: string): StateError {
   return new StateError('STATE_CORRUPT', `process: the state key ${JSON.stringify(key)} is not ${what}`);
 }
+
+/**
+ * The layout of a keyed process function whose state is resident (`levelState(dir, { memory })`),
+ * version `r1`: keys of the operator's `ResidentState`, read and written one by one, never loaded
+ * whole. Value and list state keep the `p1` shape; a map state keeps a key's whole map in one
+ * entry (its size, membership and ordered entries are then one read: the store has no synchronous
+ * range scan); timers and expiries sit in time buckets, so only the bucket numbers stay in memory.
+ *
+ * ```
+ * r1/m                          { watermark, state, keys, timers, …buckets }  progress and counters
+ * r1/n/<key>                    number of state entries of the key (keys with state)
+ * r1/v/<name>/<key>             value                     value state <name> of a key
+ * r1/l/<name>/<key>             [element, …]              list state <name> of a key
+ * r1/k/<name>/<key>             Map(mapKey text → [mapKey, value])  map state <name> of a key
+ * r1/x/<key>                    event time                the key's last write (with `ttl`)
+ * r1/s/<key>                    1                         the key's expiry is queued (with `ttl`)
+ * r1/e/<time>/<key>             1                         a pending event-time timer
+ * r1/t/e/<bucket>/<chunk>       [[time, key], …]          event-time timers registered in a bucket
+ * r1/t/x/<bucket>/<chunk>       [[time, key], …]          expiries queued in a bucket
+ * r1/q/e, r1/q/x                [[time, key], …]          the buckets already read, at a checkpoint
+ * ```
+ *
+ * A bucket is `floor(time / TIMER_BUCKET_MS)`. Bucket entries may repeat or be stale (a timer
+ * deleted): `r1/e/…` is the truth, checked when the bucket runs.
+ */
+export const RESIDENT_STATE_VERSION = 'r1';
+/** State key of a resident operator's progress, counters and timer buckets. */
+export const RESIDENT_META_KEY = 'r1/m';
+/** Prefix of the per-key entry counts. */
+export const RESIDENT_COUNT_PREFIX = 'r1/n/';
+/** Prefix of the keys' last write times. */
+export const RESIDENT_LAST_WRITE_PREFIX = 'r1/x/';
+/** Prefix of the keys whose expiry is queued. */
+export const RESIDENT_SCHEDULED_PREFIX = 'r1/s/';
+/** Prefix of the pending event-time timers. */
+export const RESIDENT_TIMER_PREFIX = 'r1/e/';
+/** Prefix of every time bucket (timers and expiries). */
+export const RESIDENT_BUCKET_PREFIX = 'r1/t/';
+/** Width of a time bucket of timers and expiries, in ms of event time. */
+export const TIMER_BUCKET_MS = 10_000;
+
+/** Prefix of a resident state: `r1/v/<name>/`, `r1/l/<name>/`, `r1/k/<name>/`. */
+export function residentPrefix(kind: 'value' | 'list' | 'map', name: string): string {
+  return `r1/${kind === 'value' ? 'v' : kind === 'list' ? 'l' : 'k'}/${name}/`;
+}

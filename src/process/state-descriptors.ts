@@ -44,8 +44,9 @@ export function valueState<V>(): ValueStateDescriptor<V> {
 
 /**
  * Declares a map state: per key, a map whose keys may be anything `keyBy` accepts (compared by
- * their text, as keys are) and whose values are state values. Each entry is its own state entry,
- * so a large map is written incrementally.
+ * their text, as keys are) and whose values are state values. With heap state each entry is its
+ * own state entry, so a large map is written incrementally; with state on disk
+ * (`levelState(dir, { memory })`) a key's map is one stored entry, rewritten when it changed.
  * @example
  * const spec = { state: { fares: mapState<number, number>() }, onRecord(t, ctx) { ctx.state.fares.set(t.zone, t.fare) } }
  * @see valueState, listState

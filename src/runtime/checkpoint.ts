@@ -204,6 +204,10 @@ export class Checkpoint {
     for (const changes of operatorChanges) {
       entries += changes.puts.size + changes.deletes.size;
       for (const [key, value] of changes.puts) bytes += key.length + (value instanceof EncodedStateValue ? value.bytes.length : 0);
+      for (const encoded of changes.encoded ?? []) {
+        entries += encoded.entries;
+        bytes += encoded.bytes;
+      }
     }
     return { entries, bytes };
   }

@@ -116,8 +116,10 @@ export class LevelStateBackend implements StateBackend {
    */
   private checksums = new Map<string, Map<string, number>>();
   private readonly sync: boolean;
-  /** The memory of resident state, with a budget; undefined when state lives in the heap. */
-  private readonly memory: ResidentMemory | undefined;
+  /** The memory budget of resident state in bytes; undefined when state lives in the heap. */
+  private readonly budget: number | undefined;
+  /** The memory of resident state, made afresh at each open (every run starts with an empty cache). */
+  private memory: ResidentMemory | undefined;
   /** The resident stores handed out, by operator uid. */
   private readonly stores = new Map<string, ResidentStore>();
   /** `state_disk_bytes`, set after each checkpoint when state is resident. */
@@ -128,7 +130,7 @@ export class LevelStateBackend implements StateBackend {
     options: LevelStateOptions = {},
   ) {
     this.sync = options.sync ?? true;
-    if (options.memory !== undefined) this.memory = new ResidentMemory(parseByteSize(options.memory, 'levelState memory'));
+    if (options.memory !== undefined) this.budget = parseByteSize(options.memory, 'levelState memory');
   }
 
   /** The store of operator `uid`'s keyed state when a memory budget is set (see {@link ResidentState}). */
@@ -139,7 +141,7 @@ export class LevelStateBackend implements StateBackend {
     let store = this.stores.get(uid);
     if (!store) {
       const generation = this.operators[uid]?.generation ?? 0;
-      store = new ResidentStore(uid, `${this.stores.size}\u0000`, statePrefix(uid, generation), db, this.memory);
+      store = new ResidentStore(uid, statePrefix(uid, generation), db, this.memory);
       this.stores.set(uid, store);
     }
     return store;
@@ -160,7 +162,7 @@ export class LevelStateBackend implements StateBackend {
     const db = (await openStateDb(this.dir, true))!;
     try {
       const checkpoint = await readCheckpoint(db, this.dir);
-      if (checkpoint && !this.memory) {
+      if (checkpoint && this.budget === undefined) {
         const resident = Object.keys(checkpoint.operators).filter((uid) => checkpoint.operators[uid].resident);
         if (resident.length > 0) {
           throw new StateError(
@@ -171,6 +173,8 @@ export class LevelStateBackend implements StateBackend {
         }
       }
       this.operators = checkpoint?.operators ?? {};
+      this.stores.clear();
+      this.memory = this.budget === undefined ? undefined : new ResidentMemory(this.budget);
       this.checksums = checkpoint?.checksums ?? new Map();
       // Left over from full snapshots or dropped operators right before a crash: never read, so
       // dropping them now changes nothing but disk use.
@@ -656,6 +660,13 @@ function writeResident(
   const prefix = statePrefix(uid, generation);
   for (const key of changes.deletes) batch.del(encodeKeyAfter(prefix, key));
   for (const [key, value] of changes.puts) batch.put(encodeKeyAfter(prefix, key), encodeStateValue(value));
+  for (const encoded of changes.encoded ?? []) {
+    for (const { key, value } of encoded.changes()) {
+      const stored = Buffer.concat([prefix, key]);
+      if (value === undefined) batch.del(stored);
+      else batch.put(stored, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    }
+  }
   const meta: OperatorMeta = { generation, entries: 0, checksum: 0, resident: true };
   const fingerprint = changes.fingerprint ?? current?.fingerprint;
   if (fingerprint) meta.fingerprint = fingerprint;

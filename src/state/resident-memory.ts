@@ -1,14 +1,24 @@
 import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample, Metrics } from '../core/metrics.js';
 
-/** What the cache holds for a key that LevelDB does not have: a miss is not read twice. */
+/** What the cache holds for a key deleted by a checkpoint that was just written. */
 export const ABSENT: unique symbol = Symbol('absent');
 
 /** One clean entry of the cache: the value as the last written checkpoint holds it. */
 export interface CleanEntry {
   value: unknown;
   bytes: number;
+  /** Read since eviction last passed it: it gets a second chance (CLOCK). */
+  hot: boolean;
+  /** Its store's map of clean entries and its key there, and its neighbours in eviction order (older, newer). */
+  owner: CleanEntries;
+  key: string;
+  older: CleanEntry | undefined;
+  newer: CleanEntry | undefined;
 }
+
+/** One store's clean entries by key: each store has its own (no key is prefixed per store), the order and budget are shared. */
+export type CleanEntries = Map<string, CleanEntry>;
 
 /** Counters of resident state, read by the metrics and by `LevelStateBackend.residentStats()`. */
 export interface ResidentStats {
@@ -43,8 +53,15 @@ function sample(kind: 'counter' | 'gauge'): MetricSample {
  * memory.admit('1\0g/3/trip-7', 1_700_000_000_000, 120);
  */
 export class ResidentMemory {
-  /** Clean entries by store tag + key; `Map` order is the LRU order, least recent first. */
-  private readonly clean = new Map<string, CleanEntry>();
+  /**
+   * Clean entries, in each store's map, and in eviction order on one linked list from `oldest` to
+   * `newest` (a `Map` used as a queue slows down as deletions at its front pile up). A hit only
+   * marks an entry hot; eviction moves a hot entry to the newest end instead of evicting it (CLOCK,
+   * an approximation of least recently used that costs a hit nothing but a flag).
+   */
+  private cleanEntries = 0;
+  private oldest: CleanEntry | undefined;
+  private newest: CleanEntry | undefined;
   private cleanBytes = 0;
   /** Bytes of changes since the last snapshot (dirty), all stores. */
   private dirtyBytes = 0;
@@ -81,44 +98,34 @@ export class ResidentMemory {
     this.publish();
   }
 
-  /** The clean entry under `tagged`, made the most recently used. */
-  lookup(tagged: string): CleanEntry | undefined {
-    const entry = this.clean.get(tagged);
-    if (entry !== undefined) {
-      this.clean.delete(tagged);
-      this.clean.set(tagged, entry);
-    }
+  /** The clean entry under `key` in `owner`, marked as used. */
+  lookup(owner: CleanEntries, key: string): CleanEntry | undefined {
+    const entry = owner.get(key);
+    if (entry !== undefined) entry.hot = true;
     return entry;
   }
 
   /** Caches a clean value (or {@link ABSENT}), evicting the least recently used beyond the budget. */
-  admit(tagged: string, value: unknown, bytes: number): void {
-    const old = this.clean.get(tagged);
-    if (old !== undefined) {
-      this.clean.delete(tagged);
-      this.cleanBytes -= old.bytes;
-    }
-    this.clean.set(tagged, { value, bytes });
+  admit(owner: CleanEntries, key: string, value: unknown, bytes: number): void {
+    const old = owner.get(key);
+    if (old !== undefined) this.remove(old);
+    const entry: CleanEntry = { value, bytes, hot: false, owner, key, older: undefined, newer: undefined };
+    owner.set(key, entry);
+    this.cleanEntries++;
+    this.append(entry);
     this.cleanBytes += bytes;
     this.evict();
   }
 
-  /** Drops the clean entry under `tagged` (a change supersedes it). */
-  forget(tagged: string): void {
-    const old = this.clean.get(tagged);
-    if (old === undefined) return;
-    this.clean.delete(tagged);
-    this.cleanBytes -= old.bytes;
+  /** Drops the clean entry under `key` in `owner` (a change supersedes it). */
+  forget(owner: CleanEntries, key: string): void {
+    const old = owner.get(key);
+    if (old !== undefined) this.remove(old);
   }
 
-  /** Drops every clean entry whose tagged key starts with `taggedPrefix` (a range delete). */
-  forgetPrefix(taggedPrefix: string): void {
-    for (const [tagged, entry] of this.clean) {
-      if (tagged.startsWith(taggedPrefix)) {
-        this.clean.delete(tagged);
-        this.cleanBytes -= entry.bytes;
-      }
-    }
+  /** Drops every clean entry of `owner` whose key starts with `prefix` (a range delete). */
+  forgetPrefix(owner: CleanEntries, prefix: string): void {
+    for (const [key, entry] of owner) if (key.startsWith(prefix)) this.remove(entry);
   }
 
   /** Accounts `bytes` more (or fewer, when negative) of changes since the last snapshot. */
@@ -151,7 +158,7 @@ export class ResidentMemory {
   stats(): ResidentStats {
     return {
       budget: this.budget,
-      cachedEntries: this.clean.size,
+      cachedEntries: this.cleanEntries,
       cachedBytes: this.cleanBytes,
       pendingBytes: this.dirtyBytes + this.flightBytes,
       hits: this.hits.value,
@@ -167,14 +174,40 @@ export class ResidentMemory {
     this.pendingGauge.value = this.dirtyBytes + this.flightBytes;
   }
 
-  /** Evicts clean entries, least recently used first, until everything fits the budget. */
+  /** Evicts clean entries, oldest first but passing over hot ones once, until everything fits the budget. */
   private evict(): void {
     const limit = this.budget - this.dirtyBytes - this.flightBytes;
-    if (this.cleanBytes <= limit) return;
-    for (const [tagged, entry] of this.clean) {
-      this.clean.delete(tagged);
-      this.cleanBytes -= entry.bytes;
-      if (this.cleanBytes <= limit) return;
+    while (this.cleanBytes > limit && this.oldest !== undefined) {
+      const entry = this.oldest;
+      if (entry.hot) {
+        // Second chance: to the newest end, cold.
+        entry.hot = false;
+        this.unlink(entry);
+        this.append(entry);
+      } else this.remove(entry);
     }
+  }
+
+  private remove(entry: CleanEntry): void {
+    entry.owner.delete(entry.key);
+    this.cleanEntries--;
+    this.unlink(entry);
+    this.cleanBytes -= entry.bytes;
+  }
+
+  private append(entry: CleanEntry): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
+  private unlink(entry: CleanEntry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = entry.newer = undefined;
   }
 }

@@ -3,7 +3,8 @@ import type { Level } from 'level';
 import { StateError } from '../core/errors.js';
 import type { StateWriter } from '../core/operator.js';
 import type { ResidentState } from '../core/resident-state.js';
-import { ABSENT, type ResidentMemory } from './resident-memory.js';
+import { ChangeLog } from './change-log.js';
+import { ABSENT, type CleanEntries, type ResidentMemory } from './resident-memory.js';
 import { entrySize, estimateSize } from './estimate-size.js';
 import { compareUtf8, encodeKeyAfter, prefixEnd } from './state-key.js';
 
@@ -41,6 +42,8 @@ interface InFlight {
  */
 export class ResidentStore implements ResidentState {
   private dirty = new Map<string, Change>();
+  /** Clean entries of this store, in the backend's shared cache (order and budget are shared). */
+  private readonly clean: CleanEntries = new Map();
   private dirtyBytes = 0;
   private readonly inFlight: InFlight[] = [];
   /** Prefixes deleted since the last snapshot. */
@@ -50,12 +53,10 @@ export class ResidentStore implements ResidentState {
 
   /**
    * @param uid the operator, named in errors.
-   * @param tag this store's prefix in the shared cache (unique per backend).
    * @param keyPrefix the LevelDB prefix of the operator's entries (`statePrefix(uid, generation)`).
    */
   constructor(
     readonly uid: string,
-    private readonly tag: string,
     private readonly keyPrefix: Buffer,
     private readonly db: Level<Buffer, Buffer>,
     private readonly memory: ResidentMemory,
@@ -68,8 +69,7 @@ export class ResidentStore implements ResidentState {
       memory.hits.value++;
       return change.value === DELETED ? undefined : change.value;
     }
-    const tagged = this.tag + key;
-    const cached = memory.lookup(tagged);
+    const cached = memory.lookup(this.clean, key);
     if (cached !== undefined) {
       memory.hits.value++;
       return cached.value === ABSENT ? undefined : cached.value;
@@ -77,10 +77,9 @@ export class ResidentStore implements ResidentState {
     if (this.retired.length > 0 && this.isRetired(key)) return undefined;
     memory.misses.value++;
     const bytes = this.db.getSync(encodeKeyAfter(this.keyPrefix, key));
-    if (bytes === undefined) {
-      memory.admit(tagged, ABSENT, entrySize(key, 8));
-      return undefined;
-    }
+    // A key LevelDB does not have is not cached: most are written next (a new key), or never
+    // asked for again (dedup's older generations), and LevelDB answers a miss in under a µs.
+    if (bytes === undefined) return undefined;
     memory.readBytes.value += bytes.length;
     let value: unknown;
     try {
@@ -88,7 +87,7 @@ export class ResidentStore implements ResidentState {
     } catch (error) {
       throw new StateError('STATE_CORRUPT', `operator ${this.uid}: unreadable state value under ${JSON.stringify(key)} on disk`, error);
     }
-    memory.admit(tagged, value, entrySize(key, bytes.length));
+    memory.admit(this.clean, key, value, entrySize(key, bytes.length));
     return value;
   }
 
@@ -115,7 +114,7 @@ export class ResidentStore implements ResidentState {
       }
     }
     for (const flight of this.inFlight) for (const key of flight.changes.keys()) if (key.startsWith(prefix)) flight.changes.delete(key);
-    this.memory.forgetPrefix(this.tag + prefix);
+    this.memory.forgetPrefix(this.clean, prefix);
     this.retired.push(prefix);
     this.deletedPrefixes.push(prefix);
   }
@@ -125,9 +124,29 @@ export class ResidentStore implements ResidentState {
       if (!writer.deletePrefix) throw new TypeError(`operator ${this.uid}: the checkpoint writer cannot delete a range of keys`);
       for (const prefix of this.deletedPrefixes) writer.deletePrefix(prefix);
     }
-    for (const [key, change] of this.dirty) {
-      if (change.value === DELETED) writer.delete(key);
-      else writer.put(key, change.value);
+    if (writer.writeEncoded) {
+      // Encoded now, into a few buffers outside the heap: the operator goes on changing its values.
+      const log = new ChangeLog();
+      for (const [key, change] of this.dirty) {
+        if (change.value === DELETED) log.delete(key);
+        else {
+          try {
+            log.put(key, change.value);
+          } catch (error) {
+            throw new StateError(
+              'STATE_CORRUPT',
+              `operator ${this.uid} put a state value under ${JSON.stringify(key)} that cannot be serialized (functions, symbols and class prototypes are not stored)`,
+              error,
+            );
+          }
+        }
+      }
+      writer.writeEncoded(log);
+    } else {
+      for (const [key, change] of this.dirty) {
+        if (change.value === DELETED) writer.delete(key);
+        else writer.put(key, change.value);
+      }
     }
     this.inFlight.push({ changes: this.dirty, prefixes: this.deletedPrefixes, bytes: this.dirtyBytes });
     this.memory.snapshotted(this.dirtyBytes);
@@ -147,7 +166,7 @@ export class ResidentStore implements ResidentState {
     if (flight.prefixes.length > 0) this.retired = this.retired.filter((p) => !flight.prefixes.includes(p));
     for (const [key, change] of flight.changes) {
       if (this.dirty.has(key) || this.inFlightChange(key) !== undefined) continue;
-      this.memory.admit(this.tag + key, change.value === DELETED ? ABSENT : change.value, change.bytes);
+      this.memory.admit(this.clean, key, change.value === DELETED ? ABSENT : change.value, change.bytes);
     }
   }
 
@@ -215,7 +234,7 @@ export class ResidentStore implements ResidentState {
     }
     this.dirty.set(key, { value, bytes });
     this.dirtyBytes += bytes;
-    this.memory.forget(this.tag + key);
+    this.memory.forget(this.clean, key);
     this.memory.changed(bytes);
   }
 

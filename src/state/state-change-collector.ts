@@ -1,5 +1,6 @@
 import { StateError } from '../core/errors.js';
 import type { StateWriter } from '../core/operator.js';
+import type { EncodedChanges } from '../core/state-writer.js';
 import type { OperatorStateChanges } from '../core/state-backend.js';
 import { serializeStateValue } from '../fast/serialize-state-value.js';
 
@@ -38,6 +39,7 @@ export class StateChangeCollector implements StateWriter {
   private readonly puts = new Map<string, unknown>();
   private readonly deletes = new Set<string>();
   private readonly deletedPrefixes = new Set<string>();
+  private readonly encoded: EncodedChanges[] = [];
   private encodedBytes = 0;
 
   constructor(
@@ -77,9 +79,16 @@ export class StateChangeCollector implements StateWriter {
     this.deletedPrefixes.add(prefix);
   }
 
+  writeEncoded(changes: EncodedChanges): void {
+    this.encoded.push(changes);
+    this.encodedBytes += changes.bytes;
+  }
+
   /** Number of puts, deletes and range deletes collected. */
   get size(): number {
-    return this.puts.size + this.deletes.size + this.deletedPrefixes.size;
+    let size = this.puts.size + this.deletes.size + this.deletedPrefixes.size;
+    for (const changes of this.encoded) size += changes.entries;
+    return size;
   }
 
   /** Bytes encoded so far (values plus keys; a replaced put still counts): the checkpoint's size, give or take. */
@@ -91,6 +100,7 @@ export class StateChangeCollector implements StateWriter {
   changes(): OperatorStateChanges {
     const changes: OperatorStateChanges = { puts: this.puts, deletes: this.deletes, full: this.full };
     if (this.deletedPrefixes.size > 0) changes.deletedPrefixes = this.deletedPrefixes;
+    if (this.encoded.length > 0) changes.encoded = this.encoded;
     return changes;
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StateError, StreamkitError } from '../../src/core/errors.js';
 import { listState, mapState, valueState, type ProcessContext, type TimerContext, type ValueState } from '../../src/process/index.js';
 import { ProcessKeyedState } from '../../src/process/process-keyed-state.js';
+import { HeapProcessStorage } from '../../src/process/process-storage.js';
 import { keyedState } from '../../src/state/keyed-state-service.js';
 import { MapStateWriter } from '../windowing/operator-harness.js';
 import { ProcessHarness } from './process-harness.js';
@@ -474,8 +475,8 @@ describe('keyed process operator: TTL by event time', () => {
   });
 
   it('queues one expiry per key however often it is written, moving it when it comes due', () => {
-    const service = keyedState('process', 'p1');
-    const state = new ProcessKeyedState(service, { n: valueState<number>() }, 100);
+    const descriptors = { n: valueState<number>() };
+    const state = new ProcessKeyedState(new HeapProcessStorage(keyedState('process', 'p1'), descriptors, 100), descriptors, 100);
     const n = state.handles.n as ValueState<number>;
     state.keyText = '"a"';
     for (let t = 0; t < 1000; t++) {

@@ -129,4 +129,21 @@ describe('a job with resident state (levelState(dir, { memory }))', () => {
       /"key-counter#0" kept its state on the heap .*without levelState\(dir, \{ memory \}\)\) and now keeps it on disk/,
     );
   });
+
+  it("runs twice with one levelState object: the second run starts with a fresh cache over the first run's state", async () => {
+    const state = levelState(join(root, 'twice'), { memory: '4KB' });
+    const keys = Array.from({ length: 400 }, (_, i) => `k${i % 50}`);
+    const first = toArray<string>();
+    await counted(keys.slice(0, 200))
+      .to(first)
+      .run({ state, checkpointEvery: { records: 10 } });
+    const second = toArray<string>();
+    // The second run's source starts over: its array source restores the position it reached.
+    await counted(keys)
+      .to(second)
+      .run({ state, checkpointEvery: { records: 10 } });
+    const whole = toArray<string>();
+    await counted(keys).to(whole).run();
+    expect([...first.items, ...second.items]).toEqual(whole.items);
+  });
 });

@@ -19,7 +19,7 @@ import {
 import { ON_TIME } from './window-timers.js';
 
 /** All keys' states of one aligned window: they fire and expire together. */
-interface Bucket {
+export interface Bucket {
   readonly start: number;
   readonly end: number;
   /** Shared by the results of every key in this window. */
@@ -92,12 +92,12 @@ export class AlignedWindows extends WindowLayout {
           continue;
         }
       }
-      let ws = bucket.states.get(kid);
+      let ws = this.stateOf(bucket, key, kid);
       if (ws === undefined) {
         const acc = c.agg.add(c.agg.create(), value);
         ws = this.newState(key, kid, bucket.start, bucket.end, acc, 0);
         ws.window = bucket.window;
-        bucket.states.set(kid, ws);
+        this.addState(bucket, ws);
       } else {
         ws.acc = c.agg.add(ws.acc, value);
       }
@@ -132,17 +132,58 @@ export class AlignedWindows extends WindowLayout {
   }
 
   private addBucket(start: number, end: number): Bucket {
-    const bucket: Bucket = {
-      start,
-      end,
-      window: Object.freeze({ start, end }),
-      states: new Map(),
-      alive: true,
-      next: this.buckets.get(start),
-    };
+    const bucket = this.newBucket(start, end);
     this.buckets.set(start, bucket);
     this.c.timers.window(end - 1, end - 1 + this.c.lateness, bucket, this.c.watermark);
     return bucket;
+  }
+
+  /** A new, empty window `[start, end)`, chained before the windows with the same start. */
+  protected newBucket(start: number, end: number): Bucket {
+    return { start, end, window: Object.freeze({ start, end }), states: new Map(), alive: true, next: this.buckets.get(start) };
+  }
+
+  /** The live window `[start, end)`, made (with its timers) when there is none: a restore. */
+  protected restoreBucket(start: number, end: number): Bucket {
+    return this.findBucket(start, end) ?? this.addBucket(start, end);
+  }
+
+  /** The state of key `kid` in `bucket`; undefined when it has none. */
+  protected stateOf(bucket: Bucket, _key: unknown, kid: unknown): WindowState | undefined {
+    return bucket.states.get(kid);
+  }
+
+  /** Adds a new key's state to `bucket`. */
+  protected addState(bucket: Bucket, ws: WindowState): void {
+    bucket.states.set(ws.kid, ws);
+  }
+
+  /** Visits every key's state in `bucket`, in the order the keys came. */
+  protected forEachState(bucket: Bucket, visit: (ws: WindowState) => void): void {
+    for (const ws of bucket.states.values()) visit(ws);
+  }
+
+  /** Visits every live window. */
+  protected forEachBucket(visit: (bucket: Bucket) => void): void {
+    for (const head of this.buckets.values()) for (let b: Bucket | undefined = head; b !== undefined; b = b.next) visit(b);
+  }
+
+  /** The watermark reached the end of `bucket`: every key's on-time pane. */
+  protected onTimeStates(bucket: Bucket): void {
+    for (const ws of bucket.states.values()) this.onTime(ws);
+  }
+
+  /** The watermark passed the end of `bucket` plus the allowed lateness: fire what is pending, drop its states. */
+  protected expireStates(bucket: Bucket): void {
+    if (this.windows.tracking || !this.c.trigger.expiresEmpty) {
+      for (const ws of bucket.states.values()) {
+        this.fire(ws);
+        this.drop(ws);
+      }
+    } else {
+      // Nothing to fire and nothing to record: the states go with their bucket.
+      this.c.live -= bucket.states.size;
+    }
   }
 
   private removeBucket(bucket: Bucket): void {
@@ -161,18 +202,10 @@ export class AlignedWindows extends WindowLayout {
     const bucket = timer.ref as Bucket;
     if (!bucket.alive) return;
     if (timer.kind === ON_TIME) {
-      for (const ws of bucket.states.values()) this.onTime(ws);
+      this.onTimeStates(bucket);
       return;
     }
-    if (this.windows.tracking || !this.c.trigger.expiresEmpty) {
-      for (const ws of bucket.states.values()) {
-        this.fire(ws);
-        this.drop(ws);
-      }
-    } else {
-      // Nothing to fire and nothing to record: the states go with their bucket.
-      this.c.live -= bucket.states.size;
-    }
+    this.expireStates(bucket);
     this.removeBucket(bucket);
   }
 
@@ -194,7 +227,7 @@ export class AlignedWindows extends WindowLayout {
   private restoreWindow(r: RestoredWindow): WindowState {
     const ws = this.newState(r.key, keyIdentity(r.key), r.start, r.end, r.stored.a, r.stored.p);
     restorePanes(ws, r);
-    const bucket = this.findBucket(r.start, r.end) ?? this.addBucket(r.start, r.end);
+    const bucket = this.restoreBucket(r.start, r.end);
     ws.window = bucket.window;
     bucket.states.set(ws.kid, ws);
     return ws;

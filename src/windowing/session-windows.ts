@@ -32,7 +32,7 @@ export class SessionWindows extends WindowLayout {
 
   constructor(
     c: WindowContext,
-    private readonly gap: number,
+    protected readonly gap: number,
   ) {
     super(c);
   }
@@ -53,7 +53,7 @@ export class SessionWindows extends WindowLayout {
     const c = this.c;
     const lo = t;
     const hi = t + this.gap;
-    let sessions = this.byKey.get(kid);
+    let sessions = this.sessionsOf(key, kid);
     const merging = this.merging;
     switch (merging.locate(sessions, lo, hi, c.watermark)) {
       case SessionMerge.CONTAINED: {
@@ -84,10 +84,7 @@ export class SessionWindows extends WindowLayout {
       return;
     }
     const acc = c.agg.add(c.agg.create(), value);
-    if (sessions === undefined) {
-      sessions = [];
-      this.byKey.set(kid, sessions);
-    }
+    sessions ??= this.newSessions(key, kid);
     const ws = this.newState(key, kid, lo, hi, acc, 0);
     sessions.splice(merging.at, 0, ws);
     this.schedule(ws);
@@ -125,25 +122,51 @@ export class SessionWindows extends WindowLayout {
     this.drop(ws);
   }
 
-  private schedule(ws: WindowState): void {
+  /** The sessions of a key, sorted by start; `undefined` when it has none. */
+  protected sessionsOf(_key: unknown, kid: unknown): WindowState[] | undefined {
+    return this.byKey.get(kid);
+  }
+
+  /** The (empty) session list of a key that had none. */
+  protected newSessions(_key: unknown, kid: unknown): WindowState[] {
+    const sessions: WindowState[] = [];
+    this.byKey.set(kid, sessions);
+    return sessions;
+  }
+
+  /** Registers the timers of a new session: its on-time pane and its expiry. */
+  protected schedule(ws: WindowState): void {
     this.c.timers.window(ws.end - 1, ws.end + this.c.lateness, ws, this.c.watermark);
+  }
+
+  /** Registers a timer of `ws` again at `time` (its bounds moved). */
+  protected again(time: number, kind: number, ws: WindowState): void {
+    this.c.timers.again(time, kind, ws);
+  }
+
+  /** Removes an expired session from its key's list. */
+  protected expired(ws: WindowState): void {
+    const sessions = this.byKey.get(ws.kid)!;
+    sessions.splice(sessions.indexOf(ws), 1);
+    if (sessions.length === 0) this.byKey.delete(ws.kid);
   }
 
   runTimer(timer: Timer<object>): void {
     const ws = timer.ref as WindowState;
-    if (!ws.alive) return;
+    if (ws.alive) this.sessionTimer(timer.time, timer.kind, ws);
+  }
+
+  /** Runs a timer of kind `kind` set for `time` on the live session `ws`. */
+  protected sessionTimer(time: number, kind: number, ws: WindowState): void {
     const c = this.c;
     // A session extended in place keeps its older timers: move them to its current bounds.
-    const due = timer.kind === ON_TIME ? ws.end - 1 : ws.end + c.lateness;
-    if (due > timer.time && due > c.watermark) {
-      c.timers.again(due, timer.kind, ws);
+    const due = kind === ON_TIME ? ws.end - 1 : ws.end + c.lateness;
+    if (due > time && due > c.watermark) {
+      this.again(due, kind, ws);
       return;
     }
-    this.windowTimer(timer.kind, ws);
-    if (timer.kind === ON_TIME) return;
-    const sessions = this.byKey.get(ws.kid)!;
-    sessions.splice(sessions.indexOf(ws), 1);
-    if (sessions.length === 0) this.byKey.delete(ws.kid);
+    this.windowTimer(kind, ws);
+    if (kind !== ON_TIME) this.expired(ws);
   }
 
   forEachWindow(visit: (ws: WindowState) => void): void {

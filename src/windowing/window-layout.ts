@@ -51,6 +51,15 @@ export abstract class WindowLayout {
   /** Runs an event-time timer that is due. */
   abstract runTimer(timer: Timer<object>): void;
 
+  /** Runs every event-time timer due at `watermark`, in order. */
+  runDue(watermark: number): void {
+    const timers = this.c.timers;
+    for (let timer = timers.nextDue(watermark); timer !== undefined; timer = timers.nextDue(watermark)) this.runTimer(timer);
+  }
+
+  /** Ends a batch, watermark or tick: a layout that works on copies of stored state writes them back. */
+  settle(): void {}
+
   /** Visits every live window state. */
   abstract forEachWindow(visit: (ws: WindowState) => void): void;
 

@@ -3,11 +3,15 @@ import { StateError, describeError } from '../core/errors.js';
 import { keyIdentity } from '../core/key-encoding.js';
 import type { StateCell } from '../core/keyed-state.js';
 import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import type { ResidentState } from '../core/resident-state.js';
 import type { KeyedStateQuery } from '../core/state-query.js';
 import type { WindowResult } from '../core/window.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { AlignedWindows } from './aligned-windows.js';
 import { PaneEmitter } from './pane-emitter.js';
+import { ResidentAlignedWindows } from './resident-aligned-windows.js';
+import { ResidentSessionWindows } from './resident-session-windows.js';
+import { RESIDENT_META_KEY, RESIDENT_WINDOW_PREFIX, type ResidentWindowLayout } from './resident-window-layout.js';
 import { SessionWindows } from './session-windows.js';
 import { SlidingWindows } from './sliding-windows.js';
 import { TriggerPolicy } from './trigger-policy.js';
@@ -16,7 +20,7 @@ import { RejectedRecord, WindowAggregator } from './window-aggregator.js';
 import type { WindowContext, WindowLayout } from './window-layout.js';
 import { checkWindowOptions, type WindowConfig, type WindowOperatorOptions } from './window-operator-options.js';
 import type { WindowState } from './window-state.js';
-import { checkMeta, META_STATE_KEY, WINDOW_STATE_VERSION } from './window-state-layout.js';
+import { checkMeta, META_STATE_KEY, WINDOW_STATE_VERSION, type StoredMeta } from './window-state-layout.js';
 import { windowStateQuery } from './window-state-query.js';
 import { WindowTimers } from './window-timers.js';
 
@@ -61,9 +65,12 @@ export function windowOperator<T = unknown, A = unknown, R = unknown>(
 class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
   readonly name = 'window';
   private readonly c: WindowContext;
-  private readonly layout: WindowLayout;
+  private layout: WindowLayout;
   private readonly state: KeyedStateService;
   readonly stateQuery: KeyedStateQuery;
+  private query: KeyedStateQuery;
+  /** The layout and its store when the windows live in the backend's store (see {@link ResidentWindowLayout}). */
+  private resident: { layout: ResidentWindowLayout; store: ResidentState } | undefined;
   /** The operator's watermark and what its state was written for (`w2/m`). */
   private readonly progress: StateCell;
   private clock: OperatorContext | undefined;
@@ -95,13 +102,39 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
       restore: (value) => this.restoreProgress(value),
     });
     this.layout.registerState(this.state);
-    this.stateQuery = windowStateQuery(this.layout, this.c.agg);
+    this.query = windowStateQuery(this.layout, this.c.agg);
+    this.stateQuery = { get: (key) => this.query.get(key), keys: () => this.query.keys() };
   }
 
   open(ctx: OperatorContext): void {
     this.clock = ctx;
     this.c.agg.uid = ctx.uid;
     this.c.panes.open(ctx.uid, ctx.metrics);
+    // Session, tumbling, hopping and global windows with event-time and count triggers keep their
+    // state on disk; sliding windows, and processing-time triggers, keep theirs in the heap.
+    if (this.config.assigner.layout !== 'sliding' && !this.c.trigger.usesProcessingTime) {
+      const store = ctx.residentState?.();
+      if (store) this.openResident(store);
+    }
+  }
+
+  /** Switches to windows in the backend's store, reading the operator's progress from it (a lazy restore). */
+  private openResident(store: ResidentState): void {
+    const assigner = this.config.assigner;
+    const layout: ResidentWindowLayout & WindowLayout =
+      assigner.layout === 'merging'
+        ? new ResidentSessionWindows(this.c, assigner.size, store)
+        : new ResidentAlignedWindows(this.c, assigner as AlignedAssigner, store);
+    this.resident = { layout, store };
+    this.layout = layout;
+    this.query = layout.query(this.c.agg);
+    const meta = store.get(RESIDENT_META_KEY) as (StoredMeta & object) | undefined;
+    // A heap checkpoint of this operator is refused by the restore (its fingerprint has no
+    // `storage=disk`), or by restoreState when the checkpoint recorded no fingerprints.
+    if (meta !== undefined) {
+      this.restoreProgress(meta);
+      layout.restore(meta);
+    }
   }
 
   processBatch(batch: Batch<unknown>, out: Output<WindowResult<unknown, R>>): void {
@@ -147,6 +180,7 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
         this.reject(error.reason, batch, i, out);
       }
     }
+    layout.settle();
     c.panes.flush(out as Output<WindowResult<unknown, unknown>>, c.live);
   }
 
@@ -165,12 +199,13 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
     if (time > c.watermark) {
       c.watermark = time;
       this.progress.changed();
-      for (let timer = c.timers.nextDue(time); timer !== undefined; timer = c.timers.nextDue(time)) this.layout.runTimer(timer);
+      this.layout.runDue(time);
       if (time === Infinity) {
         this.layout.clear();
         c.timers.clear();
         c.live = 0;
       }
+      this.layout.settle();
     }
     c.panes.flush(out as Output<WindowResult<unknown, unknown>>, c.live);
     out.watermark(time);
@@ -197,11 +232,30 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
   }
 
   snapshotState(writer: StateWriter, full: boolean): void {
-    this.state.snapshot(writer, full);
+    const resident = this.resident;
+    if (resident === undefined) {
+      this.state.snapshot(writer, full);
+      return;
+    }
+    // Resident state is written incrementally whatever `full` says: the store knows what changed.
+    const meta: StoredMeta = {
+      watermark: this.c.watermark,
+      assigner: this.config.assigner.description,
+      ...resident.layout.save(),
+    };
+    resident.store.put(RESIDENT_META_KEY, meta);
+    resident.store.snapshot(writer);
   }
 
   restoreState(entries: Iterable<[string, unknown]>): void {
-    this.state.restore(entries);
+    if (this.resident) {
+      // The store restores lazily: entries handed here are state the store does not manage.
+      for (const [key] of entries) {
+        if (!key.startsWith(RESIDENT_WINDOW_PREFIX)) throw layoutMismatch('in the heap', 'on disk');
+      }
+      return;
+    }
+    this.state.restore(refuseResident(entries));
     this.layout.afterRestore();
     if (this.c.trigger.usesProcessingTime) {
       this.layout.forEachWindow((ws) => {
@@ -220,6 +274,24 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
       );
     }
     this.c.watermark = meta.watermark;
+  }
+}
+
+/** Refuses a checkpoint whose window state was kept `was` when this run keeps it `now`. */
+function layoutMismatch(was: string, now: string): StateError {
+  return new StateError(
+    'STATE_INCOMPATIBLE',
+    `window: the checkpoint keeps this operator's windows ${was}, this run keeps them ${now} ` +
+      `(levelState(dir, { memory }) keeps session, tumbling, hopping and global windows on disk; other backends, sliding windows and processing-time triggers keep them in the heap); ` +
+      `restore with the state options that wrote the checkpoint, or use a new state directory`,
+  );
+}
+
+/** A checkpoint's entries, refusing resident window state (the heap layouts cannot read it). */
+function* refuseResident(entries: Iterable<[string, unknown]>): Iterable<[string, unknown]> {
+  for (const entry of entries) {
+    if (entry[0].startsWith(RESIDENT_WINDOW_PREFIX)) throw layoutMismatch('on disk', 'in the heap');
+    yield entry;
   }
 }
 

@@ -33,9 +33,7 @@ export function windowStateQuery(layout: WindowLayout, agg: WindowAggregator): K
       layout.forEachWindowOf(kid, (ws) => {
         if (ws.alive) open.push(ws);
       });
-      if (open.length === 0) return undefined;
-      open.sort((a, b) => a.start - b.start || a.end - b.end);
-      return open.map((ws): OpenWindow => ({ window: { start: ws.start, end: ws.end }, value: agg.result(ws.acc), fired: ws.index > 0 }));
+      return openWindows(open, agg);
     },
     keys() {
       const keys = new Map<unknown, unknown>();
@@ -45,4 +43,17 @@ export function windowStateQuery(layout: WindowLayout, agg: WindowAggregator): K
       return keys.values();
     },
   };
+}
+
+/**
+ * A key's live window states as a query returns them, in order of start; `undefined` when there
+ * is none.
+ * @param open the key's live window states (sorted here).
+ * @param agg the operator's aggregator (its `result` makes each value).
+ * @example openWindows([ws], agg) // [{ window: { start: 0, end: 10 }, value: 3, fired: false }]
+ */
+export function openWindows(open: WindowState[], agg: WindowAggregator): OpenWindow[] | undefined {
+  if (open.length === 0) return undefined;
+  open.sort((a, b) => a.start - b.start || a.end - b.end);
+  return open.map((ws): OpenWindow => ({ window: { start: ws.start, end: ws.end }, value: agg.result(ws.acc), fired: ws.index > 0 }));
 }

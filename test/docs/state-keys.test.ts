@@ -116,6 +116,20 @@ async function writtenKeys(): Promise<Set<string>> {
       .aggregate(count())
       .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
   }
+  // Session and tumbling windows resident in LevelDB (a memory budget).
+  for (const assigner of [session('3s'), tumbling('10s')]) {
+    const dir = mkdtempSync(join(tmpdir(), 'streamkit-doc-keys-'));
+    try {
+      await from(fromArray(events, { batchSize: 4 }))
+        .withTimestamps((e) => e.at)
+        .keyBy((e) => e.user)
+        .window(assigner, { allowedLateness: '1m' })
+        .aggregate(count())
+        .collect({ state: recordingLevelState(keys, dir), checkpointEvery: { records: 8 } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
   // A process function with every kind of state, both kinds of timer (pending at the checkpoints) and a TTL.
   await from(fromArray(events, { batchSize: 4 }))
     .withTimestamps((e) => e.at)
@@ -204,6 +218,11 @@ describe('docs: quoted state key layouts', () => {
       'w2/s/',
       'w2/l/',
       'w2/t/',
+      'wr1/m',
+      'wr1/s/',
+      'wr1/t/',
+      'wr1/a/',
+      'wr1/k/',
       '1/m',
       '1/i/',
       'p1/m',

@@ -70,9 +70,9 @@ export class ResidentMemory {
   private pressure: (() => void) | undefined;
   private pressured = false;
   /** Counters and gauges: plain samples until a job's metrics registry takes them over. */
-  readonly hits: MetricSample = sample('counter');
-  readonly misses: MetricSample = sample('counter');
-  readonly readBytes: MetricSample = sample('counter');
+  hits: MetricSample = sample('counter');
+  misses: MetricSample = sample('counter');
+  readBytes: MetricSample = sample('counter');
   private pressureCheckpoints: MetricSample = sample('counter');
   private cachedGauge: MetricSample = sample('gauge');
   private pendingGauge: MetricSample = sample('gauge');
@@ -89,9 +89,9 @@ export class ResidentMemory {
       theirs.value += mine.value;
       return theirs;
     };
-    (this as { hits: MetricSample }).hits = take(this.hits, metrics.counter(METRICS.stateCacheHits));
-    (this as { misses: MetricSample }).misses = take(this.misses, metrics.counter(METRICS.stateCacheMisses));
-    (this as { readBytes: MetricSample }).readBytes = take(this.readBytes, metrics.counter(METRICS.stateReadBytes));
+    this.hits = take(this.hits, metrics.counter(METRICS.stateCacheHits));
+    this.misses = take(this.misses, metrics.counter(METRICS.stateCacheMisses));
+    this.readBytes = take(this.readBytes, metrics.counter(METRICS.stateReadBytes));
     this.pressureCheckpoints = take(this.pressureCheckpoints, metrics.counter(METRICS.statePressureCheckpoints));
     this.cachedGauge = metrics.gauge(METRICS.stateCacheBytes);
     this.pendingGauge = metrics.gauge(METRICS.statePendingBytes);

@@ -9,7 +9,8 @@ export const RESIDENT_META_KEY = `${RESIDENT_WINDOW_PREFIX}m`;
 
 /**
  * What the window operator asks of a layout that keeps its windows in the backend's store
- * ({@link ResidentSessionWindows}, {@link ResidentAlignedWindows}) besides what every layout does:
+ * ({@link ResidentSessionWindows}, {@link ResidentSlidingWindows}, {@link ResidentAlignedWindows})
+ * besides what every layout does:
  * its part of the progress entry, which a restore reads back when the operator opens, and
  * queryable state read from the store.
  * @example

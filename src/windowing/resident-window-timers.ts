@@ -4,8 +4,9 @@ import { TimerHeap } from '../state/timer-heap.js';
 
 /**
  * One event-time timer of a resident window operator, as stored: at `time`, do `kind` (a
- * window-timers.ts kind) to session `sid` of the key whose text is `keyText`; `seq` orders ties
- * at one time and kind in the order the timers were registered, as the heap's insertion order does.
+ * window-timers.ts kind) to window `sid` of the key whose text is `keyText` (a session's id, a
+ * sliding window's start); `seq` orders ties at one time and kind in the order the timers were
+ * registered, as the heap's insertion order does.
  */
 export type ResidentTimer = [time: number, kind: number, keyText: string, sid: number, seq: number];
 

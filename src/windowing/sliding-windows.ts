@@ -23,7 +23,7 @@ import {
 import { ON_TIME, PRUNE } from './window-timers.js';
 
 /** One sliding-window key: its records grouped by timestamp, and its live windows by start. */
-interface SlideKey {
+export interface SlideKey {
   readonly key: unknown;
   readonly kid: unknown;
   keyText: string | undefined;
@@ -31,12 +31,12 @@ interface SlideKey {
   readonly times: number[];
   readonly byTime: Map<number, TimeEntry>;
   readonly wins: Map<number, WindowState>;
-  /** When the next prune timer is due (NaN: none). */
+  /** When the next prune timer is due (NaN: none); `times[0] + size + allowedLateness` while there are times. */
   pruneAt: number;
 }
 
 /** The records of one key at one timestamp: an accumulator of them and their count. */
-interface TimeEntry extends TrackedEntry {
+export interface TimeEntry extends TrackedEntry {
   readonly home: SlideKey;
   readonly time: number;
   acc: unknown;
@@ -54,7 +54,8 @@ interface TimeEntry extends TrackedEntry {
  */
 export class SlidingWindows extends WindowLayout {
   private readonly byKey = new Map<unknown, SlideKey>();
-  private timestamps!: EntryTable<TimeEntry>;
+  /** The table of the keys' timestamps (registered by {@link SlidingWindows.registerState}). */
+  protected timestamps!: EntryTable<TimeEntry>;
   /** Reused per record for the starts of its windows. */
   private readonly starts: number[] = [];
   /** Starts of the current record's windows that expired (the first `lateCount`): its late records, sent after its adds. */
@@ -63,7 +64,7 @@ export class SlidingWindows extends WindowLayout {
 
   constructor(
     c: WindowContext,
-    private readonly size: number,
+    protected readonly size: number,
   ) {
     super(c);
   }
@@ -94,14 +95,11 @@ export class SlidingWindows extends WindowLayout {
   add(key: unknown, kid: unknown, t: number, value: unknown): void {
     const c = this.c;
     const size = this.size;
-    let sk = this.byKey.get(kid);
+    let sk = this.slideKeyOf(key, kid);
     const entry = sk?.byTime.get(t);
     // A new time's accumulator is made first: a record the aggregator rejects creates no window.
     const own = entry === undefined ? c.agg.add(c.agg.create(), value) : undefined;
-    if (sk === undefined) {
-      sk = { key, kid, keyText: undefined, times: [], byTime: new Map(), wins: new Map(), pruneAt: NaN };
-      this.byKey.set(kid, sk);
-    }
+    sk ??= this.newSlideKey(key, kid);
     const times = sk.times;
     const starts = this.starts;
     const idx = windowStartsHolding(times, t, size, starts);
@@ -131,7 +129,7 @@ export class SlidingWindows extends WindowLayout {
       }
       if (c.watermark >= t + size + c.lateness) {
         // Every window t could ever belong to has expired: nothing left to remember.
-        if (times.length === 0 && sk.wins.size === 0) this.byKey.delete(kid);
+        if (times.length === 0 && sk.wins.size === 0) this.forget(sk);
       } else {
         const e: TimeEntry = { home: sk, time: t, acc: own, n: 1, mark: 0, persisted: false, stateKey: undefined };
         sk.byTime.set(t, e);
@@ -140,7 +138,7 @@ export class SlidingWindows extends WindowLayout {
         const pruneAt = t + size + c.lateness;
         if (!(sk.pruneAt <= pruneAt)) {
           sk.pruneAt = pruneAt;
-          c.timers.prune(pruneAt, sk);
+          this.schedulePrune(sk);
         }
       }
     }
@@ -166,8 +164,31 @@ export class SlidingWindows extends WindowLayout {
     return ws;
   }
 
-  private schedule(ws: WindowState): void {
+  /** The key whose identity is `kid`, `undefined` when it has neither records nor windows. */
+  protected slideKeyOf(_key: unknown, kid: unknown): SlideKey | undefined {
+    return this.byKey.get(kid);
+  }
+
+  /** A key that had neither records nor windows. */
+  protected newSlideKey(key: unknown, kid: unknown): SlideKey {
+    const sk: SlideKey = { key, kid, keyText: undefined, times: [], byTime: new Map(), wins: new Map(), pruneAt: NaN };
+    this.byKey.set(kid, sk);
+    return sk;
+  }
+
+  /** The key has neither records nor windows left. */
+  protected forget(sk: SlideKey): void {
+    this.byKey.delete(sk.kid);
+  }
+
+  /** Registers the timers of a new window: its on-time pane and its expiry. */
+  protected schedule(ws: WindowState): void {
     this.c.timers.window(ws.end - 1, ws.end - 1 + this.c.lateness, ws, this.c.watermark);
+  }
+
+  /** Registers the prune of a key's timestamps at its `pruneAt`. */
+  protected schedulePrune(sk: SlideKey): void {
+    this.c.timers.prune(sk.pruneAt, sk);
   }
 
   runTimer(timer: Timer<object>): void {
@@ -178,14 +199,17 @@ export class SlidingWindows extends WindowLayout {
     const ws = timer.ref as WindowState;
     if (!ws.alive) return;
     this.windowTimer(timer.kind, ws);
-    if (timer.kind === ON_TIME) return;
-    const sk = this.byKey.get(ws.kid)!;
-    sk.wins.delete(ws.start);
-    if (sk.wins.size === 0 && sk.times.length === 0) this.byKey.delete(ws.kid);
+    if (timer.kind !== ON_TIME) this.expired(this.byKey.get(ws.kid)!, ws);
   }
 
-  /** Forgets a key's timestamps that no live or future window can hold any more. */
-  private prune(sk: SlideKey, time: number): void {
+  /** Removes an expired window from its key, and the key when nothing is left of it. */
+  protected expired(sk: SlideKey, ws: WindowState): void {
+    sk.wins.delete(ws.start);
+    if (sk.wins.size === 0 && sk.times.length === 0) this.forget(sk);
+  }
+
+  /** Forgets a key's timestamps that no live or future window can hold any more (a prune timer set for `time`). */
+  protected prune(sk: SlideKey, time: number): void {
     if (sk.pruneAt !== time) return;
     const c = this.c;
     const times = sk.times;
@@ -200,10 +224,10 @@ export class SlidingWindows extends WindowLayout {
     times.splice(0, j);
     if (times.length > 0) {
       sk.pruneAt = times[0] + this.size + c.lateness;
-      c.timers.prune(sk.pruneAt, sk);
+      this.schedulePrune(sk);
     } else {
       sk.pruneAt = NaN;
-      if (sk.wins.size === 0) this.byKey.delete(sk.kid);
+      if (sk.wins.size === 0) this.forget(sk);
     }
   }
 

@@ -11,6 +11,7 @@ import { AlignedWindows } from './aligned-windows.js';
 import { PaneEmitter } from './pane-emitter.js';
 import { ResidentAlignedWindows } from './resident-aligned-windows.js';
 import { ResidentSessionWindows } from './resident-session-windows.js';
+import { ResidentSlidingWindows } from './resident-sliding-windows.js';
 import { RESIDENT_META_KEY, RESIDENT_WINDOW_PREFIX, type ResidentWindowLayout } from './resident-window-layout.js';
 import { SessionWindows } from './session-windows.js';
 import { SlidingWindows } from './sliding-windows.js';
@@ -110,9 +111,9 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
     this.clock = ctx;
     this.c.agg.uid = ctx.uid;
     this.c.panes.open(ctx.uid, ctx.metrics);
-    // Session, tumbling, hopping and global windows with event-time and count triggers keep their
-    // state on disk; sliding windows, and processing-time triggers, keep theirs in the heap.
-    if (this.config.assigner.layout !== 'sliding' && !this.c.trigger.usesProcessingTime) {
+    // Windows with event-time and count triggers keep their state on disk; processing-time
+    // deadlines are not stored, so windows with processing-time triggers keep theirs in the heap.
+    if (!this.c.trigger.usesProcessingTime) {
       const store = ctx.residentState?.();
       if (store) this.openResident(store);
     }
@@ -121,10 +122,10 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
   /** Switches to windows in the backend's store, reading the operator's progress from it (a lazy restore). */
   private openResident(store: ResidentState): void {
     const assigner = this.config.assigner;
-    const layout: ResidentWindowLayout & WindowLayout =
-      assigner.layout === 'merging'
-        ? new ResidentSessionWindows(this.c, assigner.size, store)
-        : new ResidentAlignedWindows(this.c, assigner as AlignedAssigner, store);
+    let layout: ResidentWindowLayout & WindowLayout;
+    if (assigner.layout === 'merging') layout = new ResidentSessionWindows(this.c, assigner.size, store);
+    else if (assigner.layout === 'sliding') layout = new ResidentSlidingWindows(this.c, assigner.size, store);
+    else layout = new ResidentAlignedWindows(this.c, assigner as AlignedAssigner, store);
     this.resident = { layout, store };
     this.layout = layout;
     this.query = layout.query(this.c.agg);
@@ -282,7 +283,7 @@ function layoutMismatch(was: string, now: string): StateError {
   return new StateError(
     'STATE_INCOMPATIBLE',
     `window: the checkpoint keeps this operator's windows ${was}, this run keeps them ${now} ` +
-      `(levelState(dir, { memory }) keeps session, tumbling, hopping and global windows on disk; other backends, sliding windows and processing-time triggers keep them in the heap); ` +
+      `(levelState(dir, { memory }) keeps windows on disk; other backends and processing-time triggers keep them in the heap); ` +
       `restore with the state options that wrote the checkpoint, or use a new state directory`,
   );
 }

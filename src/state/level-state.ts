@@ -37,8 +37,9 @@ export interface LevelStateOptions {
   /**
    * Keep keyed state in LevelDB instead of the heap, behind a cache bounded by this many bytes (a
    * number, or a size such as `'64MB'`; binary multiples). Operators that support it (dedup,
-   * session windows) then hold only hot keys in memory, checkpoint only what changed, and restore
-   * without loading their state. Without it, state lives in the heap and LevelDB holds checkpoints.
+   * windows, joins, keyed process functions) then hold only hot keys in memory, checkpoint only
+   * what changed, and restore without loading their state. Without it, state lives in the heap
+   * and LevelDB holds checkpoints.
    */
   memory?: ByteSize;
   /**

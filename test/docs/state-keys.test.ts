@@ -116,8 +116,8 @@ async function writtenKeys(): Promise<Set<string>> {
       .aggregate(count())
       .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
   }
-  // Session and tumbling windows resident in LevelDB (a memory budget).
-  for (const assigner of [session('3s'), tumbling('10s')]) {
+  // Session, tumbling and sliding windows resident in LevelDB (a memory budget).
+  for (const assigner of [session('3s'), tumbling('10s'), sliding('10s')]) {
     const dir = mkdtempSync(join(tmpdir(), 'streamkit-doc-keys-'));
     try {
       await from(fromArray(events, { batchSize: 4 }))
@@ -223,6 +223,7 @@ describe('docs: quoted state key layouts', () => {
       'wr1/t/',
       'wr1/a/',
       'wr1/k/',
+      'wr1/l/',
       '1/m',
       '1/i/',
       'p1/m',

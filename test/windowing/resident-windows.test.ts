@@ -241,6 +241,31 @@ describe('windows resident in levelState(dir, { memory })', () => {
     await expect(job).rejects.toThrow(/operator window#0: storage was "disk", now \(none\)/);
   });
 
+  it('sliding windows: a watermark that fires more keys than it holds in memory at once gives the heap results, in order, and leaves no key behind', async () => {
+    // 6,000 keys with records a few ms apart, then one record far later: its watermark fires and
+    // expires every key's windows and forgets every key's times in one step.
+    const events = Array.from({ length: 12_000 }, (_, i) => ({ key: `k${i % 6000}`, time: (i % 7) + 3 * Math.floor(i / 6000) }));
+    events.push({ key: 'last', time: 100_000 });
+    const make = () =>
+      from(fromArray(events, { batchSize: 1000 }))
+        .withTimestamps((e) => e.time, boundedOutOfOrderness(0))
+        .keyBy((e) => e.key)
+        .window(sliding(10), { trigger: onWatermark({ early: afterCount(2) }), allowedLateness: 5, mode: 'retracting' })
+        .aggregate(count());
+    const line = (r: WindowResult<unknown, number>): string => `${r.id} ${r.value} ${r.pane.timing}`;
+    const heap = toArray<WindowResult<unknown, number>>();
+    await make().to(heap).run();
+    const dir = nextDir();
+    const disk = toArray<WindowResult<unknown, number>>();
+    await make()
+      .to(disk)
+      .run({ state: levelState(dir, { memory: '1MB' }), checkpointEvery: { records: 5000 } });
+    expect(heap.items.length).toBeGreaterThan(12_000);
+    expect(disk.items.map(line)).toEqual(heap.items.map(line));
+    const stored = await inspectLevelState(dir);
+    expect(stored!.operators.find((o) => o.uid.startsWith('window'))).toMatchObject({ entries: 1 });
+  });
+
   for (const [name, assigner, trigger] of [
     ['session windows with a processing-time trigger', session(10), onWatermark({ early: afterProcessingTime('1h') })],
     ['sliding windows with a processing-time trigger', sliding(10), onWatermark({ late: afterProcessingTime('1h') })],

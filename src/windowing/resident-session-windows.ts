@@ -5,7 +5,7 @@ import type { KeyedStateQuery } from '../core/state-query.js';
 import type { Timer } from '../state/timer-heap.js';
 import type { KeyedStateService } from '../state/keyed-state-service.js';
 import { RESIDENT_WINDOW_PREFIX, type ResidentWindowLayout } from './resident-window-layout.js';
-import { ResidentTimers, type ResidentTimersMeta } from './resident-window-timers.js';
+import { ResidentTimers, timerBucketWidth, type ResidentTimersMeta } from './resident-window-timers.js';
 import { SessionWindows } from './session-windows.js';
 import type { WindowAggregator } from './window-aggregator.js';
 import type { WindowContext } from './window-layout.js';
@@ -76,7 +76,7 @@ export class ResidentSessionWindows extends SessionWindows implements ResidentWi
     private readonly store: ResidentState,
   ) {
     super(c, gap);
-    this.timers = new ResidentTimers(store, RESIDENT_WINDOW_PREFIX, bucketWidth(gap));
+    this.timers = new ResidentTimers(store, RESIDENT_WINDOW_PREFIX, timerBucketWidth(gap));
     const touch = (ws: WindowState): void => {
       this.working.get(ws.keyText!)!.dirty = true;
     };
@@ -212,15 +212,6 @@ export class ResidentSessionWindows extends SessionWindows implements ResidentWi
     if (work) this.working.set(keyText, loaded);
     return loaded;
   }
-}
-
-/**
- * The width of the timer buckets of sessions with inactivity gap `gap`: a quarter of the gap, so
- * a watermark step of about a gap reads a few buckets, each holding the timers of a quarter-gap
- * of event time.
- */
-function bucketWidth(gap: number): number {
-  return Math.max(1, Math.floor(gap / 64));
 }
 
 function storeSession(ws: ResidentSession): StoredSession {

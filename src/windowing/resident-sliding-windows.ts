@@ -5,7 +5,7 @@ import type { KeyedStateQuery } from '../core/state-query.js';
 import type { Timer } from '../state/timer-heap.js';
 import type { KeyedStateService } from '../state/keyed-state-service.js';
 import { RESIDENT_WINDOW_PREFIX, type ResidentWindowLayout } from './resident-window-layout.js';
-import { ResidentTimers, type ResidentTimersMeta } from './resident-window-timers.js';
+import { ResidentTimers, timerBucketWidth, type ResidentTimersMeta } from './resident-window-timers.js';
 import { SlidingWindows, type SlideKey, type TimeEntry } from './sliding-windows.js';
 import type { WindowAggregator } from './window-aggregator.js';
 import type { WindowContext } from './window-layout.js';
@@ -78,7 +78,7 @@ export class ResidentSlidingWindows extends SlidingWindows implements ResidentWi
     private readonly store: ResidentState,
   ) {
     super(c, size);
-    this.timers = new ResidentTimers(store, RESIDENT_WINDOW_PREFIX, bucketWidth(size));
+    this.timers = new ResidentTimers(store, RESIDENT_WINDOW_PREFIX, timerBucketWidth(size));
     const touchWindow = (ws: WindowState): void => {
       this.working.get(ws.keyText!)!.dirty = true;
     };
@@ -241,15 +241,6 @@ export class ResidentSlidingWindows extends SlidingWindows implements ResidentWi
     if (work) this.working.set(keyText, sk);
     return sk;
   }
-}
-
-/**
- * The width of the timer buckets of sliding windows of length `size`: a 64th of it, so a
- * watermark step of about a window reads a few dozen buckets, each holding the timers of a small
- * slice of event time.
- */
-function bucketWidth(size: number): number {
-  return Math.max(1, Math.floor(size / 64));
 }
 
 function storeSlideKey(sk: LoadedKey): StoredSlideKey {

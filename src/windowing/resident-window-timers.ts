@@ -22,6 +22,16 @@ export interface ResidentTimersMeta {
   near: number;
 }
 
+/**
+ * The width of the timer buckets of windows whose length is `length` (a session's gap, a sliding
+ * window's size): a 64th of it, at least 1 ms, so a watermark step of about a window reads a few
+ * dozen buckets, each holding the timers of a small slice of event time.
+ * @example timerBucketWidth(30 * 60_000) // 28125
+ */
+export function timerBucketWidth(length: number): number {
+  return Math.max(1, Math.floor(length / 64));
+}
+
 /** Timers per stored chunk: appending rewrites the last chunk, so it stays short. */
 const CHUNK = 128;
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeadLetter } from '../../src/core/dead-letter.js';
 import { StateError } from '../../src/core/errors.js';
 import { Metrics } from '../../src/core/metrics.js';
 import type { Operator, Output } from '../../src/core/operator.js';
@@ -26,7 +27,7 @@ import {
   sliding,
   tumbling,
 } from '../../src/windowing/index.js';
-import type { AccumulationMode, Trigger, WindowAssigner } from '../../src/windowing/types.js';
+import type { AccumulationMode, Aggregator, Trigger, WindowAssigner } from '../../src/windowing/types.js';
 import { windowOperator } from '../../src/windowing/window-operator.js';
 import { seqs } from '../property/window-driver.js';
 import { runStoppingAtCheckpoint, stoppingAfter } from '../pipeline/stopping-after.js';
@@ -70,6 +71,7 @@ type Job = typeof job extends fc.Arbitrary<infer J> ? J : never;
 interface Output_ {
   results: string[];
   late: string[];
+  dead: string[];
 }
 
 function resultLine(r: WindowResult<string, number[]>): string {
@@ -96,22 +98,37 @@ function windowsOf(p: Job): { assigner: WindowAssigner; trigger: Trigger } {
   }
 }
 
-/** The job through the public API, results and late records collected. */
-function pipeline(p: Job) {
+/** `seqs`, refusing every fifth event (its add throws before it changes anything): those are dead letters. */
+const refusingSeqs: Aggregator<KeyedEvent, number[], number[]> = {
+  ...seqs,
+  add: (acc, e) => {
+    if (e.seq % 5 === 0) throw new RangeError(`event ${e.seq} is malformed`);
+    return seqs.add(acc, e);
+  },
+};
+
+/** The job through the public API, results, late records and dead letters collected. */
+function pipeline(p: Job, aggregator = seqs) {
   const out = toArray<WindowResult<string, number[]>>();
   const late = toArray<LateRecord<KeyedEvent>>();
+  const dead = toArray<DeadLetter>();
   const stream = from(fromArray(p.sample.arrival, { batchSize: p.batchSize }))
     .withTimestamps((e) => e.time, boundedOutOfOrderness(p.delay))
     .keyBy((e) => e.key)
     .window(windowsOf(p).assigner, { trigger: windowsOf(p).trigger, allowedLateness: p.lateness, mode: p.mode })
-    .aggregate(seqs)
-    .late(late);
-  const lines = (): Output_ => ({ results: out.items.map(resultLine), late: late.items.map(lateLine) });
+    .aggregate(aggregator)
+    .late(late)
+    .deadLetters(dead);
+  const lines = (): Output_ => ({
+    results: out.items.map(resultLine),
+    late: late.items.map(lateLine),
+    dead: dead.items.map((d) => `${d.operator} ${d.position?.offset} ${d.reason}`),
+  });
   return { stream, out, lines };
 }
 
-async function run(p: Job, state: StateBackend, checkpointEvery = 3): Promise<Output_> {
-  const { stream, out, lines } = pipeline(p);
+async function run(p: Job, state: StateBackend, checkpointEvery = 3, aggregator = seqs): Promise<Output_> {
+  const { stream, out, lines } = pipeline(p, aggregator);
   await stream.to(out).run({ state, checkpointEvery: { records: checkpointEvery } });
   return lines();
 }
@@ -151,6 +168,17 @@ describe('windows resident in levelState(dir, { memory })', () => {
 
   it('sliding windows: the same results, ids, panes and late records, in the same order, as heap state, over many sizes, lateness and triggers', async () => {
     await fc.assert(fc.asyncProperty(jobOf(['sliding']), fc.integer({ min: 1, max: 20 }), sameAsHeap), { numRuns: 60 });
+  });
+
+  it('records the aggregator refuses: the same dead letters, results and late records, in the same order, as with heap state', async () => {
+    await fc.assert(
+      fc.asyncProperty(job, fc.integer({ min: 1, max: 20 }), async (p, every) => {
+        const heap = await run(p, memoryState(), every, refusingSeqs);
+        expect(heap.dead.length).toBeGreaterThan(0);
+        expect(await run(p, levelState(nextDir(), { memory: 1024 }), every, refusingSeqs)).toEqual(heap);
+      }),
+      { numRuns: 30 },
+    );
   });
 
   /** Jobs of `jobs` stopped at a checkpoint and resumed emit what uninterrupted ones do; most stop. */

@@ -160,7 +160,7 @@ export class LevelStateBackend implements StateBackend {
 
   async open(): Promise<RestoredCheckpoint | undefined> {
     if (this.db) throw new StateError('STATE_INCOMPATIBLE', `levelState(${this.dir}) is already open; close() it first`);
-    const db = (await openStateDb(this.dir, true))!;
+    const db = (await openStateDb(this.dir, true, this.budget === undefined ? undefined : RESIDENT_OPEN_FILES))!;
     try {
       const checkpoint = await readCheckpoint(db, this.dir);
       if (checkpoint && this.budget === undefined) {
@@ -351,11 +351,22 @@ export async function inspectLevelState(dir: string): Promise<StoredCheckpoint |
 }
 
 /**
+ * LevelDB files a backend with a memory budget keeps open. LevelDB maps each open table file into
+ * memory and reads through the mapping, so the pages a random read touches count towards the
+ * process's resident memory until the file is closed: with its default of 1,000 open files, a
+ * dedup over 10M ids reached 533 MB of RSS under a 64 MB budget. 64 files of 2 MB bound the mapped
+ * part to about 128 MB; a file closed this way is opened again on its next read (its index and
+ * bloom filter, a few KB).
+ */
+const RESIDENT_OPEN_FILES = 64;
+
+/**
  * Opens the LevelDB of a state directory after the checks LevelDB does not make: the path is a
  * state directory, this process may write it, and its write-ahead logs are whole. Without
- * `create`, `undefined` for a directory that holds no database yet.
+ * `create`, `undefined` for a directory that holds no database yet. `openFiles` caps the table files
+ * LevelDB keeps open (LevelDB's default of 1,000 when absent).
  */
-async function openStateDb(dir: string, create: boolean): Promise<Db | undefined> {
+async function openStateDb(dir: string, create: boolean, openFiles?: number): Promise<Db | undefined> {
   const what = `levelState(${dir})`;
   let kind;
   try {
@@ -410,7 +421,12 @@ async function openStateDb(dir: string, create: boolean): Promise<Db | undefined
       );
     }
   }
-  const db: Db = new (level().Level)<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: create });
+  const db: Db = new (level().Level)<Buffer, Buffer>(dir, {
+    keyEncoding: 'buffer',
+    valueEncoding: 'buffer',
+    createIfMissing: create,
+    ...(openFiles === undefined ? {} : { maxOpenFiles: openFiles }),
+  });
   try {
     await db.open();
   } catch (error) {

@@ -111,9 +111,10 @@ export function matchRestoredState(
   if (moved.length > 0) {
     throw new StateError(
       'STATE_INCOMPATIBLE',
-      `cannot restore ${where}: ${moved.map((c) => JSON.stringify(c.uid)).join(', ')} kept its state on the heap (the checkpoint was written ` +
-        `without levelState(dir, { memory })) and now keeps it on disk, in another layout. Run with the setting the checkpoint was ` +
-        `written with, or start from a new state directory`,
+      `cannot restore ${where}: ${moved.map((c) => JSON.stringify(c.uid)).join(', ')} kept its state on the heap when the checkpoint was ` +
+        `written (without levelState(dir, { memory }), or by a version of streamkit that kept this kind of state on the heap) and now ` +
+        `keeps it on disk, in another layout. Run with the setting and version the checkpoint was written with, or start from a new ` +
+        `state directory`,
     );
   }
   if (changed.length > 0) {

@@ -5,3 +5,4 @@
  */
 export { DECIMAL_MAX_LENGTH, writeDecimal } from './decimal-ascii.js';
 export { serializeStateValue } from './serialize-state-value.js';
+export { V8WireWriter } from './v8-wire-writer.js';

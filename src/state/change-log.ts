@@ -1,8 +1,10 @@
 import type { EncodedChanges } from '../core/state-writer.js';
-import { serializeStateValue } from '../fast/serialize-state-value.js';
+import { V8WireWriter } from '../fast/v8-wire-writer.js';
 
 /** Bytes per chunk: large enough that a checkpoint of a million changes is a few dozen buffers. */
 const CHUNK_BYTES = 1 << 20;
+/** Shared by every log: a snapshot is encoded synchronously, one value at a time. */
+const wire = new V8WireWriter();
 const PUT = 1;
 const DELETE = 2;
 
@@ -26,7 +28,7 @@ export class ChangeLog implements EncodedChanges {
   bytes = 0;
 
   put(key: string, value: unknown): void {
-    this.append(PUT, key, serializeStateValue(value));
+    this.append(PUT, key, wire.write(value));
   }
 
   delete(key: string): void {

@@ -406,12 +406,14 @@ export class KafkaChangelogState implements TaskStateBackend {
           if (add(uid, key, bytes, recordKey)) await send();
         }
       }
-      if (chunk.length > 0) await send();
       marker = JSON.stringify(this.markerOf(owned, checkpointId, checkpoint.position));
-      // The marker goes alone, last: its offset is the local store's position.
       chunk.push({ key: encodeMarkerKey(task), value: marker, partition });
+      // One send is one record batch of the partition, numbered on from its base offset: the marker,
+      // last, has the local store's position.
+      const last = chunk.length - 1;
       const [sent] = await send();
-      markerOffset = Number(sent.baseOffset);
+      const base = Number(sent?.baseOffset ?? -1);
+      markerOffset = base >= 0 ? base + last : -1;
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
@@ -428,7 +430,9 @@ export class KafkaChangelogState implements TaskStateBackend {
       });
     }
     if (local && batch) {
-      local.setPosition(batch, { topic, offset: markerOffset, marker });
+      // Without the marker's offset the copy cannot name its position: it then holds none, and is rebuilt when next acquired.
+      if (Number.isSafeInteger(markerOffset) && markerOffset >= 0) local.setPosition(batch, { topic, offset: markerOffset, marker });
+      else local.clearPosition(batch);
       try {
         await batch.write({ sync: true });
       } catch (error) {

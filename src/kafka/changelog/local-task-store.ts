@@ -132,6 +132,10 @@ export class LocalTaskStore {
     batch.put(POSITION_KEY, Buffer.from(JSON.stringify(position), 'utf8'));
   }
 
+  clearPosition(batch: LocalBatch): void {
+    batch.del(POSITION_KEY);
+  }
+
   /** Operator `uid`'s entries in key order (its value bytes as the changelog has them). */
   async *entries(uid: string): AsyncGenerator<[string, Buffer]> {
     const prefix = uidPrefix(uid);

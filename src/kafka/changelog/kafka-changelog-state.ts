@@ -103,7 +103,10 @@ interface OwnedTask {
  * owns the partition next restores it and resumes exactly where the checkpoint left off.
  *
  * Each checkpoint writes, per task, one Kafka transaction holding the task's changed state entries
- * and a marker with the partition's position, so state and position always commit together. Each
+ * and a marker with the partition's position, so state and position always commit together. With
+ * a memory budget, each task also keeps a local copy of its changelog state (`LocalTaskStore`)
+ * that resident operators read from: written after the transaction commits, reused at acquire
+ * when it holds the changelog's last checkpoint, rebuilt from the changelog otherwise. Each
  * task has its own transactional id (`<changelog topic>/<task>`): a new owner initialising it fences
  * the old owner, whose late checkpoint of that task is refused and skipped.
  */
@@ -647,8 +650,13 @@ function heapStateMatches(state: ChangelogTaskState): boolean {
  * instance joins, leaves or dies), its next owner restores the task from the changelog and resumes
  * from the offset that state covers. Results stay exact across rebalances.
  *
+ * With `memory` and `dir`, operators that support it keep their state on disk, as under
+ * `levelState(dir, { memory })`: each task in a local LevelDB copy of its changelog under `dir`,
+ * behind one cache of `memory` bytes. A restart finds the copies up to date and uses them without
+ * a replay; a copy that is missing or behind the changelog is rebuilt from it.
+ *
  * @param options - `brokers`, `topic` (the changelog, one per job), optional `partitions`,
- *   `replicationFactor`, `restoreTimeoutMs` and connection settings (`ssl`, `sasl`, …)
+ *   `replicationFactor`, `restoreTimeoutMs`, `memory` with `dir`, and connection settings (`ssl`, `sasl`, …)
  * @example
  * await from(fromKafka({ brokers, topic: 'clicks', groupId: 'clicks-per-minute' }))
  *   .withTimestamps((c) => c.at, boundedOutOfOrderness('5s'))
@@ -657,6 +665,8 @@ function heapStateMatches(state: ChangelogTaskState): boolean {
  *   .aggregate(count())
  *   .to(toKafka({ brokers, topic: 'clicks-per-minute' }))
  *   .run({ state: kafkaChangelog({ brokers, topic: 'clicks-per-minute.changelog' }), checkpointEvery: '1s' });
+ * // State larger than memory: 64 MB of cache, local task stores in ./task-state.
+ * kafkaChangelog({ brokers, topic: 'clicks-per-minute.changelog', memory: '64MB', dir: './task-state' });
  * @see docs/concepts/scale-out.md
  */
 export function kafkaChangelog(options: KafkaChangelogOptions): KafkaChangelogState {

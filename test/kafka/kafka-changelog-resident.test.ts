@@ -1,7 +1,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deserialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { afterAll, describe, expect, it } from 'vitest';
 import { from, type Stream } from '../../src/pipeline/stream.js';
 import type { RuntimeEvent } from '../../src/runtime/runtime.js';
@@ -14,6 +14,7 @@ import { LocalTaskStore } from '../../src/kafka/changelog/local-task-store.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
+import { sliding } from '../../src/windowing/sliding.js';
 import { brokers, createTopic, kafka, produce, uniqueName, waitUntil } from './kafka-test-utils.js';
 import { clickMessages, sampleClicks, T0, type Click, type ClickResult } from './fixtures/clicks.js';
 
@@ -161,4 +162,76 @@ describe('kafkaChangelog with a memory budget (resident state in local stores)',
     expect(differ).toEqual([]);
     expect(actual.size).toBe(expected.size);
   }, 240_000);
+
+  it('keeps heap operators beside resident ones in the local store, and rebuilds a store that is damaged or has no position', async () => {
+    const topic = uniqueName('resident-mixed');
+    const groupId = uniqueName('resident-mixed-job');
+    const changelog = `${groupId}.changelog`;
+    await createTopic(topic, 2);
+    // Dedup keeps its state on disk, a sliding window in the heap.
+    const mixed = (clicks: Stream<Click>) =>
+      clicks
+        .withTimestamps((c) => c.at, boundedOutOfOrderness('5s'))
+        .dedup((c) => `${c.user}/${Math.floor(c.at / 30_000)}/${c.amount}`, { within: '1m' })
+        .uid(DEDUP_UID)
+        .keyBy((c) => c.user)
+        .window(sliding('1m'))
+        .aggregate(count())
+        .uid('click-sliding');
+    const input = sampleClicks({ users: USERS, count: 400, spanMs: 8 * 60_000, maxAmount: 4, seed: 5 }).sort((a, b) => a.at - b.at);
+    const half = Math.floor(input.length / 2);
+    const tasks = [0, 1].map((p) => `${topic}/${p}`);
+    const sourceOptions = { brokers, topic, groupId, fromBeginning: true, sessionTimeout: 6000, heartbeatInterval: 500 } as const;
+    const dir = await tempDir();
+    const outputs: unknown[][] = [];
+
+    const run = async (phase: Click[], last: boolean) => {
+      const state = kafkaChangelog({ brokers, topic: changelog, logLevel: 'nothing', memory: '1KB', dir });
+      const out = toArray<{ id: string; value: unknown }>();
+      const events: RuntimeEvent[] = [];
+      const job = mixed(from<Click>(fromKafka<Click>(last ? { ...sourceOptions, stopWhenIdle: '5s' } : sourceOptions)))
+        .to(out)
+        .run({ state, checkpointEvery: '200ms', onEvent: (e) => events.push(e) });
+      await waitUntil(() => events.filter((e) => e.type === 'task.started').length === 2, 'both tasks to start');
+      const restores = [...state.localRestores().values()];
+      await produce(topic, clickMessages(phase));
+      if (!last) {
+        await waitUntil(() => job.metrics.total('records_in') >= phase.length, 'the phase to be read');
+        const seen = events.filter((e) => e.type === 'checkpoint.completed').length;
+        await waitUntil(
+          () => events.filter((e) => e.type === 'checkpoint.completed').length >= seen + 2,
+          'a checkpoint covering the phase',
+        );
+        job.stop();
+      }
+      await job;
+      outputs.push(out.items);
+      return restores;
+    };
+
+    expect(await run(input.slice(0, half), false)).toEqual(['rebuilt', 'rebuilt']);
+    // Task 0: a heap entry altered on disk (its digest no longer matches the marker's). Task 1: its position lost.
+    const damaged = await LocalTaskStore.open(dir, changelog, tasks[0]);
+    let first: [string, Buffer] | undefined;
+    for await (const entry of damaged.entries('click-sliding')) first ??= entry;
+    if (!first) throw new Error('the sliding window holds no state at the checkpoint');
+    const batch = damaged.batch();
+    damaged.put(batch, 'click-sliding', first[0], serialize({ altered: true }));
+    await batch.write();
+    await damaged.close();
+    const unpositioned = await LocalTaskStore.open(dir, changelog, tasks[1]);
+    const clear = unpositioned.batch();
+    unpositioned.clearPosition(clear);
+    await clear.write();
+    await unpositioned.close();
+
+    expect(await run(input.slice(half), true)).toEqual(['rebuilt', 'rebuilt']);
+    const single = toArray<{ id: string; value: unknown }>();
+    await mixed(from(fromArray(input)))
+      .to(single)
+      .run();
+    const expected = new Map(single.items.map((r) => [r.id, r.value]));
+    const actual = new Map((outputs.flat() as Array<{ id: string; value: unknown }>).map((r) => [r.id, r.value]));
+    expect(actual).toEqual(expected);
+  }, 120_000);
 });

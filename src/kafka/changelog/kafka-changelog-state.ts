@@ -26,7 +26,8 @@ import { compareUtf8 } from '../../state/state-key.js';
 import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../../core/task-state-backend.js';
 import type { OperatorStateChanges } from '../../core/state-backend.js';
 import type { ResidentState } from '../../core/resident-state.js';
-import type { Metrics } from '../../core/metrics.js';
+import type { MetricSample, Metrics } from '../../core/metrics.js';
+import { METRICS } from '../../core/metric-catalogue.js';
 import { parseByteSize, type ByteSize } from '../../core/byte-size.js';
 import { ResidentMemory, type ResidentStats } from '../../state/resident-memory.js';
 import { parseMarker, readChangelog, type ChangelogTaskState } from './changelog-reader.js';
@@ -123,6 +124,8 @@ export class KafkaChangelogState implements TaskStateBackend {
   private readonly locals = new Map<string, LocalTaskStore>();
   /** How each task's local store was last restored. */
   private readonly lastRestore = new Map<string, 'reused' | 'rebuilt'>();
+  /** `state_disk_bytes` over the local stores, set after each checkpoint with a memory budget. */
+  private diskGauge: MetricSample | undefined;
   /** The memory budget of resident state in bytes; undefined when state lives in the heap. */
   private readonly budget: number | undefined;
   /** The cache all tasks' resident stores share, made afresh at each open. */
@@ -175,6 +178,7 @@ export class KafkaChangelogState implements TaskStateBackend {
 
   attach(job: { requestCheckpoint: () => void; metrics: Metrics }): void {
     this.memory?.attach(job.requestCheckpoint, job.metrics);
+    this.diskGauge = this.memory ? job.metrics.gauge(METRICS.stateDiskBytes) : undefined;
   }
 
   /**
@@ -284,6 +288,11 @@ export class KafkaChangelogState implements TaskStateBackend {
           if (await this.writeTask(task, owned, checkpointId, checkpoint)) written.push(task);
         }),
       );
+      if (this.diskGauge) {
+        let bytes = 0;
+        for (const local of this.locals.values()) bytes += await local.diskBytes();
+        this.diskGauge.value = bytes;
+      }
       return written.sort();
     });
   }

@@ -167,6 +167,12 @@ export class LocalTaskStore {
     }
   }
 
+  /** LevelDB's estimate of the bytes the entries take in its table files (classic-level's `approximateSize`). */
+  async diskBytes(): Promise<number> {
+    const sized = this.db as Db & { approximateSize?: (start: Buffer, end: Buffer) => Promise<number> };
+    return sized.approximateSize ? sized.approximateSize(Buffer.from([ENTRY_PREFIX]), Buffer.from([ENTRY_PREFIX + 1])) : 0;
+  }
+
   /** The uids that have entries. */
   async uids(): Promise<string[]> {
     const found: string[] = [];

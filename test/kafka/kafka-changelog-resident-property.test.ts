@@ -102,4 +102,62 @@ describe('kafkaChangelog({ memory, dir }): a task restored from its local store 
       { numRuns: 15 },
     );
   }, 180_000);
+
+  it('a fenced owner writes nothing, and its local store, behind the checkpoints of the new owner, is rebuilt when it takes the task back', async () => {
+    const topic = uniqueName('fenced');
+    const task = `${topic}/0`;
+    const options = { brokers, topic: `${topic}.changelog`, partitions: 1, logLevel: 'nothing', memory: 64 } as const;
+    const [dirA, dirB] = [await tempDir(), await tempDir()];
+    const checkpoint = (generation: number, store: ResidentState, position: number) => {
+      const collector = new StateChangeCollector(UID, false);
+      store.snapshot(collector);
+      const changes = { ...collector.changes(), resident: true, fingerprint: { kind: 'test' } };
+      return new Map([[task, { generation, position, operators: new Map([[UID, changes]]) }]]);
+    };
+    const a = kafkaChangelog({ ...options, dir: dirA });
+    const b = kafkaChangelog({ ...options, dir: dirB });
+    await a.open();
+    await b.open();
+    try {
+      const ga = (await a.acquire([task])).get(task)!.generation;
+      const storeA = a.residentState(task, UID)!;
+      storeA.put('a/1', 1);
+      storeA.put('b/1', 1);
+      expect(await a.write(1, checkpoint(ga, storeA, 10))).toEqual([task]);
+
+      // B takes the task over: it fences A, and rebuilds from A's checkpoint.
+      const gb = (await b.acquire([task])).get(task)!.generation;
+      expect(b.localRestores().get(task)).toBe('rebuilt');
+      const storeB = b.residentState(task, UID)!;
+      expect(await readBack(storeB)).toEqual(
+        new Map([
+          ['a/1', 1],
+          ['b/1', 1],
+        ]),
+      );
+      storeB.deletePrefix('a/');
+      storeB.put('c/1', 2);
+      expect(await b.write(2, checkpoint(gb, storeB, 20))).toEqual([task]);
+
+      // A, fenced, cannot write: neither to the changelog nor to its local store.
+      storeA.put('a/2', 3);
+      expect(await a.write(3, checkpoint(ga, storeA, 30))).toEqual([]);
+      await a.release([task]);
+      await b.release([task]);
+
+      // A takes the task back: its local store is behind B's checkpoint, so it is rebuilt.
+      const restored = (await a.acquire([task])).get(task)!.restored!;
+      expect(a.localRestores().get(task)).toBe('rebuilt');
+      expect(restored).toMatchObject({ checkpointId: 2, position: 20 });
+      expect(await readBack(a.residentState(task, UID)!)).toEqual(
+        new Map([
+          ['b/1', 1],
+          ['c/1', 2],
+        ]),
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { deserialize } from 'node:v8';
-import type { Admin, Kafka as KafkaClient, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka as KafkaClient, Producer } from 'kafkajs';
 import { describeError, StateError, StreamkitError } from '../../core/errors.js';
 import type { StateFingerprint } from '../../core/operator.js';
 import { checkOptions } from '../../core/options.js';
@@ -33,10 +33,10 @@ import { ResidentMemory, type ResidentStats } from '../../state/resident-memory.
 import { parseMarker, readChangelog, type ChangelogTaskState } from './changelog-reader.js';
 import { currentCopies, rebuildCopies, type TaskCopy } from './local-copies.js';
 import { LocalTaskStore } from './local-task-store.js';
+import { TaskTransaction } from './task-transaction.js';
 import {
   CHANGELOG_FORMAT_VERSION,
   RESIDENT_CHANGELOG_FORMAT_VERSION,
-  encodeMarkerKey,
   encodeStateRecordKey,
   partitionOfTask,
   type TaskMarker,
@@ -71,8 +71,6 @@ export interface KafkaChangelogOptions extends KafkaConnectionOptions {
 }
 
 const OPTION_NAMES = [...CONNECTION_OPTION_NAMES, 'topic', 'partitions', 'replicationFactor', 'restoreTimeoutMs', 'memory', 'dir'];
-/** Bytes of records per produce request inside one checkpoint's transaction (brokers refuse batches over 1 MiB by default). */
-const SEND_CHUNK_BYTES = 512 * 1024;
 /**
  * Errors that mean a new owner took the task: its producer's epoch is newer, or its initialisation
  * aborted the transaction this one was writing (brokers that verify transactional produces answer
@@ -353,36 +351,15 @@ export class KafkaChangelogState implements TaskStateBackend {
   }
 
   /**
-   * One task's checkpoint as one transaction, sent in chunks; false when a new owner has fenced
-   * this instance. With a local store, every record also goes into one local batch, applied once
-   * the transaction has committed, with the position of the checkpoint's marker: the local store
-   * never holds a checkpoint the changelog does not.
+   * One task's checkpoint as one transaction; false when a new owner has fenced this instance.
+   * With a local store, the records are applied to it once the transaction has committed, with the
+   * position of the checkpoint's marker: the local store never holds a checkpoint the changelog
+   * does not.
    */
   private async writeTask(task: string, owned: OwnedTask, checkpointId: number, checkpoint: TaskCheckpoint): Promise<boolean> {
-    const topic = this.options.topic;
-    const partition = this.changelogPartition(task);
     const local = this.budget === undefined ? undefined : this.locals.get(task);
     const stores = [...checkpoint.operators.keys()].flatMap((uid) => local?.residentStoreOf(uid) ?? []);
-    const batch = local?.batch();
-    let chunk: Message[] = [];
-    let chunkBytes = 0;
-    /** Adds one record to the chunk (and the local batch); true when the chunk is full and must be sent. */
-    const add = (uid: string, key: string, value: Buffer | null, recordKey = encodeStateRecordKey(task, uid, key)): boolean => {
-      chunk.push({ key: recordKey, value, partition });
-      chunkBytes += recordKey.length + (value === null ? 0 : value.length);
-      if (local && batch) {
-        if (value === null) local.del(batch, uid, key);
-        else local.put(batch, uid, key, value);
-      }
-      return chunkBytes >= SEND_CHUNK_BYTES;
-    };
-    const transaction = await owned.producer.transaction();
-    const send = async () => {
-      const sent = await transaction.send({ topic, messages: chunk });
-      chunk = [];
-      chunkBytes = 0;
-      return sent;
-    };
+    const tx = await TaskTransaction.begin(owned.producer, this.options.topic, this.changelogPartition(task), task, local);
     let marker: string;
     let markerOffset: number;
     try {
@@ -391,7 +368,7 @@ export class KafkaChangelogState implements TaskStateBackend {
         if (changes.dropped) {
           // State the restore was told to drop: every key of it is deleted with this checkpoint.
           const keys = logged?.resident ? local!.keys(uid) : (logged?.keys.keys() ?? []);
-          for await (const key of keys) if (add(uid, key, null)) await send();
+          for await (const key of keys) if (tx.add(uid, key, null)) await tx.send();
           owned.operators.delete(uid);
           continue;
         }
@@ -399,37 +376,29 @@ export class KafkaChangelogState implements TaskStateBackend {
         if (changes.fingerprint) logged.fingerprint = changes.fingerprint;
         if (changes.resident) {
           logged.resident = true;
-          await this.addResident(uid, changes, local!, add, send);
+          await addResident(tx, uid, changes, local!);
           continue;
         }
         if (changes.full) {
-          for (const key of logged.keys.keys()) if (!changes.puts.has(key) && add(uid, key, null)) await send();
+          for (const key of logged.keys.keys()) if (!changes.puts.has(key) && tx.add(uid, key, null)) await tx.send();
           logged.keys.clear();
           logged.digest = emptyDigest();
         }
         for (const key of changes.deletes) {
-          if (removeLogged(logged, key) && add(uid, key, null)) await send();
+          if (removeLogged(logged, key) && tx.add(uid, key, null)) await tx.send();
         }
         for (const [key, value] of changes.puts) {
           const bytes = value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value);
           const recordKey = encodeStateRecordKey(task, uid, key);
           removeLogged(logged, key);
           addLogged(logged, key, recordKey, recordKey.length - Buffer.byteLength(key, 'utf8'), bytes);
-          if (add(uid, key, bytes, recordKey)) await send();
+          if (tx.add(uid, key, bytes, recordKey)) await tx.send();
         }
       }
       marker = JSON.stringify(this.markerOf(owned, checkpointId, checkpoint.position));
-      chunk.push({ key: encodeMarkerKey(task), value: marker, partition });
-      // One send is one record batch of the partition, numbered on from its base offset: the marker,
-      // last, has the local store's position.
-      const last = chunk.length - 1;
-      const [sent] = await send();
-      const base = Number(sent?.baseOffset ?? -1);
-      markerOffset = base >= 0 ? base + last : -1;
-      await transaction.commit();
+      markerOffset = await tx.commit(marker);
     } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      await batch?.close();
+      await tx.abort();
       for (const store of stores) store.failed();
       if (isFenced(error)) {
         this.owned.delete(task);
@@ -441,49 +410,18 @@ export class KafkaChangelogState implements TaskStateBackend {
         retriable: true,
       });
     }
-    if (local && batch) {
-      // Without the marker's offset the copy cannot name its position: it then holds none, and is rebuilt when next acquired.
-      if (Number.isSafeInteger(markerOffset) && markerOffset >= 0) local.setPosition(batch, { topic, offset: markerOffset, marker });
-      else local.clearPosition(batch);
-      try {
-        await batch.write({ sync: true });
-      } catch (error) {
-        throw new StreamkitError(
-          'CHECKPOINT_FAILED',
-          `${this.name}: checkpoint ${checkpointId} of task ${task} is in the changelog, but writing it to the local store ${local.path} ` +
-            `failed (${describeError(error)}); the local store is rebuilt from the changelog when the task is next acquired`,
-          { cause: error },
-        );
-      }
-      for (const store of stores) store.written();
+    try {
+      await tx.applyLocally(marker, markerOffset);
+    } catch (error) {
+      throw new StreamkitError(
+        'CHECKPOINT_FAILED',
+        `${this.name}: checkpoint ${checkpointId} of task ${task} is in the changelog, but writing it to the local store ${local?.path} ` +
+          `failed (${describeError(error)}); the local store is rebuilt from the changelog when the task is next acquired`,
+        { cause: error },
+      );
     }
+    for (const store of stores) store.written();
     return true;
-  }
-
-  /**
-   * Adds a resident operator's changes: its range deletes first, as tombstones for each key the
-   * local store holds under the prefix (Kafka has no range delete), then its deletes and puts.
-   */
-  private async addResident(
-    uid: string,
-    changes: OperatorStateChanges,
-    local: LocalTaskStore,
-    add: (uid: string, key: string, value: Buffer | null) => boolean,
-    send: () => Promise<unknown>,
-  ): Promise<void> {
-    for (const prefix of changes.deletedPrefixes ?? []) {
-      for await (const key of local.keys(uid, prefix)) if (add(uid, key, null)) await send();
-    }
-    for (const key of changes.deletes) if (add(uid, key, null)) await send();
-    for (const [key, value] of changes.puts) {
-      if (add(uid, key, value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value))) await send();
-    }
-    for (const encoded of changes.encoded ?? []) {
-      for (const { key, value } of encoded.changes()) {
-        const bytes = value === undefined ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-        if (add(uid, Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('utf8'), bytes)) await send();
-      }
-    }
   }
 
   /** The marker of a task's checkpoint: its id, position, and per operator fingerprint and digest. */
@@ -616,6 +554,26 @@ function removeLogged(logged: LoggedOperator, key: string): boolean {
 /** True when a new owner's producer fenced this one (the error or one it wraps says so). */
 function isFenced(error: unknown): boolean {
   return causeChain(error).some((e) => FENCED.test(`${String((e as { type?: unknown }).type ?? '')} ${e.message}`));
+}
+
+/**
+ * Adds a resident operator's changes: its range deletes first, as tombstones for each key the
+ * local store holds under the prefix (Kafka has no range delete), then its deletes and puts.
+ */
+async function addResident(tx: TaskTransaction, uid: string, changes: OperatorStateChanges, local: LocalTaskStore): Promise<void> {
+  for (const prefix of changes.deletedPrefixes ?? []) {
+    for await (const key of local.keys(uid, prefix)) if (tx.add(uid, key, null)) await tx.send();
+  }
+  for (const key of changes.deletes) if (tx.add(uid, key, null)) await tx.send();
+  for (const [key, value] of changes.puts) {
+    if (tx.add(uid, key, value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value))) await tx.send();
+  }
+  for (const encoded of changes.encoded ?? []) {
+    for (const { key, value } of encoded.changes()) {
+      const bytes = value === undefined ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      if (tx.add(uid, Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('utf8'), bytes)) await tx.send();
+    }
+  }
 }
 
 /**

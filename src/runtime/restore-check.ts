@@ -112,8 +112,8 @@ export function matchRestoredState(
     throw new StateError(
       'STATE_INCOMPATIBLE',
       `cannot restore ${where}: ${moved.map((c) => JSON.stringify(c.uid)).join(', ')} kept its state on the heap (the checkpoint was written ` +
-        `without levelState(dir, { memory }) or kafkaChangelog({ memory, dir })) and now keeps it on disk, in another layout. Run with the ` +
-        `setting the checkpoint was written with, or start from a new state directory or changelog topic`,
+        `without levelState(dir, { memory })) and now keeps it on disk, in another layout. Run with the setting the checkpoint was ` +
+        `written with, or start from a new state directory`,
     );
   }
   if (changed.length > 0) {

@@ -14,7 +14,7 @@ import { LocalTaskStore } from '../../src/kafka/changelog/local-task-store.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/watermark-strategy.js';
 import { count, sum } from '../../src/windowing/aggregators/index.js';
 import { tumbling } from '../../src/windowing/tumbling.js';
-import { sliding } from '../../src/windowing/sliding.js';
+import { afterProcessingTime, onWatermark } from '../../src/windowing/triggers.js';
 import { brokers, createTopic, kafka, produce, uniqueName, waitUntil } from './kafka-test-utils.js';
 import { clickMessages, sampleClicks, T0, type Click, type ClickResult } from './fixtures/clicks.js';
 
@@ -171,16 +171,17 @@ describe('kafkaChangelog with a memory budget (resident state in local stores)',
     const groupId = uniqueName('resident-mixed-job');
     const changelog = `${groupId}.changelog`;
     await createTopic(topic, 2);
-    // Dedup keeps its state on disk, a sliding window in the heap.
+    // Dedup keeps its state on disk; a window with a processing-time trigger keeps its state in the
+    // heap (its early panes, an hour of processing time away, never fire here: results are on-time panes).
     const mixed = (clicks: Stream<Click>) =>
       clicks
         .withTimestamps((c) => c.at, boundedOutOfOrderness('5s'))
         .dedup((c) => `${c.user}/${Math.floor(c.at / 30_000)}/${c.amount}`, { within: '1m' })
         .uid(DEDUP_UID)
         .keyBy((c) => c.user)
-        .window(sliding('1m'))
+        .window(tumbling('1m'), { trigger: onWatermark({ early: afterProcessingTime('1h') }) })
         .aggregate(count())
-        .uid('click-sliding');
+        .uid('click-heap-window');
     const input = sampleClicks({ users: USERS, count: 400, spanMs: 8 * 60_000, maxAmount: 4, seed: 5 }).sort((a, b) => a.at - b.at);
     const half = Math.floor(input.length / 2);
     const tasks = [0, 1].map((p) => `${topic}/${p}`);
@@ -216,10 +217,10 @@ describe('kafkaChangelog with a memory budget (resident state in local stores)',
     // Task 0: a heap entry altered on disk (its digest no longer matches the marker's). Task 1: its position lost.
     const damaged = await LocalTaskStore.open(dir, changelog, tasks[0]);
     let first: [string, Buffer] | undefined;
-    for await (const entry of damaged.entries('click-sliding')) first ??= entry;
-    if (!first) throw new Error('the sliding window holds no state at the checkpoint');
+    for await (const entry of damaged.entries('click-heap-window')) first ??= entry;
+    if (!first) throw new Error('the heap window holds no state at the checkpoint');
     const batch = damaged.batch();
-    damaged.put(batch, 'click-sliding', first[0], serialize({ altered: true }));
+    damaged.put(batch, 'click-heap-window', first[0], serialize({ altered: true }));
     await batch.write();
     await damaged.close();
     const unpositioned = await LocalTaskStore.open(dir, changelog, tasks[1]);

@@ -126,7 +126,7 @@ describe('a job with resident state (levelState(dir, { memory }))', () => {
     expect(error).toBeInstanceOf(StateError);
     expect((error as StateError).code).toBe('STATE_INCOMPATIBLE');
     expect((error as Error).message).toMatch(
-      /"key-counter#0" kept its state on the heap .*without levelState\(dir, \{ memory \}\) or kafkaChangelog\(\{ memory, dir \}\)\) and now keeps it on disk/,
+      /"key-counter#0" kept its state on the heap .*without levelState\(dir, \{ memory \}\)\) and now keeps it on disk/,
     );
   });
 

@@ -192,7 +192,7 @@ describe('windows resident in levelState(dir, { memory })', () => {
       await runStoppingAtCheckpoint(pipeline(p).stream, levelState(heap), 1, 2);
       await expect(run(p, levelState(heap, { memory: '1MB' }))).rejects.toThrow(StateError);
       await expect(run(p, levelState(heap, { memory: '1MB' }))).rejects.toThrow(
-        /kept its state on the heap \(the checkpoint was written without levelState\(dir, \{ memory \}\) or kafkaChangelog\(\{ memory, dir \}\)\) and now keeps it on disk/,
+        /kept its state on the heap \(the checkpoint was written without levelState\(dir, \{ memory \}\)\) and now keeps it on disk/,
       );
     });
   }

@@ -57,9 +57,9 @@ export interface KafkaChangelogOptions extends KafkaConnectionOptions {
   /** Longest a restore may take, in ms (default 120 000). */
   restoreTimeoutMs?: number;
   /**
-   * Keep the keyed state of operators that support it (dedup, windows, joins, process) on disk
-   * instead of the heap, behind one cache of this many bytes for all of this instance's tasks (a
-   * number, or a size such as `'64MB'`), as `levelState(dir, { memory })` does. Each task's
+   * Keep the keyed state of operators that support it on disk instead of the heap, as
+   * `levelState(dir, { memory })` does, behind one cache of this many bytes for all of this
+   * instance's tasks (a number, or a size such as `'64MB'`). Each task's
    * state is then kept in a local LevelDB copy of its changelog under `dir`. Requires `dir`.
    */
   memory?: ByteSize;

@@ -1,4 +1,6 @@
+import type { Metrics } from './metrics.js';
 import type { StateFingerprint } from './operator.js';
+import type { ResidentState } from './resident-state.js';
 import type { OperatorStateChanges } from './state-backend.js';
 
 /**
@@ -58,6 +60,14 @@ export interface TaskStateBackend {
   /** Gives tasks up (their partitions were revoked). */
   release(tasks: readonly string[]): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The store of operator `uid`'s keyed state in an acquired `task`, when the backend keeps state
+   * on disk (`kafkaChangelog({ memory, dir })`); absent or `undefined` when state lives in the heap.
+   * Called after `acquire`, once per operator of the task.
+   */
+  residentState?(task: string, uid: string): ResidentState | undefined;
+  /** As `StateBackend.attach`: joins the running job, once, after `open`. */
+  attach?(job: { requestCheckpoint: () => void; metrics: Metrics }): void;
 }
 
 /** True for a backend that runs a task per partition. */

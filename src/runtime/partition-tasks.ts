@@ -105,7 +105,14 @@ export class PartitionTasks {
     const acquired = await this.backend.acquire(names);
     arriving.forEach((partition, i) => {
       const name = names[i];
-      const graph = new OperatorGraph(this.plan, this.metrics.withLabels({ task: name }), this.now, () => [partition]);
+      const graph = new OperatorGraph(
+        this.plan,
+        this.metrics.withLabels({ task: name }),
+        this.now,
+        () => [partition],
+        () => [],
+        (uid) => this.backend.residentState?.(name, uid),
+      );
       const { generation, restored: state } = acquired.get(name)!;
       if (state) graph.restore(state, this.restoreOptions, `task ${name} at checkpoint ${state.checkpointId}`);
       this.tasks.set(partition, { name, graph, generation, firstSnapshot: true });

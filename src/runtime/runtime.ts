@@ -189,7 +189,7 @@ async function runJob(
     );
     // Changes of resident state cannot be evicted: a checkpoint writes them when they fill their share of the budget.
     const coordinator = checkpoints;
-    checkpointState?.attach?.({ requestCheckpoint: () => coordinator.request(), metrics });
+    (checkpointState ?? taskState)?.attach?.({ requestCheckpoint: () => coordinator.request(), metrics });
     await sinkCalls.openAll(graph.allSinks(), (sink) => sinkDeadLetters.contextFor(sink));
     await source.open({
       restoreFrom: restored?.sourcePosition,

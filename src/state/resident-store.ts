@@ -186,6 +186,20 @@ export class ResidentStore implements ResidentState {
     this.deletedPrefixes = [...flight.prefixes, ...this.deletedPrefixes];
   }
 
+  /**
+   * The store is done with (its task moved to another instance): its clean entries leave the
+   * shared cache and its changes leave the account of pending bytes, since no checkpoint will
+   * write them here.
+   */
+  discard(): void {
+    this.memory.forgetPrefix(this.clean, '');
+    this.memory.changed(-this.dirtyBytes);
+    for (const flight of this.inFlight.splice(0)) this.memory.landed(flight.bytes, false);
+    this.dirty = new Map();
+    this.dirtyBytes = 0;
+    this.deletedPrefixes = [];
+  }
+
   async *keys(prefix: string): AsyncIterable<string> {
     // The changes not yet written, newest last so that they win, then merged in key order with
     // the keys LevelDB holds.

@@ -71,7 +71,10 @@ async function expectCompactedOutputExact(input: Click[], outTopic: string): Pro
 }
 
 describe('crash recovery on a real broker', () => {
-  it('SIGKILL mid-run, restart: the compacted output equals an uninterrupted run', async () => {
+  it.each([
+    { state: 'levelState', arg: (dir: string) => dir },
+    { state: 'kafkaChangelog with resident state', arg: (dir: string) => `resident:${dir.split('/').pop()}.changelog:${dir}` },
+  ])('SIGKILL mid-run, restart: the compacted output equals an uninterrupted run ($state)', async ({ arg }) => {
     // time-ordered within each partition, so windows fire during the run and not only at its end
     const input = fc
       .sample(
@@ -94,7 +97,7 @@ describe('crash recovery on a real broker', () => {
     );
     const stateDir = mkdtempSync(join(tmpdir(), 'streamkit-crash-'));
     dirs.push(stateDir);
-    const args = [brokers.join(','), inTopic, outTopic, groupId, stateDir];
+    const args = [brokers.join(','), inTopic, outTopic, groupId, arg(stateDir)];
 
     const first = start(args);
     await waitUntil(() => first.lines.filter((l) => l.startsWith('checkpoint')).length >= 3, 'three checkpoints');

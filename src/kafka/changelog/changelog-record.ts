@@ -20,8 +20,15 @@ import type { StateFingerprint } from '../../core/operator.js';
  *
  * Format 1 (read, never written): the marker had no `operators`, and uids were the operators'
  * positions in the pipeline (`3-window`).
+ *
+ * Format 3 is format 2 with resident operators (`kafkaChangelog({ memory, dir })`): the marker of
+ * a task that has one marks it `resident`, with no digest (its entries are never all in memory
+ * to count). Only such tasks are written in format 3, so a version that cannot restore them
+ * refuses them by their format.
  */
 export const CHANGELOG_FORMAT_VERSION = 2;
+/** The format of a marker whose task has resident operators. */
+export const RESIDENT_CHANGELOG_FORMAT_VERSION = 3;
 
 /** What a task's marker record says. */
 export interface TaskMarker {
@@ -40,6 +47,8 @@ export interface TaskOperatorMarker {
   entries: number;
   /** Sum modulo 2³² of each live entry's checksum (CRC-32C of its key bytes, then its value bytes; see `state-digest.ts`). */
   checksum: number;
+  /** Format 3: the operator keeps its state on disk; `entries` and `checksum` are 0, not a digest. */
+  resident?: true;
 }
 
 /** A changelog record key, decoded. `uid` is undefined for a task's marker. */

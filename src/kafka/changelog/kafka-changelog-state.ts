@@ -1,5 +1,5 @@
 import { deserialize } from 'node:v8';
-import type { Admin, Kafka as KafkaClient, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka as KafkaClient, Producer } from 'kafkajs';
 import { describeError, StateError, StreamkitError } from '../../core/errors.js';
 import type { StateFingerprint } from '../../core/operator.js';
 import { checkOptions } from '../../core/options.js';
@@ -24,10 +24,19 @@ import {
 } from '../../state/state-digest.js';
 import { compareUtf8 } from '../../state/state-key.js';
 import type { AcquiredTask, TaskCheckpoint, TaskStateBackend } from '../../core/task-state-backend.js';
-import { readChangelog } from './changelog-reader.js';
+import type { OperatorStateChanges } from '../../core/state-backend.js';
+import type { ResidentState } from '../../core/resident-state.js';
+import type { MetricSample, Metrics } from '../../core/metrics.js';
+import { METRICS } from '../../core/metric-catalogue.js';
+import { parseByteSize, type ByteSize } from '../../core/byte-size.js';
+import { ResidentMemory, type ResidentStats } from '../../state/resident-memory.js';
+import { parseMarker, readChangelog, type ChangelogTaskState } from './changelog-reader.js';
+import { currentCopies, rebuildCopies, type TaskCopy } from './local-copies.js';
+import { LocalTaskStore } from './local-task-store.js';
+import { TaskTransaction } from './task-transaction.js';
 import {
   CHANGELOG_FORMAT_VERSION,
-  encodeMarkerKey,
+  RESIDENT_CHANGELOG_FORMAT_VERSION,
   encodeStateRecordKey,
   partitionOfTask,
   type TaskMarker,
@@ -47,11 +56,21 @@ export interface KafkaChangelogOptions extends KafkaConnectionOptions {
   replicationFactor?: number;
   /** Longest a restore may take, in ms (default 120 000). */
   restoreTimeoutMs?: number;
+  /**
+   * Keep the keyed state of operators that support it on disk instead of the heap, as
+   * `levelState(dir, { memory })` does, behind one cache of this many bytes for all of this
+   * instance's tasks (a number, or a size such as `'64MB'`). Each task's
+   * state is then kept in a local LevelDB copy of its changelog under `dir`. Requires `dir`.
+   */
+  memory?: ByteSize;
+  /**
+   * The directory of this instance's local task stores (one LevelDB per task, created when
+   * missing). Each instance of the job needs its own. Requires `memory`.
+   */
+  dir?: string;
 }
 
-const OPTION_NAMES = [...CONNECTION_OPTION_NAMES, 'topic', 'partitions', 'replicationFactor', 'restoreTimeoutMs'];
-/** Bytes of records per produce request inside one checkpoint's transaction (brokers refuse batches over 1 MiB by default). */
-const SEND_CHUNK_BYTES = 512 * 1024;
+const OPTION_NAMES = [...CONNECTION_OPTION_NAMES, 'topic', 'partitions', 'replicationFactor', 'restoreTimeoutMs', 'memory', 'dir'];
 /**
  * Errors that mean a new owner took the task: its producer's epoch is newer, or its initialisation
  * aborted the transaction this one was writing (brokers that verify transactional produces answer
@@ -65,6 +84,8 @@ interface LoggedOperator {
   keys: Map<string, number>;
   digest: StateDigest;
   fingerprint?: StateFingerprint;
+  /** The operator keeps its state on disk: its keys are in the task's local store, not in `keys`. */
+  resident?: boolean;
 }
 
 /** A task this instance owns: its transactional producer and what its changelog holds. */
@@ -81,7 +102,10 @@ interface OwnedTask {
  * owns the partition next restores it and resumes exactly where the checkpoint left off.
  *
  * Each checkpoint writes, per task, one Kafka transaction holding the task's changed state entries
- * and a marker with the partition's position, so state and position always commit together. Each
+ * and a marker with the partition's position, so state and position always commit together. With
+ * a memory budget, each task also keeps a local copy of its changelog state (`LocalTaskStore`)
+ * that resident operators read from: written after the transaction commits, reused at acquire
+ * when it holds the changelog's last checkpoint, rebuilt from the changelog otherwise. Each
  * task has its own transactional id (`<changelog topic>/<task>`): a new owner initialising it fences
  * the old owner, whose late checkpoint of that task is refused and skipped.
  */
@@ -94,6 +118,16 @@ export class KafkaChangelogState implements TaskStateBackend {
   private partitionCount?: number;
   private readonly owned = new Map<string, OwnedTask>();
   private generations = 0;
+  /** The local stores of tasks, with a memory budget; kept until the task is released, even when fenced. */
+  private readonly locals = new Map<string, LocalTaskStore>();
+  /** How each task's local store was last restored. */
+  private readonly lastRestore = new Map<string, 'reused' | 'rebuilt'>();
+  /** `state_disk_bytes` over the local stores, set after each checkpoint with a memory budget. */
+  private diskGauge: MetricSample | undefined;
+  /** The memory budget of resident state in bytes; undefined when state lives in the heap. */
+  private readonly budget: number | undefined;
+  /** The cache all tasks' resident stores share, made afresh at each open. */
+  private memory: ResidentMemory | undefined;
   /** Backend calls run one at a time: a checkpoint never races the acquire or release of a task. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -108,6 +142,15 @@ export class KafkaChangelogState implements TaskStateBackend {
       if (v !== undefined && !(Number.isInteger(v) && v > 0))
         throw new RangeError(`kafkaChangelog: option "${name}" must be a positive integer, got ${v}`);
     }
+    if ((options.memory === undefined) !== (options.dir === undefined)) {
+      throw new TypeError(
+        `kafkaChangelog: options "memory" and "dir" go together (resident state lives in local stores under dir, behind a cache of memory bytes); ` +
+          `got only "${options.memory === undefined ? 'dir' : 'memory'}"`,
+      );
+    }
+    if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir.length === 0))
+      throw new TypeError(`kafkaChangelog: option "dir" must be a non-empty path, got ${JSON.stringify(options.dir)}`);
+    if (options.memory !== undefined) this.budget = parseByteSize(options.memory, 'kafkaChangelog memory');
     this.options = options;
     this.name = `kafka changelog ${options.topic}`;
   }
@@ -121,6 +164,34 @@ export class KafkaChangelogState implements TaskStateBackend {
       throw connectionError(error, this.options, `kafkaChangelog(${this.options.topic})`, 'CHECKPOINT_FAILED');
     }
     this.admin = admin;
+    this.memory = this.budget === undefined ? undefined : new ResidentMemory(this.budget);
+  }
+
+  /** The store of operator `uid`'s keyed state in `task`, when a memory budget is set (see {@link ResidentState}). */
+  residentState(task: string, uid: string): ResidentState | undefined {
+    const local = this.locals.get(task);
+    if (!local || !this.memory) return undefined;
+    return local.residentState(uid, this.memory);
+  }
+
+  /** Joins the running job: resident changes filling half the budget ask it for a checkpoint; metrics go to its registry. */
+  attach(job: { requestCheckpoint: () => void; metrics: Metrics }): void {
+    this.memory?.attach(job.requestCheckpoint, job.metrics);
+    this.diskGauge = this.memory ? job.metrics.gauge(METRICS.stateDiskBytes) : undefined;
+  }
+
+  /**
+   * With a memory budget, how each task acquired by this instance found its local store: `reused`
+   * when it held the checkpoint the changelog last committed, `rebuilt` when it was cleared and
+   * streamed from the changelog. Empty without a budget.
+   */
+  localRestores(): ReadonlyMap<string, 'reused' | 'rebuilt'> {
+    return this.lastRestore;
+  }
+
+  /** Counters of resident state (cache, pending changes, reads); undefined without a memory budget. */
+  residentStats(): ResidentStats | undefined {
+    return this.memory?.stats();
   }
 
   acquire(tasks: readonly string[]): Promise<Map<string, AcquiredTask>> {
@@ -146,15 +217,17 @@ export class KafkaChangelogState implements TaskStateBackend {
         await init.abort();
         this.owned.set(task, { producer, generation: ++this.generations, operators: new Map() });
       }
-      const partitions = [...new Set(tasks.map((t) => this.changelogPartition(t)))];
-      const read = await readChangelog(
-        this.kafka!,
-        admin,
-        this.options.topic,
-        partitions,
-        new Set(tasks),
-        this.options.restoreTimeoutMs ?? 120_000,
-      );
+      const read =
+        this.budget === undefined
+          ? await readChangelog(
+              this.kafka!,
+              admin,
+              this.options.topic,
+              [...new Set(tasks.map((t) => this.changelogPartition(t)))],
+              new Set(tasks),
+              this.restoreTimeoutMs(),
+            )
+          : await this.restoreLocally(tasks);
       const out = new Map<string, AcquiredTask>();
       for (const task of tasks) {
         const state = read.get(task);
@@ -165,12 +238,7 @@ export class KafkaChangelogState implements TaskStateBackend {
           continue;
         }
         const { marker } = state;
-        if (typeof marker.format !== 'number' || marker.format > CHANGELOG_FORMAT_VERSION || marker.format < 1) {
-          throw new StateError(
-            'STATE_INCOMPATIBLE',
-            `${this.name}: task ${task} was written in changelog format ${marker.format}; this version reads formats 1 to ${CHANGELOG_FORMAT_VERSION}: upgrade streamkit`,
-          );
-        }
+        this.checkFormat(task, marker);
         // Digests first: a value that fails them is damage, whatever it deserializes to.
         const live = [...state.operators].filter(([uid, entries]) => entries.size > 0 || marker.operators?.[uid]);
         for (const [uid, entries] of live) {
@@ -194,6 +262,7 @@ export class KafkaChangelogState implements TaskStateBackend {
             // An operator whose state is empty has no records but is still part of the checkpoint.
             if (!operators.has(uid)) operators.set(uid, []);
             if (!owned.operators.has(uid)) owned.operators.set(uid, { keys: new Map(), digest: emptyDigest() });
+            if (recorded.resident) owned.operators.get(uid)!.resident = true;
             if (recorded.fingerprint) {
               fingerprints.set(uid, recorded.fingerprint);
               owned.operators.get(uid)!.fingerprint = recorded.fingerprint;
@@ -218,6 +287,11 @@ export class KafkaChangelogState implements TaskStateBackend {
           if (await this.writeTask(task, owned, checkpointId, checkpoint)) written.push(task);
         }),
       );
+      if (this.diskGauge) {
+        let bytes = 0;
+        for (const local of this.locals.values()) bytes += await local.diskBytes();
+        this.diskGauge.value = bytes;
+      }
       return written.sort();
     });
   }
@@ -225,6 +299,8 @@ export class KafkaChangelogState implements TaskStateBackend {
   release(tasks: readonly string[]): Promise<void> {
     return this.serially(async () => {
       for (const task of tasks) {
+        await this.locals.get(task)?.close();
+        this.locals.delete(task);
         const owned = this.owned.get(task);
         if (!owned) continue;
         this.owned.delete(task);
@@ -237,6 +313,8 @@ export class KafkaChangelogState implements TaskStateBackend {
     return this.serially(async () => {
       for (const owned of this.owned.values()) await owned.producer.disconnect().catch(() => undefined);
       this.owned.clear();
+      for (const local of this.locals.values()) await local.close().catch(() => undefined);
+      this.locals.clear();
       await this.admin?.disconnect().catch(() => undefined);
     });
   }
@@ -259,6 +337,8 @@ export class KafkaChangelogState implements TaskStateBackend {
     const recorded = marker.operators!;
     for (const uid of new Set([...Object.keys(recorded), ...read.keys()])) {
       const expected: TaskOperatorMarker | undefined = recorded[uid];
+      // A resident operator's entries are read lazily, never all at once: it has no digest to check.
+      if (expected?.resident) continue;
       const digest = read.get(uid)?.digest ?? emptyDigest();
       if (expected ? !sameDigest(expected, digest) : digest.entries > 0) {
         throw new StateError(
@@ -271,56 +351,56 @@ export class KafkaChangelogState implements TaskStateBackend {
     }
   }
 
-  /** One task's checkpoint as one transaction; false when a new owner has fenced this instance. */
+  /**
+   * One task's checkpoint as one transaction; false when a new owner has fenced this instance.
+   * With a local store, the records are applied to it once the transaction has committed, with the
+   * position of the checkpoint's marker: the local store never holds a checkpoint the changelog
+   * does not.
+   */
   private async writeTask(task: string, owned: OwnedTask, checkpointId: number, checkpoint: TaskCheckpoint): Promise<boolean> {
-    const messages: Message[] = [];
-    for (const [uid, changes] of checkpoint.operators) {
-      let logged = owned.operators.get(uid);
-      if (changes.dropped) {
-        // State the restore was told to drop: every key of it is deleted with this checkpoint.
-        if (logged) for (const key of logged.keys.keys()) messages.push({ key: encodeStateRecordKey(task, uid, key), value: null });
-        owned.operators.delete(uid);
-        continue;
-      }
-      if (!logged) owned.operators.set(uid, (logged = { keys: new Map(), digest: emptyDigest() }));
-      if (changes.fingerprint) logged.fingerprint = changes.fingerprint;
-      if (changes.full) {
-        for (const key of logged.keys.keys())
-          if (!changes.puts.has(key)) messages.push({ key: encodeStateRecordKey(task, uid, key), value: null });
-        logged.keys.clear();
-        logged.digest = emptyDigest();
-      }
-      for (const key of changes.deletes) {
-        if (!removeLogged(logged, key)) continue;
-        messages.push({ key: encodeStateRecordKey(task, uid, key), value: null });
-      }
-      for (const [key, value] of changes.puts) {
-        const bytes = value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value);
-        const recordKey = encodeStateRecordKey(task, uid, key);
-        removeLogged(logged, key);
-        addLogged(logged, key, recordKey, recordKey.length - Buffer.byteLength(key, 'utf8'), bytes);
-        messages.push({ key: recordKey, value: bytes });
-      }
-    }
-    const operators: Record<string, TaskOperatorMarker> = {};
-    for (const [uid, logged] of owned.operators) {
-      const entry: TaskOperatorMarker = { entries: logged.digest.entries, checksum: logged.digest.checksum };
-      if (logged.fingerprint) entry.fingerprint = logged.fingerprint;
-      operators[uid] = entry;
-    }
-    const marker: TaskMarker = { format: CHANGELOG_FORMAT_VERSION, checkpointId, position: checkpoint.position, operators };
-    messages.push({ key: encodeMarkerKey(task), value: JSON.stringify(marker) });
-
-    const partition = this.changelogPartition(task);
-    const transaction = await owned.producer.transaction();
+    const local = this.budget === undefined ? undefined : this.locals.get(task);
+    const stores = [...checkpoint.operators.keys()].flatMap((uid) => local?.residentStoreOf(uid) ?? []);
+    const tx = await TaskTransaction.begin(owned.producer, this.options.topic, this.changelogPartition(task), task, local);
+    let marker: string;
+    let markerOffset: number;
     try {
-      for (const chunk of chunksOfBytes(messages, SEND_CHUNK_BYTES)) {
-        await transaction.send({ topic: this.options.topic, messages: chunk.map((m) => ({ ...m, partition })) });
+      for (const [uid, changes] of checkpoint.operators) {
+        let logged = owned.operators.get(uid);
+        if (changes.dropped) {
+          // State the restore was told to drop: every key of it is deleted with this checkpoint.
+          const keys = logged?.resident ? local!.keys(uid) : (logged?.keys.keys() ?? []);
+          for await (const key of keys) if (tx.add(uid, key, null)) await tx.send();
+          owned.operators.delete(uid);
+          continue;
+        }
+        if (!logged) owned.operators.set(uid, (logged = { keys: new Map(), digest: emptyDigest() }));
+        if (changes.fingerprint) logged.fingerprint = changes.fingerprint;
+        if (changes.resident) {
+          logged.resident = true;
+          await addResident(tx, uid, changes, local!);
+          continue;
+        }
+        if (changes.full) {
+          for (const key of logged.keys.keys()) if (!changes.puts.has(key) && tx.add(uid, key, null)) await tx.send();
+          logged.keys.clear();
+          logged.digest = emptyDigest();
+        }
+        for (const key of changes.deletes) {
+          if (removeLogged(logged, key) && tx.add(uid, key, null)) await tx.send();
+        }
+        for (const [key, value] of changes.puts) {
+          const bytes = value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value);
+          const recordKey = encodeStateRecordKey(task, uid, key);
+          removeLogged(logged, key);
+          addLogged(logged, key, recordKey, recordKey.length - Buffer.byteLength(key, 'utf8'), bytes);
+          if (tx.add(uid, key, bytes, recordKey)) await tx.send();
+        }
       }
-      await transaction.commit();
-      return true;
+      marker = JSON.stringify(this.markerOf(owned, checkpointId, checkpoint.position));
+      markerOffset = await tx.commit(marker);
     } catch (error) {
-      await transaction.abort().catch(() => undefined);
+      await tx.abort();
+      for (const store of stores) store.failed();
       if (isFenced(error)) {
         this.owned.delete(task);
         await owned.producer.disconnect().catch(() => undefined);
@@ -331,6 +411,89 @@ export class KafkaChangelogState implements TaskStateBackend {
         retriable: true,
       });
     }
+    try {
+      await tx.applyLocally(marker, markerOffset);
+    } catch (error) {
+      throw new StreamkitError(
+        'CHECKPOINT_FAILED',
+        `${this.name}: checkpoint ${checkpointId} of task ${task} is in the changelog, but writing it to the local store ${local?.path} ` +
+          `failed (${describeError(error)}); the local store is rebuilt from the changelog when the task is next acquired`,
+        { cause: error },
+      );
+    }
+    for (const store of stores) store.written();
+    return true;
+  }
+
+  /** The marker of a task's checkpoint: its id, position, and per operator fingerprint and digest. */
+  private markerOf(owned: OwnedTask, checkpointId: number, position: number | undefined): TaskMarker {
+    const operators: Record<string, TaskOperatorMarker> = {};
+    let resident = false;
+    for (const [uid, logged] of owned.operators) {
+      const entry: TaskOperatorMarker = { entries: logged.digest.entries, checksum: logged.digest.checksum };
+      if (logged.fingerprint) entry.fingerprint = logged.fingerprint;
+      if (logged.resident) {
+        entry.entries = 0;
+        entry.checksum = 0;
+        entry.resident = true;
+        resident = true;
+      }
+      operators[uid] = entry;
+    }
+    const format = resident ? RESIDENT_CHANGELOG_FORMAT_VERSION : CHANGELOG_FORMAT_VERSION;
+    return { format, checkpointId, position, operators };
+  }
+
+  /** Refuses a marker this version cannot restore, or one of resident state without a memory budget. */
+  private checkFormat(task: string, marker: TaskMarker): void {
+    if (typeof marker.format !== 'number' || marker.format > RESIDENT_CHANGELOG_FORMAT_VERSION || marker.format < 1) {
+      throw new StateError(
+        'STATE_INCOMPATIBLE',
+        `${this.name}: task ${task} was written in changelog format ${marker.format}; this version reads formats 1 to ${RESIDENT_CHANGELOG_FORMAT_VERSION}: upgrade streamkit`,
+      );
+    }
+    const resident = Object.entries(marker.operators ?? {}).flatMap(([uid, op]) => (op.resident ? [JSON.stringify(uid)] : []));
+    if (resident.length > 0 && this.budget === undefined) {
+      throw new StateError(
+        'STATE_INCOMPATIBLE',
+        `${this.name}: task ${task}: operator ${resident.join(', ')} keeps its state on disk (the changelog was written by ` +
+          `kafkaChangelog({ memory, dir })), in another layout than on the heap; run with memory and dir again, or start from a new changelog topic`,
+      );
+    }
+  }
+
+  /**
+   * Restores tasks through their local stores: a store holding the checkpoint the changelog last
+   * committed is used as it is; any other is cleared and rebuilt from the changelog. Returns each
+   * task's marker and the entries of its heap operators, read from its store (resident operators
+   * read theirs lazily).
+   */
+  private async restoreLocally(tasks: readonly string[]): Promise<Map<string, ChangelogTaskState>> {
+    const copies = new Map<string, TaskCopy>();
+    for (const task of tasks) {
+      await this.locals.get(task)?.close();
+      const local = await LocalTaskStore.open(this.options.dir!, this.options.topic, task);
+      this.locals.set(task, local);
+      copies.set(task, { local, partition: this.changelogPartition(task) });
+    }
+    const source = { kafka: this.kafka!, admin: this.admin!, topic: this.options.topic, timeoutMs: this.restoreTimeoutMs() };
+    const current = await currentCopies(source, copies);
+    const states = new Map<string, ChangelogTaskState>();
+    for (const task of current) {
+      const state = await readLocalState(copies.get(task)!.local);
+      // A store whose heap state does not add up to its marker is damaged: it is rebuilt like a stale one.
+      if (state.marker && !heapStateMatches(state)) current.delete(task);
+      else states.set(task, state);
+    }
+    const stale = new Map([...copies].filter(([task]) => !current.has(task)));
+    if (stale.size > 0) await rebuildCopies(source, stale);
+    for (const [task, { local }] of stale) states.set(task, await readLocalState(local));
+    for (const task of tasks) this.lastRestore.set(task, current.has(task) ? 'reused' : 'rebuilt');
+    return states;
+  }
+
+  private restoreTimeoutMs(): number {
+    return this.options.restoreTimeoutMs ?? 120_000;
   }
 
   private changelogPartition(task: string): number {
@@ -394,20 +557,58 @@ function isFenced(error: unknown): boolean {
   return causeChain(error).some((e) => FENCED.test(`${String((e as { type?: unknown }).type ?? '')} ${e.message}`));
 }
 
-function* chunksOfBytes(messages: Message[], maxBytes: number): Generator<Message[]> {
-  let chunk: Message[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size = (m.key as Buffer).length + (m.value === null ? 0 : Buffer.byteLength(m.value as Buffer | string));
-    if (chunk.length > 0 && bytes + size > maxBytes) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(m);
-    bytes += size;
+/**
+ * Adds a resident operator's changes: its range deletes first, as tombstones for each key the
+ * local store holds under the prefix (Kafka has no range delete), then its deletes and puts.
+ */
+async function addResident(tx: TaskTransaction, uid: string, changes: OperatorStateChanges, local: LocalTaskStore): Promise<void> {
+  for (const prefix of changes.deletedPrefixes ?? []) {
+    for await (const key of local.keys(uid, prefix)) if (tx.add(uid, key, null)) await tx.send();
   }
-  if (chunk.length > 0) yield chunk;
+  for (const key of changes.deletes) if (tx.add(uid, key, null)) await tx.send();
+  for (const [key, value] of changes.puts) {
+    if (tx.add(uid, key, value instanceof EncodedStateValue ? value.bytes : encodeStateValue(value))) await tx.send();
+  }
+  for (const encoded of changes.encoded ?? []) {
+    for (const { key, value } of encoded.changes()) {
+      const bytes = value === undefined ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      if (tx.add(uid, Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('utf8'), bytes)) await tx.send();
+    }
+  }
+}
+
+/**
+ * A local store's checkpoint as a changelog read would give it: its marker and the entries of its
+ * heap operators (of every operator, for a format 1 marker, which names none).
+ */
+async function readLocalState(local: LocalTaskStore): Promise<ChangelogTaskState> {
+  const state: ChangelogTaskState = { operators: new Map() };
+  const position = await local.position();
+  if (!position) return state;
+  const read = parseMarker(Buffer.from(position.marker, 'utf8'), String(position.offset));
+  state.marker = read.marker;
+  state.damaged = read.damaged;
+  if (!read.marker) return state;
+  const recorded = read.marker.operators;
+  const uids = recorded ? Object.keys(recorded).filter((uid) => !recorded[uid].resident) : await local.uids();
+  for (const uid of uids) {
+    const entries = new Map<string, Buffer>();
+    for await (const [key, value] of local.entries(uid)) entries.set(key, value);
+    state.operators.set(uid, entries);
+  }
+  return state;
+}
+
+/** True when each heap operator's entries add up to the digest its marker recorded (a format 1 marker recorded none). */
+function heapStateMatches(state: ChangelogTaskState): boolean {
+  const recorded = state.marker?.operators;
+  if (!recorded) return true;
+  for (const [uid, entries] of state.operators) {
+    const logged: LoggedOperator = { keys: new Map(), digest: emptyDigest() };
+    for (const [key, value] of entries) addLogged(logged, key, Buffer.from(key, 'utf8'), 0, value);
+    if (!recorded[uid] || !sameDigest(recorded[uid], logged.digest)) return false;
+  }
+  return true;
 }
 
 /**
@@ -417,8 +618,13 @@ function* chunksOfBytes(messages: Message[], maxBytes: number): Generator<Messag
  * instance joins, leaves or dies), its next owner restores the task from the changelog and resumes
  * from the offset that state covers. Results stay exact across rebalances.
  *
+ * With `memory` and `dir`, operators that support it keep their state on disk, as under
+ * `levelState(dir, { memory })`: each task in a local LevelDB copy of its changelog under `dir`,
+ * behind one cache of `memory` bytes. A restart finds the copies up to date and uses them without
+ * a replay; a copy that is missing or behind the changelog is rebuilt from it.
+ *
  * @param options - `brokers`, `topic` (the changelog, one per job), optional `partitions`,
- *   `replicationFactor`, `restoreTimeoutMs` and connection settings (`ssl`, `sasl`, …)
+ *   `replicationFactor`, `restoreTimeoutMs`, `memory` with `dir`, and connection settings (`ssl`, `sasl`, …)
  * @example
  * await from(fromKafka({ brokers, topic: 'clicks', groupId: 'clicks-per-minute' }))
  *   .withTimestamps((c) => c.at, boundedOutOfOrderness('5s'))
@@ -427,6 +633,8 @@ function* chunksOfBytes(messages: Message[], maxBytes: number): Generator<Messag
  *   .aggregate(count())
  *   .to(toKafka({ brokers, topic: 'clicks-per-minute' }))
  *   .run({ state: kafkaChangelog({ brokers, topic: 'clicks-per-minute.changelog' }), checkpointEvery: '1s' });
+ * // State larger than memory: 64 MB of cache, local task stores in ./task-state.
+ * kafkaChangelog({ brokers, topic: 'clicks-per-minute.changelog', memory: '64MB', dir: './task-state' });
  * @see docs/concepts/scale-out.md
  */
 export function kafkaChangelog(options: KafkaChangelogOptions): KafkaChangelogState {

@@ -12,7 +12,7 @@ import { ResidentStore } from './resident-store.js';
 import { StateError, StreamkitError } from '../core/errors.js';
 import type { StateFingerprint } from '../core/operator.js';
 import type { CheckpointData, OperatorStateChanges, RestoredCheckpoint, StateBackend } from '../core/state-backend.js';
-import { accessDenied, inspectLevelDirectory, level, prepareLevelDirectory } from './level-directory.js';
+import { accessDenied, inspectLevelDirectory, level, prepareLevelDirectory, RESIDENT_OPEN_FILES } from './level-directory.js';
 import { checkLevelLogs } from './level-log-check.js';
 import { crc32c } from './crc32c.js';
 import { encodeStateValue } from './state-change-collector.js';
@@ -349,16 +349,6 @@ export async function inspectLevelState(dir: string): Promise<StoredCheckpoint |
     await db.close();
   }
 }
-
-/**
- * LevelDB files a backend with a memory budget keeps open. LevelDB maps each open table file into
- * memory and reads through the mapping, so the pages a random read touches count towards the
- * process's resident memory until the file is closed: with its default of 1,000 open files, a
- * dedup over 10M ids reached 533 MB of RSS under a 64 MB budget. 64 files of 2 MB bound the mapped
- * part to about 128 MB; a file closed this way is opened again on its next read (its index and
- * bloom filter, a few KB).
- */
-const RESIDENT_OPEN_FILES = 64;
 
 /**
  * Opens the LevelDB of a state directory after the checks LevelDB does not make: the path is a

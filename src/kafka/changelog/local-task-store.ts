@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Level } from 'level';
 import { describeError, StateError } from '../../core/errors.js';
-import { accessDenied, inspectLevelDirectory, level, prepareLevelDirectory } from '../../state/level-directory.js';
+import { accessDenied, inspectLevelDirectory, level, prepareLevelDirectory, RESIDENT_OPEN_FILES } from '../../state/level-directory.js';
 import { checkLevelLogs } from '../../state/level-log-check.js';
 import type { ResidentMemory } from '../../state/resident-memory.js';
 import { ResidentStore } from '../../state/resident-store.js';
@@ -68,7 +68,11 @@ export class LocalTaskStore {
     if (kind === 'leveldb' && (await checkLevelLogs(path))) await rm(path, { recursive: true, force: true });
     await prepareLevelDirectory(path, what);
     const open = async (): Promise<Db> => {
-      const db: Db = new (level().Level)<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      const db: Db = new (level().Level)<Buffer, Buffer>(path, {
+        keyEncoding: 'buffer',
+        valueEncoding: 'buffer',
+        maxOpenFiles: RESIDENT_OPEN_FILES,
+      });
       await db.open();
       return db;
     };

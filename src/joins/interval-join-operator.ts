@@ -11,7 +11,7 @@ import { fromSortableTime, sortableTime } from '../state/state-key.js';
 import { TimerHeap } from '../state/timer-heap.js';
 import type { ResidentState } from '../core/resident-state.js';
 import type { JoinSpec } from './join-options.js';
-import { ResidentJoinBuffer, type StoredRecord } from './resident-join-buffer.js';
+import { RESIDENT_JOIN_LAYOUT, ResidentJoinBuffer, type StoredRecord } from './resident-join-buffer.js';
 
 /** The two inputs of a join, by the index the union before it gives them. */
 const LEFT = 0;
@@ -65,6 +65,8 @@ interface Buffered {
  */
 export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   readonly name = 'join';
+  /** The layout of its state in `levelState(dir, { memory })`, recorded in its fingerprint. */
+  readonly residentLayout = RESIDENT_JOIN_LAYOUT;
   private ctx!: OperatorContext;
   private uid = 'join';
   private readonly state: KeyedStateService = keyedState('join', LAYOUT);

@@ -10,7 +10,7 @@ import { keyedState, type KeyedStateService } from '../state/keyed-state-service
 import { HeldProbes, type ProbeRecord } from './held-probes.js';
 import type { LookupSpec } from './lookup-options.js';
 import { decodeStoredVersion, TableVersions, type StoredVersion } from './table-versions.js';
-import { ResidentLookupState } from './resident-lookup-state.js';
+import { RESIDENT_LOOKUP_LAYOUT, ResidentLookupState } from './resident-lookup-state.js';
 import type { ResidentState } from '../core/resident-state.js';
 
 /** The two inputs of a lookup join, by the index the union before it gives them. */
@@ -64,6 +64,8 @@ export interface LookupTableSide<R> {
  */
 export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
   readonly name = 'lookup';
+  /** The layout of its state in `levelState(dir, { memory })`, recorded in its fingerprint. */
+  readonly residentLayout = RESIDENT_LOOKUP_LAYOUT;
   private uid = 'lookup';
   private readonly state: KeyedStateService = keyedState('lookup', LAYOUT);
   private readonly meta: StateCell = this.state.cell({

@@ -1,5 +1,5 @@
 import type { Batch } from '../core/batch.js';
-import { PipelineError, rejectionReason, StateError } from '../core/errors.js';
+import { PipelineError, rejectionReason } from '../core/errors.js';
 import { decodeKey, encodeKey } from '../core/key-encoding.js';
 import type { StateCell } from '../core/keyed-state.js';
 import { METRICS } from '../core/metric-catalogue.js';
@@ -12,6 +12,7 @@ import type { LookupSpec } from './lookup-options.js';
 import { decodeStoredVersion, TableVersions, type StoredVersion } from './table-versions.js';
 import { RESIDENT_LOOKUP_LAYOUT, ResidentLookupState } from './resident-lookup-state.js';
 import type { ResidentState } from '../core/resident-state.js';
+import { checkedJoinProgress } from './join-progress.js';
 
 /** The two inputs of a lookup join, by the index the union before it gives them. */
 const STREAM = 0;
@@ -284,19 +285,9 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
   }
 
   private restoreMeta(value: unknown): void {
-    const m = value as { watermark?: unknown; seq?: unknown } & Partial<LookupSpec>;
-    if (!m || typeof m.watermark !== 'number' || typeof m.seq !== 'number') {
-      throw new StateError('STATE_CORRUPT', `lookup: cannot read ${META_KEY}`);
-    }
-    const { kind, allowedLateness, table } = this.spec;
-    if (m.kind !== kind || m.allowedLateness !== allowedLateness || m.table !== table) {
-      throw new StateError(
-        'STATE_INCOMPATIBLE',
-        `lookup: the checkpoint was taken with ${describeSpec(m)}, this lookup has ${describeSpec(this.spec)}; its table versions and held records mean something else: use a new state directory or the same lookup`,
-      );
-    }
-    this.watermark = m.watermark;
-    this.seq = m.seq;
+    const progress = checkedJoinProgress('lookup', META_KEY, value, this.spec, 'table versions and held records');
+    this.watermark = progress.watermark;
+    this.seq = progress.seq;
   }
 }
 
@@ -309,10 +300,6 @@ interface Results<O> {
 
 function newResults<O>(keyed: boolean): Results<O> {
   return keyed ? { values: [], times: [], keys: [] } : { values: [], times: [] };
-}
-
-function describeSpec(spec: Partial<LookupSpec>): string {
-  return `{ kind: ${spec.kind}, allowedLateness: ${spec.allowedLateness}, table: ${spec.table} }`;
 }
 
 /**

@@ -50,7 +50,8 @@ const BUCKETS_PER_HOLD = 8;
  * The interval join's buffers in resident state (`levelState(dir, { memory })`). Layout `jr1`:
  * `jr1/k/<side>/<key text>` → the key's buffered records of that side ({@link StoredRecord}s,
  * arrival order); `jr1/e/<bucket>/<chunk>` → the evictions due in that bucket of time
- * ({@link TimeBuckets}); `jr1/m` → {@link ResidentJoinMeta}. Pinned by `test/joins/resident-join.test.ts`.
+ * ({@link TimeBuckets}); `jr1/m` → {@link ResidentJoinMeta}. Pinned by
+ * `test/joins/resident-join-layout.test.ts`.
  * A record meets its partners with one read of the other side's list; the watermark reads only
  * the buckets it reached, and only their numbers are kept in memory. Evictions run in
  * (time, arrival) order, as the heap path runs them.

@@ -45,8 +45,8 @@ const BUCKET_WIDTH = 60_000;
  * heap's `TableVersions` and `HeldProbes` it stands in for. Layout `lr1`: `lr1/v/<key text>` → the
  * key's versions in time order; `lr1/h/<bucket>/<chunk>` → records waiting for the watermark;
  * `lr1/p/<bucket>/<chunk>` → the keys to prune once the horizon reaches a version's time; `lr1/m`
- * → the meta entry. A lookup is one read; a watermark reads only the buckets it reached. Pinned by
- * `test/joins/resident-lookup.test.ts`.
+ * → the meta entry. A lookup is one read; a watermark reads only the buckets it reached. The keys
+ * the docs quote are checked against those it writes (`test/docs/state-keys.test.ts`).
  * @example
  * const state = new ResidentLookupState(store, spec);
  * state.put('"zone-7"', 0, row, false);

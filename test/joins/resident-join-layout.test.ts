@@ -3,49 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { boundedOutOfOrderness, from, inspectLevelState, levelState, StateError, table, toArray } from '../../src/index.js';
+import { inspectLevelState, levelState, StateError } from '../../src/index.js';
 import { PausedSource } from '../runtime/fixtures/paused-source.js';
+import { runPairs, runRates, type Paired } from './resident-join-pipelines.js';
 
 /** Checkpoints of a resident join and a resident lookup in their unversioned layouts (see the README). */
 const FIXTURES = fileURLToPath(new URL('./fixtures/resident-unversioned', import.meta.url));
-
-type E = { key: string; time: number; seq: number };
-type Row = { zone: number; rate: number; at: number };
-type Ride = { zone: number; at: number };
-
-/** The pipeline that wrote `join/`. */
-function pairs(state: string, lefts = new PausedSource<E>(), rights = new PausedSource<E>()) {
-  return from(lefts)
-    .withTimestamps((e) => e.time, boundedOutOfOrderness(1_000))
-    .keyBy((e) => e.key)
-    .join(
-      from(rights)
-        .withTimestamps((e) => e.time, boundedOutOfOrderness(1_000))
-        .keyBy((e) => e.key),
-      { within: '5ms', kind: 'outer' },
-      (a, b) => [a?.seq, b?.seq],
-    )
-    .uid('pairs')
-    .to(toArray())
-    .run({ state: levelState(state, { memory: 1 }), checkpointEvery: { records: 1 } });
-}
-
-/** The pipeline that wrote `lookup/`. */
-function rates(state: string, rows = new PausedSource<Row>(), rides = new PausedSource<Ride>()) {
-  return from(rides)
-    .withTimestamps((r) => r.at, boundedOutOfOrderness(0))
-    .lookup(
-      table(
-        from(rows).withTimestamps((r) => r.at, boundedOutOfOrderness(0)),
-        (r) => r.zone,
-      ),
-      (r) => r.zone,
-      (ride, row: Row | null) => [ride.at, row?.rate ?? null],
-    )
-    .uid('rates')
-    .to(toArray())
-    .run({ state: levelState(state, { memory: 1 }), checkpointEvery: { records: 1 } });
-}
 
 async function refusal(job: Promise<unknown>): Promise<StateError> {
   const error = await job.then(
@@ -78,7 +41,7 @@ describe('resident join layouts carry a version', () => {
     expect(before?.operators.map((o) => [o.uid, o.fingerprint?.storage, o.fingerprint?.residentLayout])).toEqual([
       ['pairs', 'disk', undefined],
     ]);
-    const error = await refusal(pairs(dir));
+    const error = await refusal(runPairs(dir));
     expect(error.code).toBe('STATE_INCOMPATIBLE');
     expect(error.message).toMatch(
       /cannot restore checkpoint \d+: "pairs" keeps its state on disk in a layout without a version \(written by an earlier streamkit\), and this version reads layout "jr1"\. The layouts cannot be converted/,
@@ -87,21 +50,29 @@ describe('resident join layouts carry a version', () => {
   });
 
   it('refuses a lookup join checkpoint of the unversioned layout, saying why', async () => {
-    const error = await refusal(rates(await copyOf('lookup')));
+    const error = await refusal(runRates(await copyOf('lookup')));
     expect(error.code).toBe('STATE_INCOMPATIBLE');
     expect(error.message).toMatch(/"rates" keeps its state on disk in a layout without a version .*this version reads layout "lr1"/);
   });
 
   it('records the layout in the fingerprint and restores a checkpoint of its own layout', async () => {
     const dir = join(root, 'fresh');
-    const lefts = new PausedSource<E>();
-    const job = pairs(dir, lefts);
+    const lefts = new PausedSource<Paired>();
+    const job = runPairs(dir, lefts);
     lefts.push([{ key: 'a', time: 10, seq: 1 }]);
     await lefts.drained();
     await job.stop();
     const written = await inspectLevelState(dir);
     expect(written?.operators[0].fingerprint).toMatchObject({ operator: 'join', storage: 'disk', residentLayout: 'jr1' });
-    const again = pairs(dir);
+    // The layout, key by key: the record's eviction at 10 + hold 10 in buckets of hold / 8 = 2 ms,
+    // its key's list of left records, the meta entry.
+    const backend = levelState(dir, { memory: 1 });
+    await backend.open();
+    const keys: string[] = [];
+    for await (const key of backend.residentState('pairs')!.keys('')) keys.push(key);
+    await backend.close();
+    expect(keys).toEqual(['jr1/e/10/0', 'jr1/k/0/"a"', 'jr1/m']);
+    const again = runPairs(dir);
     expect(await again.query('pairs').get('a')).toEqual({
       left: { count: 1, records: [{ time: 10, value: { key: 'a', time: 10, seq: 1 }, matched: false }] },
       right: { count: 0, records: [] },

@@ -86,6 +86,12 @@ export interface Operator<I = unknown, O = unknown> {
    */
   readonly stateFingerprint?: StateFingerprint;
   /**
+   * For an operator that keeps its keyed state in `residentState()`: the version of its layout
+   * there (`jr1`). The runtime records it as the fingerprint part `residentLayout` once the
+   * operator takes the store, so a resident checkpoint written in another layout is refused.
+   */
+  readonly residentLayout?: string;
+  /**
    * For an operator that keeps keyed state: a read-only view of it in the user's terms, which
    * `job.query(uid)` reads between batches.
    */

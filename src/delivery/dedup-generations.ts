@@ -1,6 +1,7 @@
 import { StateError } from '../core/errors.js';
 import type { StateWriter } from '../core/operator.js';
 import type { ResidentState } from '../core/resident-state.js';
+import type { DedupIds } from './dedup-ids.js';
 
 /**
  * Resident layout of dedup's state, in the operator's own store:
@@ -26,13 +27,14 @@ interface DedupProgress {
  * A generation is deleted with one range delete once the watermark has passed all of it, so no id
  * is visited to expire it.
  *
- * Decisions equal those of the heap table: an entry counts only while `seenAt > watermark -
- * within`, and an older entry of the id in an older generation is shadowed by the newer one.
+ * Decisions equal those of the heap table (`DedupHeapIds`): an entry counts only while `seenAt >
+ * watermark - within`, and an older entry of the id in an older generation is shadowed by the
+ * newer one. A passed entry needs no delete: its generation goes as a whole.
  * @example
  * const ids = new DedupGenerations(ctx.residentState!()!, 3_600_000);
  * if (ids.current('trip-1', t, ids.watermark - 3_600_000) === undefined) ids.remember('trip-1', t);
  */
-export class DedupGenerations {
+export class DedupGenerations implements DedupIds {
   /** The watermark as of the last `advance` (restored from `m`). */
   watermark = -Infinity;
   /** The generations holding entries, ascending; usually two or three. */
@@ -133,7 +135,7 @@ export class DedupGenerations {
     }
   }
 
-  /** Writes the meta entry and every change since the previous snapshot into a checkpoint. */
+  /** Writes the meta entry and every change since the previous snapshot into a checkpoint (always incremental: `full` is ignored). */
   snapshot(writer: StateWriter): void {
     const progress: DedupProgress = { watermark: this.watermark, generations: [...this.counts] };
     this.store.put(META_KEY, progress);

@@ -10,8 +10,9 @@ import { keyedState, type KeyedStateService } from '../state/keyed-state-service
 import { fromSortableTime, sortableTime } from '../state/state-key.js';
 import { TimerHeap } from '../state/timer-heap.js';
 import type { ResidentState } from '../core/resident-state.js';
+import { checkedJoinProgress } from './join-progress.js';
 import type { JoinSpec } from './join-options.js';
-import { ResidentJoinBuffer, type StoredRecord } from './resident-join-buffer.js';
+import { RESIDENT_JOIN_LAYOUT, ResidentJoinBuffer, type StoredRecord } from './resident-join-buffer.js';
 
 /** The two inputs of a join, by the index the union before it gives them. */
 const LEFT = 0;
@@ -65,6 +66,8 @@ interface Buffered {
  */
 export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   readonly name = 'join';
+  /** The layout of its state in `levelState(dir, { memory })`, recorded in its fingerprint. */
+  readonly residentLayout = RESIDENT_JOIN_LAYOUT;
   private ctx!: OperatorContext;
   private uid = 'join';
   private readonly state: KeyedStateService = keyedState('join', LAYOUT);
@@ -355,24 +358,10 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   }
 
   private restoreMeta(value: unknown): void {
-    const m = value as { watermark?: unknown; seq?: unknown } & Partial<JoinSpec>;
-    if (!m || typeof m.watermark !== 'number' || typeof m.seq !== 'number') {
-      throw new StateError('STATE_CORRUPT', `join: cannot read ${META_KEY}`);
-    }
-    const { before, after, kind, allowedLateness } = this.spec;
-    if (m.before !== before || m.after !== after || m.kind !== kind || m.allowedLateness !== allowedLateness) {
-      throw new StateError(
-        'STATE_INCOMPATIBLE',
-        `join: the checkpoint was taken with ${describeSpec(m)}, this join has ${describeSpec(this.spec)}; its buffers mean something else: use a new state directory or the same join`,
-      );
-    }
-    this.watermark = m.watermark;
-    this.seq = m.seq;
+    const progress = checkedJoinProgress('join', META_KEY, value, this.spec, 'buffers');
+    this.watermark = progress.watermark;
+    this.seq = progress.seq;
   }
-}
-
-function describeSpec(spec: Partial<JoinSpec>): string {
-  return `{ before: ${spec.before}, after: ${spec.after}, kind: ${spec.kind}, allowedLateness: ${spec.allowedLateness} }`;
 }
 
 /** Reads `<side>/<key text>/<sortableTime(t)>/<seq>`; the key text may hold `/`, the parts around it never do. */

@@ -1,5 +1,5 @@
 import type { Batch } from '../core/batch.js';
-import { PipelineError, rejectionReason, StateError } from '../core/errors.js';
+import { PipelineError, rejectionReason } from '../core/errors.js';
 import { decodeKey, encodeKey } from '../core/key-encoding.js';
 import type { StateCell } from '../core/keyed-state.js';
 import { METRICS } from '../core/metric-catalogue.js';
@@ -10,8 +10,9 @@ import { keyedState, type KeyedStateService } from '../state/keyed-state-service
 import { HeldProbes, type ProbeRecord } from './held-probes.js';
 import type { LookupSpec } from './lookup-options.js';
 import { decodeStoredVersion, TableVersions, type StoredVersion } from './table-versions.js';
-import { ResidentLookupState } from './resident-lookup-state.js';
+import { RESIDENT_LOOKUP_LAYOUT, ResidentLookupState } from './resident-lookup-state.js';
 import type { ResidentState } from '../core/resident-state.js';
+import { checkedJoinProgress } from './join-progress.js';
 
 /** The two inputs of a lookup join, by the index the union before it gives them. */
 const STREAM = 0;
@@ -64,6 +65,8 @@ export interface LookupTableSide<R> {
  */
 export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
   readonly name = 'lookup';
+  /** The layout of its state in `levelState(dir, { memory })`, recorded in its fingerprint. */
+  readonly residentLayout = RESIDENT_LOOKUP_LAYOUT;
   private uid = 'lookup';
   private readonly state: KeyedStateService = keyedState('lookup', LAYOUT);
   private readonly meta: StateCell = this.state.cell({
@@ -282,19 +285,9 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
   }
 
   private restoreMeta(value: unknown): void {
-    const m = value as { watermark?: unknown; seq?: unknown } & Partial<LookupSpec>;
-    if (!m || typeof m.watermark !== 'number' || typeof m.seq !== 'number') {
-      throw new StateError('STATE_CORRUPT', `lookup: cannot read ${META_KEY}`);
-    }
-    const { kind, allowedLateness, table } = this.spec;
-    if (m.kind !== kind || m.allowedLateness !== allowedLateness || m.table !== table) {
-      throw new StateError(
-        'STATE_INCOMPATIBLE',
-        `lookup: the checkpoint was taken with ${describeSpec(m)}, this lookup has ${describeSpec(this.spec)}; its table versions and held records mean something else: use a new state directory or the same lookup`,
-      );
-    }
-    this.watermark = m.watermark;
-    this.seq = m.seq;
+    const progress = checkedJoinProgress('lookup', META_KEY, value, this.spec, 'table versions and held records');
+    this.watermark = progress.watermark;
+    this.seq = progress.seq;
   }
 }
 
@@ -307,10 +300,6 @@ interface Results<O> {
 
 function newResults<O>(keyed: boolean): Results<O> {
   return keyed ? { values: [], times: [], keys: [] } : { values: [], times: [] };
-}
-
-function describeSpec(spec: Partial<LookupSpec>): string {
-  return `{ kind: ${spec.kind}, allowedLateness: ${spec.allowedLateness}, table: ${spec.table} }`;
 }
 
 /**

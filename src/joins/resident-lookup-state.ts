@@ -1,10 +1,21 @@
-import { StateError } from '../core/errors.js';
 import { decodeKey } from '../core/key-encoding.js';
 import type { ResidentState } from '../core/resident-state.js';
 import { TimeBuckets, type BucketCounts } from '../state/time-buckets.js';
 import type { ProbeRecord } from './held-probes.js';
 import type { LookupSpec } from './lookup-options.js';
+import { readResidentJoinMeta } from './resident-join-meta.js';
 import { lastAtOrBefore, type TableVersion } from './table-versions.js';
+
+/**
+ * The resident lookup join's layout version (`lr1`: lookup, resident, version 1), the first part
+ * of each of its keys. A change of layout takes a new one, and the runtime refuses a checkpoint of
+ * another (the `residentLayout` part of the operator's fingerprint).
+ */
+export const RESIDENT_LOOKUP_LAYOUT = 'lr1';
+const META_KEY = `${RESIDENT_LOOKUP_LAYOUT}/m`;
+const VERSIONS_PREFIX = `${RESIDENT_LOOKUP_LAYOUT}/v/`;
+const HELD_PREFIX = `${RESIDENT_LOOKUP_LAYOUT}/h/`;
+const PRUNES_PREFIX = `${RESIDENT_LOOKUP_LAYOUT}/p/`;
 
 /** A stored version: `[time, 1, row]` for an upsert, `[time, 0]` for a delete. */
 type StoredVersion = [number, 1, unknown] | [number, 0];
@@ -15,7 +26,7 @@ type StoredProbe = [number, number, unknown, string, unknown, number, number];
 /** A prune due for a key once the horizon reaches a version's time: `[time, key text]`. */
 type StoredPrune = [number, string];
 
-/** The lookup's progress, kept under `m`: read at open, so a restore loads nothing else. */
+/** The lookup's progress, kept under `lr1/m`: read at open, so a restore loads nothing else. */
 interface ResidentLookupMeta extends LookupSpec {
   watermark: number;
   seq: number;
@@ -31,17 +42,18 @@ const BUCKET_WIDTH = 60_000;
 
 /**
  * A lookup join's state in resident state (`levelState(dir, { memory })`), with the methods of the
- * heap's `TableVersions` and `HeldProbes` it stands in for. Layout: `v/<key text>` → the key's
- * versions in time order; `h/<bucket>/<chunk>` → records waiting for the watermark;
- * `p/<bucket>/<chunk>` → the keys to prune once the horizon reaches a version's time; `m` → the
- * meta entry. A lookup is one read; a watermark reads only the buckets it reached.
+ * heap's `TableVersions` and `HeldProbes` it stands in for. Layout `lr1`: `lr1/v/<key text>` → the
+ * key's versions in time order; `lr1/h/<bucket>/<chunk>` → records waiting for the watermark;
+ * `lr1/p/<bucket>/<chunk>` → the keys to prune once the horizon reaches a version's time; `lr1/m`
+ * → the meta entry. A lookup is one read; a watermark reads only the buckets it reached. The keys
+ * the docs quote are checked against those it writes (`test/docs/state-keys.test.ts`).
  * @example
  * const state = new ResidentLookupState(store, spec);
  * state.put('"zone-7"', 0, row, false);
  * state.at('"zone-7"', 10); // { time: 0, row, deleted: false }
  */
 export class ResidentLookupState {
-  /** What a restore found under `m`, for the operator to check; `undefined` on a fresh start. */
+  /** What a restore found under `lr1/m`, for the operator to check; `undefined` on a fresh start. */
   readonly restored: (LookupSpec & { watermark: number; seq: number }) | undefined;
   private readonly meta: ResidentLookupMeta;
   private readonly held: TimeBuckets<StoredProbe>;
@@ -51,16 +63,13 @@ export class ResidentLookupState {
     private readonly store: ResidentState,
     spec: LookupSpec,
   ) {
-    const meta = store.get('m') as ResidentLookupMeta | undefined;
-    if (meta !== undefined && (typeof meta?.watermark !== 'number' || !Array.isArray(meta.heldBuckets))) {
-      throw new StateError('STATE_CORRUPT', 'lookup: cannot read its resident meta entry m');
-    }
+    const meta = readResidentJoinMeta<ResidentLookupMeta>(store, META_KEY, 'lookup', ['heldBuckets', 'pruneBuckets']);
     this.restored = meta === undefined ? undefined : { ...meta };
     this.meta = meta ?? { ...spec, watermark: -Infinity, seq: 0, keys: 0, versions: 0, held: 0, heldBuckets: [], pruneBuckets: [] };
     // Held records in (time, arrival) order, as the heap releases them.
     this.held = new TimeBuckets<StoredProbe>(
       store,
-      'h/',
+      HELD_PREFIX,
       BUCKET_WIDTH,
       (p) => p[0],
       (a, b) => a[0] - b[0] || a[1] - b[1],
@@ -68,7 +77,7 @@ export class ResidentLookupState {
     );
     this.prunes = new TimeBuckets<StoredPrune>(
       store,
-      'p/',
+      PRUNES_PREFIX,
       BUCKET_WIDTH,
       (p) => p[0],
       (a, b) => a[0] - b[0],
@@ -93,7 +102,7 @@ export class ResidentLookupState {
 
   /** Adds a version of `keyText` at `time` (replacing one at the same time). */
   put(keyText: string, time: number, row: unknown, deleted: boolean): void {
-    const key = `v/${keyText}`;
+    const key = `${VERSIONS_PREFIX}${keyText}`;
     const list = (this.store.get(key) as StoredVersion[] | undefined) ?? [];
     if (list.length === 0) this.meta.keys++;
     const stored: StoredVersion = deleted ? [time, 0] : [time, 1, row];
@@ -109,7 +118,7 @@ export class ResidentLookupState {
 
   /** The version of `keyText` valid at `t`, if any (it may be a delete). */
   at(keyText: string, t: number): TableVersion | undefined {
-    const list = this.store.get(`v/${keyText}`) as StoredVersion[] | undefined;
+    const list = this.store.get(`${VERSIONS_PREFIX}${keyText}`) as StoredVersion[] | undefined;
     if (!list) return undefined;
     const i = lastAtOrBefore(list, t, timeOfStored);
     return i < 0 ? undefined : versionOf(list[i]);
@@ -117,18 +126,18 @@ export class ResidentLookupState {
 
   /** The versions of `keyText` in time order, if it has any. */
   versionsOf(keyText: string): readonly TableVersion[] | undefined {
-    return (this.store.get(`v/${keyText}`) as StoredVersion[] | undefined)?.map(versionOf);
+    return (this.store.get(`${VERSIONS_PREFIX}${keyText}`) as StoredVersion[] | undefined)?.map(versionOf);
   }
 
   /** The table keys with versions, as the user's keys, for queries. */
   async *keyList(): AsyncIterable<unknown> {
-    for await (const key of this.store.keys('v/')) yield decodeKey(key.slice(2));
+    for await (const key of this.store.keys(VERSIONS_PREFIX)) yield decodeKey(key.slice(VERSIONS_PREFIX.length));
   }
 
   /** Drops what no lookup at a time `>= horizon` needs, as the heap's `TableVersions.prune`. */
   prune(horizon: number): void {
     this.prunes.release(horizon, ([, keyText]) => {
-      const key = `v/${keyText}`;
+      const key = `${VERSIONS_PREFIX}${keyText}`;
       const list = this.store.get(key) as StoredVersion[] | undefined;
       if (!list) return;
       const i = lastAtOrBefore(list, horizon, timeOfStored);
@@ -166,7 +175,7 @@ export class ResidentLookupState {
     this.meta.seq = seq;
     this.meta.heldBuckets = this.held.counts();
     this.meta.pruneBuckets = this.prunes.counts();
-    this.store.put('m', this.meta);
+    this.store.put(META_KEY, this.meta);
   }
 }
 

@@ -37,6 +37,30 @@ export interface Timers {
   clear(): void;
 }
 
+/** Ties at one time fire in key text order: the same in every run and after every restore. */
+function byKeyText(a: TimerKey, b: TimerKey): number {
+  return a.keyText < b.keyText ? -1 : a.keyText > b.keyText ? 1 : 0;
+}
+
+/**
+ * Timer ids, `prefix + timerKey(time, keyText)`, with the time's text reused from the previous
+ * call when equal: records of one key often share a timer time (the next minute).
+ */
+class TimerIds {
+  private lastTime = NaN;
+  private lastTimeText = '';
+
+  constructor(private readonly prefix: string) {}
+
+  of(time: number, keyText: string): string {
+    if (time !== this.lastTime) {
+      this.lastTimeText = this.prefix + timerKey(time, '');
+      this.lastTime = time;
+    }
+    return this.lastTimeText + keyText;
+  }
+}
+
 /**
  * One time domain's timers of a keyed process function: a table of (time, key) entries in the
  * keyed-state service (the checkpointed truth, and the deduplication: one entry per key and time)
@@ -46,9 +70,7 @@ export interface Timers {
 export class DomainTimers implements Timers {
   private readonly table: MapTable<number>;
   private readonly heap = new TimerHeap<TimerKey>();
-  /** The last time made into key text: records of one key often share a timer time (the next minute). */
-  private lastTime = NaN;
-  private lastTimeText = '';
+  private readonly timerIds = new TimerIds('');
 
   constructor(service: KeyedStateService, prefix: string) {
     this.table = service.map<number>({ prefix, decode: () => 1 });
@@ -64,7 +86,7 @@ export class DomainTimers implements Timers {
    * @returns whether it was new (so an undo removes it).
    */
   register(time: number, key: TimerKey): boolean {
-    const id = this.idOf(time, key.keyText);
+    const id = this.timerIds.of(time, key.keyText);
     if (this.table.has(id)) return false;
     this.table.set(id, 1);
     this.heap.push(time, 0, key);
@@ -73,19 +95,10 @@ export class DomainTimers implements Timers {
 
   /** @returns whether a timer at `time` for `key` was pending (so an undo registers it again). */
   delete(time: number, keyText: string): boolean {
-    const id = this.idOf(time, keyText);
+    const id = this.timerIds.of(time, keyText);
     if (!this.table.has(id)) return false;
     this.table.delete(id);
     return true;
-  }
-
-  /** `timerKey(time, keyText)`, with the time's text reused from the previous call when equal. */
-  private idOf(time: number, keyText: string): string {
-    if (time !== this.lastTime) {
-      this.lastTimeText = timerKey(time, '');
-      this.lastTime = time;
-    }
-    return this.lastTimeText + keyText;
   }
 
   /** The earliest pending time (`+Infinity` for none; a stale entry may answer early, harmlessly). */
@@ -106,7 +119,7 @@ export class DomainTimers implements Timers {
       this.table.delete(id);
       due.push(key);
     }
-    if (due.length > 1) due.sort((a, b) => (a.keyText < b.keyText ? -1 : a.keyText > b.keyText ? 1 : 0));
+    if (due.length > 1) due.sort(byKeyText);
     return due;
   }
 
@@ -172,15 +185,14 @@ export class ProcessTimers {
 export class ResidentEventTimers implements Timers {
   readonly buckets: TimerBuckets;
   size = 0;
-  private lastTime = NaN;
-  private lastTimeText = '';
+  private readonly timerIds = new TimerIds(RESIDENT_TIMER_PREFIX);
 
   constructor(private readonly store: ResidentState) {
     this.buckets = new TimerBuckets(store, `${RESIDENT_BUCKET_PREFIX}e/`, 'r1/q/e');
   }
 
   register(time: number, key: TimerKey): boolean {
-    const id = this.idOf(time, key.keyText);
+    const id = this.timerIds.of(time, key.keyText);
     if (this.store.get(id) !== undefined) return false;
     this.store.put(id, 1);
     this.buckets.push(time, key.keyText);
@@ -189,7 +201,7 @@ export class ResidentEventTimers implements Timers {
   }
 
   delete(time: number, keyText: string): boolean {
-    const id = this.idOf(time, keyText);
+    const id = this.timerIds.of(time, keyText);
     if (this.store.get(id) === undefined) return false;
     this.store.delete(id);
     this.size--;
@@ -205,13 +217,13 @@ export class ResidentEventTimers implements Timers {
     const buckets = this.buckets;
     while (buckets.peekTime() === time) {
       const keyText = buckets.pop()!;
-      const id = this.idOf(time, keyText);
+      const id = this.timerIds.of(time, keyText);
       if (this.store.get(id) === undefined) continue;
       this.store.delete(id);
       this.size--;
       due.push({ keyText, key: decodeKey(keyText) });
     }
-    if (due.length > 1) due.sort((a, b) => (a.keyText < b.keyText ? -1 : a.keyText > b.keyText ? 1 : 0));
+    if (due.length > 1) due.sort(byKeyText);
     return due;
   }
 
@@ -220,7 +232,7 @@ export class ResidentEventTimers implements Timers {
     this.buckets.advanceTo(Infinity);
     let latest = -Infinity;
     this.buckets.forEachRead((time, keyText) => {
-      if (time > latest && this.store.get(this.idOf(time, keyText)) !== undefined) latest = time;
+      if (time > latest && this.store.get(this.timerIds.of(time, keyText)) !== undefined) latest = time;
     });
     return latest;
   }
@@ -230,14 +242,5 @@ export class ResidentEventTimers implements Timers {
     this.store.deletePrefix(`${RESIDENT_BUCKET_PREFIX}e/`);
     this.buckets.clear();
     this.size = 0;
-  }
-
-  /** `r1/e/` + `timerKey(time, keyText)`, with the time's text reused from the previous call when equal. */
-  private idOf(time: number, keyText: string): string {
-    if (time !== this.lastTime) {
-      this.lastTimeText = RESIDENT_TIMER_PREFIX + timerKey(time, '');
-      this.lastTime = time;
-    }
-    return this.lastTimeText + keyText;
   }
 }

@@ -133,9 +133,17 @@ class Segment implements Downstream {
         const store = env.residentState(uids[i]);
         if (store) {
           env.resident.add(uids[i]);
-          // Its state is in another layout than on the heap: a checkpoint of either refuses the other.
+          // Its state is in another layout than on the heap: a checkpoint of either refuses the other,
+          // and one of another resident layout version too.
           const stateful = env.stateful.find((o) => o.uid === uids[i]);
-          if (stateful) stateful.fingerprint = { ...stateful.fingerprint, storage: RESIDENT_STORAGE };
+          const layout = operators[i].residentLayout;
+          if (stateful) {
+            stateful.fingerprint = {
+              ...stateful.fingerprint,
+              storage: RESIDENT_STORAGE,
+              ...(layout === undefined ? {} : { residentLayout: layout }),
+            };
+          }
         }
         return store;
       },

@@ -88,7 +88,7 @@ export function matchRestoredState(
   const sources = new Map<string, string>();
   const retired: string[] = [];
   const vanished: string[] = [];
-  const changed: Array<{ uid: string; difference: string }> = [];
+  const changed: Array<{ uid: string; difference: string; recorded?: StateFingerprint; live: StateFingerprint }> = [];
   for (const stored of restored.operators.keys()) {
     const live = byUid.get(stored);
     if (!live) {
@@ -99,15 +99,18 @@ export function matchRestoredState(
       const recorded = restored.fingerprints!.get(stored);
       const difference = recorded ? fingerprintDifference(recorded, live.fingerprint) : 'the checkpoint recorded no fingerprint for it';
       if (difference) {
-        changed.push({ uid: stored, difference });
+        changed.push({ uid: stored, difference, recorded, live: live.fingerprint });
         continue;
       }
     }
     sources.set(live.uid, stored);
     if (stored !== live.uid) retired.push(stored);
   }
-  // The one difference of an operator whose state moved from the heap to disk (the graph adds `storage`).
-  const moved = changed.filter((c) => c.difference === 'storage was (none), now "disk"');
+  // The one difference of an operator whose state moved from the heap to disk (the graph adds `storage`
+  // and, for an operator that declares one, `residentLayout`).
+  const moved = changed.filter(
+    (c) => c.recorded?.storage === undefined && c.live.storage !== undefined && differsOnlyIn(c.recorded, c.live, RESIDENT_PARTS),
+  );
   if (moved.length > 0) {
     throw new StateError(
       'STATE_INCOMPATIBLE',
@@ -115,6 +118,25 @@ export function matchRestoredState(
         `written (without levelState(dir, { memory }), or by a version of streamkit that kept this kind of state on the heap) and now ` +
         `keeps it on disk, in another layout. Run with the setting and version the checkpoint was written with, or start from a new ` +
         `state directory`,
+    );
+  }
+  // State on disk in both, in layouts of different versions: this version cannot read the other.
+  const relaid = changed.filter(
+    (c) => c.recorded?.storage !== undefined && c.live.storage !== undefined && differsOnlyIn(c.recorded, c.live, ['residentLayout']),
+  );
+  if (relaid.length > 0) {
+    const described = relaid.map((c) => {
+      const written = c.recorded!.residentLayout;
+      return (
+        `${JSON.stringify(c.uid)} keeps its state on disk in ` +
+        `${written === undefined ? 'a layout without a version (written by an earlier streamkit)' : `layout ${JSON.stringify(written)}`}, ` +
+        `and this version reads layout ${JSON.stringify(c.live.residentLayout)}`
+      );
+    });
+    throw new StateError(
+      'STATE_INCOMPATIBLE',
+      `cannot restore ${where}: ${described.join('; ')}. The layouts cannot be converted: restore it with the streamkit version ` +
+        `that wrote it, or start from a new state directory`,
     );
   }
   if (changed.length > 0) {
@@ -151,6 +173,17 @@ export function matchRestoredState(
   }
   retired.push(...vanished);
   return { sources, retired };
+}
+
+/** The fingerprint parts the runtime adds to an operator whose state is resident (see `operator-graph.ts`). */
+const RESIDENT_PARTS = ['storage', 'residentLayout'];
+
+/** Whether two fingerprints are equal but for `parts`. */
+function differsOnlyIn(recorded: StateFingerprint | undefined, live: StateFingerprint, parts: readonly string[]): boolean {
+  if (recorded === undefined) return false;
+  const keys = new Set([...Object.keys(recorded), ...Object.keys(live)]);
+  for (const part of keys) if (!parts.includes(part) && recorded[part] !== live[part]) return false;
+  return true;
 }
 
 /** Suggests pinning an id where a new operator has the fingerprint of a vanished one (it moved). */

@@ -99,7 +99,7 @@ function recordingLevelState(keys: Set<string>, dir: string): StateBackend {
 
 /**
  * The keys the stateful operators write: every window kind, dedup, a process function (heap and
- * resident), an interval join and a lookup join. A page
+ * resident), an interval join and a lookup join (heap and resident). A page
  * that quotes the keys
  * of another operator needs a pipeline with it here.
  */
@@ -192,6 +192,22 @@ async function writtenKeys(): Promise<Set<string>> {
       (e, u) => `${e.id}:${u.id}`,
     )
     .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
+  // Both joins again with their state on disk (layouts `jr1` and `lr1`).
+  const residentDir = mkdtempSync(join(tmpdir(), 'streamkit-doc-keys-'));
+  try {
+    await side()
+      .join(side(), { within: '1m' }, (l, r) => `${l.id}+${r.id}`)
+      .collect({ state: recordingLevelState(keys, join(residentDir, 'join')), checkpointEvery: { records: 8 } });
+    await side()
+      .lookup(
+        users,
+        (e) => e.user,
+        (e, u) => `${e.id}:${u.id}`,
+      )
+      .collect({ state: recordingLevelState(keys, join(residentDir, 'lookup')), checkpointEvery: { records: 8 } });
+  } finally {
+    rmSync(residentDir, { recursive: true, force: true });
+  }
   return keys;
 }
 

@@ -16,6 +16,7 @@ import {
 import type { StateBackend } from '../../src/core/state-backend.js';
 import { keyedEvents, type KeyedEvent } from '../../src/testing/index.js';
 import { PausedSource } from '../runtime/fixtures/paused-source.js';
+import { runPairs, type Paired } from './resident-join-pipelines.js';
 
 const DISORDER = 30;
 const KINDS: JoinKind[] = ['inner', 'left', 'outer'];
@@ -89,22 +90,9 @@ describe('interval join with its buffers resident in LevelDB', () => {
   });
 
   it('answers queries from LevelDB while it runs', async () => {
-    type E = { key: string; time: number; seq: number };
-    const lefts = new PausedSource<E>();
-    const rights = new PausedSource<E>();
-    const job = from(lefts)
-      .withTimestamps((e) => e.time, boundedOutOfOrderness(1_000))
-      .keyBy((e) => e.key)
-      .join(
-        from(rights)
-          .withTimestamps((e) => e.time, boundedOutOfOrderness(1_000))
-          .keyBy((e) => e.key),
-        { within: '5ms', kind: 'outer' },
-        (a, b) => [a?.seq, b?.seq],
-      )
-      .uid('pairs')
-      .to(toArray())
-      .run({ state: levelState(join(dir, 'query'), { memory: 1 }), checkpointEvery: { records: 1 } });
+    const lefts = new PausedSource<Paired>();
+    const rights = new PausedSource<Paired>();
+    const job = runPairs(join(dir, 'query'), lefts, rights);
     const a1 = { key: 'a', time: 10, seq: 1 };
     const b2 = { key: 'b', time: 12, seq: 2 };
     const a3 = { key: 'a', time: 11, seq: 3 };

@@ -17,6 +17,7 @@ import {
 import type { StateBackend } from '../../src/core/state-backend.js';
 import { keyedEvents, type KeyedEvent } from '../../src/testing/index.js';
 import { PausedSource } from '../runtime/fixtures/paused-source.js';
+import { runRates, type Ride, type Row } from './resident-join-pipelines.js';
 
 const KINDS: LookupKind[] = ['inner', 'left'];
 /** Table rows whose value is a multiple of 5 are deletes. */
@@ -107,23 +108,8 @@ describe('lookup join with its table versions and held records resident in Level
   });
 
   it('answers queries from LevelDB while it runs, and restores from the meta entry alone', async () => {
-    type Row = { zone: number; rate: number; at: number };
-    type Ride = { zone: number; at: number };
     const state = join(dir, 'query');
-    const start = (rows: PausedSource<Row>, rides: PausedSource<Ride>) =>
-      from(rides)
-        .withTimestamps((r) => r.at, boundedOutOfOrderness(0))
-        .lookup(
-          table(
-            from(rows).withTimestamps((r) => r.at, boundedOutOfOrderness(0)),
-            (r) => r.zone,
-          ),
-          (r) => r.zone,
-          (ride, row: Row | null) => [ride.at, row?.rate ?? null],
-        )
-        .uid('rates')
-        .to(toArray())
-        .run({ state: levelState(state, { memory: 1 }), checkpointEvery: { records: 1 } });
+    const start = (rows: PausedSource<Row>, rides: PausedSource<Ride>) => runRates(state, rows, rides);
     const rows = new PausedSource<Row>();
     const rides = new PausedSource<Ride>();
     const job = start(rows, rides);

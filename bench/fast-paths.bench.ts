@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { Bench } from 'tinybench';
 import { parseBronze } from '../examples/taxi/bronze.js';
 import { generateTrips } from '../examples/taxi/generator.js';
@@ -20,6 +20,7 @@ import type { Output } from '../src/core/operator.js';
 import type { WindowResult } from '../src/core/window.js';
 import { DECIMAL_MAX_LENGTH, writeDecimal } from '../src/fast/decimal-ascii.js';
 import { serializeStateValue } from '../src/fast/serialize-state-value.js';
+import { V8WireWriter } from '../src/fast/v8-wire-writer.js';
 import { avg, combineAggregators, count, sum } from '../src/windowing/aggregators/index.js';
 import { tumbling } from '../src/windowing/tumbling.js';
 import { windowOperator } from '../src/windowing/window-operator.js';
@@ -106,6 +107,20 @@ if (results.length < N || rows.length < N) throw new Error(`too few inputs: ${re
 // Numbers as result ids carry them: window bounds in epoch milliseconds and pane indices.
 const numbers = results.flatMap((r) => [r.window.start, r.window.end, r.pane.index]).slice(0, N);
 const epochs = rows.map((s) => s.pickup_ts);
+/** A key's sessions as state on disk keeps them: bounds, an accumulator of the trips' fares, pane bookkeeping. */
+const sessionEntries = rows.map((s, i) => [
+  {
+    start: s.pickup_ts,
+    end: s.dropoff_ts + 1_800_000,
+    acc: { n: 1 + (i % 3), fare: s.fare_amount },
+    pending: true,
+    index: 0,
+    zone: String(s.pickup_location_id),
+  },
+]);
+const wire = new V8WireWriter();
+/** What v8.deserialize reads back, for the output check (the writer's bytes differ where V8 writes a small integer as one). */
+const decoded = (encode: (x: unknown) => Buffer) => JSON.stringify(sessionEntries.map((x) => deserialize(encode(x))));
 
 const decimalBytes = Buffer.alloc(N * DECIMAL_MAX_LENGTH);
 let sink = 0;
@@ -258,6 +273,25 @@ async function cases(): Promise<Case[]> {
             for (const x of epochs) sink += serializeStateValue(x).length;
           },
           output: () => Buffer.concat(epochs.map((x) => serializeStateValue(x))),
+        },
+      ],
+    },
+    {
+      name: `state values on disk: ${N} session entries (a key's sessions, written at a checkpoint)`,
+      variants: [
+        {
+          name: 'plain: v8.serialize',
+          run: () => {
+            for (const x of sessionEntries) sink += serialize(x).length;
+          },
+          output: () => decoded(serialize),
+        },
+        {
+          name: 'fast: V8WireWriter (src/fast/v8-wire-writer.ts)',
+          run: () => {
+            for (const x of sessionEntries) sink += wire.write(x).length;
+          },
+          output: () => decoded((x) => Buffer.from(wire.write(x))),
         },
       ],
     },

@@ -55,7 +55,7 @@ export interface OperatorContext {
   residentState?(): ResidentState | undefined;
   /**
    * How many results a watermark may make this operator emit in one step, before it returns
-   * `false` from `processWatermark` (see there); {@link DEFAULT_WATERMARK_STEP} when absent.
+   * `false` from `processWatermark` (see there); 4,096 when absent.
    */
   readonly watermarkStep?: number;
 }

@@ -368,7 +368,7 @@ export class OperatorGraph {
 
   /** A batch or snapshot must not come between the steps of a watermark: the loop finishes it first. */
   private refuseWhileStepping(what: string): void {
-    if (this.steps.pending) throw new Error(`${what} came while a watermark was worked through in steps`);
+    if (this.steps.pending) throw new Error(`${what} came while a watermark was worked through in steps: the runtime finishes it first`);
   }
 
   /** Dead letters a source found (unparseable bytes) go to the root's dead-letter sinks. */

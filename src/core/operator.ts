@@ -8,8 +8,8 @@ import type { LateRecord } from './window.js';
 
 /**
  * How many results an operator emits at most in one step of a watermark, by default (see
- * {@link Operator.processWatermark}). Large enough that stepping costs nothing measurable (a step
- * is one drain of the outputs), small enough that a step's results are a few MB at most.
+ * {@link Operator.processWatermark}). Large enough that the drain between two steps costs little
+ * next to the step, small enough that a step's results take a few MB at most.
  */
 export const DEFAULT_WATERMARK_STEP = 4096;
 

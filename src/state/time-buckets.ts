@@ -62,6 +62,14 @@ export class TimeBuckets<E> {
 
   /** Hands out, in `order`, every entry due at `watermark`, and forgets it. */
   release(watermark: number, visit: (entry: E) => void): void {
+    for (const entry of this.due(watermark)) visit(entry);
+  }
+
+  /**
+   * Every entry due at `watermark`, in `order`, forgotten as it is read: a caller may stop between
+   * two and go on later, as long as nothing is added in between.
+   */
+  *due(watermark: number): Generator<E, void, undefined> {
     while (this.starts.size > 0 && this.starts.peekTime() <= watermark) {
       const bucket = Math.round(this.starts.peekTime() / this.width);
       const chunks = this.chunks.get(bucket)!;
@@ -82,12 +90,12 @@ export class TimeBuckets<E> {
         for (let from = 0; from < rest.length; from += CHUNK)
           this.store.put(`${this.prefix}${bucket}/${n++}`, rest.slice(from, from + CHUNK));
         this.chunks.set(bucket, n);
-        for (let i = 0; i < due; i++) visit(entries[i]);
+        for (let i = 0; i < due; i++) yield entries[i];
         return;
       }
       this.starts.pop();
       this.chunks.delete(bucket);
-      for (const entry of entries) visit(entry);
+      yield* entries;
     }
   }
 

@@ -23,8 +23,11 @@ import type { AccumulationMode, Aggregator, Trigger, WindowAssigner } from '../.
 import { seqs } from '../property/window-driver.js';
 
 const KINDS = ['session', 'tumbling', 'hopping', 'sliding', 'global'] as const;
-/** How the windows sit in the pipeline: alone, followed by more windows, in two branches to one sink, before and after a union. */
-const SHAPES = ['window', 'chained', 'branches', 'union', 'process'] as const;
+/**
+ * How the windows sit in the pipeline (alone, followed by more windows, in branches, before a
+ * union), or a process function, or an outer interval join.
+ */
+const SHAPES = ['window', 'chained', 'branches', 'union', 'process', 'join'] as const;
 const TRIGGERS: Trigger[] = [onWatermark(), onWatermark({ early: afterCount(2), late: afterCount(1) }), afterCount(2)];
 
 const job = fc.record({
@@ -140,6 +143,16 @@ async function run(p: Job, step: number, state: StateBackend): Promise<string[]>
     case 'process':
       stream = alerts(p, input(p));
       break;
+    case 'join':
+      // An outer join emits the records that met no partner when the watermark evicts them.
+      stream = input(p, 0)
+        .keyBy((e) => e.key)
+        .join(
+          input(p, 1).keyBy((e) => e.key),
+          { within: p.gap, kind: 'outer', allowedLateness: p.lateness },
+          (a, b) => `${a?.seq ?? '-'}+${b?.seq ?? '-'}`,
+        );
+      break;
     case 'branches':
       // Each sink of each branch gets its results in the same order. (The order across the
       // branches' sinks is a matter of when each is drained, as it is with another batch size.)
@@ -176,7 +189,7 @@ afterAll(async () => {
 afterEach(() => setWatermarkStepSize(undefined));
 
 describe('a watermark worked through in steps', () => {
-  it('gives the same results, ids, panes and late records, in the same order, as in one step: windows of every kind, chained, in branches and around a union, process functions; heap and resident state', async () => {
+  it('gives the same results, ids, panes and late records, in the same order, as in one step: windows of every kind, chained, in branches and around a union, process functions, outer joins; heap and resident state', async () => {
     let withResults = 0;
     await fc.assert(
       fc.asyncProperty(job, async (p) => {

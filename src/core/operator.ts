@@ -6,6 +6,13 @@ import type { Metrics } from './metrics.js';
 import type { KeyedStateQuery } from './state-query.js';
 import type { LateRecord } from './window.js';
 
+/**
+ * How many results an operator emits at most in one step of a watermark, by default (see
+ * {@link Operator.processWatermark}). Large enough that the drain between two steps costs little
+ * next to the step, small enough that a step's results take a few MB at most.
+ */
+export const DEFAULT_WATERMARK_STEP = 4096;
+
 /** Where an operator sends what it produces. Calls are synchronous; the runtime buffers them. */
 export interface Output<T = unknown> {
   emit(batch: Batch<T>): void;
@@ -46,6 +53,11 @@ export interface OperatorContext {
    * entries). Called once, in `open`.
    */
   residentState?(): ResidentState | undefined;
+  /**
+   * How many results a watermark may make this operator emit in one step, before it returns
+   * `false` from `processWatermark` (see there); 4,096 when absent.
+   */
+  readonly watermarkStep?: number;
 }
 
 /**
@@ -57,8 +69,23 @@ export interface Operator<I = unknown, O = unknown> {
   readonly name: string;
   open?(ctx: OperatorContext): void;
   processBatch(batch: Batch<I>, out: Output<O>): void;
-  /** Event-time progress from upstream. If absent, the runtime forwards the watermark unchanged. */
-  processWatermark?(time: number, out: Output<O>): void;
+  /**
+   * Event-time progress from upstream. If absent, the runtime forwards the watermark unchanged.
+   *
+   * A watermark that makes much due (the end of the input fires every open window) may be worked
+   * through in steps, so that its results never pile up in memory: emit about
+   * `ctx.watermarkStep` results, then return `false` without forwarding the watermark. The runtime
+   * hands those results to the sinks (waiting on backpressure) and calls `continueWatermark` until
+   * it returns `true`; the call that finishes forwards the watermark (`out.watermark`). Nothing
+   * else reaches the operator in between (no record, watermark or tick), and no checkpoint is
+   * taken, so the results are those of one call. Returning nothing (or `true`) means done.
+   */
+  processWatermark?(time: number, out: Output<O>): boolean | void;
+  /**
+   * Works on the watermark `processWatermark` stopped in for one more step; `true` once it is done
+   * (the watermark forwarded). Required of an operator whose `processWatermark` returns `false`.
+   */
+  continueWatermark?(out: Output<O>): boolean;
   /**
    * For an operator right after a union of several inputs (a join): receives each input's batches
    * with the input's index (0, 1, …) instead of `processBatch`.

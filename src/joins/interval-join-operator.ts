@@ -4,7 +4,7 @@ import { decodeKey, encodeKey } from '../core/key-encoding.js';
 import type { MapTable, StateCell } from '../core/keyed-state.js';
 import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample } from '../core/metrics.js';
-import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import { DEFAULT_WATERMARK_STEP, type Operator, type OperatorContext, type Output, type StateWriter } from '../core/operator.js';
 import type { KeyedStateQuery } from '../core/state-query.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { fromSortableTime, sortableTime } from '../state/state-key.js';
@@ -40,6 +40,13 @@ interface Buffered {
   matched: boolean;
   /** Its entry in the buffer table; `undefined` once evicted. */
   stateKey: string | undefined;
+}
+
+/** A record a watermark evicts, of either buffer (heap or resident). */
+interface EvictedRecord {
+  side: number;
+  key: unknown;
+  record: { time: number; value: unknown; matched: boolean };
 }
 
 /**
@@ -96,6 +103,10 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   /** How far behind the input watermark the forwarded one is. */
   private readonly hold: number;
   private watermark = -Infinity;
+  /** Results a watermark emits at most in one step (`OperatorContext.watermarkStep`). */
+  private step = DEFAULT_WATERMARK_STEP;
+  /** The watermark being worked through in steps: its time, and the records it evicts where they stopped. */
+  private evicting: { time: number; records: Generator<EvictedRecord, void, undefined> } | undefined;
   private seq = 0;
   /** With `levelState(dir, { memory })`: the store, and the buffers kept in it instead of the heap. */
   private store: ResidentState | undefined;
@@ -141,6 +152,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
     this.uid = ctx.uid;
+    this.step = ctx.watermarkStep ?? DEFAULT_WATERMARK_STEP;
     this.store = ctx.residentState?.();
     if (this.store) {
       this.resident = new ResidentJoinBuffer(this.store, this.hold, this.spec);
@@ -253,35 +265,48 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
     this.updateGauges();
   }
 
-  processWatermark(time: number, out: Output<O>): void {
-    if (time <= this.watermark) return;
+  /**
+   * Evicts the records the watermark made due, emitting the unmatched ones of an outer join, a
+   * step of results at a time: `false` when results of it wait to be handed on (the runtime then
+   * calls `continueWatermark`).
+   */
+  processWatermark(time: number, out: Output<O>): boolean {
+    if (time <= this.watermark) return true;
     this.watermark = time;
     this.meta.changed();
+    this.evicting = { time, records: this.evictedAt(time) };
+    return this.continueWatermark(out);
+  }
+
+  /** The next step of the watermark `processWatermark` stopped in; `true` when it is done and forwarded. */
+  continueWatermark(out: Output<O>): boolean {
+    const { time, records } = this.evicting!;
     const results: O[] = [];
     const resultTimes: number[] = [];
     const resultKeys: unknown[] = [];
     const { kind } = this.spec;
-    const evicted = (side: number, key: unknown, record: { time: number; value: unknown; matched: boolean }): void => {
+    let done = false;
+    while (results.length < this.step) {
+      const next = records.next();
+      if (next.done === true) {
+        done = true;
+        break;
+      }
+      const { side, key, record } = next.value;
       if (record.matched) {
         this.matchedCounters[side].value++;
-        return;
+        continue;
       }
       this.unmatchedCounters[side].value++;
-      if (kind === 'inner' || (kind === 'left' && side === RIGHT)) return;
+      if (kind === 'inner' || (kind === 'left' && side === RIGHT)) continue;
       try {
         results.push(side === LEFT ? this.join(record.value as L, null) : this.join(null, record.value as R));
       } catch (error) {
         this.deadLetter(out, rejectionReason(error, `${this.uid} join function`), record.value, 0, -1);
-        return;
+        continue;
       }
       resultTimes.push(record.time);
       resultKeys.push(key);
-    };
-    if (this.resident) this.resident.evictDue(time, (e) => evicted(e.side, e.key, e.record));
-    while (this.evictions.size > 0 && this.evictions.peekTime() <= time) {
-      const record = this.evictions.pop()!.ref;
-      this.remove(record);
-      evicted(record.side, record.key, record);
     }
     if (results.length > 0) {
       // Not source records: their positions are -1, as for window results.
@@ -294,7 +319,20 @@ export class IntervalJoinOperator<L, R, O> implements Operator<unknown, O> {
       });
     }
     this.updateGauges();
+    if (!done) return false;
+    this.evicting = undefined;
     out.watermark(time === Infinity ? Infinity : time - this.hold);
+    return true;
+  }
+
+  /** The records the watermark `time` evicts, in eviction order, each removed from its buffer as it is read. */
+  private *evictedAt(time: number): Generator<EvictedRecord, void, undefined> {
+    if (this.resident) yield* this.resident.due(time);
+    while (this.evictions.size > 0 && this.evictions.peekTime() <= time) {
+      const record = this.evictions.pop()!.ref;
+      this.remove(record);
+      yield { side: record.side, key: record.key, record };
+    }
   }
 
   snapshotState(writer: StateWriter, full: boolean): void {

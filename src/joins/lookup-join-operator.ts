@@ -4,7 +4,7 @@ import { decodeKey, encodeKey } from '../core/key-encoding.js';
 import type { StateCell } from '../core/keyed-state.js';
 import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample } from '../core/metrics.js';
-import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import { DEFAULT_WATERMARK_STEP, type Operator, type OperatorContext, type Output, type StateWriter } from '../core/operator.js';
 import type { KeyedStateQuery } from '../core/state-query.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
 import { HeldProbes, type ProbeRecord } from './held-probes.js';
@@ -83,6 +83,10 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
   private store: ResidentState | undefined;
   private resident: ResidentLookupState | undefined;
   private watermark = -Infinity;
+  /** Results a watermark emits at most in one step (`OperatorContext.watermarkStep`). */
+  private step = DEFAULT_WATERMARK_STEP;
+  /** The watermark being worked through in steps: its time, the records it released, and the next to answer. */
+  private releasing: { time: number; due: Array<Omit<ProbeRecord, 'seq'>>; next: number } | undefined;
   private seq = 0;
   private keysGauge!: MetricSample;
   private versionsGauge!: MetricSample;
@@ -122,6 +126,7 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
 
   open(ctx: OperatorContext): void {
     this.uid = ctx.uid;
+    this.step = ctx.watermarkStep ?? DEFAULT_WATERMARK_STEP;
     this.store = ctx.residentState?.();
     if (this.store) {
       this.resident = new ResidentLookupState(this.store, this.spec);
@@ -148,22 +153,37 @@ export class LookupJoinOperator<T, R, O> implements Operator<unknown, O> {
     this.updateGauges();
   }
 
-  processWatermark(time: number, out: Output<O>): void {
-    if (time <= this.watermark) return;
+  /**
+   * Answers the held records the watermark released, a step of results at a time: `false` when
+   * results of it wait to be handed on (the runtime then calls `continueWatermark`).
+   */
+  processWatermark(time: number, out: Output<O>): boolean {
+    if (time <= this.watermark) return true;
     this.watermark = time;
     this.meta.changed();
-    const due = (this.resident ?? this.held).release(time);
-    if (due.length > 0) {
-      const results = newResults<O>(this.keyed);
-      for (const probe of due) this.answer(probe, results, out);
-      // Released records come from many partitions: like window results, their positions are -1.
-      if (results.values.length > 0) {
-        out.emit({ ...results, positions: new Array<number>(results.values.length).fill(-1), partition: 0 });
-      }
+    this.releasing = { time, due: (this.resident ?? this.held).release(time), next: 0 };
+    return this.continueWatermark(out);
+  }
+
+  /** The next step of the watermark `processWatermark` stopped in; `true` when it is done and forwarded. */
+  continueWatermark(out: Output<O>): boolean {
+    const releasing = this.releasing!;
+    const { due, time } = releasing;
+    const results = newResults<O>(this.keyed);
+    while (releasing.next < due.length && results.values.length < this.step) this.answer(due[releasing.next++], results, out);
+    // Released records come from many partitions: like window results, their positions are -1.
+    if (results.values.length > 0) {
+      out.emit({ ...results, positions: new Array<number>(results.values.length).fill(-1), partition: 0 });
     }
+    if (releasing.next < due.length) {
+      this.updateGauges();
+      return false;
+    }
+    this.releasing = undefined;
     (this.resident ?? this.versions).prune(this.horizon());
     this.updateGauges();
     out.watermark(time === Infinity ? Infinity : time - this.spec.allowedLateness);
+    return true;
   }
 
   snapshotState(writer: StateWriter, full: boolean): void {

@@ -116,8 +116,13 @@ export class ResidentJoinBuffer {
    * hands each to `visit`.
    */
   evictDue(watermark: number, visit: (evicted: Evicted) => void): void {
+    for (const evicted of this.due(watermark)) visit(evicted);
+  }
+
+  /** The records {@link ResidentJoinBuffer.evictDue} evicts, one at a time: a caller may stop between two and go on later. */
+  *due(watermark: number): Generator<Evicted, void, undefined> {
     this.meta.watermark = watermark;
-    this.evictions.release(watermark, (eviction) => visit(this.evict(eviction)));
+    for (const eviction of this.evictions.due(watermark)) yield this.evict(eviction);
   }
 
   /** Writes the meta entry and the changes since the previous snapshot (the operator's snapshot). */

@@ -6,7 +6,14 @@ import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample } from '../core/metrics.js';
 import type { StateCell } from '../core/keyed-state.js';
 import { checkOptions } from '../core/options.js';
-import type { Operator, OperatorContext, Output, StateFingerprint, StateWriter } from '../core/operator.js';
+import {
+  DEFAULT_WATERMARK_STEP,
+  type Operator,
+  type OperatorContext,
+  type Output,
+  type StateFingerprint,
+  type StateWriter,
+} from '../core/operator.js';
 import type { ResidentState } from '../core/resident-state.js';
 import type { KeyedStateQuery } from '../core/state-query.js';
 import { keyedState, type KeyedStateService } from '../state/keyed-state-service.js';
@@ -159,6 +166,10 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
   private uid = 'process';
   private clock: () => number = Date.now;
   private watermark = -Infinity;
+  /** Results a watermark emits at most in one step (`OperatorContext.watermarkStep`). */
+  private step = DEFAULT_WATERMARK_STEP;
+  /** The watermark being worked through in steps: its time, and its due timers where they stopped. */
+  private firing: { time: number; steps: Generator<void, void, undefined> } | undefined;
   /** Emitted records of the current call: values, times, positions. */
   private outValues: U[] = [];
   private outTimes: number[] = [];
@@ -232,6 +243,7 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
   open(ctx: OperatorContext): void {
     this.uid = ctx.uid;
     this.clock = ctx.now;
+    this.step = ctx.watermarkStep ?? DEFAULT_WATERMARK_STEP;
     this.keysGauge = ctx.metrics.gauge(METRICS.processKeys, { operator: ctx.uid });
     this.timersGauge = ctx.metrics.gauge(METRICS.processTimers, { operator: ctx.uid });
     const store = ctx.residentState?.();
@@ -317,27 +329,44 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
     this.updateGauges();
   }
 
-  processWatermark(time: number, out: Output<U>): void {
-    if (time > this.watermark) {
-      this.watermark = time;
-      this.progress.changed();
-      if (this.resident) {
-        // What the watermark makes due is read into memory: the loop below sees it exactly.
-        this.resident.eventTimers.buckets.advanceTo(time);
-        this.resident.storage.expiries.advanceTo(time);
-      }
-      this.advanceEventTime(time);
-      if (time === Infinity) {
+  /**
+   * Runs the timers and expiries the watermark made due, a step of emitted records at a time:
+   * `false` when records of it wait to be handed on (the runtime then calls `continueWatermark`).
+   */
+  processWatermark(time: number, out: Output<U>): boolean {
+    if (time <= this.watermark) {
+      out.watermark(time);
+      return true;
+    }
+    this.watermark = time;
+    this.progress.changed();
+    if (this.resident) {
+      // What the watermark makes due is read into memory: the steps below see it exactly.
+      this.resident.eventTimers.buckets.advanceTo(time);
+      this.resident.storage.expiries.advanceTo(time);
+    }
+    this.firing = { time, steps: this.advanceEventTime(time) };
+    return this.continueWatermark(out);
+  }
+
+  /** The next step of the watermark `processWatermark` stopped in; `true` when it is done and forwarded. */
+  continueWatermark(out: Output<U>): boolean {
+    const firing = this.firing!;
+    const done = firing.steps.next().done === true;
+    if (done) {
+      this.firing = undefined;
+      if (firing.time === Infinity) {
         // The end of the input: nothing can arrive or fire any more.
         this.keyed.clearAll();
         this.eventTimers.clear();
         this.timers.processingTime.clear();
       }
-      this.flushBuckets();
-      this.flush(out, 0);
-      this.updateGauges();
     }
-    out.watermark(time);
+    this.flushBuckets();
+    this.flush(out, 0);
+    this.updateGauges();
+    if (done) out.watermark(firing.time);
+    return done;
   }
 
   onTick(now: number, out: Output<U>): void {
@@ -389,8 +418,9 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
    * Runs, in event-time order, the timers and TTL expiries the watermark made due (at a tie,
    * expiries first: state written at t has expired at t + ttl). At the end of the input
    * (`+Infinity`) every pending timer fires, and those they register up to the latest of them.
+   * Pauses (a `yield`) whenever a step of emitted records waits to be handed on.
    */
-  private advanceEventTime(watermark: number): void {
+  private *advanceEventTime(watermark: number): Generator<void, void, undefined> {
     const timers = this.eventTimers;
     const keyed = this.keyed;
     const hasTtl = this.ttl !== undefined;
@@ -400,15 +430,24 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
       const timerTime = timers.nextTime();
       const expiry = hasTtl ? keyed.nextExpiry() : Infinity;
       if (expiry <= timerTime && expiry <= watermark && expiry !== Infinity) keyed.expireAt(expiry);
-      else if (timerTime <= limit) this.fire('event', timerTime, timers.takeAt(timerTime));
-      else break;
+      else if (timerTime <= limit) {
+        const due = timers.takeAt(timerTime);
+        for (let next = 0; next < due.length;) {
+          next = this.fire('event', timerTime, due, next, this.step);
+          if (this.outValues.length >= this.step) yield;
+        }
+      } else break;
     }
   }
 
-  /** Calls `onTimer` for each due timer of one time, in key order; a throw fails the job. */
-  private fire(domain: 'event' | 'processing', time: number, due: TimerKey[]): void {
+  /**
+   * Calls `onTimer` for the due timers of one time from index `from`, in key order, until `step`
+   * emitted records wait; a throw fails the job.
+   * @returns the index of the first timer not run (`due.length` when all ran).
+   */
+  private fire(domain: 'event' | 'processing', time: number, due: TimerKey[], from = 0, step = Infinity): number {
     const onTimer = this.spec.onTimer;
-    if (!onTimer || due.length === 0) return;
+    if (!onTimer) return due.length;
     const ctx = this.ctx;
     const keyed = this.keyed;
     ctx.watermark = this.watermark;
@@ -417,7 +456,8 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
     this.position = -1;
     // Writes in an event-time timer count at its time; in a processing-time one, at the watermark.
     keyed.writeTime = domain === 'event' ? time : this.watermark;
-    for (const { keyText, key } of due) {
+    for (let i = from; i < due.length;) {
+      const { keyText, key } = due[i++];
       keyed.keyText = keyText;
       ctx.key = key;
       try {
@@ -429,7 +469,9 @@ export class KeyedProcessOperator<T, U> implements Operator<T, U> {
           { cause: error },
         );
       }
+      if (this.outValues.length >= step) return i;
     }
+    return due.length;
   }
 
   private register(timers: Timers, time: number, method: string): void {

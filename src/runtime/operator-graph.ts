@@ -12,6 +12,7 @@ import type { OperatorStateChanges } from '../core/state-backend.js';
 import { StateChangeCollector } from '../state/state-change-collector.js';
 import { METRICS } from '../core/metric-catalogue.js';
 import { matchRestoredState, type RestoreOptions, type StatefulOperatorIdentity } from './restore-check.js';
+import { watermarkStepSize, WatermarkSteps } from './watermark-steps.js';
 
 /** A fan-out point: every record and watermark reaching it also flows into each branch. */
 export interface PlanBranch {
@@ -95,6 +96,10 @@ interface Environment {
   residentState: (uid: string) => ResidentState | undefined;
   /** The uids of operators that took a resident store: their snapshots are always incremental. */
   resident: Set<string>;
+  /** The watermark work left unfinished, shared by every segment of the graph. */
+  steps: WatermarkSteps;
+  /** `OperatorContext.watermarkStep`. */
+  watermarkStep: number;
 }
 
 /** Where a segment's output goes: the next segments, or one input of a union's merge. */
@@ -113,6 +118,7 @@ class Segment implements Downstream {
   private readonly contexts: OperatorContext[];
   private readonly lastWatermark: number[];
   private lastExitWatermark = -Infinity;
+  private readonly steps: WatermarkSteps;
   next: Downstream[] = [];
 
   constructor(
@@ -124,8 +130,10 @@ class Segment implements Downstream {
     env: Environment,
   ) {
     this.lastWatermark = operators.map(() => -Infinity);
+    this.steps = env.steps;
     this.contexts = operators.map((_, i) => ({
       uid: uids[i],
+      watermarkStep: env.watermarkStep,
       now: env.now,
       sourcePartitions: env.partitions,
       metrics: env.metrics,
@@ -153,15 +161,22 @@ class Segment implements Downstream {
   }
 
   push(batch: Batch): void {
-    if (this.operators.length === 0) this.exit(batch);
-    else this.call(0, () => this.operators[0].processBatch(batch, this.outputs[0]));
+    if (this.steps.blocked) this.steps.defer(() => this.deliver(0, batch));
+    else this.deliver(0, batch);
   }
 
   /** A batch of one input of the union before this segment: to `processInput` when its first operator has one. */
   pushInput(input: number, batch: Batch): void {
     const first = this.operators[0];
-    if (first?.processInput) this.call(0, () => first.processInput!(input, batch, this.outputs[0]));
-    else this.push(batch);
+    if (!first?.processInput) this.push(batch);
+    else if (this.steps.blocked) this.steps.defer(() => this.call(0, () => first.processInput!(input, batch, this.outputs[0])));
+    else this.call(0, () => first.processInput!(input, batch, this.outputs[0]));
+  }
+
+  /** Hands `batch` to operator `i`; past the last it leaves the segment. */
+  private deliver(i: number, batch: Batch): void {
+    if (i >= this.operators.length) this.exit(batch);
+    else this.call(i, () => this.operators[i].processBatch(batch, this.outputs[i]));
   }
 
   watermark(time: number): void {
@@ -178,9 +193,19 @@ class Segment implements Downstream {
   }
 
   tick(now: number): void {
-    this.operators.forEach((op, i) => {
+    this.tickFrom(0, now);
+  }
+
+  /** Processing-time work of operators `from`…, then of the next segments (after a stopped watermark, when one stops). */
+  private tickFrom(from: number, now: number): void {
+    for (let i = from; i < this.operators.length; i++) {
+      if (this.steps.blocked) {
+        this.steps.defer(() => this.tickFrom(i, now));
+        return;
+      }
+      const op = this.operators[i];
       if (op.onTick) this.call(i, () => op.onTick!(now, this.outputs[i]));
-    });
+    }
     for (const s of this.next) s.tick(now);
   }
 
@@ -199,15 +224,13 @@ class Segment implements Downstream {
 
   private outputOf(i: number, metrics: Metrics): Output {
     const uid = this.contexts[i].uid;
-    const isLast = i === this.operators.length - 1;
-    const next = this.operators[i + 1];
     let out: MetricSample | undefined;
     const group = this.group;
     return {
       emit: (batch: Batch) => {
         (out ??= metrics.counter(METRICS.recordsOut, { operator: uid })).value += batch.values.length;
-        if (isLast) this.exit(batch);
-        else this.call(i + 1, () => next.processBatch(batch, this.outputs[i + 1]));
+        if (this.steps.blocked) this.steps.defer(() => this.deliver(i + 1, batch));
+        else this.deliver(i + 1, batch);
       },
       watermark: (time: number) => this.forwardWatermark(i + 1, time),
       late: (item) => {
@@ -221,8 +244,15 @@ class Segment implements Downstream {
     };
   }
 
-  /** Delivers a watermark to operator `i` (ignoring regressions); past the last it leaves the segment. */
+  /**
+   * Delivers a watermark to operator `i` (ignoring regressions); past the last it leaves the
+   * segment. An operator that stops in the middle of it is continued by the graph's steps.
+   */
   private forwardWatermark(i: number, time: number): void {
+    if (this.steps.blocked) {
+      this.steps.defer(() => this.forwardWatermark(i, time));
+      return;
+    }
     if (i >= this.operators.length) {
       if (time <= this.lastExitWatermark) return;
       this.lastExitWatermark = time;
@@ -232,13 +262,21 @@ class Segment implements Downstream {
     if (time <= this.lastWatermark[i]) return;
     this.lastWatermark[i] = time;
     const op = this.operators[i];
-    if (op.processWatermark) this.call(i, () => op.processWatermark!(time, this.outputs[i]));
-    else this.forwardWatermark(i + 1, time);
+    if (!op.processWatermark) {
+      this.forwardWatermark(i + 1, time);
+      return;
+    }
+    const out = this.outputs[i];
+    if (this.call(i, () => op.processWatermark!(time, out)) !== false) return;
+    if (!op.continueWatermark) {
+      throw new PipelineError(`operator ${this.contexts[i].uid} returned false from processWatermark but has no continueWatermark`);
+    }
+    this.steps.stopped(() => this.call(i, () => op.continueWatermark!(out)));
   }
 
-  private call(i: number, run: () => void): void {
+  private call<T>(i: number, run: () => T): T {
     try {
-      run();
+      return run();
     } catch (error) {
       if (isStreamkitError(error)) throw error;
       throw new StreamkitError('USER_FUNCTION_FAILED', `operator ${this.contexts[i].uid} failed: ${describeError(error)}`, {
@@ -270,6 +308,7 @@ export class OperatorGraph {
   private readonly root: Segment | UnionRouter;
   /** Checkpointed uids the next snapshot removes from the backend (dropped, or rewritten under a new id). */
   private retiring: string[] = [];
+  private readonly steps = new WatermarkSteps();
 
   constructor(
     plan: PlanNode,
@@ -289,6 +328,8 @@ export class OperatorGraph {
       groups: this.groups,
       stateful: this.stateful,
       uids: new Set(),
+      steps: this.steps,
+      watermarkStep: watermarkStepSize(),
     };
     this.root = build(plan, '', [], [], env, 0, partitions).head;
   }
@@ -315,7 +356,27 @@ export class OperatorGraph {
   }
 
   push(batch: Batch): void {
+    this.refuseWhileStepping('a batch');
     this.root.push(batch);
+  }
+
+  /**
+   * True while an operator has a watermark to finish (it stopped after a step of results): call
+   * {@link OperatorGraph.continueWatermark} and drain the outputs until it is false, before the
+   * next batch, tick or checkpoint.
+   */
+  hasPendingWatermark(): boolean {
+    return this.steps.pending;
+  }
+
+  /** Works one step further on the pending watermark (and what waited for it). */
+  continueWatermark(): void {
+    this.steps.step();
+  }
+
+  /** A batch or snapshot must not come between the steps of a watermark: the loop finishes it first. */
+  private refuseWhileStepping(what: string): void {
+    if (this.steps.pending) throw new Error(`${what} came while a watermark was worked through in steps: the runtime finishes it first`);
   }
 
   /** Dead letters a source found (unparseable bytes) go to the root's dead-letter sinks. */
@@ -323,11 +384,13 @@ export class OperatorGraph {
     this.root.deadLetters(letters);
   }
 
+  /** Processing-time work; while a watermark is stopped, each operator's waits until the watermark has passed it. */
   tick(now: number): void {
     this.root.tick(now);
   }
 
   endOfInput(): void {
+    this.refuseWhileStepping('the end of input');
     this.root.watermark(Infinity);
   }
 
@@ -337,6 +400,7 @@ export class OperatorGraph {
    */
   inputsEnded(inputs: readonly number[]): void {
     if (!(this.root instanceof UnionRouter)) return;
+    this.refuseWhileStepping('the end of an input');
     for (const input of inputs) this.root.endInput(input);
   }
 
@@ -346,6 +410,7 @@ export class OperatorGraph {
    * uid the backend must remove.
    */
   snapshot(full: boolean): Map<string, OperatorStateChanges> {
+    this.refuseWhileStepping('a checkpoint');
     const changes = new Map<string, OperatorStateChanges>();
     for (const { op, uid, fingerprint } of this.stateful) {
       // Encodes each value as it is put: operators keep mutating their live state while the
@@ -517,6 +582,7 @@ function build(
     merge,
     head!,
     group,
+    env.steps,
   );
   return { head: router, tail: lastSegment, idle: () => idleOfLine() ?? merge.allIdle() };
 }
@@ -596,6 +662,7 @@ class UnionRouter {
     private readonly merge: UnionMerge,
     private readonly continuation: Segment,
     private readonly group: SinkGroup,
+    private readonly steps: WatermarkSteps,
   ) {
     let end = firstSource;
     for (const count of counts) this.ends.push((end += count));
@@ -612,7 +679,8 @@ class UnionRouter {
   tick(now: number): void {
     for (const head of this.heads) head.tick(now);
     // Idleness is decided on ticks: an input that became idle (or active) changes the minimum.
-    this.merge.combine();
+    if (this.steps.blocked) this.steps.defer(() => this.merge.combine());
+    else this.merge.combine();
     this.continuation.tick(now);
   }
 

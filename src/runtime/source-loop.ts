@@ -92,8 +92,12 @@ export class SourceLoop {
         metrics.inc(METRICS.deadLetters, { operator: 'source' }, polled.deadLetters.length);
         graph.sourceDeadLetters(polled.deadLetters);
       }
-      // Before the batch: an input that ended stops holding the union's watermark back.
-      if (polled.endedInputs?.length) graph.inputsEnded(polled.endedInputs);
+      // Before the batch: an input that ended stops holding the union's watermark back. The
+      // windows it fires are worked through before the batch is pushed (no checkpoint comes between).
+      if (polled.endedInputs?.length) {
+        graph.inputsEnded(polled.endedInputs);
+        await this.drainAll();
+      }
       if (polled.kind === 'batch') {
         const n = polled.batch.values.length;
         summary.records += n;
@@ -106,6 +110,7 @@ export class SourceLoop {
       }
       tick();
       await this.drainAll();
+      if (failure.failed) break;
       this.inFlight.value = channel.inFlightRecords;
       this.backpressure.value = channel.backpressuredMs / 1000;
       await checkpoints.checkpointIfDue(false);
@@ -120,6 +125,7 @@ export class SourceLoop {
     if (ended) {
       for (const g of this.running()) g.endOfInput();
       await this.drainAll();
+      if (failure.failed) return;
       // A final checkpoint records that the input is consumed, so a restart does not replay it.
       await checkpoints.checkpointIfDue(true);
     } else {
@@ -144,10 +150,28 @@ export class SourceLoop {
     return this.ctx.tasks ? this.ctx.tasks.graphs() : this.single;
   }
 
+  /**
+   * Hands what the operators produced to the sink stage. A watermark that stopped after a step of
+   * results is worked through here, a step at a time with a drain after each (which waits on the
+   * sinks' backpressure), so its results never pile up in memory: when this returns, every
+   * watermark is done, and the next batch, tick or checkpoint sees none half processed.
+   */
   private async drainAll(): Promise<void> {
-    const { tasks, graph, channel, batchSize } = this.ctx;
+    const { tasks, graph, channel, batchSize, failure } = this.ctx;
     if (tasks) await drainToSinks(graph, channel, batchSize);
-    for (const g of this.running()) await drainToSinks(g, channel, batchSize);
+    const waiting = this.waiting;
+    for (;;) {
+      let pending = false;
+      for (const g of this.running()) {
+        await drainToSinks(g, channel, batchSize);
+        if (!g.hasPendingWatermark() || failure.failed) continue;
+        this.waiting = 'the operators to work through a watermark';
+        g.continueWatermark();
+        pending = true;
+      }
+      if (!pending) break;
+    }
+    this.waiting = waiting;
   }
 
   private async syncTasks(): Promise<void> {

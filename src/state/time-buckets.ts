@@ -45,6 +45,14 @@ export class TimeBuckets<E> {
 
   /** Hands out, in `order`, every entry due at `watermark`, and forgets it. */
   release(watermark: number, visit: (entry: E) => void): void {
+    for (const entry of this.due(watermark)) visit(entry);
+  }
+
+  /**
+   * Every entry due at `watermark`, in `order`, forgotten as it is read: a caller may stop between
+   * two and go on later, as long as nothing is added in between.
+   */
+  *due(watermark: number): Generator<E, void, undefined> {
     for (let first = this.buckets.first(); first !== Infinity && first * this.width <= watermark; first = this.buckets.first()) {
       const { bucket, entries } = this.buckets.takeFirst();
       entries.sort(this.order);
@@ -53,10 +61,10 @@ export class TimeBuckets<E> {
       if (due < entries.length) {
         // The rest of the bucket is not due yet, nor is any later bucket: write the rest back.
         this.buckets.append(bucket, entries.slice(due));
-        for (let i = 0; i < due; i++) visit(entries[i]);
+        for (let i = 0; i < due; i++) yield entries[i];
         return;
       }
-      for (const entry of entries) visit(entry);
+      yield* entries;
     }
   }
 }

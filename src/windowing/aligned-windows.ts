@@ -158,9 +158,9 @@ export class AlignedWindows extends WindowLayout {
     bucket.states.set(ws.kid, ws);
   }
 
-  /** Visits every key's state in `bucket`, in the order the keys came. */
-  protected forEachState(bucket: Bucket, visit: (ws: WindowState) => void): void {
-    for (const ws of bucket.states.values()) visit(ws);
+  /** Every key's state in `bucket`, in the order the keys came. */
+  protected statesOf(bucket: Bucket): Iterable<WindowState> {
+    return bucket.states.values();
   }
 
   /** Visits every live window. */
@@ -168,17 +168,26 @@ export class AlignedWindows extends WindowLayout {
     for (const head of this.buckets.values()) for (let b: Bucket | undefined = head; b !== undefined; b = b.next) visit(b);
   }
 
-  /** The watermark reached the end of `bucket`: every key's on-time pane. */
-  protected onTimeStates(bucket: Bucket): void {
-    for (const ws of bucket.states.values()) this.onTime(ws);
+  /** The watermark reached the end of `bucket`: every key's on-time pane, pausing after each `step` results. */
+  private *onTimeStates(bucket: Bucket, step: number): Generator<void, void, undefined> {
+    const panes = this.c.panes;
+    for (const ws of this.statesOf(bucket)) {
+      this.onTime(ws);
+      if (panes.size >= step) yield;
+    }
   }
 
-  /** The watermark passed the end of `bucket` plus the allowed lateness: fire what is pending, drop its states. */
-  protected expireStates(bucket: Bucket): void {
+  /**
+   * The watermark passed the end of `bucket` plus the allowed lateness: fire what is pending and
+   * drop its states, pausing after each `step` results.
+   */
+  protected *expireStates(bucket: Bucket, step: number): Generator<void, void, undefined> {
     if (this.windows.tracking || !this.c.trigger.expiresEmpty) {
-      for (const ws of bucket.states.values()) {
+      const panes = this.c.panes;
+      for (const ws of this.statesOf(bucket)) {
         this.fire(ws);
         this.drop(ws);
+        if (panes.size >= step) yield;
       }
     } else {
       // Nothing to fire and nothing to record: the states go with their bucket.
@@ -198,14 +207,25 @@ export class AlignedWindows extends WindowLayout {
     if (head !== undefined) head.next = bucket.next;
   }
 
+  /** A window's timer fires every key of the window: one timer may be many steps of results. */
+  override *runDue(watermark: number, step: number): Generator<void, void, undefined> {
+    const timers = this.c.timers;
+    for (let timer = timers.nextDue(watermark); timer !== undefined; timer = timers.nextDue(watermark)) yield* this.timerSteps(timer, step);
+  }
+
   runTimer(timer: Timer<object>): void {
+    const steps = this.timerSteps(timer, Infinity);
+    while (steps.next().done !== true);
+  }
+
+  private *timerSteps(timer: Timer<object>, step: number): Generator<void, void, undefined> {
     const bucket = timer.ref as Bucket;
     if (!bucket.alive) return;
     if (timer.kind === ON_TIME) {
-      this.onTimeStates(bucket);
+      yield* this.onTimeStates(bucket, step);
       return;
     }
-    this.expireStates(bucket);
+    yield* this.expireStates(bucket, step);
     this.removeBucket(bucket);
   }
 

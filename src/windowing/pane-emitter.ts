@@ -40,6 +40,11 @@ export class PaneEmitter<R> {
   /** Where late records go: the output of the call being served. */
   out: Output<WindowResult<unknown, R>> | undefined;
 
+  /** Results made since the last flush. */
+  get size(): number {
+    return this.values.length;
+  }
+
   /** Labels the metrics with the operator's uid. */
   open(uid: string, metrics: Metrics): void {
     this.labels = { operator: uid };

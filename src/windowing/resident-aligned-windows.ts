@@ -115,35 +115,32 @@ export class ResidentAlignedWindows extends AlignedWindows implements ResidentWi
     bucket.count++;
   }
 
-  protected override forEachState(b: Bucket, visit: (ws: WindowState) => void): void {
+  /**
+   * Every key's state in the window, read from the store in the order of its key list. Key lists
+   * stay as they are while one is read: the write-backs between states (a full working set, or a
+   * watermark's step) write states only, and new keys come with records, never during a watermark.
+   */
+  protected override *statesOf(b: Bucket): Generator<WindowState, void, undefined> {
     const bucket = b as ResidentBucket;
-    const each = (keyText: string): void => {
-      let loaded = this.working.get(bucket.statesPrefix + keyText);
-      if (loaded === undefined) {
-        // Key lists stay as they are while one is read.
-        if (this.working.size >= WORKING_SET) this.writeStates();
-        const stored = this.store.get(bucket.statesPrefix + keyText) as StoredWindow;
-        const key = decodeKey(keyText);
-        loaded = this.load(bucket, key, keyIdentity(key), keyText, stored);
+    for (let c = 0; c <= bucket.chunks; c++) {
+      const keyTexts = c < bucket.chunks ? (this.store.get(bucket.keysPrefix + c) as string[]) : bucket.appends;
+      for (const keyText of keyTexts) {
+        let loaded = this.working.get(bucket.statesPrefix + keyText);
+        if (loaded === undefined) {
+          if (this.working.size >= WORKING_SET) this.writeStates();
+          const stored = this.store.get(bucket.statesPrefix + keyText) as StoredWindow;
+          const key = decodeKey(keyText);
+          loaded = this.load(bucket, key, keyIdentity(key), keyText, stored);
+        }
+        yield loaded.ws;
       }
-      visit(loaded.ws);
-    };
-    for (let c = 0; c < bucket.chunks; c++) for (const keyText of this.store.get(bucket.keysPrefix + c) as string[]) each(keyText);
-    for (const keyText of bucket.appends) each(keyText);
+    }
   }
 
-  protected override onTimeStates(bucket: Bucket): void {
-    this.forEachState(bucket, (ws) => this.onTime(ws));
-  }
-
-  protected override expireStates(b: Bucket): void {
+  protected override *expireStates(b: Bucket, step: number): Generator<void, void, undefined> {
     const bucket = b as ResidentBucket;
     if (this.c.trigger.expiresEmpty) this.c.live -= bucket.count;
-    else
-      this.forEachState(bucket, (ws) => {
-        this.fire(ws);
-        this.drop(ws);
-      });
+    else yield* super.expireStates(bucket, step);
     for (const [stateKey] of this.working) if (stateKey.startsWith(bucket.statesPrefix)) this.working.delete(stateKey);
     bucket.appends = [];
     this.store.deletePrefix(bucket.statesPrefix);

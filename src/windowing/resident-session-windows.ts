@@ -129,7 +129,8 @@ export class ResidentSessionWindows extends SessionWindows implements ResidentWi
     throw new Error('resident session windows run their own timers (runDue)');
   }
 
-  override runDue(watermark: number): void {
+  override *runDue(watermark: number, step: number): Generator<void, void, undefined> {
+    const panes = this.c.panes;
     for (let timer = this.timers.nextDue(watermark); timer !== undefined; timer = this.timers.nextDue(watermark)) {
       const [time, kind, keyText, sid] = timer;
       let loaded = this.working.get(keyText);
@@ -143,6 +144,7 @@ export class ResidentSessionWindows extends SessionWindows implements ResidentWi
       }
       const ws = loaded.sessions.find((s) => s.sid === sid);
       if (ws !== undefined) this.sessionTimer(time, kind, ws);
+      if (panes.size >= step) yield;
     }
   }
 

@@ -127,7 +127,8 @@ export class ResidentSlidingWindows extends SlidingWindows implements ResidentWi
     throw new Error('resident sliding windows run their own timers (runDue)');
   }
 
-  override runDue(watermark: number): void {
+  override *runDue(watermark: number, step: number): Generator<void, void, undefined> {
+    const panes = this.c.panes;
     for (let timer = this.timers.nextDue(watermark); timer !== undefined; timer = this.timers.nextDue(watermark)) {
       const [time, kind, keyText, start] = timer;
       let sk = this.working.get(keyText);
@@ -147,6 +148,7 @@ export class ResidentSlidingWindows extends SlidingWindows implements ResidentWi
       if (ws === undefined) continue;
       this.windowTimer(kind, ws);
       if (kind !== ON_TIME) this.expired(sk, ws);
+      if (panes.size >= step) yield;
     }
   }
 

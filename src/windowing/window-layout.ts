@@ -51,10 +51,18 @@ export abstract class WindowLayout {
   /** Runs an event-time timer that is due. */
   abstract runTimer(timer: Timer<object>): void;
 
-  /** Runs every event-time timer due at `watermark`, in order. */
-  runDue(watermark: number): void {
+  /**
+   * Runs every event-time timer due at `watermark`, in order, pausing (a `yield`) whenever `step`
+   * results wait to be flushed: the operator hands them on, and the next `next()` goes on where it
+   * stopped. Nothing else touches the layout until the last `next()` is done.
+   */
+  *runDue(watermark: number, step: number): Generator<void, void, undefined> {
     const timers = this.c.timers;
-    for (let timer = timers.nextDue(watermark); timer !== undefined; timer = timers.nextDue(watermark)) this.runTimer(timer);
+    const panes = this.c.panes;
+    for (let timer = timers.nextDue(watermark); timer !== undefined; timer = timers.nextDue(watermark)) {
+      this.runTimer(timer);
+      if (panes.size >= step) yield;
+    }
   }
 
   /** Ends a batch, watermark or tick: a layout that works on copies of stored state writes them back. */

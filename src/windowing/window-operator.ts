@@ -2,7 +2,7 @@ import type { Batch } from '../core/batch.js';
 import { StateError, describeError } from '../core/errors.js';
 import { keyIdentity } from '../core/key-encoding.js';
 import type { StateCell } from '../core/keyed-state.js';
-import type { Operator, OperatorContext, Output, StateWriter } from '../core/operator.js';
+import { DEFAULT_WATERMARK_STEP, type Operator, type OperatorContext, type Output, type StateWriter } from '../core/operator.js';
 import type { ResidentState } from '../core/resident-state.js';
 import type { KeyedStateQuery } from '../core/state-query.js';
 import type { WindowResult } from '../core/window.js';
@@ -77,6 +77,10 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
   private clock: OperatorContext | undefined;
   /** Restored windows with a pending pane whose processing-time wait restarts at the next tick. */
   private restoredPending: WindowState[] = [];
+  /** Results a watermark emits at most in one step (`OperatorContext.watermarkStep`). */
+  private step = DEFAULT_WATERMARK_STEP;
+  /** The watermark being worked through in steps: its time, and its due timers where they stopped. */
+  private firing: { time: number; steps: Generator<void, void, undefined> } | undefined;
 
   constructor(
     private readonly config: WindowConfig,
@@ -109,6 +113,7 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
 
   open(ctx: OperatorContext): void {
     this.clock = ctx;
+    this.step = ctx.watermarkStep ?? DEFAULT_WATERMARK_STEP;
     this.c.agg.uid = ctx.uid;
     this.c.panes.open(ctx.uid, ctx.metrics);
     // Windows with event-time and count triggers keep their state on disk; processing-time
@@ -194,22 +199,44 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
     });
   }
 
-  processWatermark(time: number, out: Output<WindowResult<unknown, R>>): void {
+  /**
+   * Fires what the watermark made due, a step of results at a time: `false` when results of it
+   * wait to be handed on (the runtime calls {@link WindowOperator.continueWatermark} after it
+   * drained them). The operator's watermark is the new one from the first step on: nothing
+   * reaches the operator before the last step, so no record is judged late against it earlier.
+   */
+  processWatermark(time: number, out: Output<WindowResult<unknown, R>>): boolean {
     const c = this.c;
+    if (time <= c.watermark) {
+      c.panes.flush(out as Output<WindowResult<unknown, unknown>>, c.live);
+      out.watermark(time);
+      return true;
+    }
+    c.watermark = time;
+    this.progress.changed();
+    this.firing = { time, steps: this.layout.runDue(time, this.step) };
+    return this.continueWatermark(out);
+  }
+
+  /** The next step of the watermark `processWatermark` stopped in; `true` when it is done and forwarded. */
+  continueWatermark(out: Output<WindowResult<unknown, R>>): boolean {
+    const c = this.c;
+    const firing = this.firing!;
     c.panes.out = out as Output<WindowResult<unknown, unknown>>;
-    if (time > c.watermark) {
-      c.watermark = time;
-      this.progress.changed();
-      this.layout.runDue(time);
-      if (time === Infinity) {
+    const done = firing.steps.next().done === true;
+    if (done) {
+      this.firing = undefined;
+      if (firing.time === Infinity) {
         this.layout.clear();
         c.timers.clear();
         c.live = 0;
       }
-      this.layout.settle();
     }
+    // A resident layout writes back what the step changed: its working set stays one step's.
+    this.layout.settle();
     c.panes.flush(out as Output<WindowResult<unknown, unknown>>, c.live);
-    out.watermark(time);
+    if (done) out.watermark(firing.time);
+    return done;
   }
 
   onTick(now: number, out: Output<WindowResult<unknown, R>>): void {

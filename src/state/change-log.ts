@@ -1,5 +1,6 @@
 import type { EncodedChanges } from '../core/state-writer.js';
 import { serializeStateValue } from '../fast/serialize-state-value.js';
+import { encodedValue, writeCommonValue } from './v8-value-writer.js';
 
 /** Bytes per chunk: large enough that a checkpoint of a million changes is a few dozen buffers. */
 const CHUNK_BYTES = 1 << 20;
@@ -26,11 +27,17 @@ export class ChangeLog implements EncodedChanges {
   bytes = 0;
 
   put(key: string, value: unknown): void {
-    this.append(PUT, key, serializeStateValue(value));
+    // Common shapes are encoded straight into a scratch buffer; the rest by a V8 serializer.
+    const length = writeCommonValue(value);
+    if (length >= 0) this.append(PUT, key, encodedValue, length);
+    else {
+      const bytes = serializeStateValue(value);
+      this.append(PUT, key, bytes, bytes.length);
+    }
   }
 
   delete(key: string): void {
-    this.append(DELETE, key, undefined);
+    this.append(DELETE, key, undefined, 0);
   }
 
   /** Every change, in the order recorded; `key` and `value` are views of the chunks. */
@@ -58,9 +65,10 @@ export class ChangeLog implements EncodedChanges {
     if (this.chunk) yield [this.chunk, this.at];
   }
 
-  private append(kind: number, key: string, value: Buffer | undefined): void {
+  /** Appends a change; its value is `value[0, valueLength)`. */
+  private append(kind: number, key: string, value: Buffer | undefined, valueLength: number): void {
     const keyLength = Buffer.byteLength(key, 'utf8');
-    const need = 1 + 4 + keyLength + (value ? 4 + value.length : 0);
+    const need = 1 + 4 + keyLength + (value ? 4 + valueLength : 0);
     if (!this.chunk || this.at + need > this.chunk.length) {
       if (this.chunk) this.chunks.push(this.chunk.subarray(0, this.at));
       this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, need));
@@ -72,11 +80,11 @@ export class ChangeLog implements EncodedChanges {
     chunk.write(key, this.at + 5, keyLength, 'utf8');
     this.at += 5 + keyLength;
     if (value) {
-      chunk.writeUInt32LE(value.length, this.at);
-      value.copy(chunk, this.at + 4);
-      this.at += 4 + value.length;
+      chunk.writeUInt32LE(valueLength, this.at);
+      value.copy(chunk, this.at + 4, 0, valueLength);
+      this.at += 4 + valueLength;
     }
     this.entries++;
-    this.bytes += keyLength + (value ? value.length : 0);
+    this.bytes += keyLength + (value ? valueLength : 0);
   }
 }

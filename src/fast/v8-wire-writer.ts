@@ -5,6 +5,7 @@ const UNDEFINED = 0x5f; // '_'
 const NULL = 0x30; // '0'
 const TRUE = 0x54; // 'T'
 const FALSE = 0x46; // 'F'
+const INT32 = 0x49; // 'I'
 const DOUBLE = 0x4e; // 'N'
 const ONE_BYTE_STRING = 0x22; // '"'
 const TWO_BYTE_STRING = 0x63; // 'c'
@@ -27,9 +28,10 @@ const NOT_PLAIN = -1;
  * This writer allocates nothing per value.
  *
  * What `v8.deserialize` returns is what it returns for `v8.serialize(value)` of the same value;
- * the bytes may differ (numbers are always written as doubles, object keys always as strings,
- * which V8 reads alike). Anything else — a `Map`, a `Date`, a class instance, a bigint, an array
- * with holes or named properties, an object reached twice — is left to `v8.serialize`.
+ * the bytes may differ: a 32-bit integer is always written as an integer and every other number as
+ * a double, whatever V8 holds it as, and object keys always as strings; V8 reads them alike.
+ * Anything else (a `Map`, a `Date`, a class instance, a bigint, an array with holes or named
+ * properties, an object reached twice) is left to `v8.serialize`.
  *
  * Plain definition: `v8.deserialize(writer.write(x)) ≡ v8.deserialize(v8.serialize(x))`, pinned by
  * `test/fast/v8-wire-writer.test.ts`.
@@ -68,6 +70,12 @@ export class V8WireWriter {
     switch (typeof value) {
       case 'number':
         this.reserve(9);
+        if ((value | 0) === value && !Object.is(value, -0)) {
+          // A 32-bit integer: V8's zigzag varint, as it writes a small integer.
+          this.buffer[this.at++] = INT32;
+          this.varint(((value << 1) ^ (value >> 31)) >>> 0);
+          return 0;
+        }
         this.buffer[this.at] = DOUBLE;
         this.buffer.writeDoubleLE(value, this.at + 1);
         this.at += 9;

@@ -1,24 +1,37 @@
 import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample, Metrics } from '../core/metrics.js';
 
-/** What the cache holds for a key deleted by a checkpoint that was just written. */
+/** What an entry holds for a key deleted: by a change not yet written, or by the last checkpoint written. */
 export const ABSENT: unique symbol = Symbol('absent');
 
-/** One clean entry of the cache: the value as the last written checkpoint holds it. */
-export interface CleanEntry {
-  value: unknown;
-  bytes: number;
-  /** Read since eviction last passed it: it gets a second chance (CLOCK). */
-  hot: boolean;
-  /** Its store's map of clean entries and its key there, and its neighbours in eviction order (older, newer). */
-  owner: CleanEntries;
-  key: string;
-  older: CleanEntry | undefined;
-  newer: CleanEntry | undefined;
+/**
+ * One key of a resident store: a change (dirty or in flight) or, once its checkpoint is written, a
+ * clean entry of the cache. The same object moves from one to the other (a cached key changed, a
+ * change written), so a key changed once per checkpoint allocates nothing for its bookkeeping.
+ */
+export class ResidentEntry {
+  /** Read since eviction last passed it: it gets a second chance (CLOCK). Clean entries only. */
+  hot = false;
+  /** Its neighbours in eviction order (older, newer), while it is a clean entry. */
+  older: ResidentEntry | undefined = undefined;
+  newer: ResidentEntry | undefined = undefined;
+
+  /**
+   * @param owner its store's map of clean entries, where it is kept while clean.
+   * @param key its key in the store.
+   * @param value the value, or {@link ABSENT}.
+   * @param bytes the estimated bytes it costs (`entrySize`).
+   */
+  constructor(
+    readonly owner: CleanEntries,
+    readonly key: string,
+    public value: unknown,
+    public bytes: number,
+  ) {}
 }
 
 /** One store's clean entries by key: each store has its own (no key is prefixed per store), the order and budget are shared. */
-export type CleanEntries = Map<string, CleanEntry>;
+export type CleanEntries = Map<string, ResidentEntry>;
 
 /** Counters of resident state, read by the metrics and by `LevelStateBackend.residentStats()`. */
 export interface ResidentStats {
@@ -50,7 +63,7 @@ function sample(kind: 'counter' | 'gauge'): MetricSample {
  * asked for a checkpoint, which writes them and makes them clean.
  * @example
  * const memory = new ResidentMemory(64 * 1024 * 1024);
- * memory.admit('1\0g/3/trip-7', 1_700_000_000_000, 120);
+ * memory.admit(new ResidentEntry(clean, 'g/3/trip-7', 1_700_000_000_000, 120));
  */
 export class ResidentMemory {
   /**
@@ -60,8 +73,8 @@ export class ResidentMemory {
    * an approximation of least recently used that costs a hit nothing but a flag).
    */
   private cleanEntries = 0;
-  private oldest: CleanEntry | undefined;
-  private newest: CleanEntry | undefined;
+  private oldest: ResidentEntry | undefined;
+  private newest: ResidentEntry | undefined;
   private cleanBytes = 0;
   /** Bytes of changes since the last snapshot (dirty), all stores. */
   private dirtyBytes = 0;
@@ -99,28 +112,31 @@ export class ResidentMemory {
   }
 
   /** The clean entry under `key` in `owner`, marked as used. */
-  lookup(owner: CleanEntries, key: string): CleanEntry | undefined {
+  lookup(owner: CleanEntries, key: string): ResidentEntry | undefined {
     const entry = owner.get(key);
     if (entry !== undefined) entry.hot = true;
     return entry;
   }
 
-  /** Caches a clean value (or {@link ABSENT}), evicting the least recently used beyond the budget. */
-  admit(owner: CleanEntries, key: string, value: unknown, bytes: number): void {
-    const old = owner.get(key);
-    if (old !== undefined) this.remove(old);
-    const entry: CleanEntry = { value, bytes, hot: false, owner, key, older: undefined, newer: undefined };
-    owner.set(key, entry);
+  /**
+   * Caches `entry` as clean, evicting the least recently used beyond the budget. Its store has no
+   * clean entry under its key: a key read from LevelDB was looked up first, and a key changed
+   * (dirty or in flight) is never clean ({@link take}).
+   */
+  admit(entry: ResidentEntry): void {
+    entry.owner.set(entry.key, entry);
+    entry.hot = false;
     this.cleanEntries++;
     this.append(entry);
-    this.cleanBytes += bytes;
+    this.cleanBytes += entry.bytes;
     this.evict();
   }
 
-  /** Drops the clean entry under `key` in `owner` (a change supersedes it). */
-  forget(owner: CleanEntries, key: string): void {
-    const old = owner.get(key);
-    if (old !== undefined) this.remove(old);
+  /** Takes the clean entry under `key` in `owner` out of the cache (a change supersedes it), to be reused for the change. */
+  take(owner: CleanEntries, key: string): ResidentEntry | undefined {
+    const entry = owner.get(key);
+    if (entry !== undefined) this.remove(entry);
+    return entry;
   }
 
   /** Drops every clean entry of `owner` whose key starts with `prefix` (a range delete). */
@@ -188,14 +204,14 @@ export class ResidentMemory {
     }
   }
 
-  private remove(entry: CleanEntry): void {
+  private remove(entry: ResidentEntry): void {
     entry.owner.delete(entry.key);
     this.cleanEntries--;
     this.unlink(entry);
     this.cleanBytes -= entry.bytes;
   }
 
-  private append(entry: CleanEntry): void {
+  private append(entry: ResidentEntry): void {
     entry.older = this.newest;
     entry.newer = undefined;
     if (this.newest) this.newest.newer = entry;
@@ -203,7 +219,7 @@ export class ResidentMemory {
     this.newest = entry;
   }
 
-  private unlink(entry: CleanEntry): void {
+  private unlink(entry: ResidentEntry): void {
     if (entry.older) entry.older.newer = entry.newer;
     else this.oldest = entry.newer;
     if (entry.newer) entry.newer.older = entry.older;

@@ -4,22 +4,13 @@ import { StateError } from '../core/errors.js';
 import type { StateWriter } from '../core/operator.js';
 import type { ResidentState } from '../core/resident-state.js';
 import { ChangeLog } from './change-log.js';
-import { ABSENT, type CleanEntries, type ResidentMemory } from './resident-memory.js';
+import { ABSENT, ResidentEntry, type CleanEntries, type ResidentMemory } from './resident-memory.js';
 import { entrySize, estimateSize } from './estimate-size.js';
 import { compareUtf8, encodeKeyAfter, prefixEnd } from './state-key.js';
 
-/** What a change records for a key deleted. */
-const DELETED: unique symbol = Symbol('deleted');
-
-/** One change of a key since it was last written: its value (or {@link DELETED}) and estimated bytes. */
-interface Change {
-  value: unknown;
-  bytes: number;
-}
-
 /** The changes of one snapshot, until the checkpoint that holds them is written. */
 interface InFlight {
-  changes: Map<string, Change>;
+  changes: Map<string, ResidentEntry>;
   prefixes: string[];
   bytes: number;
 }
@@ -41,7 +32,8 @@ interface InFlight {
  * store.snapshot(writer); // the changes go into the checkpoint
  */
 export class ResidentStore implements ResidentState {
-  private dirty = new Map<string, Change>();
+  /** Changes since the last snapshot: entries whose value is the new one or {@link ABSENT}. */
+  private dirty = new Map<string, ResidentEntry>();
   /** Clean entries of this store, in the backend's shared cache (order and budget are shared). */
   private readonly clean: CleanEntries = new Map();
   private dirtyBytes = 0;
@@ -67,7 +59,7 @@ export class ResidentStore implements ResidentState {
     const memory = this.memory;
     if (change !== undefined) {
       memory.hits.value++;
-      return change.value === DELETED ? undefined : change.value;
+      return change.value === ABSENT ? undefined : change.value;
     }
     const cached = memory.lookup(this.clean, key);
     if (cached !== undefined) {
@@ -87,7 +79,7 @@ export class ResidentStore implements ResidentState {
     } catch (error) {
       throw new StateError('STATE_CORRUPT', `operator ${this.uid}: unreadable state value under ${JSON.stringify(key)} on disk`, error);
     }
-    memory.admit(this.clean, key, value, entrySize(key, bytes.length));
+    memory.admit(new ResidentEntry(this.clean, key, value, entrySize(key, bytes.length)));
     return value;
   }
 
@@ -102,7 +94,7 @@ export class ResidentStore implements ResidentState {
   }
 
   delete(key: string): void {
-    this.record(key, DELETED, entrySize(key, 0));
+    this.record(key, ABSENT, entrySize(key, 0));
   }
 
   deletePrefix(prefix: string): void {
@@ -128,7 +120,7 @@ export class ResidentStore implements ResidentState {
       // Encoded now, into a few buffers outside the heap: the operator goes on changing its values.
       const log = new ChangeLog();
       for (const [key, change] of this.dirty) {
-        if (change.value === DELETED) log.delete(key);
+        if (change.value === ABSENT) log.delete(key);
         else {
           try {
             log.put(key, change.value);
@@ -144,7 +136,7 @@ export class ResidentStore implements ResidentState {
       writer.writeEncoded(log);
     } else {
       for (const [key, change] of this.dirty) {
-        if (change.value === DELETED) writer.delete(key);
+        if (change.value === ABSENT) writer.delete(key);
         else writer.put(key, change.value);
       }
     }
@@ -166,7 +158,7 @@ export class ResidentStore implements ResidentState {
     if (flight.prefixes.length > 0) this.retired = this.retired.filter((p) => !flight.prefixes.includes(p));
     for (const [key, change] of flight.changes) {
       if (this.dirty.has(key) || this.inFlightChange(key) !== undefined) continue;
-      this.memory.admit(this.clean, key, change.value === DELETED ? ABSENT : change.value, change.bytes);
+      this.memory.admit(change);
     }
   }
 
@@ -205,7 +197,7 @@ export class ResidentStore implements ResidentState {
     // the keys LevelDB holds.
     const overlay = new Map<string, boolean>();
     for (const layer of [...this.inFlight.map((f) => f.changes), this.dirty]) {
-      for (const [key, change] of layer) if (key.startsWith(prefix)) overlay.set(key, change.value !== DELETED);
+      for (const [key, change] of layer) if (key.startsWith(prefix)) overlay.set(key, change.value !== ABSENT);
     }
     const pending = [...overlay.keys()].sort(compareUtf8);
     let next = 0;
@@ -246,13 +238,19 @@ export class ResidentStore implements ResidentState {
       old.bytes = bytes;
       return;
     }
-    this.dirty.set(key, { value, bytes });
+    // A cached key's entry leaves the cache and becomes the change.
+    const entry = this.memory.take(this.clean, key);
+    if (entry === undefined) this.dirty.set(key, new ResidentEntry(this.clean, key, value, bytes));
+    else {
+      entry.value = value;
+      entry.bytes = bytes;
+      this.dirty.set(key, entry);
+    }
     this.dirtyBytes += bytes;
-    this.memory.forget(this.clean, key);
     this.memory.changed(bytes);
   }
 
-  private inFlightChange(key: string): Change | undefined {
+  private inFlightChange(key: string): ResidentEntry | undefined {
     for (let i = this.inFlight.length - 1; i >= 0; i--) {
       const change = this.inFlight[i].changes.get(key);
       if (change !== undefined) return change;

@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { V8WireWriter } from '../../src/fast/v8-wire-writer.js';
+import { ChangeLog } from '../../src/state/change-log.js';
 
 /**
  * What v8.deserialize reads from the writer's bytes is what it reads from v8.serialize's (Object.is
@@ -43,9 +44,23 @@ describe('V8WireWriter (plain values without a V8 serializer)', () => {
     );
   });
 
-  it('writes the bytes of v8.serialize where V8 writes numbers as doubles and keys as strings', () => {
+  it('writes the bytes of v8.serialize where V8 holds integers as small integers and keys as strings', () => {
     const writer = new V8WireWriter();
-    for (const x of [1.5, 'abc', 'é', '€', 'a€', { a: 'x', b: [1.5, true, null] }, [0.25, 'z', undefined], { k: { j: false } }]) {
+    for (const x of [
+      1.5,
+      3,
+      -7,
+      0,
+      2 ** 31 - 1,
+      { n: 3, at: 1_704_067_200_000 },
+      'abc',
+      'é',
+      '€',
+      'a€',
+      { a: 'x', b: [1.5, true, null] },
+      [0.25, 'z', undefined],
+      { k: { j: false } },
+    ]) {
       expect(writer.write(x).equals(serialize(x))).toBe(true);
     }
   });
@@ -119,5 +134,23 @@ describe('V8WireWriter (plain values without a V8 serializer)', () => {
     const writer = new V8WireWriter();
     expect(() => writer.write({ f: () => 1 })).toThrow(/could not be cloned/);
     expect(() => writer.write(Symbol('s'))).toThrow();
+  });
+
+  it('a change log holds the values it encodes, whichever encoder took them', () => {
+    const values: unknown[] = [
+      [{ s: 1_704_067_200_000, e: 1_704_069_000_000, id: 3 }],
+      new Map([['a', 1]]),
+      'é',
+      'Ā',
+      1.5,
+      'x'.repeat(70_000),
+    ];
+    const log = new ChangeLog();
+    values.forEach((value, i) => log.put(`k${i}`, value));
+    log.delete('gone');
+    const changes = [...log.changes()];
+    expect(changes.map((c) => c.key.toString())).toEqual([...values.map((_, i) => `k${i}`), 'gone']);
+    changes.slice(0, values.length).forEach((change, i) => expect(deserialize(change.value!)).toEqual(values[i]));
+    expect(changes.at(-1)!.value).toBeUndefined();
   });
 });

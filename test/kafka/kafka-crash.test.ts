@@ -112,9 +112,12 @@ describe('crash recovery on a real broker', () => {
     const second = start(args);
     expect(await second.exited).toBe(0);
     const replayed = Number(second.lines.find((l) => l.startsWith('done'))!.split(' ')[1]);
-    // the restart reads from the last checkpoint, not from the beginning
+    // The restart reads from the last checkpoint, not from the beginning. The group's committed
+    // offsets follow each checkpoint (the checkpoint, not the group, says where a restore resumes),
+    // so a kill between the two resumes past them by at most one checkpoint interval (the fixture
+    // checkpoints every 100 records).
     expect(replayed).toBeLessThan(input.length);
-    expect(replayed).toBeGreaterThanOrEqual(input.length - consumedBeforeCrash);
+    expect(replayed).toBeGreaterThanOrEqual(input.length - consumedBeforeCrash - 100);
 
     await expectCompactedOutputExact(input, outTopic);
   });

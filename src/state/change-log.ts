@@ -29,12 +29,11 @@ export class ChangeLog implements EncodedChanges {
 
   put(key: string, value: unknown): void {
     // Plain values are written into the writer's buffer, without a V8 serializer; the rest by one.
-    const bytes = wire.write(value);
-    this.append(PUT, key, bytes, bytes.length);
+    this.append(PUT, key, wire.write(value));
   }
 
   delete(key: string): void {
-    this.append(DELETE, key, undefined, 0);
+    this.append(DELETE, key, undefined);
   }
 
   /** Every change, in the order recorded; `key` and `value` are views of the chunks. */
@@ -62,10 +61,9 @@ export class ChangeLog implements EncodedChanges {
     if (this.chunk) yield [this.chunk, this.at];
   }
 
-  /** Appends a change; its value is `value[0, valueLength)`. */
-  private append(kind: number, key: string, value: Buffer | undefined, valueLength: number): void {
+  private append(kind: number, key: string, value: Buffer | undefined): void {
     const keyLength = Buffer.byteLength(key, 'utf8');
-    const need = 1 + 4 + keyLength + (value ? 4 + valueLength : 0);
+    const need = 1 + 4 + keyLength + (value ? 4 + value.length : 0);
     if (!this.chunk || this.at + need > this.chunk.length) {
       if (this.chunk) this.chunks.push(this.chunk.subarray(0, this.at));
       this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, need));
@@ -77,11 +75,11 @@ export class ChangeLog implements EncodedChanges {
     chunk.write(key, this.at + 5, keyLength, 'utf8');
     this.at += 5 + keyLength;
     if (value) {
-      chunk.writeUInt32LE(valueLength, this.at);
-      value.copy(chunk, this.at + 4, 0, valueLength);
-      this.at += 4 + valueLength;
+      chunk.writeUInt32LE(value.length, this.at);
+      value.copy(chunk, this.at + 4);
+      this.at += 4 + value.length;
     }
     this.entries++;
-    this.bytes += keyLength + (value ? valueLength : 0);
+    this.bytes += keyLength + (value ? value.length : 0);
   }
 }

@@ -77,8 +77,9 @@ export interface Operator<I = unknown, O = unknown> {
    * `ctx.watermarkStep` results, then return `false` without forwarding the watermark. The runtime
    * hands those results to the sinks (waiting on backpressure) and calls `continueWatermark` until
    * it returns `true`; the call that finishes forwards the watermark (`out.watermark`). Nothing
-   * else reaches the operator in between (no record, watermark or tick), and no checkpoint is
-   * taken, so the results are those of one call. Returning nothing (or `true`) means done.
+   * else reaches the operator in between (no record, watermark or tick), so the results are those
+   * of one call. No checkpoint is taken in between either, unless the operator says it can be
+   * ({@link Operator.snapshotsMidWatermark}). Returning nothing (or `true`) means done.
    */
   processWatermark?(time: number, out: Output<O>): boolean | void;
   /**
@@ -86,6 +87,21 @@ export interface Operator<I = unknown, O = unknown> {
    * (the watermark forwarded). Required of an operator whose `processWatermark` returns `false`.
    */
   continueWatermark?(out: Output<O>): boolean;
+  /**
+   * True when a checkpoint may be taken now, between two steps of the watermark this operator
+   * stopped in: its snapshot then holds the state of the work done so far and records the
+   * watermark as unfinished, and after a restore {@link Operator.unfinishedWatermark} names it. A
+   * long watermark over state on disk needs this: its changes are written by checkpoints, and
+   * would otherwise pile up in memory until the watermark is done. Absent: never.
+   */
+  snapshotsMidWatermark?(): boolean;
+  /**
+   * After a restore from a checkpoint taken between two steps of a watermark: that watermark,
+   * which the runtime delivers to this operator again, before any record, so that it finishes
+   * the rest of it (its `processWatermark` must then not ignore it as already seen). `undefined`
+   * when there is none.
+   */
+  unfinishedWatermark?(): number | undefined;
   /**
    * For an operator right after a union of several inputs (a join): receives each input's batches
    * with the input's index (0, 1, …) instead of `processBatch`.

@@ -100,6 +100,8 @@ interface Environment {
   steps: WatermarkSteps;
   /** `OperatorContext.watermarkStep`. */
   watermarkStep: number;
+  /** Every segment, in the order they were made (a restore looks in each for an unfinished watermark). */
+  segments: Segment[];
 }
 
 /** Where a segment's output goes: the next segments, or one input of a union's merge. */
@@ -158,6 +160,18 @@ class Segment implements Downstream {
     }));
     this.outputs = operators.map((_, i) => this.outputOf(i, env.metrics));
     operators.forEach((op, i) => op.open?.(this.contexts[i]));
+    env.segments.push(this);
+  }
+
+  /**
+   * After a restore from a checkpoint taken between two steps of a watermark: delivers that
+   * watermark again to the operator that had not finished it (see `Operator.unfinishedWatermark`).
+   */
+  resumeUnfinishedWatermarks(): void {
+    this.operators.forEach((op, i) => {
+      const time = op.unfinishedWatermark?.();
+      if (time !== undefined) this.forwardWatermark(i, time);
+    });
   }
 
   push(batch: Batch): void {
@@ -271,7 +285,10 @@ class Segment implements Downstream {
     if (!op.continueWatermark) {
       throw new PipelineError(`operator ${this.contexts[i].uid} returned false from processWatermark but has no continueWatermark`);
     }
-    this.steps.stopped(() => this.call(i, () => op.continueWatermark!(out)));
+    this.steps.stopped(
+      () => this.call(i, () => op.continueWatermark!(out)),
+      () => op.snapshotsMidWatermark?.() === true,
+    );
   }
 
   private call<T>(i: number, run: () => T): T {
@@ -309,6 +326,7 @@ export class OperatorGraph {
   /** Checkpointed uids the next snapshot removes from the backend (dropped, or rewritten under a new id). */
   private retiring: string[] = [];
   private readonly steps = new WatermarkSteps();
+  private readonly segments: Segment[] = [];
 
   constructor(
     plan: PlanNode,
@@ -330,6 +348,7 @@ export class OperatorGraph {
       uids: new Set(),
       steps: this.steps,
       watermarkStep: watermarkStepSize(),
+      segments: this.segments,
     };
     this.root = build(plan, '', [], [], env, 0, partitions).head;
   }
@@ -374,6 +393,23 @@ export class OperatorGraph {
     this.steps.step();
   }
 
+  /**
+   * True when a checkpoint may be taken now: no watermark is pending, or the one pending can be
+   * checkpointed between its steps (see `WatermarkSteps.checkpointable`).
+   */
+  canSnapshot(): boolean {
+    return !this.steps.pending || this.steps.checkpointable;
+  }
+
+  /**
+   * Call once after a restore, before the first batch: a watermark the checkpoint was taken in
+   * the middle of is delivered again to its operator, which finishes it (in steps, like any
+   * other: continue it until {@link OperatorGraph.hasPendingWatermark} is false).
+   */
+  resumeUnfinishedWatermarks(): void {
+    for (const segment of this.segments) segment.resumeUnfinishedWatermarks();
+  }
+
   /** A batch or snapshot must not come between the steps of a watermark: the loop finishes it first. */
   private refuseWhileStepping(what: string): void {
     if (this.steps.pending) throw new Error(`${what} came while a watermark was worked through in steps: the runtime finishes it first`);
@@ -410,7 +446,7 @@ export class OperatorGraph {
    * uid the backend must remove.
    */
   snapshot(full: boolean): Map<string, OperatorStateChanges> {
-    this.refuseWhileStepping('a checkpoint');
+    if (!this.canSnapshot()) this.refuseWhileStepping('a checkpoint');
     const changes = new Map<string, OperatorStateChanges>();
     for (const { op, uid, fingerprint } of this.stateful) {
       // Encodes each value as it is put: operators keep mutating their live state while the

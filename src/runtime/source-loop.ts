@@ -70,6 +70,11 @@ export class SourceLoop {
       }
     };
 
+    // A checkpoint taken in the middle of a watermark: the restore finishes it before any record.
+    if (!tasks) {
+      graph.resumeUnfinishedWatermarks();
+      await this.drainAll();
+    }
     let ended = false;
     let lastYield = Date.now();
     while (!this.ctx.stop.aborted && !failure.failed) {
@@ -154,10 +159,13 @@ export class SourceLoop {
    * Hands what the operators produced to the sink stage. A watermark that stopped after a step of
    * results is worked through here, a step at a time with a drain after each (which waits on the
    * sinks' backpressure), so its results never pile up in memory: when this returns, every
-   * watermark is done, and the next batch, tick or checkpoint sees none half processed.
+   * watermark is done, and the next batch or tick sees none half processed. A checkpoint that is
+   * due (state on disk asks for one when its changes fill their share of the memory budget) comes
+   * between two steps where the graph allows it (`OperatorGraph.canSnapshot`), so that a long
+   * watermark's changes do not pile up either.
    */
   private async drainAll(): Promise<void> {
-    const { tasks, graph, channel, batchSize, failure } = this.ctx;
+    const { tasks, graph, channel, batchSize, failure, checkpoints } = this.ctx;
     if (tasks) await drainToSinks(graph, channel, batchSize);
     const waiting = this.waiting;
     for (;;) {
@@ -165,6 +173,9 @@ export class SourceLoop {
       for (const g of this.running()) {
         await drainToSinks(g, channel, batchSize);
         if (!g.hasPendingWatermark() || failure.failed) continue;
+        // Everything produced so far is drained: a snapshot now is at a step boundary.
+        if (!tasks && checkpoints.due() && g.canSnapshot()) await checkpoints.checkpointIfDue(false);
+        if (failure.failed) continue;
         this.waiting = 'the operators to work through a watermark';
         g.continueWatermark();
         pending = true;

@@ -24,6 +24,8 @@ export function setWatermarkStepSize(size: number | undefined): void {
 interface PendingWatermark {
   /** Works on the watermark for one more step; true once it is done (and forwarded). */
   resume: () => boolean;
+  /** True when the operator can be checkpointed between two steps (`Operator.snapshotsMidWatermark`). */
+  checkpointable: () => boolean;
   done: boolean;
   /** Deliveries that come after this watermark is done, in the order they were made. */
   readonly waiting: Array<() => void>;
@@ -67,8 +69,20 @@ export class WatermarkSteps {
   }
 
   /** An operator stopped in the middle of a watermark; `resume` continues it. */
-  stopped(resume: () => boolean): void {
-    this.stack.push({ resume, done: false, waiting: [] });
+  stopped(resume: () => boolean, checkpointable: () => boolean = () => false): void {
+    this.stack.push({ resume, done: false, waiting: [], checkpointable });
+  }
+
+  /**
+   * True when a checkpoint may be taken now although a watermark is pending: between two of its
+   * steps, it is the only one, nothing waits for it (a delivery waiting would have to be part of
+   * the checkpoint), and its operator can be checkpointed there. Its restore finishes the
+   * watermark first, then goes on as if it had not stopped.
+   */
+  get checkpointable(): boolean {
+    if (this.stack.length !== 1 || this.active !== undefined) return false;
+    const only = this.stack[0];
+    return !only.done && only.waiting.length === 0 && only.checkpointable();
   }
 
   /**

@@ -61,6 +61,8 @@ export interface ResidentAlignedMeta {
  * @example new ResidentAlignedWindows(context, tumbling('5m'), store)
  */
 export class ResidentAlignedWindows extends AlignedWindows implements ResidentWindowLayout {
+  /** A window's timer fires every key of the window: a step may end in the middle of its keys. */
+  readonly stepsEndBetweenTimers = false;
   private readonly working = new Map<string, LoadedState>();
   private keyText = '';
 

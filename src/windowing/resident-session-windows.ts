@@ -64,6 +64,8 @@ const WORKING_SET = 4096;
  * @example new ResidentSessionWindows(context, 30 * 60_000, store)
  */
 export class ResidentSessionWindows extends SessionWindows implements ResidentWindowLayout {
+  /** Each timer is one session's: a step ends after a whole timer. */
+  readonly stepsEndBetweenTimers = true;
   private readonly timers: ResidentTimers;
   private readonly working = new Map<string, LoadedKey>();
   /** The key the record being added belongs to. */

@@ -67,6 +67,8 @@ const WORKING_SET = 4096;
  * @example new ResidentSlidingWindows(context, 10 * 60_000, store)
  */
 export class ResidentSlidingWindows extends SlidingWindows implements ResidentWindowLayout {
+  /** Each timer is one window's or one key's prune: a step ends after a whole timer. */
+  readonly stepsEndBetweenTimers = true;
   private readonly timers: ResidentTimers;
   private readonly working = new Map<string, LoadedKey>();
   /** The key text of the record being added (set by slideKeyOf). */

@@ -17,6 +17,12 @@ export const RESIDENT_META_KEY = `${RESIDENT_WINDOW_PREFIX}m`;
  * store.put(RESIDENT_META_KEY, { watermark, assigner, ...layout.save() });
  */
 export interface ResidentWindowLayout {
+  /**
+   * True when each step of a watermark (`runDue`) ends between whole timers, so that what `save`
+   * writes there is the state of the timers run so far and holds every timer still due: a
+   * checkpoint may then come between two steps.
+   */
+  readonly stepsEndBetweenTimers: boolean;
   /** Writes what the layout holds in memory into the store; returns its part of the progress entry. */
   save(): object;
   /** Restores the layout from its part of the progress entry, before any record arrives. */

@@ -81,6 +81,8 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
   private step = DEFAULT_WATERMARK_STEP;
   /** The watermark being worked through in steps: its time, and its due timers where they stopped. */
   private firing: { time: number; steps: Generator<void, void, undefined> } | undefined;
+  /** Restored from a checkpoint taken between two steps of the watermark `c.watermark`: it is still to finish. */
+  private unfinished = false;
 
   constructor(
     private readonly config: WindowConfig,
@@ -140,6 +142,7 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
     if (meta !== undefined) {
       this.restoreProgress(meta);
       layout.restore(meta);
+      this.unfinished = meta.unfinished === true;
     }
   }
 
@@ -207,6 +210,14 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
    */
   processWatermark(time: number, out: Output<WindowResult<unknown, R>>): boolean {
     const c = this.c;
+    if (this.unfinished && time >= c.watermark) {
+      // The restore of a checkpoint taken in the middle of a watermark: its timers still due run now.
+      this.unfinished = false;
+      if (time === c.watermark) {
+        this.firing = { time, steps: this.layout.runDue(time, this.step) };
+        return this.continueWatermark(out);
+      }
+    }
     if (time <= c.watermark) {
       c.panes.flush(out as Output<WindowResult<unknown, unknown>>, c.live);
       out.watermark(time);
@@ -216,6 +227,20 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
     this.progress.changed();
     this.firing = { time, steps: this.layout.runDue(time, this.step) };
     return this.continueWatermark(out);
+  }
+
+  /**
+   * A checkpoint may come between two steps when the windows are on disk and the layout's steps end
+   * between whole timers (sessions, sliding windows): the timers still due are then all in the
+   * saved state. An aligned window's timer fires every key of the window, and a step may end in
+   * the middle of them.
+   */
+  snapshotsMidWatermark(): boolean {
+    return this.firing !== undefined && this.resident?.layout.stepsEndBetweenTimers === true;
+  }
+
+  unfinishedWatermark(): number | undefined {
+    return this.unfinished ? this.c.watermark : undefined;
   }
 
   /** The next step of the watermark `processWatermark` stopped in; `true` when it is done and forwarded. */
@@ -269,6 +294,8 @@ class WindowOperator<R> implements Operator<unknown, WindowResult<unknown, R>> {
     const meta: StoredMeta = {
       watermark: this.c.watermark,
       assigner: this.config.assigner.description,
+      // Taken between two steps of the watermark: a restore finishes it before anything else.
+      ...(this.firing === undefined ? {} : { unfinished: true }),
       ...resident.layout.save(),
     };
     resident.store.put(RESIDENT_META_KEY, meta);

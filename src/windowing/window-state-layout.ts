@@ -103,6 +103,8 @@ export interface StoredTimestamp {
 export interface StoredMeta {
   watermark: number;
   assigner: string;
+  /** Resident layouts: the checkpoint was taken between two steps of `watermark`, which is still to finish. */
+  unfinished?: true;
 }
 
 /** A window state as read from a checkpoint. */

@@ -307,6 +307,96 @@ describe('checkpoints and stops while a large watermark is worked through', () =
   }
 });
 
+describe('checkpoints between the steps of a watermark over windows on disk', () => {
+  /**
+   * 3,000 keys' windows; a batch whose watermark jump fires them all (within their allowed
+   * lateness); late records for the 100 keys it fires last, which make late panes only if the
+   * jump's firing is finished first; then the end of their lateness.
+   */
+  const LATE = Array.from({ length: 100 }, (_, i) => ({ key: 2900 + i, at: 900 + i }));
+  const EVENTS = [...oneEventPerKey(3000), ...oneEventPerKey(100, 20_000), ...LATE, ...oneEventPerKey(100, 2_000_000)];
+  type Result = WindowResult<number, number>;
+  const line = (r: Result) => `${r.id} ${r.key} ${r.window.start} ${r.pane.timing} ${r.value}`;
+  /** How many results the jump fired: the on-time panes of the first 3,000 keys, which come first. */
+  const jumpResultsOf = (results: Result[]) => results.filter((r) => r.key < 3000 && r.pane.timing === 'on-time').length;
+
+  /**
+   * The job, writing to `sink`. Its sink fails the job once it has written `failAt` results, and
+   * `onCheckpoint` hears how many results were written when each checkpoint completed.
+   */
+  const job = (kind: 'session' | 'sliding' | 'tumbling', sink: Sink<Result>, failAt = Infinity) => {
+    let written = 0;
+    const stream = from(fromArray(EVENTS, { batchSize: 100 }))
+      .withTimestamps((e) => e.at, boundedOutOfOrderness(0))
+      .keyBy((e) => e.key)
+      .window(kind === 'session' ? session(10_000) : kind === 'sliding' ? sliding(10_000) : tumbling(10_000), { allowedLateness: 100_000 })
+      .aggregate(count())
+      .to({
+        name: 'fails-after',
+        write: async (items: Result[]) => {
+          if (written + items.length > failAt) throw new Error(`sink failed after ${failAt} results`);
+          written += items.length;
+          await sink.write(items);
+        },
+      });
+    return { stream, written: () => written };
+  };
+
+  for (const kind of ['session', 'sliding'] as const) {
+    it(`are taken when the state's changes fill the budget, and a job that fails after one finishes the watermark from it: the results are those of a run never interrupted (${kind} windows)`, async () => {
+      setWatermarkStepSize(50);
+      const whole = toArray<Result>();
+      await job(kind, whole).stream.run();
+      const jumpResults = jumpResultsOf(whole.items);
+      expect(jumpResults).toBeGreaterThanOrEqual(3000);
+      expect(whole.items.filter((r) => r.pane.timing === 'late').length).toBeGreaterThanOrEqual(100);
+
+      const dir = nextDir();
+      const first = toArray<Result>();
+      // Fails in the middle of the jump's results.
+      const failing = job(kind, first, Math.floor(jumpResults * 0.8));
+      const writtenAt = new Map<number, number>();
+      await expect(
+        failing.stream.run({
+          state: levelState(dir, { memory: 1024 }),
+          checkpointEvery: '1h',
+          onEvent: (e) => e.type === 'checkpoint.completed' && writtenAt.set(e.id, failing.written()),
+        }),
+      ).rejects.toThrow(/sink failed/);
+      // Checkpoints came between the jump's first and last results (only memory asks for them here).
+      const midWatermark = [...writtenAt.values()].filter((n) => n > 0 && n < jumpResults);
+      expect(midWatermark.length).toBeGreaterThan(1);
+      const last = Math.max(...writtenAt.keys());
+      const before = writtenAt.get(last)!;
+      expect(before).toBeGreaterThan(0);
+      expect(before).toBeLessThan(jumpResults);
+
+      const second = toArray<Result>();
+      const resumed = await job(kind, second).stream.run({ state: levelState(dir, { memory: 1024 }), checkpointEvery: '1h' });
+      expect(resumed.restoredFrom).toBe(last);
+      // The restore finished the watermark where the checkpoint left it: nothing lost, nothing twice.
+      expect([...whole.items.slice(0, before), ...second.items].map(line)).toEqual(whole.items.map(line));
+    });
+  }
+
+  it('are not taken for tumbling windows, whose steps may end in the middle of a window’s keys; the job still gives every result', async () => {
+    setWatermarkStepSize(50);
+    const whole = toArray<Result>();
+    await job('tumbling', whole).stream.run();
+    const jumpResults = jumpResultsOf(whole.items);
+    const out = toArray<Result>();
+    const running = job('tumbling', out);
+    const writtenAt: number[] = [];
+    await running.stream.run({
+      state: levelState(nextDir(), { memory: 1024 }),
+      checkpointEvery: '1h',
+      onEvent: (e) => e.type === 'checkpoint.completed' && writtenAt.push(running.written()),
+    });
+    expect(writtenAt.filter((n) => n > 0 && n < jumpResults)).toEqual([]);
+    expect(out.items.map(line)).toEqual(whole.items.map(line));
+  });
+});
+
 describe('a custom operator that works through a watermark in steps', () => {
   /** Emits `total` records at the end of the input, `ctx.watermarkStep` of them per step. */
   function endBurst(total: number, continues = true): Operator<unknown, number> {

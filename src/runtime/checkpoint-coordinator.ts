@@ -57,6 +57,11 @@ export class CheckpointCoordinator {
     this.lastAt = now();
   }
 
+  /** True when the job keeps checkpoints (it has state). */
+  get keepsCheckpoints(): boolean {
+    return this.policy !== undefined;
+  }
+
   /** Asks for a checkpoint at the next batch boundary (a Kafka source losing partitions). */
   request(): void {
     this.requested = true;

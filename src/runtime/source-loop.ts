@@ -73,7 +73,7 @@ export class SourceLoop {
     // A checkpoint taken in the middle of a watermark: the restore finishes it before any record.
     if (!tasks) {
       graph.resumeUnfinishedWatermarks();
-      await this.drainAll();
+      await this.drainAll(true);
     }
     let ended = false;
     let lastYield = Date.now();
@@ -114,7 +114,7 @@ export class SourceLoop {
         else graph.push(polled.batch);
       }
       tick();
-      await this.drainAll();
+      await this.drainAll(true);
       if (failure.failed) break;
       this.inFlight.value = channel.inFlightRecords;
       this.backpressure.value = channel.backpressuredMs / 1000;
@@ -129,8 +129,10 @@ export class SourceLoop {
     if (failure.failed) return;
     if (ended) {
       for (const g of this.running()) g.endOfInput();
-      await this.drainAll();
+      await this.drainAll(true);
       if (failure.failed) return;
+      // A stop in the middle of the last watermark: the next run finishes it.
+      if (graph.hasPendingWatermark()) summary.stopped = true;
       // A final checkpoint records that the input is consumed, so a restart does not replay it.
       await checkpoints.checkpointIfDue(true);
     } else {
@@ -139,7 +141,7 @@ export class SourceLoop {
       // awaits (a poll given up may still answer and move the source's position). Windows do not
       // fire: the input did not end, and the next run continues it.
       const final = checkpoints.snapshot();
-      await this.drainAll();
+      await this.drainAll(true);
       if (final) await checkpoints.send(final);
     }
     await channel.send({ kind: 'end' }, 0);
@@ -163,8 +165,13 @@ export class SourceLoop {
    * due (state on disk asks for one when its changes fill their share of the memory budget) comes
    * between two steps where the graph allows it (`OperatorGraph.canSnapshot`), so that a long
    * watermark's changes do not pile up either.
+   *
+   * With `stoppable`, a stop requested in the middle of a watermark that can be checkpointed there
+   * ends the drain at the next step, when the job keeps checkpoints: the stop's checkpoint then
+   * marks the watermark unfinished, and the next run finishes it. Only where the loop then goes
+   * to a checkpoint or its end, never to a batch.
    */
-  private async drainAll(): Promise<void> {
+  private async drainAll(stoppable = false): Promise<void> {
     const { tasks, graph, channel, batchSize, failure, checkpoints } = this.ctx;
     if (tasks) await drainToSinks(graph, channel, batchSize);
     const waiting = this.waiting;
@@ -176,6 +183,10 @@ export class SourceLoop {
         // Everything produced so far is drained: a snapshot now is at a step boundary.
         if (!tasks && checkpoints.due() && g.canSnapshot()) await checkpoints.checkpointIfDue(false);
         if (failure.failed) continue;
+        if (stoppable && this.ctx.stop.aborted && !tasks && checkpoints.keepsCheckpoints && g.canSnapshot()) {
+          this.waiting = waiting;
+          return;
+        }
         this.waiting = 'the operators to work through a watermark';
         g.continueWatermark();
         pending = true;

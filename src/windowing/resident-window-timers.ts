@@ -1,5 +1,6 @@
 import { StateError } from '../core/errors.js';
 import type { ResidentState } from '../core/resident-state.js';
+import { BucketChunks, bucketOf, type BucketCounts } from '../state/bucket-chunks.js';
 import { TimerHeap } from '../state/timer-heap.js';
 
 /**
@@ -15,7 +16,7 @@ export interface ResidentTimersMeta {
   /** The next timer's `seq`. */
   seq: number;
   /** Stored buckets and how many chunks each has. */
-  buckets: Array<[bucket: number, chunks: number]>;
+  buckets: BucketCounts;
   /** Buckets below it were loaded: their timers live in memory (and `n/` chunks at a checkpoint). */
   loadedBelow: number;
   /** How many chunks the last snapshot wrote the in-memory timers to. */
@@ -32,20 +33,19 @@ export function timerBucketWidth(length: number): number {
   return Math.max(1, Math.floor(length / 64));
 }
 
-/** Timers per stored chunk: appending rewrites the last chunk, so it stays short. */
-const CHUNK = 128;
+/** Timers per chunk of the in-memory heap a checkpoint writes. */
+const NEAR_CHUNK = 128;
 
 /**
  * The event-time timers of a resident window operator, on disk in time buckets. A timer due at
- * `time` goes to bucket `floor(time / width)`, stored as chunks `<prefix>t/<bucket>/<chunk>` of up
- * to {@link CHUNK} timers in registration order; only the bucket numbers and their chunk counts
- * stay in memory, and the timers registered since the last {@link ResidentTimers.flush} (the
- * current batch or watermark), which are appended to their buckets' chunks together. When the
- * watermark reaches a bucket's start (and no earlier timer is left), the bucket is read into a
- * small in-memory heap and deleted from the store; timers registered for a bucket already read go
- * straight to that heap. So timers run in the order of the heap of
- * window-timers.ts: by time, then kind, then registration. At a checkpoint the in-memory heap is
- * written as chunks `<prefix>n/<chunk>`.
+ * `time` goes to bucket `floor(time / width)`, stored as chunks `<prefix>t/<bucket>/<chunk>` in
+ * registration order ({@link BucketChunks}); only the bucket numbers and their chunk counts stay
+ * in memory, and the timers registered since the last {@link ResidentTimers.flush} (the current
+ * batch or watermark), which are appended to their buckets together. When the watermark reaches a
+ * bucket's start (and no earlier timer is left), the bucket is read into a small in-memory heap
+ * and deleted from the store; timers registered for a bucket already read go straight to that
+ * heap. So timers run in the order of the heap of window-timers.ts: by time, then kind, then
+ * registration. At a checkpoint the in-memory heap is written as chunks `<prefix>n/<chunk>`.
  * @example
  * const timers = new ResidentTimers(store, 'wr1/', 250);
  * timers.push(999, ON_TIME, '"a"', 0);
@@ -54,10 +54,8 @@ const CHUNK = 128;
 export class ResidentTimers {
   /** Timers of the buckets already read, in firing order. */
   private readonly near = new TimerHeap<ResidentTimer>();
-  /** Stored bucket numbers, at their start time. */
-  private readonly stored = new TimerHeap<number>();
-  /** Stored bucket → number of chunks (0 while its timers are all in `appends`). */
-  private readonly chunks = new Map<number, number>();
+  /** The stored buckets, lowest first. */
+  private buckets: BucketChunks<ResidentTimer>;
   /** Stored bucket → timers registered since the last flush, in registration order. */
   private readonly appends = new Map<number, ResidentTimer[]>();
   private loadedBelow = -Infinity;
@@ -69,12 +67,14 @@ export class ResidentTimers {
     private readonly prefix: string,
     /** Bucket width in ms (a positive integer). */
     private readonly width: number,
-  ) {}
+  ) {
+    this.buckets = new BucketChunks<ResidentTimer>(store, `${prefix}t/`);
+  }
 
   /** Registers a timer of `kind` at `time` on session `sid` of key `keyText`. */
   push(time: number, kind: number, keyText: string, sid: number): void {
     const timer: ResidentTimer = [time, kind, keyText, sid, this.seq++];
-    const bucket = this.bucketOf(time);
+    const bucket = bucketOf(time, this.width);
     if (bucket < this.loadedBelow) {
       this.near.push(time, kind, timer);
       return;
@@ -85,55 +85,31 @@ export class ResidentTimers {
       return;
     }
     this.appends.set(bucket, [timer]);
-    if (!this.chunks.has(bucket)) {
-      this.chunks.set(bucket, 0);
-      this.stored.push(bucket * this.width, 0, bucket);
-    }
+    this.buckets.reserve(bucket);
   }
 
   /** Appends the timers registered since the last flush to their buckets' chunks in the store. */
   flush(): void {
-    const store = this.store;
-    for (const [bucket, timers] of this.appends) {
-      let chunks = this.chunks.get(bucket)!;
-      let next = 0;
-      if (chunks > 0) {
-        const last = this.chunkKey(bucket, chunks - 1);
-        const stored = store.get(last) as ResidentTimer[];
-        if (stored.length < CHUNK) {
-          next = Math.min(timers.length, CHUNK - stored.length);
-          for (let i = 0; i < next; i++) stored.push(timers[i]);
-          store.put(last, stored);
-        }
-      }
-      for (; next < timers.length; next += CHUNK) store.put(this.chunkKey(bucket, chunks++), timers.slice(next, next + CHUNK));
-      this.chunks.set(bucket, chunks);
-    }
+    for (const [bucket, timers] of this.appends) this.buckets.append(bucket, timers);
     this.appends.clear();
   }
 
   /** The next timer due at `watermark`, removed; `undefined` when none is. */
   nextDue(watermark: number): ResidentTimer | undefined {
     for (;;) {
-      const start = this.stored.peekTime();
+      const first = this.buckets.first();
+      const start = first * this.width;
       // A bucket's timers are at or after its start, so it is read before any later timer runs.
-      if (this.stored.size > 0 && start <= watermark && start <= this.near.peekTime()) this.load(this.stored.pop()!.ref);
+      if (first !== Infinity && start <= watermark && start <= this.near.peekTime()) this.load();
       else return this.near.size > 0 && this.near.peekTime() <= watermark ? this.near.pop()!.ref : undefined;
     }
   }
 
-  /** Reads a stored bucket into the in-memory heap, in registration order, and deletes it. */
-  private load(bucket: number): void {
-    const chunks = this.chunks.get(bucket)!;
-    this.chunks.delete(bucket);
+  /** Reads the lowest stored bucket into the in-memory heap, in registration order, and deletes it. */
+  private load(): void {
+    const { bucket, entries } = this.buckets.takeFirst();
     this.loadedBelow = bucket + 1;
-    for (let c = 0; c < chunks; c++) {
-      const key = this.chunkKey(bucket, c);
-      const timers = this.store.get(key) as ResidentTimer[] | undefined;
-      if (timers === undefined) throw new StateError('STATE_CORRUPT', `window: timer chunk ${JSON.stringify(key)} is missing`);
-      for (const timer of timers) this.near.push(timer[0], timer[1], timer);
-      this.store.delete(key);
-    }
+    for (const timer of entries) this.near.push(timer[0], timer[1], timer);
     const appends = this.appends.get(bucket);
     if (appends === undefined) return;
     this.appends.delete(bucket);
@@ -146,21 +122,18 @@ export class ResidentTimers {
     const near: ResidentTimer[] = [];
     this.near.forEachRef((timer) => near.push(timer));
     near.sort((a, b) => a[4] - b[4]);
-    const chunks = Math.ceil(near.length / CHUNK);
-    for (let c = 0; c < chunks; c++) this.store.put(this.nearKey(c), near.slice(c * CHUNK, (c + 1) * CHUNK));
+    const chunks = Math.ceil(near.length / NEAR_CHUNK);
+    for (let c = 0; c < chunks; c++) this.store.put(this.nearKey(c), near.slice(c * NEAR_CHUNK, (c + 1) * NEAR_CHUNK));
     for (let c = chunks; c < this.nearChunks; c++) this.store.delete(this.nearKey(c));
     this.nearChunks = chunks;
-    return { seq: this.seq, buckets: [...this.chunks], loadedBelow: this.loadedBelow, near: chunks };
+    return { seq: this.seq, buckets: this.buckets.counts(), loadedBelow: this.loadedBelow, near: chunks };
   }
 
   /** Restores the timers {@link ResidentTimers.save} described (before any is registered). */
   restore(meta: ResidentTimersMeta): void {
     this.seq = meta.seq;
     this.loadedBelow = meta.loadedBelow;
-    for (const [bucket, chunks] of meta.buckets) {
-      this.chunks.set(bucket, chunks);
-      this.stored.push(bucket * this.width, 0, bucket);
-    }
+    this.buckets = new BucketChunks<ResidentTimer>(this.store, `${this.prefix}t/`, meta.buckets);
     this.nearChunks = meta.near;
     // Saved in registration order: pushing them in that order keeps ties in it.
     for (let c = 0; c < meta.near; c++) {
@@ -168,16 +141,6 @@ export class ResidentTimers {
       if (timers === undefined) throw new StateError('STATE_CORRUPT', `window: timer chunk ${JSON.stringify(this.nearKey(c))} is missing`);
       for (const timer of timers) this.near.push(timer[0], timer[1], timer);
     }
-  }
-
-  private bucketOf(time: number): number {
-    const bucket = Math.floor(time / this.width);
-    // Near 2^53 the division may round up to the next integer.
-    return bucket * this.width > time ? bucket - 1 : bucket;
-  }
-
-  private chunkKey(bucket: number, chunk: number): string {
-    return `${this.prefix}t/${bucket}/${chunk}`;
   }
 
   private nearKey(chunk: number): string {

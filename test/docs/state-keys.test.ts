@@ -130,29 +130,11 @@ async function writtenKeys(): Promise<Set<string>> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  // A process function with every kind of state, both kinds of timer (pending at the checkpoints) and a TTL.
-  await from(fromArray(events, { batchSize: 4 }))
-    .withTimestamps((e) => e.at)
-    .keyBy((e) => e.user)
-    .process(
-      {
-        state: { n: valueState<number>(), ids: mapState<string, number>(), recent: listState<string>() },
-        onRecord(e, ctx) {
-          ctx.state.n.set((ctx.state.n.get() ?? 0) + 1);
-          ctx.state.ids.set(e.id, e.at);
-          ctx.state.recent.add(e.id);
-          ctx.timers.atEventTime(e.at + 100_000);
-          ctx.timers.atProcessingTime(ctx.timers.currentProcessingTime() + 3_600_000);
-        },
-      },
-      { ttl: '1h' },
-    )
-    .collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
-  // The same process function with its state on disk (levelState(dir, { memory })), and a timer
-  // due within the watermark's bucket, so read buckets are checkpointed too.
-  const dir = mkdtempSync(join(tmpdir(), 'streamkit-doc-keys-'));
-  try {
-    await from(fromArray(events, { batchSize: 4 }))
+  // A process function with every kind of state, a TTL and timers pending at the checkpoints: in the
+  // heap with both kinds of timer; on disk (levelState(dir, { memory })) with a second event-time
+  // timer due within the watermark's bucket, so read buckets are checkpointed too.
+  const counting = (resident: boolean) =>
+    from(fromArray(events, { batchSize: 4 }))
       .withTimestamps((e) => e.at)
       .keyBy((e) => e.user)
       .process(
@@ -163,12 +145,16 @@ async function writtenKeys(): Promise<Set<string>> {
             ctx.state.ids.set(e.id, e.at);
             ctx.state.recent.add(e.id);
             ctx.timers.atEventTime(e.at + 100_000);
-            ctx.timers.atEventTime(e.at + 2_500);
+            if (resident) ctx.timers.atEventTime(e.at + 2_500);
+            else ctx.timers.atProcessingTime(ctx.timers.currentProcessingTime() + 3_600_000);
           },
         },
         { ttl: '1h' },
-      )
-      .collect({ state: recordingLevelState(keys, dir), checkpointEvery: { records: 8 } });
+      );
+  await counting(false).collect({ state: keyRecorder(keys), checkpointEvery: { records: 8 } });
+  const dir = mkdtempSync(join(tmpdir(), 'streamkit-doc-keys-'));
+  try {
+    await counting(true).collect({ state: recordingLevelState(keys, dir), checkpointEvery: { records: 8 } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

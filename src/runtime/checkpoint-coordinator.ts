@@ -43,6 +43,8 @@ export class CheckpointCoordinator {
   private requested = false;
   /** The first checkpoint of a run writes every operator's whole state; later ones only changes. */
   private full = true;
+  /** The last checkpoint taken, until it is recorded. */
+  private last: Checkpoint | undefined;
 
   constructor(
     private readonly policy: CheckpointPolicy | undefined,
@@ -92,6 +94,7 @@ export class CheckpointCoordinator {
   snapshot(): Checkpoint | undefined {
     if (!this.policy) return undefined;
     const checkpoint = Checkpoint.snapshot(++this.lastId, this.scope, this.full, this.now);
+    this.last = checkpoint;
     this.full = false;
     this.requested = false;
     this.lastAt = checkpoint.startedAt;
@@ -108,9 +111,27 @@ export class CheckpointCoordinator {
     await completed;
   }
 
-  /** Takes a checkpoint if one is due (or `force`); with `untilComplete`, waits until it is recorded. */
+  /**
+   * Takes a checkpoint if one is due (or `force`); with `untilComplete`, waits until it is recorded.
+   * A checkpoint asked for (state on disk whose changes filled their share of the memory budget, a
+   * Kafka source losing partitions) first waits until the one before it is recorded: the changes
+   * of state on disk stay in memory until their checkpoint is written, and when writes fall behind
+   * (LevelDB compacting a large store on a busy machine) checkpoint after checkpoint would pile
+   * them up. Waiting holds the job back instead, as backpressure from the disk.
+   */
   async checkpointIfDue(force: boolean, untilComplete = false): Promise<void> {
     if (!this.policy || !(force || this.due())) return;
+    if (this.requested && !force) {
+      await this.lastRecorded();
+      if (this.failure.failed) return;
+    }
     await this.send(this.snapshot()!, untilComplete);
+  }
+
+  /** Resolves once the last checkpoint taken is recorded (or the job failed). */
+  private async lastRecorded(): Promise<void> {
+    const last = this.last;
+    if (last === undefined || last.status === 'completed' || last.status === 'failed') return;
+    await last.whenComplete(this.failure).catch(() => undefined);
   }
 }

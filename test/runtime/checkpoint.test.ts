@@ -246,7 +246,7 @@ describe('a checkpoint, step by step', () => {
 
 describe('the checkpoint coordinator', () => {
   it('takes a checkpoint every n records, numbers them on from the restored one, and writes the whole state only first', async () => {
-    const { graph, source, failure } = setup();
+    const { graph, source, failure, targets } = setup();
     const sent: Checkpoint[] = [];
     const coordinator = new CheckpointCoordinator(
       { records: 10 },
@@ -263,11 +263,16 @@ describe('the checkpoint coordinator', () => {
     await coordinator.checkpointIfDue(false);
     coordinator.recordsRead(3);
     coordinator.request();
-    await coordinator.checkpointIfDue(false);
+    // One asked for (memory pressure) waits until the one before it is recorded.
+    const asked = coordinator.checkpointIfDue(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent.map((c) => c.id)).toEqual([8]);
+    await sent[0].complete(targets);
+    await asked;
     await coordinator.checkpointIfDue(true);
     expect(sent.map((c) => c.id)).toEqual([8, 9, 10]);
     expect(sent.map((c) => c.data.operators.get('counter#0')!.full)).toEqual([true, false, false]);
-    expect(sent.every((c) => c.status === 'barrier-sent')).toBe(true);
+    expect(sent.map((c) => c.status)).toEqual(['completed', 'barrier-sent', 'barrier-sent']);
   });
 
   it('takes none without a policy (no state configured)', async () => {

@@ -7,8 +7,8 @@ import type { MetricSample, Metrics } from '../core/metrics.js';
  * its changes: their encoded copy, LevelDB's write batch, and the memtable LevelDB fills in one of
  * libuv's threads, whose malloc arena keeps that memory for the thread's next write. At half the
  * budget (64 MB) that came to about 13 MB per arena in four arenas; at a quarter, peak RSS was 30
- * to 45 MB lower for sessions over 200k keys and dedup over 2M ids, for about 8 % more CPU (more,
- * smaller checkpoints).
+ * to 45 MB lower for sessions over 200k keys and dedup over 2M ids, for 2–3 % more CPU on average
+ * (more, smaller checkpoints; the runs varied by ±15 % on a shared machine).
  */
 export const PRESSURE_SHARE = 1 / 4;
 

@@ -318,7 +318,7 @@ export const METRICS = Object.freeze({
     name: 'state_pressure_checkpoints',
     kind: 'counter',
     unit: 'checkpoints',
-    help: 'Checkpoints taken early because resident state changes filled half the memory budget',
+    help: 'Checkpoints taken early because resident state changes filled a quarter of the memory budget',
     labels: [],
   }),
   backpressure: metric({

@@ -6,7 +6,7 @@ import type { StateWriter } from './state-writer.js';
  * Reads and writes are synchronous (a cache miss reads LevelDB synchronously), so an operator
  * processes a batch as it does with heap state. Changes stay in memory until the next checkpoint
  * writes them, with the source positions, in one atomic LevelDB batch; the runtime takes a
- * checkpoint early when they fill half the budget. Nothing is loaded on restore: the first read
+ * checkpoint early when they fill a quarter of the budget. Nothing is loaded on restore: the first read
  * of a key loads it.
  *
  * Values are plain structured-cloneable data. A value read with `get` belongs to the store: an

@@ -108,7 +108,7 @@ describe('kafkaChangelog with a memory budget (resident state in local stores)',
       }
       const summary = await run;
       expect(summary.stopped).toBe(!last);
-      // The state was on disk: reads went to the local stores, and changes filling half the budget asked for checkpoints.
+      // The state was on disk: reads went to the local stores, and changes filling a quarter of the budget asked for checkpoints.
       expect(run.metrics.total('state_cache_misses')).toBeGreaterThan(0);
       expect(run.metrics.total('state_pressure_checkpoints')).toBeGreaterThan(0);
       outputs.push(out.items);

@@ -71,7 +71,7 @@ describe('a job with resident state (levelState(dir, { memory }))', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('gives the results of heap state, checkpointing early when changes fill half the budget', async () => {
+  it('gives the results of heap state, checkpointing early when changes fill a quarter of the budget', async () => {
     const keys = Array.from({ length: 3_000 }, (_, i) => `key-${(i * 7919) % 1_000}`);
     const heap = toArray<string>();
     await counted(keys).to(heap).run();

@@ -126,16 +126,17 @@ describe('resident state in levelState(dir, { memory })', () => {
     }
   });
 
-  it('asks for a checkpoint when changes fill half the budget', async () => {
+  it('asks for a checkpoint when changes fill a quarter of the budget', async () => {
     const backend = levelState(join(root, 'pressure'), { memory: '16KB' });
     await backend.open();
     let requests = 0;
     backend.attach({ requestCheckpoint: () => requests++, metrics: new Metrics() });
     const store = backend.residentState(UID)!;
     try {
-      for (let i = 0; i < 40; i++) store.put(`k/${i}`, i);
+      // About 160 estimated bytes each: 20 fill 3.2 KB of the 4 KB that make a quarter of 16 KB.
+      for (let i = 0; i < 20; i++) store.put(`k/${i}`, i);
       expect(requests).toBe(0);
-      for (let i = 40; i < 400; i++) store.put(`k/${i}`, i);
+      for (let i = 20; i < 400; i++) store.put(`k/${i}`, i);
       expect(requests).toBe(1);
       await checkpoint(backend, store, 1);
       for (let i = 400; i < 800; i++) store.put(`k/${i}`, i);

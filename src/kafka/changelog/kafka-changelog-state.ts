@@ -174,7 +174,7 @@ export class KafkaChangelogState implements TaskStateBackend {
     return local.residentState(uid, this.memory);
   }
 
-  /** Joins the running job: resident changes filling half the budget ask it for a checkpoint; metrics go to its registry. */
+  /** Joins the running job: resident changes filling a quarter of the budget ask it for a checkpoint; metrics go to its registry. */
   attach(job: { requestCheckpoint: () => void; metrics: Metrics }): void {
     this.memory?.attach(job.requestCheckpoint, job.metrics);
     this.diskGauge = this.memory ? job.metrics.gauge(METRICS.stateDiskBytes) : undefined;

@@ -307,6 +307,13 @@ export const METRICS = Object.freeze({
     help: 'Estimated bytes of resident state changes not yet written by a checkpoint',
     labels: [],
   }),
+  stateMemoryLimit: metric({
+    name: 'state_memory_limit_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    help: 'The memory budget of resident state in effect: the configured one, lowered while live objects fill more than 55 % of the heap limit',
+    labels: [],
+  }),
   stateDiskBytes: metric({
     name: 'state_disk_bytes',
     kind: 'gauge',

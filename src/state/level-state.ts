@@ -296,6 +296,7 @@ export class LevelStateBackend implements StateBackend {
   }
 
   async close(): Promise<void> {
+    this.memory?.detach();
     const db = this.db;
     this.db = undefined;
     if (db) await db.close();

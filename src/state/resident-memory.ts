@@ -1,5 +1,6 @@
 import { METRICS } from '../core/metric-catalogue.js';
 import type { MetricSample, Metrics } from '../core/metrics.js';
+import { fullCollections, type HeapWatch } from './heap-watch.js';
 
 /**
  * The share of the budget that changes since the last snapshot may fill before a checkpoint is
@@ -11,6 +12,17 @@ import type { MetricSample, Metrics } from '../core/metrics.js';
  * (more, smaller checkpoints; the runs varied by ±15 % on a shared machine).
  */
 export const PRESSURE_SHARE = 1 / 4;
+
+/**
+ * Shares of the heap limit, live after a full collection, above which the budget in effect is
+ * lowered and below which it grows back to the configured one. The budget counts estimates of what
+ * the state holds; the heap also holds the batches in flight, other operators' heap state and
+ * garbage, and a job whose estimates are low or whose heap is tight would otherwise run out of it.
+ */
+export const HEAP_HIGH = 0.55;
+export const HEAP_LOW = 0.4;
+/** The budget in effect never drops below this share of the configured one. */
+const SMALLEST_SHARE = 1 / 8;
 
 /** What an entry holds for a key deleted: by a change not yet written, or by the last checkpoint written. */
 export const ABSENT: unique symbol = Symbol('absent');
@@ -48,6 +60,8 @@ export type CleanEntries = Map<string, ResidentEntry>;
 export interface ResidentStats {
   /** The memory budget in bytes. */
   budget: number;
+  /** The budget in effect: the configured one, lowered while the heap is nearly full. */
+  budgetInEffect: number;
   /** Clean entries cached, and their estimated bytes. */
   cachedEntries: number;
   cachedBytes: number;
@@ -100,8 +114,21 @@ export class ResidentMemory {
   private pressureCheckpoints: MetricSample = sample('counter');
   private cachedGauge: MetricSample = sample('gauge');
   private pendingGauge: MetricSample = sample('gauge');
+  private limitGauge: MetricSample = sample('gauge');
+  /** The budget in effect (see {@link HEAP_HIGH}). */
+  private limit: number;
+  private unwatch: (() => void) | undefined;
 
-  constructor(readonly budget: number) {}
+  /**
+   * @param budget the configured budget in bytes.
+   * @param heap what tells how full the heap is once a job runs (tests give their own).
+   */
+  constructor(
+    readonly budget: number,
+    private readonly heap: HeapWatch = fullCollections,
+  ) {
+    this.limit = budget;
+  }
 
   /**
    * Joins a running job: `requestCheckpoint` is called when changes fill a quarter of the budget, and the
@@ -119,6 +146,29 @@ export class ResidentMemory {
     this.pressureCheckpoints = take(this.pressureCheckpoints, metrics.counter(METRICS.statePressureCheckpoints));
     this.cachedGauge = metrics.gauge(METRICS.stateCacheBytes);
     this.pendingGauge = metrics.gauge(METRICS.statePendingBytes);
+    this.limitGauge = metrics.gauge(METRICS.stateMemoryLimit);
+    this.unwatch?.();
+    this.unwatch = this.heap((share) => this.heapIs(share));
+    this.publish();
+  }
+
+  /** Leaves the job: stops watching the heap. */
+  detach(): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
+
+  /**
+   * After a full collection: while live objects fill more than {@link HEAP_HIGH} of the heap
+   * limit, the budget in effect shrinks (clean entries are evicted, changes are checkpointed
+   * sooner); once they fill less than {@link HEAP_LOW}, it grows back towards the configured one.
+   */
+  heapIs(liveShare: number): void {
+    if (liveShare > HEAP_HIGH) this.limit = Math.max(this.budget * SMALLEST_SHARE, Math.floor(this.limit * 0.7));
+    else if (liveShare < HEAP_LOW) this.limit = Math.min(this.budget, Math.ceil(this.limit * 1.1));
+    else return;
+    this.evict();
+    this.changed(0);
     this.publish();
   }
 
@@ -158,7 +208,7 @@ export class ResidentMemory {
   /** Accounts `bytes` more (or fewer, when negative) of changes since the last snapshot. */
   changed(bytes: number): void {
     this.dirtyBytes += bytes;
-    if (!this.pressured && this.dirtyBytes > this.budget * PRESSURE_SHARE && this.pressure) {
+    if (!this.pressured && this.dirtyBytes > this.limit * PRESSURE_SHARE && this.pressure) {
       this.pressured = true;
       this.pressureCheckpoints.value++;
       this.pressure();
@@ -171,7 +221,7 @@ export class ResidentMemory {
   snapshotted(bytes: number): void {
     this.dirtyBytes -= bytes;
     this.flightBytes += bytes;
-    if (this.dirtyBytes <= this.budget * PRESSURE_SHARE) this.pressured = false;
+    if (this.dirtyBytes <= this.limit * PRESSURE_SHARE) this.pressured = false;
     this.publish();
   }
 
@@ -185,6 +235,7 @@ export class ResidentMemory {
   stats(): ResidentStats {
     return {
       budget: this.budget,
+      budgetInEffect: this.limit,
       cachedEntries: this.cleanEntries,
       cachedBytes: this.cleanBytes,
       pendingBytes: this.dirtyBytes + this.flightBytes,
@@ -199,11 +250,12 @@ export class ResidentMemory {
   publish(): void {
     this.cachedGauge.value = this.cleanBytes;
     this.pendingGauge.value = this.dirtyBytes + this.flightBytes;
+    this.limitGauge.value = this.limit;
   }
 
   /** Evicts clean entries, oldest first but passing over hot ones once, until everything fits the budget. */
   private evict(): void {
-    const limit = this.budget - this.dirtyBytes - this.flightBytes;
+    const limit = this.limit - this.dirtyBytes - this.flightBytes;
     while (this.cleanBytes > limit && this.oldest !== undefined) {
       const entry = this.oldest;
       if (entry.hot) {

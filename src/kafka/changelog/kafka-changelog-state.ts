@@ -310,6 +310,7 @@ export class KafkaChangelogState implements TaskStateBackend {
   }
 
   close(): Promise<void> {
+    this.memory?.detach();
     return this.serially(async () => {
       for (const owned of this.owned.values()) await owned.producer.disconnect().catch(() => undefined);
       this.owned.clear();

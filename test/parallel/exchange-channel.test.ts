@@ -3,7 +3,7 @@
  *
  * How the worker runs TypeScript under vitest 4 on Node 20: vitest's transform does not reach worker
  * threads, and `execArgv: ['--import', 'tsx']` does not reach a worker's entry module either (it
- * fails with "Unknown file extension .ts"). So the worker starts fixtures/ts-worker.mjs, which
+ * fails with "Unknown file extension .ts"). So the worker starts scripts/ts-worker.mjs, which
  * registers tsx's loader (`tsx/esm/api`) in the thread and then imports the .ts script named in
  * `workerData.script`.
  */
@@ -19,7 +19,7 @@ import { UnsupportedExchangeValueError } from '../../src/parallel/exchange-value
 import { failOnWorkerFailure } from '../../src/parallel/worker-failure.js';
 import { MessageChannel } from 'node:worker_threads';
 
-const TS_WORKER = new URL('./fixtures/ts-worker.mjs', import.meta.url);
+const TS_WORKER = new URL('../../scripts/ts-worker.mjs', import.meta.url);
 const RELAY = new URL('./fixtures/relay-worker.ts', import.meta.url).href;
 
 interface Relay {

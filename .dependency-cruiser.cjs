@@ -10,6 +10,8 @@
  *   observability
  *                                         secret looks like, is a leaf each of them may use)
  *   sources, sinks, kafka                 integrations; may use the engine's parts
+ *   parallel                              key groups and the exchange between worker threads; imports
+ *                                         core and windowing/murmur3.ts, nothing further out
  *   runtime                               runs a plan: the run loop, operator graph, checkpoints
  *   pipeline                              the typed Stream builder users call
  *   index.ts, testing                     the public entry points
@@ -68,6 +70,13 @@ module.exports = {
       INTEGRATIONS,
       '(runtime|pipeline|testing)',
     ),
+    {
+      name: 'parallel-below-runtime',
+      comment: 'parallel holds the parts parallel runs are built on: it imports core and the murmur3 hash only.',
+      severity: 'error',
+      from: { path: '^src/parallel/' },
+      to: { path: '^src/', pathNot: ['^src/core/', '^src/parallel/', '^src/windowing/murmur3\\.ts$'] },
+    },
     forbid(
       'runtime-below-pipeline',
       'the runtime runs plans; it never imports the builder that makes them.',

@@ -1,5 +1,5 @@
 // Generates docs/benchmarks.md and docs/benchmarks.svg from bench/results/latest.json (and the
-// microbenchmarks from bench/results/micro-latest.json when present): `npm run bench:report`.
+// microbenchmarks from bench/results/micro-latest.json and exchange-latest.json when present): `npm run bench:report`.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Results, RunRecord, RunSample } from './e2e.js';
@@ -8,6 +8,7 @@ import { JOB_SPECS, type JobName } from './e2e/jobs.js';
 import type { ProfileEntry } from './e2e/profile.js';
 import { median } from './e2e/stats.js';
 import { chartSvg } from './report/chart.js';
+import { exchangeSection, type ExchangeResults } from './report/exchange-section.js';
 import { compact, duration, int, megabytes, rate, ratio } from './report/units.js';
 import { STATE_SCALE_METHOD } from './state-scale/markdown.js';
 
@@ -592,6 +593,12 @@ function microSection(): string[] {
   ];
 }
 
+/** The hand-off between threads, when bench/exchange.bench.ts has run. */
+function exchangeResultsSection(): string[] {
+  const file = join(ROOT, 'bench', 'results', 'exchange-latest.json');
+  return existsSync(file) ? exchangeSection(JSON.parse(readFileSync(file, 'utf8')) as ExchangeResults) : [];
+}
+
 function profileSection(): string[] {
   const file = join(ROOT, 'bench', 'results', 'profile-latest.json');
   if (!existsSync(file)) return [];
@@ -721,6 +728,7 @@ function main(): void {
     '',
     ...perRunTable(page),
     ...microSection(),
+    ...exchangeResultsSection(),
     ...profileSection(),
     ...startupAndMemorySection(),
     ...stateScaleSection(),

@@ -1,0 +1,16 @@
+export { openExchange } from './exchange-channel.js';
+export { ExchangeError, type ExchangeFailure } from './exchange-error.js';
+export type { BarrierFrame, EndFrame, ExchangeFrame, IdleFrame, RecordsFrame, WatermarkFrame } from './exchange-frame.js';
+export { ExchangeReceiver } from './exchange-receiver.js';
+export { ExchangeSender, type ExchangeSenderOptions, type SendableFrame } from './exchange-sender.js';
+export { MAX_EXCHANGE_DEPTH, UnsupportedExchangeValueError, checkExchangeValues } from './exchange-values.js';
+export {
+  DEFAULT_MAX_PARALLELISM,
+  MAX_KEY_GROUPS,
+  hashKeyText,
+  keyGroupOf,
+  keyGroupRange,
+  workerForKeyGroup,
+  type KeyGroupRange,
+} from './key-groups.js';
+export { failOnWorkerFailure, type FailableEndpoint } from './worker-failure.js';

@@ -107,9 +107,21 @@ type Outcome =
 
 const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|OutOfMemoryError|Java heap space|Cannot allocate memory/;
 
+/** How often a running process's progress is shown. */
+const PROGRESS_INTERVAL_MS = 30_000;
+
 async function attempt(config: Config, command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Outcome> {
+  // The child writes `records read: N` as it goes: shown every half minute, so a long run shows it is moving.
+  let shownAt = performance.now();
+  const label = `${args[args.indexOf('--job') + 1] ?? command}`;
+  const onStderr = (text: string) => {
+    const read = /records read: (\d+)\n(?![\s\S]*records read: )/.exec(text);
+    if (read === null || performance.now() - shownAt < PROGRESS_INTERVAL_MS) return;
+    shownAt = performance.now();
+    progress(`  ${label}: ${Number(read[1]).toLocaleString('en-US')} records read`);
+  };
   try {
-    return { ok: true, o: await runBenchProcess(command, args, config.timeoutMs, env) };
+    return { ok: true, o: await runBenchProcess(command, args, config.timeoutMs, env, onStderr) };
   } catch (e) {
     if (!(e instanceof BenchProcessFailed)) throw e;
     const lines = e.stderrTail.trim().split('\n');

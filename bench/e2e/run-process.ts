@@ -64,6 +64,7 @@ export class BenchProcessFailed extends Error {
  * @param args - its arguments.
  * @param timeoutMs - kills the process after this long.
  * @param env - its environment (default: this process's).
+ * @param onStderr - hears what the process writes on stderr as it comes (progress lines).
  * @returns the parsed result line, peak RSS, CPU seconds, outer wall time and how busy the machine was.
  * @example const { result } = await runBenchProcess('node', ['bench/ceiling.ts', '--mode', 'parse', '--input', f], 600_000);
  */
@@ -72,6 +73,7 @@ export async function runBenchProcess(
   args: string[],
   timeoutMs: number,
   env?: NodeJS.ProcessEnv,
+  onStderr?: (text: string) => void,
 ): Promise<ProcessOutcome> {
   const tmp = mkdtempSync(join(tmpdir(), 'streamkit-bench-'));
   const rssFile = join(tmp, 'rss');
@@ -86,7 +88,9 @@ export async function runBenchProcess(
   let polledKb = 0;
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString('utf8');
+    const text = d.toString('utf8');
+    onStderr?.(text);
+    stderr += text;
     if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
   });
   const poll = useTime

@@ -87,6 +87,11 @@ export class ResidentAlignedWindows extends AlignedWindows implements ResidentWi
   }
 
   private touch(ws: WindowState): void {
+    const c = this.c;
+    // A window the running watermark also expires is deleted as a range before anyone reads its
+    // states again (nothing is pending at expiry): writing back what its on-time pane changed
+    // would only pile up one change per key until the watermark is done.
+    if (c.trigger.expiresEmpty && ws.end - 1 + c.lateness <= c.watermark) return;
     this.working.get(ws.stateKey!)!.dirty = true;
   }
 

@@ -113,8 +113,13 @@ export class SourceLoop {
         if (tasks) tasks.push(polled.batch);
         else graph.push(polled.batch);
       }
-      tick();
+      // Processing-time work once the batch's watermarks are worked through: a tick while one is
+      // stopped would only wait behind it, and anything waiting keeps checkpoints out of its steps.
       await this.drainAll(true);
+      if (!this.running().some((g) => g.hasPendingWatermark())) {
+        tick();
+        await this.drainAll(true);
+      }
       if (failure.failed) break;
       this.inFlight.value = channel.inFlightRecords;
       this.backpressure.value = channel.backpressuredMs / 1000;

@@ -35,6 +35,7 @@ import { avg, combineAggregators, count, sum } from '../src/windowing/aggregator
 import { tumbling } from '../src/windowing/tumbling.js';
 import { windowOperator } from '../src/windowing/window-operator.js';
 import { sharedRing, SharedRingSender, TransferredV8Sender, type CandidateSender } from './exchange/candidate-transports.js';
+import type { ExchangeRow } from './report/exchange-section.js';
 
 const RECORDS_PER_OP = 16_384;
 const BATCH_SIZES = [64, 512, 4096];
@@ -45,21 +46,7 @@ let stopping = false;
 const RECEIVER = new URL('./exchange/receiver-worker.ts', import.meta.url).href;
 
 /** One row of the printed table and of exchange-latest.json. */
-interface Row {
-  name: string;
-  transport?: string;
-  batchSize?: number;
-  medianMs: number;
-  rmePercent: number;
-  samples: number;
-  recordsPerOp: number;
-  /** Median wall time of an operation divided by its records. */
-  nsPerRecord: number;
-  /** Busy (event-loop active) time of the sending thread per record (transports only). */
-  senderBusyNsPerRecord?: number;
-  /** Busy (event-loop active) time of the receiving thread per record (transports only). */
-  receiverBusyNsPerRecord?: number;
-}
+type Row = ExchangeRow;
 
 // Inputs: the example generator's trips, as Bronze and as Silver rows.
 const rawTrips: RawTrip[] = [...generateTrips({ events: RECORDS_PER_OP + 4096, seed: 1 })].flatMap((line) => {

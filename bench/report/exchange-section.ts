@@ -10,8 +10,11 @@ export interface ExchangeRow {
   rmePercent: number;
   samples: number;
   recordsPerOp: number;
+  /** Median wall time of an operation divided by its records. */
   nsPerRecord: number;
+  /** Busy (event-loop active) time of the sending thread per record (transports only). */
   senderBusyNsPerRecord?: number;
+  /** Busy (event-loop active) time of the receiving thread per record (transports only). */
   receiverBusyNsPerRecord?: number;
 }
 

@@ -207,6 +207,29 @@ describe('a watermark worked through in steps', () => {
   });
 });
 
+/**
+ * Sessions of 10 s over `events`, into `sink`, raising `stop` (when given) once the first results
+ * are written: a stop asked for in the middle of the first watermark that fires sessions.
+ */
+function sessionsStoppingAtFirstResults(
+  events: Array<{ key: number; at: number }>,
+  sink: Sink<WindowResult<number, number>>,
+  stop?: AbortController,
+) {
+  return from(fromArray(events, { batchSize: 100 }))
+    .withTimestamps((e) => e.at, boundedOutOfOrderness(0))
+    .keyBy((e) => e.key)
+    .window(session(10_000))
+    .aggregate(count())
+    .to({
+      name: 'stops-at-first-results',
+      write: async (items: WindowResult<number, number>[]) => {
+        await sink.write(items);
+        stop?.abort();
+      },
+    });
+}
+
 /** Events of `keys` keys, each key once, all in one session gap: every session fires at the end of the input. */
 function oneEventPerKey(keys: number, from = 0): Array<{ key: number; at: number }> {
   return Array.from({ length: keys }, (_, i) => ({ key: from + i, at: from + (i % 1000) }));
@@ -290,20 +313,9 @@ describe('changes of state on disk while a large watermark is worked through', (
 describe('checkpoints and stops while a large watermark is worked through', () => {
   /** 3,000 keys' sessions, then a batch that makes the watermark jump and fire them all, then another. */
   const EVENTS = [...oneEventPerKey(3000), ...oneEventPerKey(100, 1_000_000), ...oneEventPerKey(100, 2_000_000)];
+  // The first results come from the jump's first step: the stop is asked for in the middle of it.
   const job = (stop: AbortController | undefined, sink: Sink<WindowResult<number, number>>) =>
-    from(fromArray(EVENTS, { batchSize: 100 }))
-      .withTimestamps((e) => e.at, boundedOutOfOrderness(0))
-      .keyBy((e) => e.key)
-      .window(session(10_000))
-      .aggregate(count())
-      .to({
-        name: 'stops-at-first-results',
-        write: async (items) => {
-          await sink.write(items);
-          // The first results come from the jump's first step: the stop is asked for in the middle of it.
-          stop?.abort();
-        },
-      });
+    sessionsStoppingAtFirstResults(EVENTS, sink, stop);
   const line = (r: WindowResult<number, number>) => `${r.id} ${r.key} ${r.window.start} ${r.value}`;
 
   for (const memory of [undefined, 1024] as const) {
@@ -419,19 +431,7 @@ describe('checkpoints between the steps of a watermark over windows on disk', ()
 
   it('hold a stop asked for in the middle of the last watermark: the run ends stopped, and the next one finishes the windows it had not fired', async () => {
     setWatermarkStepSize(50);
-    const sessions = (sink: Sink<Result>, stop?: AbortController) =>
-      from(fromArray(oneEventPerKey(3000), { batchSize: 100 }))
-        .withTimestamps((e) => e.at, boundedOutOfOrderness(0))
-        .keyBy((e) => e.key)
-        .window(session(10_000))
-        .aggregate(count())
-        .to({
-          name: 'stops-at-first-results',
-          write: async (items: Result[]) => {
-            await sink.write(items);
-            stop?.abort();
-          },
-        });
+    const sessions = (sink: Sink<Result>, stop?: AbortController) => sessionsStoppingAtFirstResults(oneEventPerKey(3000), sink, stop);
     const whole = toArray<Result>();
     await sessions(whole).run();
     const dir = nextDir();

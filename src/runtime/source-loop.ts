@@ -186,9 +186,10 @@ export class SourceLoop {
         await drainToSinks(g, channel, batchSize);
         if (!g.hasPendingWatermark() || failure.failed) continue;
         // Everything produced so far is drained: a snapshot now is at a step boundary.
-        if (!tasks && checkpoints.due() && g.canSnapshot()) await checkpoints.checkpointIfDue(false);
+        const checkpointable = !tasks && g.canSnapshot();
+        if (checkpointable && checkpoints.due()) await checkpoints.checkpointIfDue(false);
         if (failure.failed) continue;
-        if (stoppable && this.ctx.stop.aborted && !tasks && checkpoints.keepsCheckpoints && g.canSnapshot()) {
+        if (checkpointable && stoppable && this.ctx.stop.aborted && checkpoints.keepsCheckpoints) {
           this.waiting = waiting;
           return;
         }

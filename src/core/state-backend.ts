@@ -37,6 +37,12 @@ export interface CheckpointData {
   sourcePosition: SourcePosition;
   /** Changes per operator uid (see `OperatorContext.uid`). */
   operators: Map<string, OperatorStateChanges>;
+  /**
+   * True when an operator was in the middle of a watermark (between two of its steps): its restore
+   * finishes that watermark first. A backend records it so that a reader that cannot finish it
+   * refuses the checkpoint.
+   */
+  unfinishedWatermark?: boolean;
 }
 
 /** The last complete checkpoint, as loaded at start. */

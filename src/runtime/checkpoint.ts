@@ -92,6 +92,7 @@ export class Checkpoint {
       id,
       sourcePosition: scope.source.position(),
       operators: scope.tasks ? new Map() : scope.graph.snapshot(full),
+      ...(scope.graph.hasPendingWatermark() ? { unfinishedWatermark: true } : {}),
     };
     const tasks = scope.tasks?.snapshot();
     return new Checkpoint(data, tasks, now());

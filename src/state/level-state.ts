@@ -28,6 +28,7 @@ import {
   type OperatorMeta,
   prefixEnd,
   STATE_FORMAT_VERSION,
+  stateFormatOf,
   STATE_MAGIC,
   statePrefix,
 } from './state-key.js';
@@ -258,7 +259,12 @@ export class LevelStateBackend implements StateBackend {
       }
       const meta: CheckpointMeta = { checkpointId: checkpoint.id, sourcePosition: checkpoint.sourcePosition, operators };
       const body = serialize(meta);
-      const envelope: MetaEnvelope = { magic: STATE_MAGIC, formatVersion: STATE_FORMAT_VERSION, body, checksum: crc32c(body) };
+      const envelope: MetaEnvelope = {
+        magic: STATE_MAGIC,
+        formatVersion: stateFormatOf(checkpoint.unfinishedWatermark === true),
+        body,
+        checksum: crc32c(body),
+      };
       batch.put(META_KEY, serialize(envelope));
     } catch (error) {
       await batch.close();

@@ -2,12 +2,12 @@ import type { StateFingerprint } from '../core/operator.js';
 import type { StateDigest } from './state-digest.js';
 
 /**
- * The on-disk layout of {@link levelState}, format version 2. It is written down here, where it is
+ * The on-disk layout of {@link levelState}, format versions 2 and 3. It is written down here, where it is
  * defined, and pinned byte for byte by `test/state/state-key.test.ts`, because a checkpoint
  * written by one version of streamkit must load in the next.
  *
  * ```
- * 0x00 "meta"                                              → v8({ magic, formatVersion: 2, body, checksum })
+ * 0x00 "meta"                                              → v8({ magic, formatVersion: 2 or 3, body, checksum })
  * 0x01 <uid, UTF-8> 0x00 <generation, u32 BE> <key, UTF-8> → v8(value)
  * ```
  *
@@ -29,11 +29,24 @@ import type { StateDigest } from './state-digest.js';
  * - LevelDB orders keys bytewise, so one operator's entries of one generation are contiguous and in
  *   UTF-8 byte order of their keys; {@link sortableTime} makes time-ordered keys out of numbers.
  *
+ * Format 3 is format 2 with a watermark left unfinished (see {@link stateFormatOf}).
+ *
  * Format 1 (read, never written): the meta record was `v8({ magic, formatVersion: 1, checkpointId,
  * sourcePosition, generations })`, without fingerprints or digests, and operator uids were their
  * positions in the pipeline (`3-window`).
  */
-export const STATE_FORMAT_VERSION = 2;
+export const STATE_FORMAT_VERSION = 3;
+
+/**
+ * The format a checkpoint is written in. Format 3 is format 2 written while an operator is in the
+ * middle of a watermark (a checkpoint between two of its steps): its restore must finish that
+ * watermark before anything else, which a streamkit reading only format 2 would not do. Such a
+ * streamkit refuses format 3 instead of restoring it wrongly; every other checkpoint stays format 2,
+ * which it reads.
+ */
+export function stateFormatOf(unfinishedWatermark: boolean): number {
+  return unfinishedWatermark ? 3 : 2;
+}
 
 /** Tells a streamkit state directory from any other LevelDB. */
 export const STATE_MAGIC = 'streamkit-state';

@@ -14,7 +14,7 @@ import { valueState, type ValueStateDescriptor } from '../../src/process/index.j
 import { setWatermarkStepSize } from '../../src/runtime/watermark-steps.js';
 import { toArray } from '../../src/sinks/index.js';
 import { fromArray } from '../../src/sources/index.js';
-import { levelState } from '../../src/state/level-state.js';
+import { inspectLevelState, levelState } from '../../src/state/level-state.js';
 import { memoryState } from '../../src/state/memory-state.js';
 import { keyedEvents, type KeyedEvent } from '../../src/testing/index.js';
 import { boundedOutOfOrderness } from '../../src/watermarks/index.js';
@@ -420,12 +420,18 @@ describe('checkpoints between the steps of a watermark over windows on disk', ()
       const before = writtenAt.get(last)!;
       expect(before).toBeGreaterThan(0);
       expect(before).toBeLessThan(jumpResults);
+      // Sessions fire the whole jump in one watermark, so their last checkpoint is inside it: written
+      // as format 3, which a streamkit that cannot finish the watermark refuses. (Sliding windows
+      // fire later windows of the same keys at later watermarks, so theirs may fall between two.)
+      if (kind === 'session') expect((await inspectLevelState(dir))?.formatVersion).toBe(3);
 
       const second = toArray<Result>();
       const resumed = await job(kind, second).stream.run({ state: levelState(dir, { memory: 1024 }), checkpointEvery: '1h' });
       expect(resumed.restoredFrom).toBe(last);
       // The restore finished the watermark where the checkpoint left it: nothing lost, nothing twice.
       expect([...whole.items.slice(0, before), ...second.items].map(line)).toEqual(whole.items.map(line));
+      // Its last checkpoint left nothing unfinished: back to format 2.
+      expect((await inspectLevelState(dir))?.formatVersion).toBe(2);
     });
   }
 

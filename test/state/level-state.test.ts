@@ -75,7 +75,11 @@ describe('levelState', () => {
         serialize({ magic: STATE_MAGIC, formatVersion: STATE_FORMAT_VERSION + 1, checkpointId: 1, sourcePosition: 0, generations: {} }),
       ),
     );
-    await expectStateError(dir, 'STATE_INCOMPATIBLE', /format 2.*upgrade streamkit/);
+    await expectStateError(
+      dir,
+      'STATE_INCOMPATIBLE',
+      /written with state format 4, this streamkit reads format 3 and older; upgrade streamkit/,
+    );
   });
 
   it('reports an unreadable meta record or state value as corrupt', async () => {

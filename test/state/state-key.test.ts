@@ -9,12 +9,16 @@ import {
   STATE_FORMAT_VERSION,
   statePrefix,
   prefixEnd,
+  stateFormatOf,
 } from '../../src/state/state-key.js';
 
 // These bytes are the on-disk format: a change here breaks every checkpoint already written.
-describe('state key layout, format version 2', () => {
+describe('state key layout, format versions 2 and 3', () => {
   it('is pinned byte for byte', () => {
-    expect(STATE_FORMAT_VERSION).toBe(2);
+    expect(STATE_FORMAT_VERSION).toBe(3);
+    // Format 3 only where a watermark was left unfinished, so older readers refuse just those.
+    expect(stateFormatOf(false)).toBe(2);
+    expect(stateFormatOf(true)).toBe(3);
     expect(META_KEY.toString('hex')).toBe('006d657461');
     expect(encodeStateKey('3-dedup', 0, 'trip-1').toString('hex')).toBe('01332d646564757000' + '00000000' + '747269702d31');
     expect(encodeStateKey('w', 258, 'a\x00é').toString('hex')).toBe('017700' + '00000102' + '6100c3a9');

@@ -33,6 +33,9 @@ function brief(frames: Frame[]): Array<string | number> {
   });
 }
 
+/** The record values of `frames`, in order. */
+const valuesOf = (frames: Frame[]): string[] => frames.flatMap((f) => (f.kind === 'records' ? f.values : []));
+
 // ---------------------------------------------------------------------------------------------
 // The model: each channel's frames, and what the merge knows of it after taking its first q.
 
@@ -169,24 +172,16 @@ describe('ChannelInputs against the model, over random interleavings of 1..4 cha
           if (running.length === 0) expect(forwarded).toBe(Infinity);
           else if (active.length > 0) expect(forwarded).toBeGreaterThanOrEqual(Math.min(...active.map((s) => s.watermark)));
           else expect(output.filter((f) => f.kind !== 'barrier').at(-1)?.kind).toBe('idle');
-          const heldFrames = channels.map((ch, i) => ch.frames.slice(taken(ch, received[i], aligned), received[i]));
-          expect(inputs.heldFrames).toBe(heldFrames.flat().length);
-          expect(inputs.heldRecords).toBe(heldFrames.flat().reduce((n, f) => n + (f.kind === 'records' ? f.values.length : 0), 0));
+          const held = channels.flatMap((ch, i) => ch.frames.slice(taken(ch, received[i], aligned), received[i]));
+          expect(inputs.heldFrames).toBe(held.length);
+          expect(inputs.heldRecords).toBe(valuesOf(held).length);
           channels.forEach((ch, i) => expect(inputs.isBlocked(i)).toBe(waitsAtBarrier(ch, received[i], aligned)));
         }
 
         // Every record once, in its channel's order.
-        const emitted = output.flatMap((f) => (f.kind === 'records' ? f.values : []));
-        channels.forEach((ch, c) => {
-          const sent = ch.frames.flatMap((f) => (f.kind === 'records' ? f.values : []));
-          expect(emitted.filter((v) => v.startsWith(`${c}:`))).toEqual(sent);
-        });
-        expect(emitted).toHaveLength(
-          channels.reduce(
-            (n, ch) => n + ch.frames.filter((f) => f.kind === 'records').reduce((m, f) => m + (f as { values: string[] }).values.length, 0),
-            0,
-          ),
-        );
+        const emitted = valuesOf(output);
+        channels.forEach((ch, c) => expect(emitted.filter((v) => v.startsWith(`${c}:`))).toEqual(valuesOf(ch.frames)));
+        expect(emitted).toHaveLength(channels.reduce((n, ch) => n + valuesOf(ch.frames).length, 0));
 
         // Each barrier once, in order; a record goes out before barrier k iff it came before barrier k on its channel.
         const carried = Math.max(...channels.map((ch) => ch.barrierAt.size));

@@ -40,7 +40,7 @@ const NO_FRAMES: readonly ExchangeFrame<never>[] = Object.freeze([]);
  *   not block an alignment.
  *
  * Every channel carries every barrier, in increasing order of id. A barrier out of that order, a
- * frame after a channel's end, or a barrier of a later checkpoint on a channel while another is
+ * frame after a channel's end, or a barrier of another checkpoint on a channel while one is
  * aligned throws an {@link ExchangeError} (`protocol`); after that the merge is broken and every
  * later `push` throws the same error.
  *

@@ -5,11 +5,14 @@ export type ExchangeFailure =
   /** The worker thread on the other side threw or exited with a non-zero code. */
   | 'worker-failed'
   /** A message could not be read on arrival. */
-  | 'unreadable';
+  | 'unreadable'
+  /** A frame broke a channel's order: a barrier out of order, or a frame after the end. */
+  | 'protocol';
 
 /**
  * An exchange between threads stopped before its end: every pending and later `send` and
  * `receive` on that endpoint rejects with it; `cause` holds the worker's own error when there is one.
+ * A `protocol` failure is thrown by the ChannelInputs that received the frame breaking the order.
  */
 export class ExchangeError extends Error {
   constructor(

@@ -1,3 +1,4 @@
+export { ChannelInputs } from './channel-inputs.js';
 export { openExchange } from './exchange-channel.js';
 export { ExchangeError, type ExchangeFailure } from './exchange-error.js';
 export type { BarrierFrame, EndFrame, ExchangeFrame, IdleFrame, RecordsFrame, WatermarkFrame } from './exchange-frame.js';

@@ -360,13 +360,14 @@ async function resumeOffset(file: FileHandle, path: string, range: JsonlRange, r
 }
 
 /**
- * The first byte of the line that ends at `end` (a line boundary): just after the last newline
- * before `end - 1`, or 0 at the file's start. Reads backwards a chunk at a time, no lower than
- * `floor`: -1 when the line begins before it.
+ * The first byte of the line that ends at `boundary` (just after its newline, or at the end of the
+ * file): just after the newline before it, found by reading backwards a chunk at a time, down to
+ * byte `floor` and no further. -1 when no newline lies in `[floor, boundary - 1)` and `floor` is
+ * not the file's start, where the line would begin.
  */
-async function lineStartBefore(file: FileHandle, end: number, floor: number): Promise<number> {
-  const chunk = Buffer.allocUnsafe(Math.min(1 << 16, Math.max(1, end - 1 - floor)));
-  for (let to = end - 1; to > floor;) {
+async function lineStartBefore(file: FileHandle, boundary: number, floor: number): Promise<number> {
+  const chunk = Buffer.allocUnsafe(Math.min(1 << 16, Math.max(1, boundary - 1 - floor)));
+  for (let to = boundary - 1; to > floor;) {
     const from = Math.max(floor, to - chunk.length);
     const { bytesRead } = await file.read(chunk, 0, to - from, from);
     const newline = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);

@@ -13,7 +13,10 @@ import type { DeadLetter } from '../../src/core/dead-letter.js';
 import { StreamkitError } from '../../src/core/errors.js';
 import type { Source, SourceContext } from '../../src/core/source.js';
 import { fromJsonlSplit, planFileSplits, type FileSplit } from '../../src/parallel/index.js';
+import { from, union } from '../../src/pipeline/stream.js';
+import { toArray } from '../../src/sinks/index.js';
 import { fromJsonl, type JsonlSourceOptions } from '../../src/sources/index.js';
+import { memoryState } from '../../src/state/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamkit-file-splits-'));
 let files = 0;
@@ -242,6 +245,47 @@ describe('fromJsonlSplit', () => {
         }
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('a job over a union of the splits, stopped part-way and restored from its checkpoint, reads each line once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        jsonlFile,
+        readOptions,
+        fc.integer({ min: 2, max: 5 }),
+        fc.array(fc.nat({ max: 6 }), { minLength: 1, maxLength: 5 }),
+        async (bytes, options, count, cuts) => {
+          const path = fileWith(bytes);
+          const splits = planFileSplits(bytes.length, count);
+          const whole = await readAll(fromJsonl(path, options));
+          const state = memoryState();
+          // The first run's split i ends after cuts[i] polls: its final checkpoint holds each split's position there.
+          const cut = (split: FileSplit, polls: number): Source<unknown> => {
+            const inner = fromJsonlSplit(path, split, options);
+            let polled = 0;
+            return { ...inner, poll: () => (polled++ < polls ? inner.poll() : { kind: 'end' }) };
+          };
+          const runs = [];
+          for (const source of [
+            (s: FileSplit) => cut(s, cuts[s.index % cuts.length]),
+            (s: FileSplit) => fromJsonlSplit(path, s, options),
+          ]) {
+            const out = toArray<unknown>();
+            const dead = toArray<DeadLetter>();
+            await union(...splits.map((s) => from(source(s))))
+              .deadLetters(dead)
+              .to(out)
+              .run({ state, batchSize: options.batchSize, checkpointEvery: { records: 1 } });
+            runs.push({ out: out.items, dead: dead.items });
+          }
+          const sorted = (values: unknown[]) => values.map((v) => JSON.stringify(v)).sort();
+          expect(sorted(runs.flatMap((r) => r.out))).toEqual(sorted(whole.items.filter((i) => i.dead === undefined).map((i) => i.value)));
+          const offsets = runs.flatMap((r) => r.dead.map((d) => d.position!.offset)).sort((a, b) => a - b);
+          expect(offsets).toEqual(whole.items.filter((i) => i.dead !== undefined).map((i) => i.at));
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 

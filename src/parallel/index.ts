@@ -5,6 +5,8 @@ export type { BarrierFrame, EndFrame, ExchangeFrame, IdleFrame, RecordsFrame, Wa
 export { ExchangeReceiver } from './exchange-receiver.js';
 export { ExchangeSender, type ExchangeSenderOptions, type SendableFrame } from './exchange-sender.js';
 export { MAX_EXCHANGE_DEPTH, UnsupportedExchangeValueError, checkExchangeValues } from './exchange-values.js';
+export { planFileSplits, type FileSplit } from './file-splits.js';
+export { fromJsonlSplit } from './jsonl-split-source.js';
 export {
   DEFAULT_MAX_PARALLELISM,
   MAX_KEY_GROUPS,

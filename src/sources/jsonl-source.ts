@@ -62,30 +62,86 @@ const OPTIONS = ['parse', 'batchSize', 'maxLineBytes', 'maxDepth', 'readBytes'];
  */
 export function fromJsonl<T = unknown>(path: string, options: JsonlSourceOptions = {}): Source<T> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('fromJsonl(path): path must be a file path');
-  checkOptions('fromJsonl', options, OPTIONS);
+  const settings = checkJsonlOptions('fromJsonl', options);
+  return jsonlRangeSource<T>(path, { start: 0, end: Infinity, partition: 0 }, settings, 'fromJsonl', `jsonl(${path})`);
+}
+
+/**
+ * The lines a JSONL source reads: every line whose first byte lies in `[start, end)`, the last one
+ * read to its end even past `end`. A range that starts inside a line leaves that line to the range
+ * before it.
+ */
+export interface JsonlRange {
+  /** Byte offset of the range's first byte. */
+  readonly start: number;
+  /** Byte offset just after the range; `Infinity` for the rest of the file, however long it is when read. */
+  readonly end: number;
+  /** The partition its batches and dead letters name. */
+  readonly partition: number;
+}
+
+/** {@link JsonlSourceOptions} once checked, with their defaults. */
+export interface JsonlSettings {
+  readonly parse: (line: string) => unknown;
+  /** Undefined: the run's `batchSize`. */
+  readonly batchSize: number | undefined;
+  readonly maxLineBytes: number;
+  readonly maxDepth: number;
+  readonly readBytes: number;
+}
+
+/**
+ * Checks a JSONL source's options at the call site, naming `caller` in the messages.
+ * @throws TypeError for an unknown option or a value of the wrong type; RangeError for a number out of range.
+ */
+export function checkJsonlOptions(caller: string, options: JsonlSourceOptions): JsonlSettings {
+  checkOptions(caller, options, OPTIONS);
   if (options.parse !== undefined && typeof options.parse !== 'function') {
-    throw new TypeError(`fromJsonl: option parse must be a function (line: string) => value, got ${typeof options.parse}`);
+    throw new TypeError(`${caller}: option parse must be a function (line: string) => value, got ${typeof options.parse}`);
   }
-  const parse = options.parse ?? JSON.parse;
-  const maxLineBytes = positiveInteger('maxLineBytes', options.maxLineBytes, DEFAULT_MAX_LINE_BYTES);
-  const maxDepth = positiveInteger('maxDepth', options.maxDepth, DEFAULT_MAX_DEPTH);
-  const readBytes = positiveInteger('readBytes', options.readBytes, DEFAULT_READ_BYTES);
-  let batchSize = positiveInteger('batchSize', options.batchSize, 1024);
+  return {
+    parse: options.parse ?? JSON.parse,
+    maxLineBytes: positiveInteger(caller, 'maxLineBytes', options.maxLineBytes, DEFAULT_MAX_LINE_BYTES),
+    maxDepth: positiveInteger(caller, 'maxDepth', options.maxDepth, DEFAULT_MAX_DEPTH),
+    readBytes: positiveInteger(caller, 'readBytes', options.readBytes, DEFAULT_READ_BYTES),
+    batchSize: positiveInteger(caller, 'batchSize', options.batchSize, undefined),
+  };
+}
+
+/**
+ * The one reader behind {@link fromJsonl} (the range `[0, Infinity)`) and the reader of one file
+ * split: a one-partition source over the lines of `range`, with `fromJsonl`'s records, dead
+ * letters and positions. Its position is the byte offset after the last line handed out, and
+ * `range.start` until the first; a restore refuses a position outside the range's lines.
+ * @param caller - the factory's name, for error messages.
+ * @param name - the source's name.
+ */
+export function jsonlRangeSource<T>(path: string, range: JsonlRange, settings: JsonlSettings, caller: string, name: string): Source<T> {
+  const { parse, maxLineBytes, maxDepth, readBytes } = settings;
+  const { start, end, partition } = range;
+  let batchSize = settings.batchSize ?? 1024;
   let file: FileHandle | undefined;
   let splitter: LineSplitter | undefined;
   /** Byte offset of the next read. */
   let readAt = 0;
   /** The position: the byte offset after the last line handed out. */
-  let offset = 0;
+  let offset = start;
   /** Lines read ahead, from `head` on. */
   let lines: SplitLine[] = [];
   let head = 0;
+  /** Set once every line of the range is in `lines`: at the end of the file, or past the range's last line. */
   let eof = false;
+  /**
+   * Set while the first line split is the end of a line that began before the range: reading
+   * starts at the byte before the range, so that line ends at the range's first line (just after
+   * that byte when it is a newline).
+   */
+  let dropFirstLine = false;
 
   const deadLetter = (reason: string, raw: unknown, at: number): DeadLetter => ({
     reason,
     raw,
-    position: { partition: 0, offset: at },
+    position: { partition, offset: at },
     operator: 'source',
   });
 
@@ -120,7 +176,7 @@ export function fromJsonl<T = unknown>(path: string, options: JsonlSourceOptions
     }
     offset = lines[until - 1].end;
     head = until;
-    const batch: Batch<T> = { values, positions, partition: 0 };
+    const batch: Batch<T> = { values, positions, partition };
     return { kind: 'batch', batch, deadLetters };
   };
 
@@ -168,45 +224,74 @@ export function fromJsonl<T = unknown>(path: string, options: JsonlSourceOptions
       // Closed while this poll waited (the job stopped): hand out only whole lines read so far.
       if (file === undefined) return;
       if (bytes === undefined) {
-        throw new StreamkitError('SOURCE_FAILED', `fromJsonl: cannot read ${path} at byte ${readAt}: ${describeError(error)}`, {
+        throw new StreamkitError('SOURCE_FAILED', `${caller}: cannot read ${path} at byte ${readAt}: ${describeError(error)}`, {
           cause: error,
         });
       }
+      const from = lines.length;
       if (bytes.length === 0) {
         eof = true;
         splitter!.finish(lines);
+        keepOwnLines(from);
         break;
       }
       readAt += bytes.length;
       nextRead = request(readAt);
       splitter!.push(bytes, lines);
+      keepOwnLines(from);
+    }
+  };
+
+  /**
+   * Keeps of `lines[from…]`, just split, the lines the range owns: drops the end of a line that
+   * began before the range, and ends the reading at the first line that reaches the range's end,
+   * the last that begins in it.
+   */
+  const keepOwnLines = (from: number) => {
+    if (dropFirstLine && lines.length > from) {
+      dropFirstLine = false;
+      const [partial] = lines.splice(from, 1);
+      if (partial.end >= end) {
+        lines.length = from;
+        eof = true;
+        return;
+      }
+    }
+    if (lines.length > from && lines[lines.length - 1].end >= end) {
+      let last = from;
+      while (lines[last].end < end) last++;
+      lines.length = last + 1;
+      eof = true;
     }
   };
 
   return {
-    name: `jsonl(${path})`,
-    partitions: () => [0],
+    name,
+    partitions: () => [partition],
     async open(ctx: SourceContext) {
-      batchSize = positiveInteger('batchSize', options.batchSize, ctx.batchSize);
+      batchSize = settings.batchSize ?? ctx.batchSize;
       // Fail fast, naming the path, if the file cannot be read.
       try {
         file = await open(path, 'r');
       } catch (error) {
-        throw new StreamkitError('SOURCE_FAILED', `fromJsonl: cannot read ${path}: ${describeError(error)}`, { cause: error });
+        throw new StreamkitError('SOURCE_FAILED', `${caller}: cannot read ${path}: ${describeError(error)}`, { cause: error });
       }
-      let start: number;
+      let resumeAt: number;
       try {
-        start = await resumeOffset(file, path, ctx.restoreFrom);
+        resumeAt = await resumeOffset(file, path, range, ctx.restoreFrom, caller);
       } catch (error) {
         await closeFile();
         if (error instanceof StreamkitError) throw error;
-        throw new StreamkitError('SOURCE_FAILED', `fromJsonl: cannot read ${path}: ${describeError(error)}`, { cause: error });
+        throw new StreamkitError('SOURCE_FAILED', `${caller}: cannot read ${path}: ${describeError(error)}`, { cause: error });
       }
-      readAt = offset = start;
-      splitter = new LineSplitter({ start, maxLineBytes });
+      offset = resumeAt;
+      dropFirstLine = resumeAt === start && start > 0;
+      readAt = dropFirstLine ? start - 1 : resumeAt;
+      splitter = new LineSplitter({ start: readAt, maxLineBytes });
       lines = [];
       head = 0;
-      eof = false;
+      // A range that owns no line (it starts at its end), or restored at the end of its last line.
+      eof = resumeAt >= end;
     },
     poll(): SourcePoll<T> | Promise<SourcePoll<T>> {
       if (file === undefined) return { kind: 'end' };
@@ -223,15 +308,30 @@ export function fromJsonl<T = unknown>(path: string, options: JsonlSourceOptions
 type ReadResult = { bytes: Buffer; error?: undefined } | { bytes?: undefined; error: unknown };
 
 /**
- * The byte offset to resume at: 0 without a checkpoint, else the checkpoint's position, once it is
- * known to be a line boundary of this file (the end of the file, or just after a newline).
+ * The byte offset to resume at: the range's start without a checkpoint, else the checkpoint's
+ * position, once it is known to be a line boundary of this file (the end of the file, or just
+ * after a newline) that ends one of the range's lines. A range that ends before the end of the
+ * file first checks that the file still reaches it.
  */
-async function resumeOffset(file: FileHandle, path: string, restoreFrom: unknown): Promise<number> {
-  if (restoreFrom === undefined || restoreFrom === null || restoreFrom === 0) return 0;
+async function resumeOffset(file: FileHandle, path: string, range: JsonlRange, restoreFrom: unknown, caller: string): Promise<number> {
+  const { start, end } = range;
+  if (end !== Infinity) {
+    const { size } = await file.stat();
+    if (size < end) {
+      throw new StreamkitError(
+        'SOURCE_FAILED',
+        `${caller}: cannot read ${path} from byte ${start} to ${end}: the file has ${size} bytes: it was truncated or replaced since it was split`,
+      );
+    }
+  }
+  if (restoreFrom === undefined || restoreFrom === null || restoreFrom === start) return start;
   const refuse = (why: string) =>
-    new StreamkitError('SOURCE_FAILED', `fromJsonl: cannot resume ${path} at the checkpoint's position: ${why}`);
+    new StreamkitError('SOURCE_FAILED', `${caller}: cannot resume ${path} at the checkpoint's position: ${why}`);
   if (typeof restoreFrom !== 'number' || !Number.isSafeInteger(restoreFrom) || restoreFrom < 0) {
     throw refuse(`${JSON.stringify(restoreFrom)} is not a byte offset (was the checkpoint written by another source?)`);
+  }
+  if (restoreFrom < start) {
+    throw refuse(`byte ${restoreFrom} is before the split, which starts at byte ${start} (was the checkpoint written by another split?)`);
   }
   const { size } = await file.stat();
   if (restoreFrom > size) {
@@ -242,7 +342,39 @@ async function resumeOffset(file: FileHandle, path: string, restoreFrom: unknown
   if (before[0] !== 0x0a && restoreFrom < size) {
     throw refuse(`byte ${restoreFrom - 1} is not the end of a line: the file changed since the checkpoint`);
   }
+  // The line the position ends must be one of the range's: it begins in [start, end).
+  if (start > 0 || restoreFrom > end) {
+    const lineStart = await lineStartBefore(file, restoreFrom, Math.max(0, start - 1));
+    if (lineStart < start) {
+      throw refuse(
+        `the line that ends at byte ${restoreFrom} begins before the split, which starts at byte ${start} (was the checkpoint written by another split?)`,
+      );
+    }
+    if (lineStart >= end) {
+      throw refuse(
+        `the line that ends at byte ${restoreFrom} begins at or after the split's end, byte ${end} (was the checkpoint written by another split?)`,
+      );
+    }
+  }
   return restoreFrom;
+}
+
+/**
+ * The first byte of the line that ends at `boundary` (just after its newline, or at the end of the
+ * file): just after the newline before it, found by reading backwards a chunk at a time, down to
+ * byte `floor` and no further. -1 when no newline lies in `[floor, boundary - 1)` and `floor` is
+ * not the file's start, where the line would begin.
+ */
+async function lineStartBefore(file: FileHandle, boundary: number, floor: number): Promise<number> {
+  const chunk = Buffer.allocUnsafe(Math.min(1 << 16, Math.max(1, boundary - 1 - floor)));
+  for (let to = boundary - 1; to > floor;) {
+    const from = Math.max(floor, to - chunk.length);
+    const { bytesRead } = await file.read(chunk, 0, to - from, from);
+    const newline = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (newline >= 0) return from + newline + 1;
+    to = from;
+  }
+  return floor === 0 ? 0 : -1;
 }
 
 /** Whether a line holds only JSON whitespace (space, tab, CR): such lines are skipped, as JSON Lines readers do. */
@@ -255,9 +387,9 @@ function isBlank(text: string): boolean {
   return true;
 }
 
-function positiveInteger(name: string, value: unknown, fallback: number): number {
+function positiveInteger<F extends number | undefined>(caller: string, name: string, value: unknown, fallback: F): number | F {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new TypeError(`fromJsonl: option ${name} must be a number, got ${describeValue(value)}`);
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`fromJsonl: option ${name} must be a positive integer, got ${value}`);
+  if (typeof value !== 'number') throw new TypeError(`${caller}: option ${name} must be a number, got ${describeValue(value)}`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${caller}: option ${name} must be a positive integer, got ${value}`);
   return value;
 }

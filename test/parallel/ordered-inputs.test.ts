@@ -1,11 +1,17 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelInputs } from '../../src/parallel/channel-inputs.js';
+import { openExchange } from '../../src/parallel/exchange-channel.js';
 import { ExchangeError } from '../../src/parallel/exchange-error.js';
 import type { BatchFrame, ExchangeFrame } from '../../src/parallel/exchange-frame.js';
+import { ExchangeReceiver } from '../../src/parallel/exchange-receiver.js';
+import type { ExchangeSender } from '../../src/parallel/exchange-sender.js';
 import { keyGroupOf, workerForKeyGroup } from '../../src/parallel/key-groups.js';
 import { OrderedInputs } from '../../src/parallel/ordered-inputs.js';
 import { OrderedPartitioner, keyGroupsOf } from '../../src/parallel/ordered-partition.js';
+import { failOnWorkerFailure } from '../../src/parallel/worker-failure.js';
 import { orderedRun, parallelismOneSequence, restrictTo, type Trip, type SourceBatch } from './ordered-run.js';
 
 type Frame = ExchangeFrame<Trip>;
@@ -295,5 +301,93 @@ describe('OrderedPartitioner', () => {
     expect(() => partitioner.partition(0, ['a'], [0], [0.5])).toThrow(/keyGroups\[0\]/);
     expect(() => partitioner.partition(0, [], [], [], { watermark: NaN })).toThrow(/after.watermark must be a number/);
     expect(() => partitioner.partition(0, [], [], [], { checkpointId: -2 })).toThrow(/after.checkpointId must be a non-negative integer/);
+  });
+});
+
+// How TypeScript workers start under vitest: see test/parallel/exchange-channel.test.ts.
+const TS_WORKER = new URL('../../scripts/ts-worker.mjs', import.meta.url);
+const KEYED_WORKER = new URL('./fixtures/ordered-keyed-worker.ts', import.meta.url).href;
+
+describe('the ordered exchange between worker threads', () => {
+  const workers: Worker[] = [];
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.terminate()));
+  });
+
+  /** A keyed worker thread with one input exchange per upstream worker, sending its merged stream back. */
+  function startKeyedWorker(upstream: number, credits: number, holdBound: number) {
+    const inputs = Array.from({ length: upstream }, () => openExchange<Trip>({ credits }));
+    const back = new MessageChannel();
+    const ports = inputs.map((i) => i.port);
+    const worker = new Worker(TS_WORKER, {
+      workerData: { script: KEYED_WORKER, inputs: ports, output: back.port2, credits, holdBound },
+      transferList: [...ports, back.port2],
+    });
+    workers.push(worker);
+    const merged = new ExchangeReceiver<Trip>(back.port1);
+    const senders = inputs.map((i) => i.sender);
+    failOnWorkerFailure(worker, [...senders, merged]);
+    const report = new Promise<{ mostHeld: number }>((resolve) => worker.once('message', resolve));
+    return { senders, merged, report };
+  }
+
+  async function receiveAll(receiver: ExchangeReceiver<Trip>): Promise<Frame[]> {
+    const frames: Frame[] = [];
+    for (let f = await receiver.receive(); f.kind !== 'end'; f = await receiver.receive()) frames.push(f);
+    return [...frames, END];
+  }
+
+  it("gives each keyed worker thread parallelism 1's sequence for its keys while upstream workers send at their own pace", async () => {
+    let mostHeldSeen = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          batches: fc.array(sourceBatch, { minLength: 20, maxLength: 60 }),
+          upstream: fc.integer({ min: 2, max: 3 }),
+          keyed: fc.integer({ min: 1, max: 3 }),
+          /** Per upstream worker, a pause (ms) before each of its batches, to vary the interleaving. */
+          pauses: fc.array(fc.array(fc.constantFrom(0, 0, 0, 1, 3), { minLength: 60, maxLength: 60 }), { minLength: 3, maxLength: 3 }),
+        }),
+        async ({ batches, upstream, keyed, pauses }) => {
+          const maxParallelism = 16;
+          const credits = 2;
+          const holdBound = 3;
+          const source = batches.map((b, i) => ({ ...b, end: i === batches.length - 1 }));
+          const run = orderedRun(source, { upstream, keyed, maxParallelism });
+          const keyedWorkers = Array.from({ length: keyed }, () => startKeyedWorker(upstream, credits, holdBound));
+
+          /** Upstream worker u: its batches in order, each batch's frame to every keyed worker, then the end. */
+          const sendUpstream = async (u: number) => {
+            const mine = (k: number): ExchangeSender<Trip> => keyedWorkers[k].senders[u];
+            for (let b = u; b < source.length; b += upstream) {
+              if (pauses[u][b] > 0) await sleep(pauses[u][b]);
+              const frames = run.framesOf(b);
+              for (let k = 0; k < keyed; k++) {
+                const wait = mine(k).send(frames[k]);
+                if (wait) await wait;
+              }
+            }
+            await Promise.all(keyedWorkers.map((_, k) => mine(k).end()));
+          };
+          const [outputs] = await Promise.all([
+            Promise.all(keyedWorkers.map((w) => receiveAll(w.merged))),
+            ...Array.from({ length: upstream }, (_, u) => sendUpstream(u)),
+          ]);
+
+          const expected = parallelismOneSequence(source);
+          outputs.forEach((output, worker) => {
+            const owns = (trip: Trip) => workerForKeyGroup(keyGroupOf(trip.key, maxParallelism), keyed, maxParallelism) === worker;
+            expect(output).toStrictEqual(restrictTo(expected, owns));
+          });
+          // The bound on held frames holds: the worker left other channels' frames in their receivers.
+          for (const w of keyedWorkers) expect((await w.report).mostHeld).toBeLessThanOrEqual(holdBound);
+          for (const w of keyedWorkers) mostHeldSeen = Math.max(mostHeldSeen, (await w.report).mostHeld);
+          await Promise.all(workers.splice(0).map((w) => w.terminate()));
+        },
+      ),
+      { numRuns: 6 },
+    );
+    // Batches did arrive before their turn and were held: the interleavings were not all in order.
+    expect(mostHeldSeen).toBeGreaterThan(0);
   });
 });

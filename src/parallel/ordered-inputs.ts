@@ -13,10 +13,8 @@ interface ChannelState<T> {
   nextBatch: number;
   /** Its end was pushed: nothing may follow. */
   closed: boolean;
-  /** Batch frames pushed and not yet taken, in batch order. */
+  /** Batch frames pushed and not yet taken, in batch order; few, as the caller bounds them, so `shift` is cheap. */
   held: BatchFrame<T>[];
-  /** Index of the first frame of `held` not taken yet (a queue without `shift`). */
-  heldHead: number;
 }
 
 const NO_FRAMES: readonly ExchangeFrame<never>[] = Object.freeze([]);
@@ -86,7 +84,6 @@ export class OrderedInputs<T> {
       nextBatch: firstBatch + ((c - (firstBatch % channelCount) + channelCount) % channelCount),
       closed: false,
       held: [],
-      heldHead: 0,
     }));
   }
 
@@ -214,13 +211,8 @@ export class OrderedInputs<T> {
     let out: ExchangeFrame<T>[] | undefined;
     for (;;) {
       const state = this.channels[this.channelOf(this.expected)];
-      if (this.endSent || state.heldHead === state.held.length) break;
-      const frame = state.held[state.heldHead];
-      state.held[state.heldHead++] = undefined as unknown as BatchFrame<T>;
-      if (state.heldHead === state.held.length) {
-        state.held = [];
-        state.heldHead = 0;
-      }
+      if (this.endSent || state.held.length === 0) break;
+      const frame = state.held.shift()!;
       this.heldFrameCount--;
       this.heldRecordCount -= frame.values.length;
       this.expected++;

@@ -131,14 +131,18 @@ export class OrderedInputs<T> {
     const state = this.channelState(channel);
     if (state.closed) this.protocolError(`channel ${channel} sent a frame (${frame.kind}) after its end`);
     if (frame.kind === 'end') {
-      this.close(channel, state);
+      state.closed = true;
+      this.checkEndedChannels();
       return NO_FRAMES;
     }
     if (frame.kind !== 'batch') {
       this.protocolError(`channel ${channel} sent a frame of kind ${frame.kind}: an ordered exchange carries batch frames and the end`);
     }
     this.accept(channel, state, frame);
-    return this.takeInOrder();
+    const out = this.takeInOrder();
+    // The batches pushed and passed on may show that a channel which ended left one of its batches out.
+    this.checkEndedChannels();
+    return out;
   }
 
   private channelState(channel: number): ChannelState<T> {
@@ -181,16 +185,6 @@ export class OrderedInputs<T> {
     state.held.push(frame);
     this.heldFrameCount++;
     this.heldRecordCount += frame.values.length;
-    // A batch number the run reaches may show that a channel which ended left one of its batches out.
-    this.channels.forEach((other, c) => {
-      if (other.closed) this.checkEndedChannel(c, other);
-    });
-  }
-
-  /** A channel's end frame: it must have sent every batch it carries up to the last. */
-  private close(channel: number, state: ChannelState<T>): void {
-    state.closed = true;
-    this.checkEndedChannel(channel, state);
   }
 
   /**
@@ -199,11 +193,13 @@ export class OrderedInputs<T> {
    * of its batches up to there. (When every channel ended without a batch saying the end, the
    * channel of the batch the merge waits for fails this.)
    */
-  private checkEndedChannel(channel: number, state: ChannelState<T>): void {
+  private checkEndedChannels(): void {
     const lastNeeded = this.lastBatch ?? Math.max(this.expected, this.highestPushed);
-    if (state.nextBatch > lastNeeded) return;
-    const why = this.lastBatch === undefined ? 'and no batch has said the end' : `and batch ${this.lastBatch} is the last`;
-    this.protocolError(`channel ${channel} ended before sending batch ${state.nextBatch}, ${why}`);
+    this.channels.forEach((state, channel) => {
+      if (!state.closed || state.nextBatch > lastNeeded) return;
+      const why = this.lastBatch === undefined ? 'and no batch has said the end' : `and batch ${this.lastBatch} is the last`;
+      this.protocolError(`channel ${channel} ended before sending batch ${state.nextBatch}, ${why}`);
+    });
   }
 
   /** Passes on the held batches whose turn has come, in order of batch. */

@@ -231,6 +231,17 @@ describe('protocol errors of the ordered exchange', () => {
     ],
     ['the channel awaited ending first', 3, [[0, END]], /channel 0 ended before sending batch 0/],
     [
+      'a channel that ended early, found when the merge comes to its batch',
+      2,
+      [
+        [1, batchFrame(1)],
+        [1, END],
+        [0, batchFrame(0)],
+        [0, batchFrame(2)],
+      ],
+      /channel 1 ended before sending batch 3, and no batch has said the end/,
+    ],
+    [
       'every channel ended and no batch said the end',
       1,
       [
@@ -255,6 +266,55 @@ describe('protocol errors of the ordered exchange', () => {
     expect((error as Error).message).toMatch(message);
     expect(() => inputs.push(0, batchFrame(0))).toThrow(error as Error);
     expect(() => inputs.push(0, END)).toThrow(error as Error);
+  });
+
+  /** Ways to break a valid run's channels: each must end in a protocol error, never in a wrong sequence or a silent wait. */
+  const breakage = fc.constantFrom(
+    'drop a batch',
+    'send a batch twice',
+    'drop the end mark',
+    'move a batch to another channel',
+    'send after the end',
+  );
+
+  it('refuses every broken run before or at its last frame (property over random runs, breakages and interleavings)', () => {
+    fc.assert(
+      fc.property(scenario, breakage, fc.nat(), ({ batches, upstream, keyed, maxParallelism, firstBatch, deliveries }, how, at) => {
+        const source = batches.map((b, i) => ({ ...b, end: i === batches.length - 1 }));
+        const channels = orderedRun(source, { upstream, keyed, maxParallelism, firstBatch }).channelsTo(0);
+        // Positions of the batch frames, as [channel, index].
+        const places = channels.flatMap((frames, c) => frames.flatMap((f, i) => (f.kind === 'batch' ? [[c, i] as const] : [])));
+        const [c, i] = places[at % places.length];
+        const frame = channels[c][i] as BatchFrame<Trip>;
+        if (how === 'drop a batch') channels[c].splice(i, 1);
+        if (how === 'send a batch twice') channels[c].splice(i, 0, frame);
+        if (how === 'drop the end mark') {
+          const last = places.map(([pc, pi]) => channels[pc][pi] as BatchFrame<Trip>).find((f) => f.end)!;
+          delete (last as { end?: true }).end;
+        }
+        if (how === 'move a batch to another channel') {
+          if (upstream === 1) return;
+          channels[c].splice(i, 1);
+          channels[(c + 1) % upstream].splice(0, 0, frame);
+        }
+        if (how === 'send after the end') channels[c].push(frame);
+
+        const inputs = new OrderedInputs<Trip>(upstream, { firstBatch });
+        const taken = channels.map(() => 0);
+        let next = 0;
+        const deliverAll = () => {
+          const open = () => channels.map((_, ch) => ch).filter((ch) => taken[ch] < channels[ch].length);
+          for (let left = open(); left.length > 0; left = open()) {
+            const [pick] = deliveries[next++] ?? [0];
+            const ch = left[pick % left.length];
+            inputs.push(ch, channels[ch][taken[ch]++]);
+          }
+        };
+        expect(deliverAll).toThrow(ExchangeError);
+        expect(() => inputs.push(0, END)).toThrow(expect.objectContaining({ reason: 'protocol' }));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('lets ChannelInputs refuse batch frames, which belong to the ordered exchange', () => {

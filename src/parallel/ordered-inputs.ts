@@ -50,11 +50,13 @@ const NO_FRAMES: readonly ExchangeFrame<never>[] = Object.freeze([]);
  * that batch is waiting for exactly that channel.
  *
  * @example
+ * // The simplest caller reads only the channel the merge waits for (nothing is ever held).
  * const inputs = new OrderedInputs<Trip>(receivers.length);
- * while (!inputs.ended) {
- *   const frame = await receivers[inputs.isWaitingFor()!].receive();
- *   for (const out of inputs.push(inputs.isWaitingFor()!, frame)) stage.take(out);
+ * for (let c = inputs.isWaitingFor(); c !== undefined; c = inputs.isWaitingFor()) {
+ *   for (const out of inputs.push(c, await receivers[c].receive())) stage.take(out);
  * }
+ * // Then each channel's own end frame, which the merge checks too.
+ * for (const [c, receiver] of receivers.entries()) inputs.push(c, await receiver.receive());
  */
 export class OrderedInputs<T> {
   private readonly channels: ChannelState<T>[];

@@ -22,7 +22,7 @@ export interface AfterBatch {
  * const partitioner = new OrderedPartitioner(keyedWorkers, 128);
  * const groups = keyGroupsOf(trips, (trip) => trip.zone, 128);
  * const frames = partitioner.partition(b, trips, times, groups, { watermark });
- * frames.forEach((frame, worker) => senders[worker].send(frame));
+ * for (const [worker, frame] of frames.entries()) await senders[worker].send(frame);
  */
 export class OrderedPartitioner {
   /** The keyed worker of each key group, computed once. */
@@ -37,7 +37,7 @@ export class OrderedPartitioner {
     readonly parallelism: number,
     readonly maxParallelism: number,
   ) {
-    workerForKeyGroup(0, parallelism, maxParallelism);
+    workerForKeyGroup(0, parallelism, maxParallelism); // checks both counts before the table is sized by one
     this.workerOfGroup = new Uint16Array(maxParallelism);
     for (let g = 0; g < maxParallelism; g++) this.workerOfGroup[g] = workerForKeyGroup(g, parallelism, maxParallelism);
   }

@@ -40,9 +40,10 @@ const NO_FRAMES: readonly ExchangeFrame<never>[] = Object.freeze([]);
  *   not block an alignment.
  *
  * Every channel carries every barrier, in increasing order of id. A barrier out of that order, a
- * frame after a channel's end, or a barrier of another checkpoint on a channel while one is
- * aligned throws an {@link ExchangeError} (`protocol`); after that the merge is broken and every
- * later `push` throws the same error.
+ * frame after a channel's end, a batch frame (it belongs to an ordered exchange, `OrderedInputs`),
+ * or a barrier of another checkpoint on a channel while one is aligned throws an
+ * {@link ExchangeError} (`protocol`); after that the merge is broken and every later `push` throws
+ * the same error.
  *
  * Backpressure: the caller reads {@link isBlocked} before taking channel i's next frame from its
  * ExchangeReceiver, and leaves the frames of a blocked channel there. Frames not taken keep their
@@ -131,6 +132,11 @@ export class ChannelInputs<T> {
     if (this.failure) throw this.failure;
     const state = this.channelState(channel);
     if (state.closed) this.protocolError(`channel ${channel} sent a frame (${frame.kind}) after its end`);
+    if (frame.kind === 'batch') {
+      this.protocolError(
+        `channel ${channel} sent a batch frame (batch ${frame.batch}): batch frames belong to an ordered exchange (OrderedInputs)`,
+      );
+    }
     if (frame.kind === 'end') state.closed = true;
     if (frame.kind === 'barrier') {
       if (frame.checkpointId <= state.lastBarrier) {

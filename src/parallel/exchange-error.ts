@@ -6,13 +6,17 @@ export type ExchangeFailure =
   | 'worker-failed'
   /** A message could not be read on arrival. */
   | 'unreadable'
-  /** A frame broke a channel's order: a barrier out of order, or a frame after the end. */
+  /**
+   * A frame broke a channel's order: a barrier out of order, a frame after the end, a batch of the
+   * ordered exchange out of order or missing, or a frame of the other family of channels.
+   */
   | 'protocol';
 
 /**
  * An exchange between threads stopped before its end: every pending and later `send` and
  * `receive` on that endpoint rejects with it; `cause` holds the worker's own error when there is one.
- * A `protocol` failure is thrown by the ChannelInputs that received the frame breaking the order.
+ * A `protocol` failure is thrown by the ChannelInputs or OrderedInputs that received the frame
+ * breaking the order.
  */
 export class ExchangeError extends Error {
   constructor(

@@ -164,30 +164,49 @@ const END: ExchangeFrame<never> = Object.freeze({ kind: 'end' });
 
 function checkFrame(frame: SendableFrame<unknown>, checkValues: boolean): void {
   switch (frame?.kind) {
-    case 'records': {
-      const { values, times } = frame;
-      if (!Array.isArray(values) || !Array.isArray(times) || values.length !== times.length) {
-        throw new TypeError('a records frame needs arrays values and times of the same length');
-      }
-      for (let i = 0; i < times.length; i++) {
-        if (typeof times[i] !== 'number' || Number.isNaN(times[i]))
-          throw new TypeError(`times[${i}] must be a number, got ${String(times[i])}`);
-      }
-      if (checkValues) checkExchangeValues(values);
+    case 'records':
+      checkRecords(frame.kind, frame.values, frame.times, checkValues);
       return;
-    }
     case 'watermark':
-      if (typeof frame.time !== 'number' || Number.isNaN(frame.time))
-        throw new TypeError(`a watermark's time must be a number, got ${String(frame.time)}`);
+      checkWatermark(frame.time);
       return;
     case 'barrier':
-      if (!Number.isSafeInteger(frame.checkpointId) || frame.checkpointId < 0) {
-        throw new TypeError(`a barrier's checkpointId must be a non-negative integer, got ${String(frame.checkpointId)}`);
-      }
+      checkCheckpointId(frame.checkpointId);
       return;
     case 'idle':
       return;
+    case 'batch':
+      if (!Number.isSafeInteger(frame.batch) || frame.batch < 0) {
+        throw new TypeError(`a batch frame's batch must be a non-negative integer, got ${String(frame.batch)}`);
+      }
+      checkRecords(frame.kind, frame.values, frame.times, checkValues);
+      if (frame.watermark !== undefined) checkWatermark(frame.watermark);
+      if (frame.checkpointId !== undefined) checkCheckpointId(frame.checkpointId);
+      if (frame.end !== undefined && frame.end !== true)
+        throw new TypeError(`a batch frame's end is true or absent, got ${String(frame.end)}`);
+      return;
     default:
       throw new TypeError(`not a frame an exchange sends: ${String((frame as { kind?: unknown })?.kind)} (the end goes through end())`);
+  }
+}
+
+function checkRecords(kind: string, values: unknown[], times: number[], checkValues: boolean): void {
+  if (!Array.isArray(values) || !Array.isArray(times) || values.length !== times.length) {
+    throw new TypeError(`a ${kind} frame needs arrays values and times of the same length`);
+  }
+  for (let i = 0; i < times.length; i++) {
+    if (typeof times[i] !== 'number' || Number.isNaN(times[i]))
+      throw new TypeError(`times[${i}] must be a number, got ${String(times[i])}`);
+  }
+  if (checkValues) checkExchangeValues(values);
+}
+
+function checkWatermark(time: number): void {
+  if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`a watermark's time must be a number, got ${String(time)}`);
+}
+
+function checkCheckpointId(checkpointId: number): void {
+  if (!Number.isSafeInteger(checkpointId) || checkpointId < 0) {
+    throw new TypeError(`a barrier's checkpointId must be a non-negative integer, got ${String(checkpointId)}`);
   }
 }

@@ -1,7 +1,7 @@
 export { ChannelInputs } from './channel-inputs.js';
 export { openExchange } from './exchange-channel.js';
 export { ExchangeError, type ExchangeFailure } from './exchange-error.js';
-export type { BarrierFrame, EndFrame, ExchangeFrame, IdleFrame, RecordsFrame, WatermarkFrame } from './exchange-frame.js';
+export type { BarrierFrame, BatchFrame, EndFrame, ExchangeFrame, IdleFrame, RecordsFrame, WatermarkFrame } from './exchange-frame.js';
 export { ExchangeReceiver } from './exchange-receiver.js';
 export { ExchangeSender, type ExchangeSenderOptions, type SendableFrame } from './exchange-sender.js';
 export { MAX_EXCHANGE_DEPTH, UnsupportedExchangeValueError, checkExchangeValues } from './exchange-values.js';
@@ -16,4 +16,6 @@ export {
   workerForKeyGroup,
   type KeyGroupRange,
 } from './key-groups.js';
+export { OrderedInputs, type OrderedInputsOptions } from './ordered-inputs.js';
+export { OrderedPartitioner, keyGroupsOf, type AfterBatch } from './ordered-partition.js';
 export { failOnWorkerFailure, type FailableEndpoint } from './worker-failure.js';

@@ -126,10 +126,27 @@ const frame: fc.Arbitrary<SendableFrame<unknown>> = fc.oneof(
   fc.oneof(fc.integer(), fc.constant(-Infinity), fc.constant(Infinity)).map((time) => ({ kind: 'watermark' as const, time })),
   fc.nat().map((checkpointId) => ({ kind: 'barrier' as const, checkpointId })),
   fc.constant({ kind: 'idle' as const }),
+  fc
+    .record(
+      {
+        batch: fc.nat(),
+        records: fc.array(fc.tuple(value, fc.integer()), { maxLength: 10 }),
+        watermark: fc.integer(),
+        checkpointId: fc.nat(),
+        end: fc.constant(true as const),
+      },
+      { requiredKeys: ['batch', 'records'] },
+    )
+    .map(({ records: pairs, ...rest }) => ({
+      kind: 'batch' as const,
+      ...rest,
+      values: pairs.map(([v]) => v),
+      times: pairs.map(([, t]) => t),
+    })),
 );
 
 describe('exchange channel between worker threads', () => {
-  it('carries frames both ways in order and unchanged (property over random batches, watermarks, barriers, idle marks)', async () => {
+  it('carries frames both ways in order and unchanged (property over random batches, watermarks, barriers, idle marks, batch frames)', async () => {
     const relay = startRelay({ credits: 3 });
     let sent = 0;
     await fc.assert(
@@ -248,6 +265,14 @@ describe('exchange channel on one thread', () => {
     expect(() => sender.send({ kind: 'watermark', time: NaN })).toThrow(/watermark's time/);
     expect(() => sender.send({ kind: 'barrier', checkpointId: -1 })).toThrow(/checkpointId/);
     expect(() => sender.send({ kind: 'end' } as never)).toThrow(/end\(\)/);
+    expect(() => sender.send({ kind: 'batch', batch: -1, values: [], times: [] })).toThrow(
+      /a batch frame's batch must be a non-negative integer/,
+    );
+    expect(() => sender.send({ kind: 'batch', batch: 0, values: [1], times: [] })).toThrow(/a batch frame needs arrays values and times/);
+    expect(() => sender.send({ kind: 'batch', batch: 0, values: [new Map()], times: [0] })).toThrow(UnsupportedExchangeValueError);
+    expect(() => sender.send({ kind: 'batch', batch: 0, values: [], times: [], watermark: NaN })).toThrow(/watermark's time/);
+    expect(() => sender.send({ kind: 'batch', batch: 0, values: [], times: [], checkpointId: 1.5 })).toThrow(/checkpointId/);
+    expect(() => sender.send({ kind: 'batch', batch: 0, values: [], times: [], end: false } as never)).toThrow(/end is true or absent/);
     expect(sender.inFlight).toBe(0);
     // A null-prototype object and the scalars beside JSON arrive equal.
     const sparse = () => {

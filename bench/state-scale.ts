@@ -2,7 +2,8 @@
 // with heap state, and Flink with RocksDB, over inputs with millions of distinct keys. Each run is
 // its own process (its peak RSS and heap limit its own).
 //   npm run bench:state -- [--jobs dedup-ids,sessions-keys,restart,checkpoint] [--sizes 2M | dedup-ids=2M+10M,…]
-//                          [--engines streamkit-resident,streamkit-heap,streamkit-heap-capped,flink-rocksdb,flink-hashmap]
+//                          [--engines streamkit-resident,streamkit-resident-tuned,streamkit-heap,streamkit-heap-capped,
+//                                     flink-rocksdb,flink-hashmap]
 //                          [--memory 64MB] [--heap-mb 128] [--flink-xmx 512m] [--timeout-min 180]
 // Progress goes to stderr; the summary and the markdown section to stdout. Results are appended to
 // bench/results/state-scale.json and the section written to bench/results/state-scale.md.
@@ -142,8 +143,10 @@ async function attempt(config: Config, command: string, args: string[], env?: No
 function runChild(config: Config, engine: string, args: string[]): Promise<Outcome> {
   const spec = STATE_ENGINES[engine];
   const nodeArgs = spec.cappedHeap ? [`--max-old-space-size=${config.heapMb}`] : [];
+  if (spec.tuned) nodeArgs.push('--max-semi-space-size=4');
   const stateArgs = spec.resident ? ['--memory', config.memory] : [];
-  return attempt(config, process.execPath, [...nodeArgs, CHILD, ...args, ...stateArgs, '--checkpoint-every', CHECKPOINT_EVERY]);
+  const env = spec.tuned ? { ...process.env, MALLOC_ARENA_MAX: '2' } : undefined;
+  return attempt(config, process.execPath, [...nodeArgs, CHILD, ...args, ...stateArgs, '--checkpoint-every', CHECKPOINT_EVERY], env);
 }
 
 function runFlink(config: Config, engine: string, job: StateJob, input: string, out: string): Promise<Outcome> {

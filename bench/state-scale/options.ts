@@ -19,6 +19,12 @@ export interface StateEngine {
   resident?: boolean;
   /** streamkit: run under `--max-old-space-size` (--heap-mb). */
   cappedHeap?: boolean;
+  /**
+   * streamkit: also with the process settings docs/concepts/state-and-checkpoints.md recommends for
+   * state on disk, which a library cannot make itself: `MALLOC_ARENA_MAX=2` and
+   * `--max-semi-space-size=4`.
+   */
+  tuned?: boolean;
   /** Flink: `state.backend.type`. */
   stateBackend?: 'rocksdb' | 'hashmap';
   /** The jobs it runs (all when absent). */
@@ -29,6 +35,8 @@ const FLINK_JOBS: readonly StateJob[] = ['dedup-ids', 'sessions-keys'];
 
 export const STATE_ENGINES: Record<string, StateEngine> = {
   'streamkit-resident': { kind: 'streamkit', resident: true, cappedHeap: true },
+  /** The same with the recommended process settings (lower RSS). */
+  'streamkit-resident-tuned': { kind: 'streamkit', resident: true, cappedHeap: true, tuned: true },
   'streamkit-heap': { kind: 'streamkit' },
   /** Heap state under the resident config's heap limit: shows where heap state stops fitting. */
   'streamkit-heap-capped': { kind: 'streamkit', cappedHeap: true },

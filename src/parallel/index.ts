@@ -19,3 +19,12 @@ export {
 export { OrderedInputs, type OrderedInputsOptions } from './ordered-inputs.js';
 export { OrderedPartitioner, keyGroupsOf, type AfterBatch } from './ordered-partition.js';
 export { failOnWorkerFailure, type FailableEndpoint } from './worker-failure.js';
+export { capturePipeline, type CapturedPipeline } from './pipeline-worker.js';
+export {
+  describePlanDifference,
+  planDigest,
+  type DigestedEntry,
+  type DigestedNode,
+  type DigestedPlan,
+  type PlanDigest,
+} from './plan-digest.js';

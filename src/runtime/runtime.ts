@@ -3,8 +3,10 @@
  * the sink stage, joined by a credit channel), stops it gracefully on request, and closes it.
  * The checkpoint protocol is in `checkpoint.ts`, its scheduling in `checkpoint-coordinator.ts`.
  */
+import { PipelineError } from '../core/errors.js';
 import { Metrics } from '../core/metrics.js';
 import { checkOptions } from '../core/options.js';
+import { planCapture, type PlanCapture } from '../core/plan-capture.js';
 import { emptyRunSummary, type RunSummary, type RuntimeEvent } from '../core/runtime-event.js';
 import type { Source } from '../core/source.js';
 import type { RestoredCheckpoint, StateBackend } from '../core/state-backend.js';
@@ -41,6 +43,8 @@ export interface PipelinePlan extends PlanNode {
 
 /** Starts a pipeline. Most users call `stream.run()`, which builds the plan and calls this. */
 export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
+  const capture = planCapture();
+  if (capture) return capturedJob(plan, options, capture);
   checkOptions('run', options, RUN_OPTIONS);
   checkRestoreOptions(options.restore);
   const metrics = options.metrics?.registry ?? new Metrics();
@@ -65,6 +69,22 @@ export function runPipeline(plan: PipelinePlan, options: RunOptions = {}): Job {
       stop.onEnd(() => signal.removeEventListener('abort', aborted));
     }
   }
+  return job;
+}
+
+/**
+ * In a worker thread of a parallel run: hands the plan to the worker runtime, which runs it, and
+ * returns a job that never settles (the main thread ends the worker), so the module's code after
+ * `await stream.run()` runs in the main thread only. The main thread checks the options.
+ */
+function capturedJob(plan: PipelinePlan, options: RunOptions, capture: PlanCapture): Job {
+  capture(plan, options);
+  const job = new Promise<RunSummary>(() => undefined) as Job;
+  (job as { stop: Job['stop'] }).stop = () => job;
+  (job as { metrics: Metrics }).metrics = new Metrics();
+  (job as { query: Job['query'] }).query = () => {
+    throw new PipelineError('query(uid): this job runs in a worker thread of a parallel run; query the job of the main thread');
+  };
   return job;
 }
 

@@ -76,6 +76,13 @@ export async function capturePipeline(moduleUrl: string): Promise<CapturedPipeli
           `Call .run() once; a stream with .repartition() runs as two stages: run each stage (stream.stages()) in its own process`,
       );
     }
+    // The module goes on after its `.run()` (a later `.run()` that throws, a failure): a failure
+    // then ends the thread, as an uncaught error, rather than being lost.
+    evaluated.catch((error: unknown) =>
+      queueMicrotask(() => {
+        throw error;
+      }),
+    );
     return captured[0];
   } finally {
     capturing = false;

@@ -40,7 +40,8 @@ function startWorker(script: string, data: object, marker?: string) {
     worker.once('error', reject);
   });
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
-  return { message, exited };
+  const failed = new Promise<Error>((resolve) => worker.on('error', resolve));
+  return { message, exited, failed };
 }
 
 describe('a worker thread captures the pipeline of a module', () => {
@@ -90,6 +91,13 @@ describe('a worker thread captures the pipeline of a module', () => {
   it('refuses a module that runs two pipelines', async () => {
     const { error } = await startWorker(CAPTURE, { module: fixture('two-runs-pipeline') }).message;
     expect(error).toMatch(/runs 2 pipelines: a parallel run takes one pipeline per module/);
+  });
+
+  it('a module that runs a second pipeline later fails its worker thread after the capture', async () => {
+    const worker = startWorker(CAPTURE, { module: fixture('late-second-run-pipeline') });
+    const { digest } = await worker.message;
+    expect(digest!.lines).toContain('sinks: first');
+    expect((await worker.failed).message).toMatch(/already took its pipeline: its module may call \.run\(\) once/);
   });
 
   it('after the capture, a further run() in that thread throws, and the module is not captured twice', async () => {

@@ -315,8 +315,11 @@ type ReadResult = { bytes: Buffer; error?: undefined } | { bytes?: undefined; er
  */
 async function resumeOffset(file: FileHandle, path: string, range: JsonlRange, restoreFrom: unknown, caller: string): Promise<number> {
   const { start, end } = range;
+  // Asked for at most once: a split checks it before a restore, a restore needs it too.
+  let knownSize: number | undefined;
+  const fileSize = async () => (knownSize ??= (await file.stat()).size);
   if (end !== Infinity) {
-    const { size } = await file.stat();
+    const size = await fileSize();
     if (size < end) {
       throw new StreamkitError(
         'SOURCE_FAILED',
@@ -333,7 +336,7 @@ async function resumeOffset(file: FileHandle, path: string, range: JsonlRange, r
   if (restoreFrom < start) {
     throw refuse(`byte ${restoreFrom} is before the split, which starts at byte ${start} (was the checkpoint written by another split?)`);
   }
-  const { size } = await file.stat();
+  const size = await fileSize();
   if (restoreFrom > size) {
     throw refuse(`the checkpoint is at byte ${restoreFrom} but the file has ${size} bytes: it was truncated or replaced since`);
   }
